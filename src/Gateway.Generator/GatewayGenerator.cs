@@ -1,0 +1,100 @@
+using System.Threading;
+using Gateway.Config.Diagnostics;
+using Gateway.Config.Model;
+using Gateway.Config.Parsing;
+using Gateway.Generator.Emitters;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Gateway.Generator;
+
+/// <summary>
+/// Compiles KrakenD v3 configurations into gateway code. The pipeline:
+/// <list type="number">
+/// <item>Pick the AdditionalFiles marked <c>GatewayConfig="true"</c> (set by Gateway.Generator.targets from <c>$(GatewayConfig)</c>).</item>
+/// <item>Parse each into a position-free, value-equal model plus its diagnostics. Both are plain data, so an edit
+/// that changes no meaning (whitespace, <c>@comment</c>) stops here.</item>
+/// <item>Report the diagnostics at their exact place in the file.</item>
+/// <item>Emit one handler class per endpoint and the <c>CompiledGateway</c> entry point, only when the model changed.</item>
+/// </list>
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class GatewayGenerator : IIncrementalGenerator
+{
+    public const string DefaultNamespace = "Gateway.Generated";
+
+    /// <summary>Tracking names, asserted by the incremental-caching tests.</summary>
+    public static class Steps
+    {
+        public const string Parse = nameof(Parse);
+        public const string Model = nameof(Model);
+        public const string Diagnostics = nameof(Diagnostics);
+    }
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // 1. The configuration files and the namespace each compiles into.
+        IncrementalValuesProvider<(AdditionalText File, string Namespace)> configs = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, _) => (pair.Left, pair.Right.GetOptions(pair.Left)))
+            .Where(static pair => IsGatewayConfig(pair.Item2))
+            .Select(static (pair, _) => (pair.Left, NamespaceOf(pair.Item2)));
+
+        // 2. Parse: text -> model + diagnostics (no Roslyn types past this point).
+        IncrementalValuesProvider<ParsedConfig> parsed = configs
+            .Select(static (config, cancellationToken) => Parse(config.File, config.Namespace, cancellationToken))
+            .WithTrackingName(Steps.Parse);
+
+        // 3. Diagnostics travel on their own, so a moved warning does not re-emit code.
+        IncrementalValuesProvider<ParsedDiagnostics> diagnostics = parsed
+            .Select(static (p, _) => new ParsedDiagnostics(p.Path, p.Diagnostics))
+            .WithTrackingName(Steps.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (spc, d) => Report(spc, d));
+
+        // 4. Code, from the model alone.
+        IncrementalValuesProvider<GatewayModel> models = parsed
+            .Where(static p => p.Model is not null)
+            .Select(static (p, _) => p.Model!)
+            .WithTrackingName(Steps.Model);
+        context.RegisterSourceOutput(models, static (spc, model) => GatewayEmitter.Emit(model, spc.AddSource));
+    }
+
+    private static bool IsGatewayConfig(AnalyzerConfigOptions options) =>
+        options.TryGetValue("build_metadata.AdditionalFiles.GatewayConfig", out string? flag)
+        && string.Equals(flag, "true", System.StringComparison.OrdinalIgnoreCase);
+
+    private static string NamespaceOf(AnalyzerConfigOptions options) =>
+        options.TryGetValue("build_metadata.AdditionalFiles.GatewayNamespace", out string? ns) && !string.IsNullOrWhiteSpace(ns)
+            ? ns.Trim()
+            : DefaultNamespace;
+
+    private static ParsedConfig Parse(AdditionalText file, string generatedNamespace, CancellationToken cancellationToken)
+    {
+        SourceText? text = file.GetText(cancellationToken);
+        if (text is null)
+        {
+            var unreadable = new ConfigDiagnostic(DiagnosticKind.UnreadableFile, $"the configuration file '{file.Path}' cannot be read", 0, 0, 0, 0, 0, 0);
+            return new ParsedConfig(file.Path, null, new EquatableArray<ConfigDiagnostic>(new[] { unreadable }));
+        }
+
+        ConfigParseResult result = ConfigParser.Parse(new ConfigSource(file.Path, text.ToString()), generatedNamespace);
+        return new ParsedConfig(file.Path, result.Model, result.Diagnostics);
+    }
+
+    private static void Report(SourceProductionContext context, ParsedDiagnostics parsed)
+    {
+        foreach (ConfigDiagnostic diagnostic in parsed.Diagnostics)
+        {
+            var location = Location.Create(
+                parsed.Path,
+                new TextSpan(diagnostic.Start, diagnostic.Length),
+                new LinePositionSpan(new LinePosition(diagnostic.Line, diagnostic.Column), new LinePosition(diagnostic.EndLine, diagnostic.EndColumn)));
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.For(diagnostic.Kind), location, diagnostic.Message));
+        }
+    }
+
+    private sealed record ParsedConfig(string Path, GatewayModel? Model, EquatableArray<ConfigDiagnostic> Diagnostics);
+
+    private sealed record ParsedDiagnostics(string Path, EquatableArray<ConfigDiagnostic> Diagnostics);
+}

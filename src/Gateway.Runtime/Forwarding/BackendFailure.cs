@@ -1,0 +1,32 @@
+namespace Gateway.Runtime.Forwarding;
+
+/// <summary>Why a backend produced no usable response. Failures are values, mapped to client statuses in one place.</summary>
+public enum BackendFailure
+{
+    /// <summary>The backend answered 200 or 201 with a usable body.</summary>
+    None,
+
+    /// <summary>Not called: an earlier step of a sequence failed.</summary>
+    NotCalled,
+
+    /// <summary>A <c>{respN_…}</c> or route value could not be rendered into the URL (missing, null, object, empty segment).</summary>
+    UnresolvedPlaceholder,
+
+    /// <summary>The backend answered with a status other than 200 or 201.</summary>
+    Status,
+
+    /// <summary>Connection refused, reset, DNS failure or a protocol error.</summary>
+    Transport,
+
+    /// <summary>The endpoint's time budget ran out before the backend answered.</summary>
+    Timeout,
+
+    /// <summary>The client went away; nothing will be written.</summary>
+    Canceled,
+
+    /// <summary>The body is not one JSON object (empty, an array, a scalar, malformed or nested too deep).</summary>
+    InvalidBody,
+
+    /// <summary>The body is larger than the gateway accepts from a backend.</summary>
+    BodyTooLarge,
+}

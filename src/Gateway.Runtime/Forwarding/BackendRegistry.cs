@@ -1,0 +1,39 @@
+namespace Gateway.Runtime.Forwarding;
+
+/// <summary>
+/// The host groups of the compiled configuration, with operator overrides applied. Generated handlers take their
+/// groups from here when the gateway starts.
+/// </summary>
+public sealed class BackendRegistry : IDisposable
+{
+    private readonly BackendHostGroup[] _groups;
+
+    public BackendRegistry(IReadOnlyList<string[]> hostGroups, IReadOnlyDictionary<string, string> hostOverrides, BackendOptions options)
+    {
+        Options = options;
+        _groups = new BackendHostGroup[hostGroups.Count];
+        for (int i = 0; i < _groups.Length; i++)
+        {
+            string[] hosts = new string[hostGroups[i].Length];
+            for (int h = 0; h < hosts.Length; h++)
+            {
+                string host = hostGroups[i][h];
+                hosts[h] = hostOverrides.TryGetValue(host, out string? actual) ? actual.TrimEnd('/') : host;
+            }
+
+            _groups[i] = new BackendHostGroup(hosts, options);
+        }
+    }
+
+    public BackendOptions Options { get; }
+
+    public BackendHostGroup Group(int index) => _groups[index];
+
+    public void Dispose()
+    {
+        foreach (BackendHostGroup group in _groups)
+        {
+            group.Dispose();
+        }
+    }
+}

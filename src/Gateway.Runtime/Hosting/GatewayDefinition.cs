@@ -1,0 +1,28 @@
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Routing;
+
+namespace Gateway.Runtime.Hosting;
+
+/// <summary>
+/// What the generator compiled from the configuration: the default port, the backend host groups, and a factory
+/// that builds the route table once the host groups (with any operator overrides) exist.
+/// </summary>
+public sealed class GatewayDefinition
+{
+    private readonly Func<BackendRegistry, RouteEntry[]> _createRoutes;
+
+    public GatewayDefinition(int port, string[][] hostGroups, Func<BackendRegistry, RouteEntry[]> createRoutes)
+    {
+        Port = port;
+        HostGroups = hostGroups;
+        _createRoutes = createRoutes;
+    }
+
+    /// <summary>The configuration's <c>port</c> (8080 when it has none).</summary>
+    public int Port { get; }
+
+    /// <summary>Distinct sanitised host lists, in the order backends first use them.</summary>
+    public IReadOnlyList<string[]> HostGroups { get; }
+
+    public RouteEntry[] CreateRoutes(BackendRegistry backends) => _createRoutes(backends);
+}

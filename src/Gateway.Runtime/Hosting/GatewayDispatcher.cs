@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Gateway.Runtime.Http;
+using Gateway.Runtime.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.Runtime.Hosting;
+
+/// <summary>
+/// The gateway's only middleware: built-in endpoints, then the compiled route table, then 404/405.
+/// </summary>
+internal sealed class GatewayDispatcher
+{
+    private const string HealthPath = "/__health";
+
+    private static readonly byte[] s_health = JsonSerializer.SerializeToUtf8Bytes(new HealthStatus("ok"), GatewayJsonContext.Default.HealthStatus);
+
+    private readonly RouteTable _routes;
+
+    public GatewayDispatcher(RouteTable routes) => _routes = routes;
+
+    public Task DispatchAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        ReadOnlySpan<char> path = RawPath(context);
+        if (path.SequenceEqual(HealthPath))
+        {
+            return HttpMethods.IsGet(request.Method) ? WriteHealthAsync(context.Response) : WriteMethodNotAllowed(context.Response, "GET");
+        }
+
+        switch (_routes.Match(request.Method, path, out RouteEntry? entry, out string[] values, out string? allowed))
+        {
+            case RouteMatchStatus.Found:
+                return entry!.Handler.InvokeAsync(context, values);
+            case RouteMatchStatus.MethodNotAllowed:
+                return WriteMethodNotAllowed(context.Response, allowed!);
+            case RouteMatchStatus.BadPath:
+                return WriteText(context.Response, StatusCodes.Status400BadRequest, "400 malformed path"u8);
+            default:
+                return WriteText(context.Response, StatusCodes.Status404NotFound, "404 page not found"u8);
+        }
+    }
+
+    /// <summary>The request target's path exactly as the client sent it, still percent-encoded.</summary>
+    private static ReadOnlySpan<char> RawPath(HttpContext context)
+    {
+        string? target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target[0] != '/')
+        {
+            // Absolute-form or asterisk-form targets: fall back to the server's parsed path.
+            return context.Request.Path.Value;
+        }
+
+        int query = target.IndexOf('?');
+        return query < 0 ? target : target.AsSpan(0, query);
+    }
+
+    private static Task WriteHealthAsync(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = GatewayHeaders.JsonContentType;
+        response.ContentLength = s_health.Length;
+        return response.BodyWriter.WriteAsync(s_health).AsTask();
+    }
+
+    private static Task WriteMethodNotAllowed(HttpResponse response, string allowed)
+    {
+        response.Headers.Allow = allowed;
+        return WriteText(response, StatusCodes.Status405MethodNotAllowed, "405 method not allowed"u8);
+    }
+
+    private static Task WriteText(HttpResponse response, int status, ReadOnlySpan<byte> text)
+    {
+        response.StatusCode = status;
+        response.ContentType = GatewayHeaders.TextContentType;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        response.ContentLength = text.Length;
+        return response.BodyWriter.WriteAsync(text.ToArray()).AsTask();
+    }
+}

@@ -1,0 +1,22 @@
+using System.Net;
+using Gateway.Runtime.Forwarding;
+
+namespace Gateway.Runtime.Hosting;
+
+/// <summary>Run-time settings that are not part of the compiled configuration.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Overrides the configuration's port; 0 picks a free port.</summary>
+    public int? Port { get; set; }
+
+    /// <summary>The address to listen on (all interfaces by default).</summary>
+    public IPAddress ListenAddress { get; set; } = IPAddress.Any;
+
+    /// <summary>
+    /// Points a host of the configuration at another base URL without editing the configuration, e.g.
+    /// <c>http://hotels.internal:8080</c> → <c>http://127.0.0.1:5001</c>. Keys are written as the sanitised host.
+    /// </summary>
+    public IDictionary<string, string> HostOverrides { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public BackendOptions Backend { get; } = new();
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Net;
+
+namespace Gateway.Runtime.Hosting;
+
+/// <summary>
+/// The gateway executable's command line:
+/// <c>gateway [--port N] [--listen-ip IP] [--backend-host CONFIGURED=ACTUAL]...</c>.
+/// Environment: <c>GATEWAY_PORT</c>, <c>GATEWAY_LISTEN_IP</c>, <c>GATEWAY_BACKEND_HOSTS</c> (comma-separated
+/// <c>CONFIGURED=ACTUAL</c> pairs). Arguments win over the environment, which wins over the configuration.
+/// </summary>
+public static class GatewayProgram
+{
+    public const int ExitUsage = 2;
+
+    public static async Task<int> RunAsync(string[] args, GatewayDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var options = new GatewayOptions();
+        bool help = false;
+        string? error = ReadEnvironment(options) ?? ReadArguments(args, options, out help);
+        if (error is not null)
+        {
+            await Console.Error.WriteLineAsync($"gateway: {error}\n{Usage}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        if (help)
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        await using var app = GatewayServer.Build(definition, options);
+        await app.RunAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private const string Usage =
+        "usage: gateway [--port N] [--listen-ip IP] [--backend-host CONFIGURED=ACTUAL]...\n" +
+        "  --port N                          listen on port N instead of the configuration's port (env GATEWAY_PORT)\n" +
+        "  --listen-ip IP                    listen on one address instead of all (env GATEWAY_LISTEN_IP)\n" +
+        "  --backend-host CONFIGURED=ACTUAL  send requests meant for a configured host to another base URL\n" +
+        "                                    (env GATEWAY_BACKEND_HOSTS, comma separated)";
+
+    private static string? ReadEnvironment(GatewayOptions options)
+    {
+        string? port = Environment.GetEnvironmentVariable("GATEWAY_PORT");
+        if (!string.IsNullOrEmpty(port) && SetPort(options, port) is { } portError)
+        {
+            return "GATEWAY_PORT: " + portError;
+        }
+
+        string? ip = Environment.GetEnvironmentVariable("GATEWAY_LISTEN_IP");
+        if (!string.IsNullOrEmpty(ip) && SetListenAddress(options, ip) is { } ipError)
+        {
+            return "GATEWAY_LISTEN_IP: " + ipError;
+        }
+
+        string? hosts = Environment.GetEnvironmentVariable("GATEWAY_BACKEND_HOSTS");
+        if (!string.IsNullOrEmpty(hosts))
+        {
+            foreach (string pair in hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (AddHostOverride(options, pair) is { } hostError)
+                {
+                    return "GATEWAY_BACKEND_HOSTS: " + hostError;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ReadArguments(string[] args, GatewayOptions options, out bool help)
+    {
+        help = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                help = true;
+                continue;
+            }
+
+            if (arg is not ("--port" or "--listen-ip" or "--backend-host"))
+            {
+                return $"unknown argument '{arg}'";
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                return $"{arg} needs a value";
+            }
+
+            string value = args[++i];
+            string? error = arg switch
+            {
+                "--port" => SetPort(options, value),
+                "--listen-ip" => SetListenAddress(options, value),
+                _ => AddHostOverride(options, value),
+            };
+            if (error is not null)
+            {
+                return $"{arg}: {error}";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? SetPort(GatewayOptions options, string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+        {
+            return $"'{value}' is not a port number (0-65535)";
+        }
+
+        options.Port = port;
+        return null;
+    }
+
+    private static string? SetListenAddress(GatewayOptions options, string value)
+    {
+        if (!IPAddress.TryParse(value, out IPAddress? address))
+        {
+            return $"'{value}' is not an IP address";
+        }
+
+        options.ListenAddress = address;
+        return null;
+    }
+
+    private static string? AddHostOverride(GatewayOptions options, string pair)
+    {
+        int eq = pair.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || eq == pair.Length - 1)
+        {
+            return $"'{pair}' is not CONFIGURED=ACTUAL";
+        }
+
+        string actual = pair[(eq + 1)..].TrimEnd('/');
+        if (!Uri.TryCreate(actual, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.PathAndQuery != "/")
+        {
+            return $"'{actual}' is not an http(s)://host[:port] base URL";
+        }
+
+        options.HostOverrides[pair[..eq].TrimEnd('/')] = actual;
+        return null;
+    }
+}

@@ -1,0 +1,48 @@
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Routing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Runtime.Hosting;
+
+/// <summary>Builds the Kestrel application that serves a compiled gateway.</summary>
+public static class GatewayServer
+{
+    /// <summary>
+    /// Creates the application: Kestrel on the chosen port, one dispatcher as the whole pipeline. The caller starts it
+    /// (<c>RunAsync</c>, or <c>StartAsync</c> in tests) and disposes it.
+    /// </summary>
+    public static WebApplication Build(GatewayDefinition definition, GatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(options);
+
+        var backends = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(options.HostOverrides, StringComparer.Ordinal), options.Backend);
+        var routes = new RouteTable(definition.CreateRoutes(backends));
+        var dispatcher = new GatewayDispatcher(routes);
+
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+
+        // Per-request framework logs cost more than the gateway's own work; keep warnings and start-up lines.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+
+        int port = options.Port ?? definition.Port;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.ListenAddress, port);
+        });
+        builder.Services.AddSingleton(backends);
+
+        WebApplication app = builder.Build();
+        app.Lifetime.ApplicationStopped.Register(backends.Dispose);
+        app.Run(dispatcher.DispatchAsync);
+        return app;
+    }
+}

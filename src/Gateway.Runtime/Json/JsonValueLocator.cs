@@ -1,0 +1,110 @@
+using System.Text.Json;
+
+namespace Gateway.Runtime.Json;
+
+/// <summary>Where a value sits in a JSON document: its kind and the range of its raw text (strings with their quotes).</summary>
+public readonly struct JsonValueRange
+{
+    public JsonValueRange(JsonTokenType kind, int start, int length)
+    {
+        Kind = kind;
+        Start = start;
+        Length = length;
+    }
+
+    /// <summary>StartObject, StartArray, String, Number, True, False or Null.</summary>
+    public JsonTokenType Kind { get; }
+
+    public int Start { get; }
+
+    public int Length { get; }
+}
+
+/// <summary>
+/// Finds the value at a <see cref="JsonPath"/> by walking the document with <see cref="Utf8JsonReader"/>: no DOM, no
+/// allocation. Paths are strict (deviations.md 3): every segment must exist; a numeric segment indexes an array, or
+/// names a property on an object. When an object repeats a name, the last one wins.
+/// </summary>
+public static class JsonValueLocator
+{
+    public static bool TryLocate(ReadOnlySpan<byte> json, JsonPath path, out JsonValueRange value)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        value = default;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            for (int i = 0; i < path.Count; i++)
+            {
+                if (!TryStep(ref reader, path.Name(i), path.Index(i)))
+                {
+                    return false;
+                }
+            }
+
+            int start = (int)reader.TokenStartIndex;
+            JsonTokenType kind = reader.TokenType;
+            if (kind is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+
+            value = new JsonValueRange(kind, start, (int)reader.BytesConsumed - start);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Moves the reader from a container's start token to the token of the selected child value.</summary>
+    private static bool TryStep(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, int index)
+    {
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            bool found = false;
+            Utf8JsonReader match = default;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool equal = reader.ValueTextEquals(name);
+                reader.Read();
+                if (equal)
+                {
+                    match = reader;
+                    found = true;
+                }
+
+                reader.Skip();
+            }
+
+            if (found)
+            {
+                reader = match;
+            }
+
+            return found;
+        }
+
+        if (reader.TokenType == JsonTokenType.StartArray && index >= 0)
+        {
+            int position = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (position++ == index)
+                {
+                    return true;
+                }
+
+                reader.Skip();
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,170 @@
+using Gateway.Runtime.Http;
+
+namespace Gateway.Runtime.Routing;
+
+/// <summary>The outcome of matching a request against the route table.</summary>
+public enum RouteMatchStatus
+{
+    Found,
+    NotFound,
+    MethodNotAllowed,
+
+    /// <summary>A path segment has a malformed percent-escape or is not UTF-8.</summary>
+    BadPath,
+}
+
+/// <summary>
+/// Matches a raw request path against the compiled routes. Segments are compared after percent-decoding each one
+/// on its own, so an encoded <c>%2F</c> stays inside its parameter instead of splitting the path.
+/// </summary>
+public sealed class RouteTable
+{
+    private const int MaxSegments = 64;
+
+    // Routes indexed by their number of segments: a request can only match routes of its own length.
+    private readonly RouteEntry[][] _bySegmentCount;
+
+    public RouteTable(RouteEntry[] entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        Entries = entries;
+        int max = 0;
+        foreach (RouteEntry entry in entries)
+        {
+            max = Math.Max(max, entry.Segments.Length);
+        }
+
+        _bySegmentCount = new RouteEntry[max + 1][];
+        for (int count = 0; count <= max; count++)
+        {
+            _bySegmentCount[count] = Array.FindAll(entries, e => e.Segments.Length == count);
+        }
+    }
+
+    public IReadOnlyList<RouteEntry> Entries { get; }
+
+    /// <param name="method">The request method.</param>
+    /// <param name="path">The raw (still percent-encoded) path, starting with '/', without the query.</param>
+    /// <param name="entry">The matched route.</param>
+    /// <param name="values">Decoded parameter values in path order.</param>
+    /// <param name="allowed">For <see cref="RouteMatchStatus.MethodNotAllowed"/>, the methods the path accepts, comma separated.</param>
+    public RouteMatchStatus Match(string method, ReadOnlySpan<char> path, out RouteEntry? entry, out string[] values, out string? allowed)
+    {
+        entry = null;
+        values = Array.Empty<string>();
+        allowed = null;
+        if (path.IsEmpty || path[0] != '/')
+        {
+            return RouteMatchStatus.NotFound;
+        }
+
+        Span<Range> segments = stackalloc Range[MaxSegments + 1];
+        int count = path[1..].Split(segments, '/');
+        if (count > MaxSegments || count >= _bySegmentCount.Length)
+        {
+            return RouteMatchStatus.NotFound;
+        }
+
+        ReadOnlySpan<char> rest = path[1..];
+        RouteEntry? pathMatch = null;
+        foreach (RouteEntry candidate in _bySegmentCount[count])
+        {
+            RouteMatchStatus status = MatchSegments(candidate, rest, segments[..count]);
+            if (status == RouteMatchStatus.BadPath)
+            {
+                return status;
+            }
+
+            if (status != RouteMatchStatus.Found)
+            {
+                continue;
+            }
+
+            if (string.Equals(candidate.Method, method, StringComparison.Ordinal))
+            {
+                entry = candidate;
+                return DecodeParameters(candidate, rest, segments[..count], out values) ? RouteMatchStatus.Found : RouteMatchStatus.BadPath;
+            }
+
+            allowed = pathMatch is null ? candidate.Method : allowed + ", " + candidate.Method;
+            pathMatch = candidate;
+        }
+
+        return pathMatch is null ? RouteMatchStatus.NotFound : RouteMatchStatus.MethodNotAllowed;
+    }
+
+    private static RouteMatchStatus MatchSegments(RouteEntry candidate, ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
+    {
+        for (int i = 0; i < segments.Length; i++)
+        {
+            RouteSegment expected = candidate.Segments[i];
+            ReadOnlySpan<char> raw = path[segments[i]];
+            if (expected.IsParameter)
+            {
+                // A parameter captures one non-empty segment.
+                if (raw.IsEmpty)
+                {
+                    return RouteMatchStatus.NotFound;
+                }
+
+                continue;
+            }
+
+            if (raw.SequenceEqual(expected.Text))
+            {
+                continue;
+            }
+
+            if (raw.IndexOf('%') < 0)
+            {
+                return RouteMatchStatus.NotFound;
+            }
+
+            if (!PercentEncoding.TryDecode(raw, out string decoded))
+            {
+                return RouteMatchStatus.BadPath;
+            }
+
+            if (!string.Equals(decoded, expected.Text, StringComparison.Ordinal))
+            {
+                return RouteMatchStatus.NotFound;
+            }
+        }
+
+        return RouteMatchStatus.Found;
+    }
+
+    private static bool DecodeParameters(RouteEntry entry, ReadOnlySpan<char> path, ReadOnlySpan<Range> segments, out string[] values)
+    {
+        values = entry.ParameterCount == 0 ? Array.Empty<string>() : new string[entry.ParameterCount];
+        int next = 0;
+        for (int i = 0; i < segments.Length; i++)
+        {
+            if (!entry.Segments[i].IsParameter)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<char> raw = path[segments[i]];
+            string value;
+            if (raw.IndexOf('%') < 0)
+            {
+                value = raw.ToString();
+            }
+            else if (!PercentEncoding.TryDecode(raw, out value))
+            {
+                return false;
+            }
+
+            // An (encoded) "." or ".." would become a dot-segment in the backend URL: refuse it here, clearly.
+            if (value is "." or "..")
+            {
+                return false;
+            }
+
+            values[next++] = value;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,46 @@
+namespace Gateway.Config.Diagnostics;
+
+/// <summary>
+/// Every finding the configuration checker can report, in one place. Ids are stable and documented in
+/// docs/diagnostics.md. Ranges: GW0xxx file and JSON level, GW1xxx endpoint and backend semantics,
+/// GW2xxx features this gateway does not implement, GW3xxx advisories.
+/// </summary>
+internal sealed class DiagnosticKind
+{
+    private DiagnosticKind(string id, ConfigSeverity severity, string title)
+    {
+        Id = id;
+        Severity = severity;
+        Title = title;
+    }
+
+    public string Id { get; }
+
+    public ConfigSeverity Severity { get; }
+
+    public string Title { get; }
+
+    public static readonly DiagnosticKind JsonSyntax = new("GW0001", ConfigSeverity.Error, "The configuration is not valid JSON");
+    public static readonly DiagnosticKind UnreadableFile = new("GW0002", ConfigSeverity.Error, "The configuration file cannot be used");
+    public static readonly DiagnosticKind UnsupportedVersion = new("GW0003", ConfigSeverity.Error, "Unsupported configuration version");
+    public static readonly DiagnosticKind WrongType = new("GW0004", ConfigSeverity.Error, "A value has the wrong type");
+    public static readonly DiagnosticKind InvalidPort = new("GW0005", ConfigSeverity.Error, "Invalid port");
+
+    public static readonly DiagnosticKind InvalidEndpointPath = new("GW1001", ConfigSeverity.Error, "Invalid endpoint path");
+    public static readonly DiagnosticKind ReservedEndpointPath = new("GW1002", ConfigSeverity.Error, "Reserved endpoint path");
+    public static readonly DiagnosticKind DuplicateEndpoint = new("GW1003", ConfigSeverity.Error, "Duplicate endpoint");
+    public static readonly DiagnosticKind NoBackends = new("GW1004", ConfigSeverity.Error, "Endpoint without backends");
+    public static readonly DiagnosticKind UnsupportedMethod = new("GW1005", ConfigSeverity.Error, "Unsupported HTTP method");
+    public static readonly DiagnosticKind InvalidDuration = new("GW1006", ConfigSeverity.Error, "Invalid duration");
+    public static readonly DiagnosticKind InvalidHost = new("GW1007", ConfigSeverity.Error, "Invalid backend host");
+    public static readonly DiagnosticKind UndefinedPlaceholder = new("GW1008", ConfigSeverity.Error, "Placeholder not defined by the endpoint");
+    public static readonly DiagnosticKind ForwardResponseReference = new("GW1009", ConfigSeverity.Error, "Response reference to the same or a later backend");
+    public static readonly DiagnosticKind ResponseReferenceNotSequential = new("GW1010", ConfigSeverity.Error, "Response reference on an endpoint that is not sequential");
+    public static readonly DiagnosticKind MalformedTemplate = new("GW1011", ConfigSeverity.Error, "Malformed url_pattern");
+    public static readonly DiagnosticKind NoHosts = new("GW1012", ConfigSeverity.Error, "Backend without hosts");
+    public static readonly DiagnosticKind UnreachableGroupReference = new("GW1013", ConfigSeverity.Error, "Response reference outside the referenced backend's group");
+
+    public static readonly DiagnosticKind UnsupportedFeature = new("GW2001", ConfigSeverity.Warning, "Feature not supported yet");
+
+    public static readonly DiagnosticKind UnknownKey = new("GW3001", ConfigSeverity.Warning, "Unknown key");
+}

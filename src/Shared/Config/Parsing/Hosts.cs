@@ -1,0 +1,67 @@
+namespace Gateway.Config.Parsing;
+
+/// <summary>
+/// KrakenD's host sanitising (krakend.md §4.1): an optional lowercase <c>http://</c> or <c>https://</c>, a host
+/// name of <c>[A-Za-z0-9._-]</c>, an optional port of 2 to 6 digits and an optional trailing slash — nothing
+/// else (no path, no IPv6, no user info). The result is <c>scheme://host[:port]</c>.
+/// </summary>
+internal static class Hosts
+{
+    public static bool TrySanitize(string text, out string sanitized, out string problem)
+    {
+        sanitized = string.Empty;
+        string scheme = "http://";
+        string rest = text;
+        if (rest.StartsWith("https://", System.StringComparison.Ordinal))
+        {
+            scheme = "https://";
+            rest = rest.Substring(8);
+        }
+        else if (rest.StartsWith("http://", System.StringComparison.Ordinal))
+        {
+            rest = rest.Substring(7);
+        }
+        else if (rest.Contains("://"))
+        {
+            problem = "only lowercase http:// and https:// are supported";
+            return false;
+        }
+
+        if (rest.EndsWith("/", System.StringComparison.Ordinal))
+        {
+            rest = rest.Substring(0, rest.Length - 1);
+        }
+
+        int colon = rest.IndexOf(':');
+        string name = colon < 0 ? rest : rest.Substring(0, colon);
+        if (name.Length == 0)
+        {
+            problem = "the host name is empty";
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+            if (!ok)
+            {
+                problem = c == '/' ? "a host cannot contain a path; put the path in url_pattern" : $"'{c}' is not allowed in a host name";
+                return false;
+            }
+        }
+
+        if (colon >= 0)
+        {
+            string port = rest.Substring(colon + 1);
+            if (port.Length < 2 || port.Length > 6 || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || value < 1 || value > 65535)
+            {
+                problem = port.Contains("/") ? "a host cannot contain a path; put the path in url_pattern" : "the port must be a number from 10 to 65535";
+                return false;
+            }
+        }
+
+        sanitized = scheme + rest;
+        problem = string.Empty;
+        return true;
+    }
+}

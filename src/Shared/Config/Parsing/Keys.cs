@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+
+namespace Gateway.Config.Parsing;
+
+/// <summary>
+/// The keys each object of the configuration may hold. Keys this gateway implements are parsed; keys
+/// KrakenD knows but this gateway does not implement yet get GW2001; anything else gets GW3001 with a
+/// suggestion when a known key is close.
+/// </summary>
+internal static class Keys
+{
+    public const string Comment = "@comment";
+
+    public static readonly string[] RootSupported = { "version", "port", "host", "timeout", "endpoints", "name", "$schema", Comment };
+
+    public static readonly string[] RootNotYet =
+    {
+        "listen_ip", "cache_ttl", "output_encoding", "disable_rest", "debug_endpoint", "echo_endpoint", "extra_config",
+        "max_idle_connections_per_host", "max_idle_connections", "dialer_timeout", "dialer_keep_alive", "dialer_fallback_delay",
+        "idle_connection_timeout", "response_header_timeout", "expect_continue_timeout", "disable_keep_alives",
+        "disable_compression", "read_timeout", "write_timeout", "idle_timeout", "read_header_timeout", "max_header_bytes",
+        "allow_insecure_connections", "client_tls", "tls", "plugin", "async_agent", "sequential_start", "use_h2c", "dns_cache_ttl",
+    };
+
+    public static readonly string[] EndpointSupported = { "endpoint", "method", "timeout", "backend", "extra_config", Comment };
+
+    public static readonly string[] EndpointNotYet =
+    {
+        "cache_ttl", "concurrent_calls", "input_query_strings", "input_headers", "output_encoding",
+    };
+
+    public static readonly string[] BackendSupported = { "host", "url_pattern", "method", "encoding", "group", Comment };
+
+    public static readonly string[] BackendNotYet =
+    {
+        "is_collection", "target", "allow", "deny", "mapping", "input_headers", "input_query_strings", "sd", "sd_scheme",
+        "disable_host_sanitize", "extra_config", "timeout", "concurrent_calls",
+    };
+
+    /// <summary>The namespaces that enable KrakenD's proxy options on an endpoint (the v3 alias and the legacy name).</summary>
+    public const string ProxyNamespace = "proxy";
+    public const string LegacyProxyNamespace = "github.com/devopsfaith/krakend/proxy";
+
+    public static readonly string[] ProxySupported = { "sequential", Comment };
+
+    public static readonly string[] ProxyNotYet =
+    {
+        "static", "flatmap_filter", "sequential_propagated_params", "combiner", "strategy", "force_sandboxed_request", "shadow", "shadow_timeout",
+    };
+
+    public static bool Contains(string[] keys, string key) => Array.IndexOf(keys, key) >= 0;
+
+    /// <summary>The closest key within a small edit distance, for "did you mean" hints.</summary>
+    public static string? Suggest(string key, params string[][] candidates)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (string[] list in candidates)
+        {
+            foreach (string candidate in list)
+            {
+                int distance = Distance(key.ToLowerInvariant(), candidate);
+                if (distance < bestDistance)
+                {
+                    bestDistance = distance;
+                    best = candidate;
+                }
+            }
+        }
+
+        int allowed = key.Length <= 4 ? 1 : key.Length <= 10 ? 2 : 3;
+        return bestDistance <= allowed ? best : null;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    public static IEnumerable<string> All(params string[][] lists)
+    {
+        foreach (string[] list in lists)
+        {
+            foreach (string key in list)
+            {
+                yield return key;
+            }
+        }
+    }
+}

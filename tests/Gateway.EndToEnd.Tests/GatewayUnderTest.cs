@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Runtime.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.EndToEnd.Tests;
+
+/// <summary>
+/// A compiled gateway served by Kestrel on 127.0.0.1 with a random port. The configuration's logical hosts are
+/// pointed at loopback test backends through <see cref="GatewayOptions.HostOverrides"/>; the JSON is never edited.
+/// </summary>
+public sealed class GatewayUnderTest : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GatewayUnderTest(WebApplication app, HttpClient client)
+    {
+        _app = app;
+        Client = client;
+    }
+
+    public HttpClient Client { get; }
+
+    public static async Task<GatewayUnderTest> StartAsync(GatewayDefinition definition, IReadOnlyDictionary<string, string> hosts, Action<GatewayOptions>? configure = null)
+    {
+        var options = new GatewayOptions { Port = 0, ListenAddress = IPAddress.Loopback };
+        foreach (KeyValuePair<string, string> host in hosts)
+        {
+            options.HostOverrides[host.Key] = host.Value;
+        }
+
+        configure?.Invoke(options);
+        WebApplication app = GatewayServer.Build(definition, options);
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(20) };
+        return new GatewayUnderTest(app, client);
+    }
+
+    /// <summary>A loopback URL where nothing listens: a port that was bound and released.</summary>
+    public static string ClosedPortUrl()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return $"http://127.0.0.1:{port}";
+    }
+
+    /// <summary>Sends a request line exactly as written (HttpClient would normalise the path).</summary>
+    public async Task<(int Status, string Head, string Body)> SendRawAsync(string method, string target)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(Client.BaseAddress!.Host, Client.BaseAddress.Port);
+        NetworkStream stream = tcp.GetStream();
+        byte[] request = System.Text.Encoding.ASCII.GetBytes($"{method} {target} HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n\r\n");
+        await stream.WriteAsync(request);
+        using var reader = new StreamReader(stream);
+        string response = await reader.ReadToEndAsync();
+        int split = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        string head = response[..split];
+        int status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return (status, head, response[(split + 4)..]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.CodeAnalysis;
+
+namespace Gateway.Generator.Tests;
+
+/// <summary>Each configuration mistake is reported with its id, severity and the exact line and column (1-based).</summary>
+public class DiagnosticTests
+{
+    // The endpoint/backend skeleton the cases below vary. Line numbers in the expectations count from here.
+    private static string Config(string endpointBody, string root = "\"host\": [\"http://127.0.0.1:9000\"],") => $$"""
+        {
+          "version": 3,
+          {{root}}
+          "endpoints": [
+            {
+              {{endpointBody}}
+            }
+          ]
+        }
+        """;
+
+    public static TheoryData<string, string, DiagnosticSeverity, int, int> Mistakes => new()
+    {
+        // JSON syntax: the position of the fault.
+        { "{\n  \"version\": 3,\n  \"endpoints\": [\n}", "GW0001", DiagnosticSeverity.Error, 4, 1 },
+        { "{\"version\": 3, \"port\": 80a}", "GW0001", DiagnosticSeverity.Error, 1, 26 },
+        // Version.
+        { "{\"version\": 2}", "GW0003", DiagnosticSeverity.Error, 1, 13 },
+        // Wrong type, at the value.
+        { Config("\"endpoint\": \"/a\", \"backend\": {}"), "GW0004", DiagnosticSeverity.Error, 6, 36 },
+        // Reserved path, at the value.
+        { Config("\"endpoint\": \"/__health/x\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1002", DiagnosticSeverity.Error, 6, 19 },
+        // No backends.
+        { Config("\"endpoint\": \"/a\", \"backend\": []"), "GW1004", DiagnosticSeverity.Error, 6, 19 },
+        // Unsupported method.
+        { Config("\"endpoint\": \"/a\", \"method\": \"TRACE\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1005", DiagnosticSeverity.Error, 6, 35 },
+        // Invalid duration.
+        { Config("\"endpoint\": \"/a\", \"timeout\": \"3 seconds\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1006", DiagnosticSeverity.Error, 6, 36 },
+        // Invalid host (a path in the host), at the host string.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://h:8080/api\"], \"url_pattern\": \"/x\"}]"), "GW1007", DiagnosticSeverity.Error, 6, 47 },
+        // Undefined placeholder: the {placeholder} inside the url_pattern.
+        { Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x/{user}\"}]"), "GW1008", DiagnosticSeverity.Error, 6, 62 },
+        // Reference to the same backend.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp1_id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1009", DiagnosticSeverity.Error, 6, 80 },
+        // Reference on a non-sequential endpoint.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp0_id}\"}]"), "GW1010", DiagnosticSeverity.Error, 6, 80 },
+        // Unclosed brace.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x/{id\"}]"), "GW1011", DiagnosticSeverity.Error, 6, 57 },
+        // No host anywhere.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"port\": 8080,"), "GW1012", DiagnosticSeverity.Error, 6, 37 },
+        // Reference that skips the referenced backend's group.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1013", DiagnosticSeverity.Error, 6, 94 },
+        // A KrakenD feature not implemented yet: at the key.
+        { Config("\"endpoint\": \"/a\", \"cache_ttl\": \"1s\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW2001", DiagnosticSeverity.Warning, 6, 25 },
+        // Unknown key with a suggestion: at the key.
+        { Config("\"endpoint\": \"/a\", \"timeuot\": \"1s\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3001", DiagnosticSeverity.Warning, 6, 25 },
+        // Port out of range.
+        { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Mistakes))]
+    public void Generate_Mistake_ReportsIdSeverityAndPosition(string config, string id, DiagnosticSeverity severity, int line, int column)
+    {
+        var (_, _, diagnostics) = GeneratorHarness.Run(config);
+
+        Diagnostic diagnostic = Assert.Single(diagnostics, d => d.Id == id);
+        Assert.Equal(severity, diagnostic.Severity);
+        var position = diagnostic.Location.GetLineSpan();
+        Assert.Equal(GeneratorHarness.ConfigPath, position.Path);
+        Assert.Equal((line, column), (position.StartLinePosition.Line + 1, position.StartLinePosition.Character + 1));
+    }
+
+    public static TheoryData<string> CloseButValid => new()
+    {
+        Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x/{id}?q={id}\"}]"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_g.id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp0_items.0.id}\"}], \"extra_config\": {\"github.com/devopsfaith/krakend/proxy\": {\"sequential\": true}}"),
+        Config("\"endpoint\": \"/a\", \"timeout\": \"1m30s\", \"method\": \"post\", \"backend\": [{\"host\": [\"https://svc.local:8443/\"], \"url_pattern\": \"x\", \"@comment\": \"relative pattern\"}]"),
+        Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x\"}]"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"port\": 9090, \"timeout\": \"500ms\", \"host\": [\"backend\"], \"name\": \"n\","),
+    };
+
+    [Theory]
+    [MemberData(nameof(CloseButValid))]
+    public void Generate_CloseButValid_ReportsNothing(string config)
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(config);
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
+    public void Generate_SeveralMistakes_ReportsAllAndEmitsTheValidEndpoints()
+    {
+        const string config = """
+            {
+              "version": 3,
+              "host": ["http://127.0.0.1:9000"],
+              "endpoints": [
+                {"endpoint": "/ok", "backend": [{"url_pattern": "/x"}]},
+                {"endpoint": "/bad1", "backend": [{"url_pattern": "/x/{nope}"}]},
+                {"endpoint": "/bad2", "timeout": "soon", "backend": [{"url_pattern": "/x"}]},
+                {"endpoint": "/ok", "backend": [{"url_pattern": "/y"}]}
+              ]
+            }
+            """;
+        var (driver, output, diagnostics) = GeneratorHarness.Run(config);
+
+        Assert.Equal(new[] { "GW1008", "GW1006", "GW1003" }, diagnostics.Select(d => d.Id));
+        Assert.Equal(new[] { 6, 7, 8 }, diagnostics.Select(d => d.Location.GetLineSpan().StartLinePosition.Line + 1));
+        var hints = driver.GetRunResult().Results[0].GeneratedSources.Select(s => s.HintName).ToArray();
+        Assert.Contains("Gateway.Generated.GetOkHandler.g.cs", hints);
+        Assert.DoesNotContain(hints, h => h.Contains("Bad", StringComparison.Ordinal));
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+}

@@ -17,14 +17,28 @@ public static class PercentEncoding
     // Unreserved plus the characters a query value may hold without splitting it (§3.4): not '&', '=', '+', ';', '#'.
     private static readonly SearchValues<byte> s_queryValueSafe = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$'()*,:@/"u8);
 
+    // The same without ',', for the elements of an injected array, which are joined with a literal ','.
+    private static readonly SearchValues<byte> s_segmentElementSafe = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$'()*+=&:@"u8);
+    private static readonly SearchValues<byte> s_queryElementSafe = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$'()*:@/"u8);
+
     private static ReadOnlySpan<byte> Hex => "0123456789ABCDEF"u8;
 
     public static int MaxEncodedLength(int utf8Length) => utf8Length * 3;
 
     /// <summary>Writes <paramref name="utf8"/> encoded for <paramref name="component"/>; returns the bytes written.</summary>
-    public static int Encode(ReadOnlySpan<byte> utf8, UrlComponent component, Span<byte> destination)
+    /// <param name="utf8">The text to encode.</param>
+    /// <param name="component">Where the text lands.</param>
+    /// <param name="destination">At least <see cref="MaxEncodedLength"/> bytes.</param>
+    /// <param name="arrayElement">Also encode ',' so the elements of a joined array stay apart.</param>
+    public static int Encode(ReadOnlySpan<byte> utf8, UrlComponent component, Span<byte> destination, bool arrayElement = false)
     {
-        SearchValues<byte> safe = component == UrlComponent.PathSegment ? s_segmentSafe : s_queryValueSafe;
+        SearchValues<byte> safe = (component, arrayElement) switch
+        {
+            (UrlComponent.PathSegment, false) => s_segmentSafe,
+            (UrlComponent.PathSegment, true) => s_segmentElementSafe,
+            (_, false) => s_queryValueSafe,
+            _ => s_queryElementSafe,
+        };
         int written = 0;
         while (!utf8.IsEmpty)
         {

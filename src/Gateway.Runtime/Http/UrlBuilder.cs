@@ -40,10 +40,12 @@ public ref struct UrlBuilder
         _length += Encoding.ASCII.GetBytes(ascii, destination);
     }
 
-    public void AppendEncoded(scoped ReadOnlySpan<byte> utf8, UrlComponent component)
+    public void AppendEncoded(scoped ReadOnlySpan<byte> utf8, UrlComponent component) => AppendEncoded(utf8, component, arrayElement: false);
+
+    private void AppendEncoded(scoped ReadOnlySpan<byte> utf8, UrlComponent component, bool arrayElement)
     {
         Span<byte> destination = Reserve(PercentEncoding.MaxEncodedLength(utf8.Length));
-        _length += PercentEncoding.Encode(utf8, component, destination);
+        _length += PercentEncoding.Encode(utf8, component, destination, arrayElement);
     }
 
     public void AppendEncoded(string value, UrlComponent component)
@@ -79,7 +81,7 @@ public ref struct UrlBuilder
         {
             var reader = new Utf8JsonReader(json.Slice(range.Start, range.Length));
             reader.Read();
-            ok = reader.TokenType == JsonTokenType.StartArray ? TryAppendArray(ref reader, component) : TryAppendScalar(ref reader, component);
+            ok = reader.TokenType == JsonTokenType.StartArray ? TryAppendArray(ref reader, component) : TryAppendScalar(ref reader, component, arrayElement: false);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -111,7 +113,7 @@ public ref struct UrlBuilder
             }
 
             first = false;
-            if (!TryAppendScalar(ref reader, component))
+            if (!TryAppendScalar(ref reader, component, arrayElement: true))
             {
                 return false;
             }
@@ -120,7 +122,7 @@ public ref struct UrlBuilder
         return true;
     }
 
-    private bool TryAppendScalar(ref Utf8JsonReader reader, UrlComponent component)
+    private bool TryAppendScalar(ref Utf8JsonReader reader, UrlComponent component, bool arrayElement)
     {
         switch (reader.TokenType)
         {
@@ -128,19 +130,19 @@ public ref struct UrlBuilder
             case JsonTokenType.True:
             case JsonTokenType.False:
                 // Literals are ASCII and safe in both components: copied exactly as the backend wrote them.
-                AppendEncoded(reader.ValueSpan, component);
+                AppendEncoded(reader.ValueSpan, component, arrayElement);
                 return true;
             case JsonTokenType.String:
                 if (!reader.ValueIsEscaped)
                 {
-                    AppendEncoded(reader.ValueSpan, component);
+                    AppendEncoded(reader.ValueSpan, component, arrayElement);
                     return true;
                 }
 
                 byte[]? rented = null;
                 Span<byte> text = reader.ValueSpan.Length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length));
                 int count = reader.CopyString(text);
-                AppendEncoded(text[..count], component);
+                AppendEncoded(text[..count], component, arrayElement);
                 if (rented is not null)
                 {
                     ArrayPool<byte>.Shared.Return(rented);

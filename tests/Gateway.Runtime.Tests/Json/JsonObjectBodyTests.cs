@@ -1,0 +1,44 @@
+using System.Text;
+using Gateway.Runtime.Json;
+
+namespace Gateway.Runtime.Tests.Json;
+
+public class JsonObjectBodyTests
+{
+    [Theory]
+    [InlineData("""{"a": 1}""", """{"a": 1}""")]
+    [InlineData(" \r\n\t{} ", "{}")]
+    [InlineData("""{"a": [1, {"b": null}]} trailing bytes""", """{"a": [1, {"b": null}]}""")]
+    public void TryGetObject_OneObject_ReturnsItsRange(string body, string expected)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(body);
+        Assert.True(JsonObjectBody.TryGetObject(bytes, out int start, out int length));
+        Assert.Equal(expected, Encoding.UTF8.GetString(bytes, start, length));
+    }
+
+    public static TheoryData<string> NotAnObject => new()
+    {
+        "",
+        "   ",
+        "[1, 2]",
+        "\"text\"",
+        "42",
+        "null",
+        """{"a": [1, 2""",
+        """{"a": 1,}""",
+        """{'a': 1}""",
+        new string('{', 1) + string.Concat(Enumerable.Repeat("\"a\":{", 64)) + new string('}', 65),
+    };
+
+    [Theory]
+    [MemberData(nameof(NotAnObject))]
+    public void TryGetObject_NotOneValidObject_ReturnsFalse(string body) =>
+        Assert.False(JsonObjectBody.TryGetObject(Encoding.UTF8.GetBytes(body), out _, out _));
+
+    [Fact]
+    public void TryGetObject_NestingWithinTheLimit_IsAccepted()
+    {
+        string body = "{" + string.Concat(Enumerable.Repeat("\"a\":{", 62)) + new string('}', 63);
+        Assert.True(JsonObjectBody.TryGetObject(Encoding.UTF8.GetBytes(body), out _, out _));
+    }
+}

@@ -59,4 +59,16 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gateway_port/
 body=$(curl -s "http://127.0.0.1:$gateway_port/both/7")
 case "$body" in *'"rates":{"currency": "EUR", "nightly": 310.00, "available": false}'*) ;; *) fail "parallel body: $body" ;; esac
 
+# The same binary validates configurations without a rebuild.
+"$out/gateway" check tests/aot/krakend.json >out/aot-check.log || fail "gateway check rejected a valid config: $(cat out/aot-check.log)"
+broken=$(mktemp --suffix=.json)
+printf '{\n  "version": 3,\n  "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/x/{nope}", "host": ["http://h"]}]}]\n}\n' >"$broken"
+set +e
+"$out/gateway" check "$broken" >out/aot-check.log
+code=$?
+set -e
+rm -f "$broken"
+[ "$code" = 1 ] || fail "gateway check on a broken config: expected exit 1, got $code"
+grep -q "(3,68): error GW1008: " out/aot-check.log || fail "gateway check output: $(cat out/aot-check.log)"
+
 echo "AOT smoke: 1 passed, 0 failed"

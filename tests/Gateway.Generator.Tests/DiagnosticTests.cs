@@ -50,9 +50,17 @@ public class DiagnosticTests
         // Reference that skips the referenced backend's group.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1013", DiagnosticSeverity.Error, 6, 94 },
         // A KrakenD feature not implemented yet: at the key.
-        { Config("\"endpoint\": \"/a\", \"cache_ttl\": \"1s\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW2001", DiagnosticSeverity.Warning, 6, 25 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW2001", DiagnosticSeverity.Warning, 6, 59 },
         // Unknown key with a suggestion: at the key.
         { Config("\"endpoint\": \"/a\", \"timeuot\": \"1s\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3001", DiagnosticSeverity.Warning, 6, 25 },
+        // no-op output with several backends: at output_encoding's value.
+        { Config("\"endpoint\": \"/a\", \"output_encoding\": \"no-op\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y\"}]"), "GW1014", DiagnosticSeverity.Error, 6, 44 },
+        // Unknown backend encoding.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"jsno\"}]"), "GW1015", DiagnosticSeverity.Error, 6, 71 },
+        // Unknown static strategy.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"proxy\": {\"static\": {\"strategy\": \"sometimes\", \"data\": {}}}}"), "GW1016", DiagnosticSeverity.Error, 6, 111 },
+        // deny beside allow has no effect: at "deny".
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"allow\": [\"a\"], \"deny\": [\"b\"]}]"), "GW3002", DiagnosticSeverity.Warning, 6, 75 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -78,6 +86,9 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"timeout\": \"1m30s\", \"method\": \"post\", \"backend\": [{\"host\": [\"https://svc.local:8443/\"], \"url_pattern\": \"x\", \"@comment\": \"relative pattern\"}]"),
         Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"port\": 9090, \"timeout\": \"500ms\", \"host\": [\"backend\"], \"name\": \"n\","),
+        Config("\"endpoint\": \"/a\", \"output_encoding\": \"no-op\", \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"no-op\"}]"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"allow\": [\"a\"], \"deny\": []}], \"extra_config\": {\"proxy\": {\"static\": {\"strategy\": \"errored\", \"data\": {\"a\": 1}}}}"),
+        Config("\"endpoint\": \"/a\", \"cache_ttl\": \"0s\", \"input_headers\": [\"*\"], \"input_query_strings\": [\"q\"], \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"safejson\", \"extra_config\": {\"backend/http\": {\"return_error_code\": true}}}]"),
     };
 
     [Theory]

@@ -15,15 +15,19 @@ public class EmitterBaselineTests
 {
     private static string ExampleConfig => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", "example.krakend.json"));
 
-    [Fact]
-    public void Emit_ExampleConfig_MatchesBaselines()
+    [Theory]
+    [InlineData("example.krakend.json", "Example", 3)]
+    [InlineData("contract.krakend.json", "Contract", 26)]
+    public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
-        var (driver, _, diagnostics) = GeneratorHarness.Run(ExampleConfig);
+        string config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", configFile));
+        var (driver, output, diagnostics) = GeneratorHarness.Run(config);
         Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
 
         GeneratedSourceResult[] sources = driver.GetRunResult().Results[0].GeneratedSources.ToArray();
-        Assert.Equal(3, sources.Length);
-        string baselineDirectory = Path.Combine(SourceDirectory(), "Baselines", "Example");
+        Assert.Equal(files, sources.Length);
+        string baselineDirectory = Path.Combine(SourceDirectory(), "Baselines", baseline);
         bool update = Environment.GetEnvironmentVariable("GATEWAY_UPDATE_BASELINES") == "1";
         foreach (GeneratedSourceResult source in sources)
         {
@@ -63,7 +67,7 @@ public class EmitterBaselineTests
             Assert.Equal(8080, definition.Port);
             Assert.Equal(new[] { "http://127.0.0.1:8000" }, Assert.Single(definition.HostGroups));
 
-            using var registry = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(), new BackendOptions());
+            using var registry = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(), new BackendClientOptions());
             RouteEntry[] routes = definition.CreateRoutes(registry);
             Assert.Equal(
                 new[] { "GET /hotel-destinations/{id} GetHotelDestinationsIdHandler", "GET /hotels/{id}/overview GetHotelsIdOverviewHandler" },

@@ -15,9 +15,9 @@ internal static class GeneratorHarness
 
     private static readonly Lazy<MetadataReference[]> s_references = new(LoadReferences);
 
-    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null)
+    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null, string path = ConfigPath)
     {
-        GeneratorDriver driver = CreateDriver(config, @namespace);
+        GeneratorDriver driver = CreateDriver(new InMemoryAdditionalText(path, config), @namespace);
         driver = driver.RunGeneratorsAndUpdateCompilation(CreateCompilation(), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return (driver, output, diagnostics);
     }

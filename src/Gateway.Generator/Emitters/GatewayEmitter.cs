@@ -88,7 +88,12 @@ internal static class GatewayEmitter
 
         w.Outdent();
         w.Line("},");
-        w.Line("createRoutes: CreateRoutes);");
+        w.Line(model.EchoEndpoint || model.DebugEndpoint ? "createRoutes: CreateRoutes," : "createRoutes: CreateRoutes);");
+        if (model.EchoEndpoint || model.DebugEndpoint)
+        {
+            w.Line($"echoEndpoint: {(model.EchoEndpoint ? "true" : "false")},");
+            w.Line($"debugEndpoint: {(model.DebugEndpoint ? "true" : "false")});");
+        }
         w.Outdent();
         w.Line();
         w.Line("/// <summary>The route table: one row per endpoint, each with its handler built once.</summary>");

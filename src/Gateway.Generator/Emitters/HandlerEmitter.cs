@@ -26,15 +26,12 @@ internal static class HandlerEmitter
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Gateway.Generator\", \"1.0\")]");
         w.Open($"internal sealed class {className} : {Runtime}.Proxy.EndpointHandler");
 
-        // Fields: groups, response paths, host groups.
-        var groups = new List<string>();
-        foreach (BackendModel backend in endpoint.Backends)
+        EmitEndpointDefinition(w, model, endpoint);
+        for (int i = 0; i < endpoint.Backends.Count; i++)
         {
-            groups.Add(backend.Group is null ? "null" : CSharp.Utf8(backend.Group) + ".ToArray()");
+            EmitShapingPlan(w, endpoint.Backends[i], i);
         }
 
-        w.Line("/// <summary>Per backend, the key its response is wrapped in (<c>group</c>), as UTF-8.</summary>");
-        w.Line($"private static readonly byte[]?[] s_groups = {{ {string.Join(", ", groups)} }};");
         foreach (KeyValuePair<string, string> path in SortedByField(paths))
         {
             TemplatePartModel part = FindPart(endpoint, path.Key);
@@ -50,20 +47,22 @@ internal static class HandlerEmitter
         }
 
         w.Line();
-        for (int i = 0; i < endpoint.Backends.Count; i++)
-        {
-            w.Line($"private readonly {Runtime}.Forwarding.BackendHostGroup _hosts{i};");
-        }
-
-        w.Line();
         w.Line($"public {className}({Runtime}.Forwarding.BackendRegistry backends)");
-        w.Line($"    : base(global::System.TimeSpan.FromMilliseconds({endpoint.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}), s_groups)");
-        w.Line("{").Indent();
+        w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options)");
+        w.Line("{");
+        w.Line("}");
+        w.Line();
+        w.Open($"private static {Runtime}.Proxy.BackendDefinition[] CreateBackends({Runtime}.Forwarding.BackendRegistry backends)");
+        w.Line($"return new {Runtime}.Proxy.BackendDefinition[]");
+        w.Line("{");
+        w.Indent();
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
-            w.Line($"_hosts{i} = backends.Group({endpoint.Backends[i].HostGroup.ToString(CultureInfo.InvariantCulture)});");
+            EmitBackendDefinition(w, endpoint.Backends[i], i);
         }
 
+        w.Outdent();
+        w.Line("};");
         w.Close();
         w.Line();
         w.Open($"protected override async global::System.Threading.Tasks.Task CallBackendsAsync({Runtime}.Proxy.ProxyExchange exchange)");
@@ -89,15 +88,15 @@ internal static class HandlerEmitter
 
     private static void EmitSequentialCalls(SourceWriter w, EndpointModel endpoint)
     {
-        w.Line("// Sequential proxy: each step may read the responses of the steps before it. A failed step ends the");
-        w.Line("// sequence; what was gathered so far is the (incomplete) answer.");
+        w.Line("// Sequential proxy: each step may read the responses of the steps before it. A failed (or incomplete)");
+        w.Line("// step ends the sequence; what was gathered so far is the answer.");
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
             BackendModel backend = endpoint.Backends[i];
             string arguments = UrlArguments(endpoint, i);
             w.Line();
             w.Line($"// {i + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
-            string call = $"exchange.SendAsync({i}, {CSharp.HttpMethod(backend.Method)}, _hosts{i}, BuildUrl{i}({arguments})).ConfigureAwait(false)";
+            string call = $"exchange.SendAsync(Backends[{i}], BuildUrl{i}({arguments})).ConfigureAwait(false)";
             if (i == endpoint.Backends.Count - 1)
             {
                 w.Line($"await {call};");
@@ -105,7 +104,7 @@ internal static class HandlerEmitter
             }
 
             w.Line($"{Runtime}.Forwarding.BackendResult response{i} = await {call};");
-            w.Open($"if (!response{i}.Succeeded)");
+            w.Open($"if (!response{i}.Complete)");
             w.Line("return;");
             w.Close();
         }
@@ -117,7 +116,7 @@ internal static class HandlerEmitter
         {
             BackendModel only = endpoint.Backends[0];
             w.Line($"// 1. {only.Method} {CSharp.Comment(only.UrlPattern)}");
-            w.Line($"await exchange.SendAsync(0, {CSharp.HttpMethod(only.Method)}, _hosts0, BuildUrl0(exchange.RouteValues)).ConfigureAwait(false);");
+            w.Line("await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);");
             return;
         }
 
@@ -126,7 +125,7 @@ internal static class HandlerEmitter
         {
             BackendModel backend = endpoint.Backends[i];
             w.Line($"// {i + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
-            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> call{i} = exchange.SendAsync({i}, {CSharp.HttpMethod(backend.Method)}, _hosts{i}, BuildUrl{i}(exchange.RouteValues));");
+            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> call{i} = exchange.SendAsync(Backends[{i}], BuildUrl{i}(exchange));");
         }
 
         w.Line();
@@ -139,7 +138,7 @@ internal static class HandlerEmitter
     /// <summary>The arguments of backend <paramref name="index"/>'s URL builder: the route values, then each response it reads.</summary>
     private static string UrlArguments(EndpointModel endpoint, int index)
     {
-        var arguments = new List<string> { "exchange.RouteValues" };
+        var arguments = new List<string> { "exchange" };
         foreach (int source in ReferencedBackends(endpoint.Backends[index]))
         {
             arguments.Add($"response{source}");
@@ -151,7 +150,7 @@ internal static class HandlerEmitter
     private static void EmitUrlBuilder(SourceWriter w, EndpointModel endpoint, int index, Dictionary<string, string> paths)
     {
         BackendModel backend = endpoint.Backends[index];
-        var parameters = new List<string> { "string[] route" };
+        var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
         foreach (int source in ReferencedBackends(backend))
         {
             parameters.Add($"{Runtime}.Forwarding.BackendResult response{source}");
@@ -161,7 +160,7 @@ internal static class HandlerEmitter
         w.Open($"private string? BuildUrl{index}({string.Join(", ", parameters)})");
         w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
         w.Open("try");
-        w.Line($"url.AppendLiteral(_hosts{index}.NextHost());");
+        w.Line($"url.AppendLiteral(Backends[{index}].Hosts.NextHost());");
         foreach (TemplatePartModel part in backend.Url)
         {
             string component = $"{Runtime}.Http.UrlComponent.{(part.InQuery ? "QueryValue" : "PathSegment")}";
@@ -171,7 +170,7 @@ internal static class HandlerEmitter
                     w.Line($"url.AppendLiteral({CSharp.Utf8(part.Text)});");
                     break;
                 case TemplatePartKind.RouteParameter:
-                    w.Line($"url.AppendEncoded(route[{part.Source.ToString(CultureInfo.InvariantCulture)}], {component}); // {{{CSharp.Comment(part.Text)}}}");
+                    w.Line($"url.AppendEncoded(exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}], {component}); // {{{CSharp.Comment(part.Text)}}}");
                     break;
                 default:
                     w.Open($"if (!url.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]}, {component}))");
@@ -182,6 +181,11 @@ internal static class HandlerEmitter
             }
         }
 
+        if (endpoint.InputQueryStrings.All || endpoint.InputQueryStrings.Names?.Count > 0)
+        {
+            w.Line($"url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[{index}].InputQueryStrings);");
+        }
+
         w.Line("return url.ToUrl();");
         w.Close();
         w.Open("finally");
@@ -189,6 +193,214 @@ internal static class HandlerEmitter
         w.Close();
         w.Close();
     }
+
+    private static void EmitEndpointDefinition(SourceWriter w, GatewayModel model, EndpointModel endpoint)
+    {
+        var args = new List<string>
+        {
+            $"timeout: global::System.TimeSpan.FromMilliseconds({endpoint.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)})",
+        };
+        if (endpoint.Sequential)
+        {
+            args.Add("sequential: true");
+        }
+
+        if (endpoint.OutputEncoding != "json")
+        {
+            args.Add($"output: {Runtime}.Proxy.OutputEncoding.{OutputEncodingName(endpoint.OutputEncoding)}");
+        }
+
+        if (endpoint.CacheTtlSeconds > 0)
+        {
+            args.Add($"cacheTtlSeconds: {endpoint.CacheTtlSeconds.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (endpoint.ConcurrentCalls > 1)
+        {
+            args.Add($"concurrentCalls: {endpoint.ConcurrentCalls.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        args.Add($"inputQueryStrings: {ForwardingList(endpoint.InputQueryStrings, headers: false)}");
+        args.Add($"inputHeaders: {ForwardingList(endpoint.InputHeaders, headers: true)}");
+        if (endpoint.Static is not null)
+        {
+            args.Add($"staticStrategy: {Runtime}.Proxy.StaticStrategy.{CSharp.PascalWords(endpoint.Static.Strategy)}");
+            args.Add($"staticData: {CSharp.String(endpoint.Static.DataJson)}");
+        }
+
+        if (endpoint.Flatmap.Count > 0)
+        {
+            args.Add($"flatmap: {Flatmap(endpoint.Flatmap)}");
+        }
+
+        if (model.ReturnErrorMessage)
+        {
+            args.Add("returnErrorMessage: true");
+        }
+
+        w.Line("/// <summary>The endpoint's own settings: time budget, forwarding lists, rendering.</summary>");
+        w.Line($"private static readonly {Runtime}.Proxy.EndpointDefinition s_endpoint = new(");
+        w.Indent();
+        for (int i = 0; i < args.Count; i++)
+        {
+            w.Line(args[i] + (i == args.Count - 1 ? ");" : ","));
+        }
+
+        w.Outdent();
+    }
+
+    private static void EmitShapingPlan(SourceWriter w, BackendModel backend, int index)
+    {
+        if (backend.Target is null && backend.Allow.Count == 0 && backend.Deny.Count == 0 && backend.Mapping.Count == 0 && backend.Flatmap.Count == 0)
+        {
+            return;
+        }
+
+        var args = new List<string>
+        {
+            $"target: {(backend.Target is null ? "null" : CSharp.String(backend.Target))}",
+            $"allow: {Strings(backend.Allow)}",
+            $"deny: {Strings(backend.Deny)}",
+        };
+        if (backend.Mapping.Count == 0)
+        {
+            args.Add("mapping: null");
+        }
+        else
+        {
+            var renames = new List<string>();
+            foreach (MappingModel rename in backend.Mapping)
+            {
+                renames.Add($"new({CSharp.String(rename.From)}, {CSharp.String(rename.To)})");
+            }
+
+            args.Add($"mapping: new global::System.Collections.Generic.KeyValuePair<string, string>[] {{ {string.Join(", ", renames)} }}");
+        }
+
+        args.Add($"flatmap: {(backend.Flatmap.Count == 0 ? "null" : Flatmap(backend.Flatmap))}");
+        w.Line();
+        w.Line($"/// <summary>Backend {index}: target, then allow/deny or flatmap_filter, then mapping.</summary>");
+        w.Line($"private static readonly {Runtime}.Shaping.ShapingPlan s_shaping{index} = new(");
+        w.Indent();
+        for (int i = 0; i < args.Count; i++)
+        {
+            w.Line(args[i] + (i == args.Count - 1 ? ");" : ","));
+        }
+
+        w.Outdent();
+    }
+
+    private static void EmitBackendDefinition(SourceWriter w, BackendModel backend, int index)
+    {
+        var args = new List<string>
+        {
+            index.ToString(CultureInfo.InvariantCulture),
+            CSharp.HttpMethod(backend.Method),
+            $"backends.Group({backend.HostGroup.ToString(CultureInfo.InvariantCulture)})",
+        };
+        if (backend.Group is not null)
+        {
+            args.Add($"group: {CSharp.String(backend.Group)}");
+        }
+
+        if (backend.Encoding != "json")
+        {
+            args.Add($"encoding: {Runtime}.Shaping.BackendEncoding.{EncodingName(backend.Encoding)}");
+        }
+
+        if (backend.IsCollection)
+        {
+            args.Add("isCollection: true");
+        }
+
+        if (backend.Target is not null || backend.Allow.Count > 0 || backend.Deny.Count > 0 || backend.Mapping.Count > 0 || backend.Flatmap.Count > 0)
+        {
+            args.Add($"shaping: s_shaping{index}");
+        }
+
+        if (backend.InputQueryStrings.Names is not null)
+        {
+            args.Add($"inputQueryStrings: {ForwardingList(backend.InputQueryStrings, headers: false)}");
+        }
+
+        if (backend.InputHeaders.Names is not null)
+        {
+            args.Add($"inputHeaders: {ForwardingList(backend.InputHeaders, headers: true)}");
+        }
+
+        if (backend.ReturnErrorCode)
+        {
+            args.Add("returnErrorCode: true");
+        }
+
+        if (backend.ReturnErrorDetails is not null)
+        {
+            args.Add($"returnErrorDetails: {CSharp.String(backend.ReturnErrorDetails)}");
+        }
+
+        w.Line($"// {index + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
+        w.Line($"new({string.Join(", ", args)}),");
+    }
+
+    private static string ForwardingList(ForwardingListModel list, bool headers)
+    {
+        if (list.All)
+        {
+            return $"{Runtime}.Proxy.ForwardingList.All";
+        }
+
+        var names = new List<string>();
+        foreach (string name in list.Names ?? EquatableArray<string>.Empty)
+        {
+            names.Add(CSharp.String(name));
+        }
+
+        return $"{Runtime}.Proxy.ForwardingList.{(headers ? "HeaderNames" : "QueryKeys")}({string.Join(", ", names)})";
+    }
+
+    private static string Flatmap(EquatableArray<FlatmapOperationModel> operations)
+    {
+        var items = new List<string>();
+        foreach (FlatmapOperationModel operation in operations)
+        {
+            string kind = operation.Type switch { "move" => "Move", "del" => "Delete", _ => "Append" };
+            items.Add($"new({Runtime}.Shaping.FlatmapKind.{kind}, {Strings(operation.Args)})");
+        }
+
+        return $"new {Runtime}.Shaping.FlatmapOperation[] {{ {string.Join(", ", items)} }}";
+    }
+
+    private static string Strings(EquatableArray<string> values)
+    {
+        if (values.Count == 0)
+        {
+            return "null";
+        }
+
+        var items = new List<string>();
+        foreach (string value in values)
+        {
+            items.Add(CSharp.String(value));
+        }
+
+        return $"new[] {{ {string.Join(", ", items)} }}";
+    }
+
+    private static string OutputEncodingName(string encoding) => encoding switch
+    {
+        "json-collection" => "JsonCollection",
+        "string" => "String",
+        "no-op" => "NoOp",
+        _ => "Json",
+    };
+
+    private static string EncodingName(string encoding) => encoding switch
+    {
+        "safejson" => "SafeJson",
+        "string" => "String",
+        "no-op" => "NoOp",
+        _ => "Json",
+    };
 
     private static void EmitSummary(SourceWriter w, GatewayModel model, EndpointModel endpoint)
     {

@@ -1,144 +1,234 @@
-using System.Buffers;
 using System.Net;
-using Gateway.Runtime.Json;
-using Microsoft.AspNetCore.Http;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Gateway.Runtime.Http;
+using Gateway.Runtime.Proxy;
+using Gateway.Runtime.Shaping;
+using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Runtime.Forwarding;
 
-/// <summary>Sends one request to a backend and reads its JSON object into a pooled buffer.</summary>
+/// <summary>
+/// Sends one request to a backend and turns the answer into a <see cref="BackendResult"/>: status rules
+/// (krakend.md §6.7), decoding (§6.8) and shaping (§6.9-6.10).
+/// </summary>
 internal static class BackendCaller
 {
-    internal const string UserAgent = "Gateway/1.0";
-
     private static readonly UriCreationOptions s_verbatimUri = new()
     {
         // The URL was percent-encoded by the gateway on purpose; keep it byte for byte (no unescaping, no dot-segment removal).
         DangerousDisablePathAndQueryCanonicalization = true,
     };
 
-    public static async Task<BackendResult> SendAsync(HttpContext client, BackendHostGroup hosts, HttpMethod method, string url, int maxBodyBytes, CancellationToken cancellation)
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         if (!Uri.TryCreate(url, in s_verbatimUri, out Uri? uri))
         {
             return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
         }
 
-        using var request = new HttpRequestMessage(method, uri);
+        using var request = new HttpRequestMessage(backend.Method, uri);
         request.Version = HttpVersion.Version11;
         request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-        AddForwardingHeaders(client, request);
+        AddHeadersAndBody(client, backend, request);
 
         HttpResponseMessage response;
         try
         {
-            response = await hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
+            response = await backend.Hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            return BackendResult.Failed(client.RequestAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
+            return BackendResult.Failed(clientAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
         }
         catch (HttpRequestException)
         {
             return BackendResult.Failed(BackendFailure.Transport);
         }
 
+        // no-op: status, headers and body go to the client untouched, streamed. Behind another renderer a no-op
+        // backend contributes no data, whatever it answered (krakend.md §6.8).
+        if (backend.Encoding == BackendEncoding.NoOp)
+        {
+            if (passThrough)
+            {
+                return BackendResult.Streamed(response);
+            }
+
+            response.Dispose();
+            var empty = new PooledBuffer(16);
+            empty.Write("{}"u8);
+            return BackendResult.Success((int)response.StatusCode, empty);
+        }
+
         using (response)
         {
             int status = (int)response.StatusCode;
-
-            // Only 200 and 201 are successes (krakend.md §6.7); 202, 204 and redirects that were not followed are failures.
-            if (status != 200 && status != 201)
+            var raw = new PooledBuffer();
+            BackendFailure read = await ReadBodyAsync(response.Content, raw, maxBodyBytes, cancellation).ConfigureAwait(false);
+            if (read != BackendFailure.None)
             {
-                return BackendResult.Failed(BackendFailure.Status, status);
+                raw.Dispose();
+                return BackendResult.Failed(read == BackendFailure.Timeout && clientAborted.IsCancellationRequested ? BackendFailure.Canceled : read, status);
             }
 
-            return await ReadObjectAsync(response, status, maxBodyBytes, client, cancellation).ConfigureAwait(false);
+            // Only 200 and 201 are successes (krakend.md §6.7).
+            if (status != 200 && status != 201)
+            {
+                return FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString());
+            }
+
+            var decoded = new PooledBuffer(Math.Max(raw.Length, 256));
+            bool ok = ResponseDecoder.TryDecode(backend.Encoding, backend.IsCollection, raw.WrittenSpan, decoded);
+            raw.Dispose();
+            if (!ok)
+            {
+                decoded.Dispose();
+                return BackendResult.Failed(BackendFailure.InvalidBody, status);
+            }
+
+            if (backend.Shaping is null)
+            {
+                return BackendResult.Success(status, decoded);
+            }
+
+            var shaped = new PooledBuffer(decoded.Length);
+            backend.Shaping.Apply(decoded.WrittenSpan, shaped);
+            decoded.Dispose();
+            return BackendResult.Success(status, shaped);
         }
     }
 
-    private static async Task<BackendResult> ReadObjectAsync(HttpResponseMessage response, int status, int maxBodyBytes, HttpContext client, CancellationToken cancellation)
+    /// <summary>A status other than 200/201, with the backend's error options applied (krakend.md §9.2, §9.3).</summary>
+    private static BackendResult FailedStatus(BackendDefinition backend, int status, PooledBuffer body, string? contentType)
     {
-        long? declared = response.Content.Headers.ContentLength;
-        if (declared > maxBodyBytes)
+        if (backend.ErrorDetailsKey is not null)
         {
-            return BackendResult.Failed(BackendFailure.BodyTooLarge, status);
+            // return_error_details: the failure becomes data, {"error_alias": {...}}, and the answer is incomplete.
+            var data = new PooledBuffer();
+            using (var writer = new Utf8JsonWriter(data, s_writerOptions))
+            {
+                writer.WriteStartObject();
+                writer.WriteStartObject(backend.ErrorDetailsKey);
+                writer.WriteNumber("http_status_code"u8, status);
+                if (body.Length > 0)
+                {
+                    writer.WriteString("http_body"u8, Encoding.UTF8.GetString(body.WrittenSpan));
+                }
+
+                if (!string.IsNullOrEmpty(contentType))
+                {
+                    writer.WriteString("http_body_encoding"u8, contentType);
+                }
+
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            body.Dispose();
+            return BackendResult.Success(status, data, complete: false);
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 ? (int)declared.Value + 1 : 4096);
-        int length = 0;
+        if (backend.ReturnErrorCode)
+        {
+            return BackendResult.FailedWithBody(status, body, contentType);
+        }
+
+        body.Dispose();
+        return BackendResult.Failed(BackendFailure.Status, status);
+    }
+
+    private static async Task<BackendFailure> ReadBodyAsync(HttpContent content, PooledBuffer buffer, int maxBodyBytes, CancellationToken cancellation)
+    {
+        if (content.Headers.ContentLength > maxBodyBytes)
+        {
+            return BackendFailure.BodyTooLarge;
+        }
+
         try
         {
-            Stream body = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
+            Stream body = await content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
                 while (true)
                 {
-                    if (length == buffer.Length)
-                    {
-                        if (buffer.Length >= maxBodyBytes)
-                        {
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            return BackendResult.Failed(BackendFailure.BodyTooLarge, status);
-                        }
-
-                        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBodyBytes));
-                        buffer.AsSpan(0, length).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-
-                    int read = await body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBodyBytes + 1) - length), cancellation).ConfigureAwait(false);
+                    Memory<byte> memory = buffer.GetMemory(content.Headers.ContentLength is > 0 and < 1 << 20 ? (int)content.Headers.ContentLength.Value - buffer.Length + 1 : 4096);
+                    int read = await body.ReadAsync(memory, cancellation).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        break;
+                        return BackendFailure.None;
                     }
 
-                    length += read;
-                    if (length > maxBodyBytes)
+                    buffer.Advance(read);
+                    if (buffer.Length > maxBodyBytes)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        return BackendResult.Failed(BackendFailure.BodyTooLarge, status);
+                        return BackendFailure.BodyTooLarge;
                     }
                 }
             }
         }
         catch (OperationCanceledException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return BackendResult.Failed(client.RequestAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout, status);
+            return BackendFailure.Timeout;
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return BackendResult.Failed(BackendFailure.Transport, status);
+            return BackendFailure.Transport;
         }
-
-        if (!JsonObjectBody.TryGetObject(buffer.AsSpan(0, length), out int start, out int objectLength))
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return BackendResult.Failed(BackendFailure.InvalidBody, status);
-        }
-
-        return BackendResult.Success(status, buffer, start, objectLength);
     }
 
     /// <summary>
-    /// What every backend request carries about the client (krakend.md §6.3): the client's address and the host it
-    /// asked for. The client's own headers are not forwarded by default.
+    /// The headers every backend request carries (krakend.md §6.3): the client headers the endpoint forwards, then
+    /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
+    /// the backend's own filter. The client body, when there is one, goes to every backend with its length.
     /// </summary>
-    private static void AddForwardingHeaders(HttpContext client, HttpRequestMessage request)
+    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, HttpRequestMessage request)
     {
-        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-        IPAddress? remote = client.Connection.RemoteIpAddress;
-        if (remote is not null)
+        ForwardingList? filter = backend.InputHeaders;
+        bool userAgentForwarded = false;
+        foreach (KeyValuePair<string, StringValues> header in client.Headers)
         {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString());
+            if (filter is not null && !filter.Allows(header.Key))
+            {
+                continue;
+            }
+
+            userAgentForwarded |= string.Equals(header.Key, "User-Agent", StringComparison.OrdinalIgnoreCase);
+            request.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!);
         }
 
-        string host = client.Request.Host.Value ?? string.Empty;
-        if (host.Length > 0 && host.AsSpan().IndexOfAny('\r', '\n') < 0)
+        if (client.ClientIp is not null && (filter is null || filter.Allows("X-Forwarded-For")))
         {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-Host", host);
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", client.ClientIp);
+        }
+
+        if (client.Host is not null && (filter is null || filter.Allows("X-Forwarded-Host")))
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-Host", client.Host);
+        }
+
+        if (userAgentForwarded)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-Via", ForwardedRequest.GatewayUserAgent);
+        }
+        else if (filter is null || filter.Allows("User-Agent"))
+        {
+            request.Headers.TryAddWithoutValidation("User-Agent", ForwardedRequest.GatewayUserAgent);
+        }
+
+        if (client.HasBody)
+        {
+            var content = new ReadOnlyMemoryContent(client.Body);
+            if (client.ContentType is not null && (filter is null || filter.Allows("Content-Type")) && MediaTypeHeaderValue.TryParse(client.ContentType, out MediaTypeHeaderValue? type))
+            {
+                content.Headers.ContentType = type;
+            }
+
+            request.Content = content;
         }
     }
 }

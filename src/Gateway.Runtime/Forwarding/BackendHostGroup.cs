@@ -11,7 +11,7 @@ public sealed class BackendHostGroup : IDisposable
     private readonly string[] _hosts;
     private uint _next;
 
-    internal BackendHostGroup(string[] hosts, BackendOptions options)
+    internal BackendHostGroup(string[] hosts, BackendClientOptions options)
     {
         _hosts = hosts;
         MaxResponseBodyBytes = options.MaxResponseBodyBytes;
@@ -53,8 +53,8 @@ public sealed class BackendHostGroup : IDisposable
     public void Dispose() => Invoker.Dispose();
 }
 
-/// <summary>Limits of the backend HTTP client. Defaults suit a gateway on a fast network.</summary>
-public sealed class BackendOptions
+/// <summary>Limits of the backend HTTP client and of the bodies it carries. Defaults suit a gateway on a fast network.</summary>
+public sealed class BackendClientOptions
 {
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -66,4 +66,7 @@ public sealed class BackendOptions
 
     /// <summary>A backend body larger than this fails that backend instead of growing memory without bound.</summary>
     public int MaxResponseBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>A client body larger than this is refused with 413 before any backend is called.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
 }

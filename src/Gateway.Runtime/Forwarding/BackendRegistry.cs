@@ -8,7 +8,7 @@ public sealed class BackendRegistry : IDisposable
 {
     private readonly BackendHostGroup[] _groups;
 
-    public BackendRegistry(IReadOnlyList<string[]> hostGroups, IReadOnlyDictionary<string, string> hostOverrides, BackendOptions options)
+    public BackendRegistry(IReadOnlyList<string[]> hostGroups, IReadOnlyDictionary<string, string> hostOverrides, BackendClientOptions options)
     {
         Options = options;
         _groups = new BackendHostGroup[hostGroups.Count];
@@ -25,7 +25,7 @@ public sealed class BackendRegistry : IDisposable
         }
     }
 
-    public BackendOptions Options { get; }
+    public BackendClientOptions Options { get; }
 
     public BackendHostGroup Group(int index) => _groups[index];
 

@@ -1,31 +1,22 @@
-using System.Buffers;
+using Gateway.Runtime.Http;
 
 namespace Gateway.Runtime.Forwarding;
 
 /// <summary>
-/// The outcome of one backend call. A successful result owns a pooled buffer holding the backend's JSON object;
-/// the exchange that created it returns the buffer when the request ends.
+/// The outcome of one backend call. A successful result holds the backend's data as one JSON object (decoded and
+/// shaped) in a pooled buffer; the exchange that created it disposes it when the request ends.
 /// </summary>
-public sealed class BackendResult
+public sealed class BackendResult : IDisposable
 {
-    private static readonly BackendResult s_notCalled = new(BackendFailure.NotCalled, 0);
+    private static readonly BackendResult s_notCalled = new(BackendFailure.NotCalled, 0, null);
 
-    private byte[]? _buffer;
-    private readonly int _start;
-    private readonly int _length;
+    private PooledBuffer? _data;
 
-    private BackendResult(BackendFailure failure, int statusCode)
+    private BackendResult(BackendFailure failure, int statusCode, PooledBuffer? data)
     {
         Failure = failure;
         StatusCode = statusCode;
-    }
-
-    private BackendResult(int statusCode, byte[] buffer, int start, int length)
-    {
-        StatusCode = statusCode;
-        _buffer = buffer;
-        _start = start;
-        _length = length;
+        _data = data;
     }
 
     public static BackendResult NotCalled => s_notCalled;
@@ -34,26 +25,48 @@ public sealed class BackendResult
 
     public bool Succeeded => Failure == BackendFailure.None;
 
+    private readonly bool _complete = true;
+
+    /// <summary>
+    /// Succeeded with data that does not stand for a failure. <c>return_error_details</c> data is merged but leaves the
+    /// answer incomplete, and ends a sequence like a failure does (krakend.md §8.5.9).
+    /// </summary>
+    public bool Complete { get => Succeeded && _complete; private init => _complete = value; }
+
     /// <summary>The backend's HTTP status, or 0 when it never answered.</summary>
     public int StatusCode { get; }
 
-    /// <summary>The backend's JSON object (exactly the object's bytes). Empty unless <see cref="Succeeded"/>.</summary>
-    public ReadOnlySpan<byte> Body => _buffer is null ? default : _buffer.AsSpan(_start, _length);
+    /// <summary>The backend's data: one JSON object. Empty unless <see cref="Succeeded"/>.</summary>
+    public ReadOnlySpan<byte> Body => _data is null ? default : _data.WrittenSpan;
 
-    public ReadOnlyMemory<byte> BodyMemory => _buffer is null ? default : _buffer.AsMemory(_start, _length);
+    public ReadOnlyMemory<byte> BodyMemory => _data is null ? default : _data.WrittenMemory;
 
-    public static BackendResult Failed(BackendFailure failure, int statusCode = 0) => new(failure, statusCode);
+    /// <summary>For a failed status with <c>return_error_code</c>: the backend's body and content type, kept for the client.</summary>
+    public PooledBuffer? ErrorBody { get; private init; }
 
-    /// <summary>Takes ownership of a buffer rented from <see cref="ArrayPool{T}.Shared"/>.</summary>
-    public static BackendResult Success(int statusCode, byte[] pooledBuffer, int start, int length) => new(statusCode, pooledBuffer, start, length);
+    public string? ErrorContentType { get; private init; }
 
-    internal void ReturnBuffer()
+    /// <summary>For a <c>no-op</c> backend: the backend's response, streamed to the client as it is.</summary>
+    public HttpResponseMessage? PassThrough { get; private init; }
+
+    public static BackendResult Failed(BackendFailure failure, int statusCode = 0) => new(failure, statusCode, null);
+
+    /// <summary>A failed status whose body and content type the client may see (<c>return_error_code</c>).</summary>
+    public static BackendResult FailedWithBody(int statusCode, PooledBuffer body, string? contentType) =>
+        new(BackendFailure.Status, statusCode, null) { ErrorBody = body, ErrorContentType = contentType };
+
+    /// <summary>Takes ownership of <paramref name="data"/>, a buffer holding one JSON object.</summary>
+    public static BackendResult Success(int statusCode, PooledBuffer data, bool complete = true) =>
+        new(BackendFailure.None, statusCode, data) { Complete = complete };
+
+    public static BackendResult Streamed(HttpResponseMessage response) =>
+        new(BackendFailure.None, (int)response.StatusCode, null) { PassThrough = response, Complete = false };
+
+    public void Dispose()
     {
-        byte[]? buffer = _buffer;
-        _buffer = null;
-        if (buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        _data?.Dispose();
+        _data = null;
+        ErrorBody?.Dispose();
+        PassThrough?.Dispose();
     }
 }

@@ -11,15 +11,23 @@ public sealed class GatewayDefinition
 {
     private readonly Func<BackendRegistry, RouteEntry[]> _createRoutes;
 
-    public GatewayDefinition(int port, string[][] hostGroups, Func<BackendRegistry, RouteEntry[]> createRoutes)
+    public GatewayDefinition(int port, string[][] hostGroups, Func<BackendRegistry, RouteEntry[]> createRoutes, bool echoEndpoint = false, bool debugEndpoint = false)
     {
         Port = port;
+        EchoEndpoint = echoEndpoint;
+        DebugEndpoint = debugEndpoint;
         HostGroups = hostGroups;
         _createRoutes = createRoutes;
     }
 
     /// <summary>The configuration's <c>port</c> (8080 when it has none).</summary>
     public int Port { get; }
+
+    /// <summary><c>echo_endpoint</c>: <c>/__echo/</c> answers with a description of the request.</summary>
+    public bool EchoEndpoint { get; }
+
+    /// <summary><c>debug_endpoint</c>: <c>/__debug/</c> answers <c>{"message":"pong"}</c>.</summary>
+    public bool DebugEndpoint { get; }
 
     /// <summary>Distinct sanitised host lists, in the order backends first use them.</summary>
     public IReadOnlyList<string[]> HostGroups { get; }

@@ -15,9 +15,18 @@ internal sealed class GatewayDispatcher
 
     private static readonly byte[] s_health = JsonSerializer.SerializeToUtf8Bytes(new HealthStatus("ok"), GatewayJsonContext.Default.HealthStatus);
 
-    private readonly RouteTable _routes;
+    private static readonly byte[] s_pong = "{\"message\":\"pong\"}"u8.ToArray();
 
-    public GatewayDispatcher(RouteTable routes) => _routes = routes;
+    private readonly RouteTable _routes;
+    private readonly bool _echo;
+    private readonly bool _debug;
+
+    public GatewayDispatcher(RouteTable routes, bool echo, bool debug)
+    {
+        _routes = routes;
+        _echo = echo;
+        _debug = debug;
+    }
 
     public Task DispatchAsync(HttpContext context)
     {
@@ -26,6 +35,16 @@ internal sealed class GatewayDispatcher
         if (path.SequenceEqual(HealthPath))
         {
             return HttpMethods.IsGet(request.Method) ? WriteHealthAsync(context.Response) : WriteMethodNotAllowed(context.Response, "GET");
+        }
+
+        if (_debug && IsBelow(path, "/__debug"))
+        {
+            return WriteJson(context.Response, s_pong);
+        }
+
+        if (_echo && IsBelow(path, "/__echo"))
+        {
+            return EchoEndpoint.WriteAsync(context);
         }
 
         switch (_routes.Match(request.Method, path, out RouteEntry? entry, out string[] values, out string? allowed))
@@ -55,12 +74,17 @@ internal sealed class GatewayDispatcher
         return query < 0 ? target : target.AsSpan(0, query);
     }
 
-    private static Task WriteHealthAsync(HttpResponse response)
+    private static bool IsBelow(ReadOnlySpan<char> path, string prefix) =>
+        path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] == '/');
+
+    private static Task WriteHealthAsync(HttpResponse response) => WriteJson(response, s_health);
+
+    private static Task WriteJson(HttpResponse response, byte[] body)
     {
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = GatewayHeaders.JsonContentType;
-        response.ContentLength = s_health.Length;
-        return response.BodyWriter.WriteAsync(s_health).AsTask();
+        response.ContentLength = body.Length;
+        return response.BodyWriter.WriteAsync(body).AsTask();
     }
 
     private static Task WriteMethodNotAllowed(HttpResponse response, string allowed)

@@ -18,5 +18,5 @@ public sealed class GatewayOptions
     /// </summary>
     public IDictionary<string, string> HostOverrides { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    public BackendOptions Backend { get; } = new();
+    public BackendClientOptions Backend { get; } = new();
 }

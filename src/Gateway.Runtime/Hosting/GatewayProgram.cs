@@ -16,6 +16,11 @@ public static class GatewayProgram
     public static async Task<int> RunAsync(string[] args, GatewayDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args.Length > 0 && args[0] == "check")
+        {
+            return CheckCommand.Run(args[1..], Console.Out, Console.Error);
+        }
+
         var options = new GatewayOptions();
         bool help = false;
         string? error = ReadEnvironment(options) ?? ReadArguments(args, options, out help);
@@ -38,6 +43,7 @@ public static class GatewayProgram
 
     private const string Usage =
         "usage: gateway [--port N] [--listen-ip IP] [--backend-host CONFIGURED=ACTUAL]...\n" +
+        "       gateway check path/to/krakend.json [--format text|json]\n" +
         "  --port N                          listen on port N instead of the configuration's port (env GATEWAY_PORT)\n" +
         "  --listen-ip IP                    listen on one address instead of all (env GATEWAY_LISTEN_IP)\n" +
         "  --backend-host CONFIGURED=ACTUAL  send requests meant for a configured host to another base URL\n" +

@@ -21,7 +21,7 @@ public static class GatewayServer
 
         var backends = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(options.HostOverrides, StringComparer.Ordinal), options.Backend);
         var routes = new RouteTable(definition.CreateRoutes(backends));
-        var dispatcher = new GatewayDispatcher(routes);
+        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();

@@ -63,6 +63,29 @@ public ref struct UrlBuilder
     }
 
     /// <summary>
+    /// Appends the client's forwarded query parameters that <paramref name="filter"/> allows (null: all), after the
+    /// pattern's own query (krakend.md §6.2). Keys and values are encoded as query values.
+    /// </summary>
+    public void AppendForwardedQuery(List<KeyValuePair<string, string>> query, Proxy.ForwardingList? filter)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        bool hasQuery = _buffer[.._length].IndexOf((byte)'?') >= 0;
+        foreach (KeyValuePair<string, string> pair in query)
+        {
+            if (filter is not null && !filter.Allows(pair.Key))
+            {
+                continue;
+            }
+
+            AppendLiteral(hasQuery ? "&"u8 : "?"u8);
+            hasQuery = true;
+            AppendEncoded(pair.Key, UrlComponent.QueryValue);
+            AppendLiteral("="u8);
+            AppendEncoded(pair.Value, UrlComponent.QueryValue);
+        }
+    }
+
+    /// <summary>
     /// Appends the value at <paramref name="path"/> in <paramref name="json"/>, rendered as deviations.md 2 says and
     /// encoded for <paramref name="component"/>. False (nothing appended) when the value cannot be injected: missing,
     /// <c>null</c>, an object, an array holding anything but strings, numbers and booleans, a string that is not

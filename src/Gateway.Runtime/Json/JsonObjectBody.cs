@@ -7,7 +7,8 @@ public static class JsonObjectBody
 {
     /// <summary>
     /// True when <paramref name="body"/> starts (after whitespace) with a complete, valid JSON object no deeper than 64
-    /// levels; returns the object's range. As in KrakenD, bytes after the first value are ignored. Never throws.
+    /// levels and whose escaped property names are valid text; returns the object's range. As in KrakenD, bytes after
+    /// the first value are ignored. Never throws. Everything downstream (merge, lookups) relies on these checks.
     /// </summary>
     public static bool TryGetObject(ReadOnlySpan<byte> body, out int start, out int length)
     {
@@ -22,13 +23,33 @@ public static class JsonObjectBody
         try
         {
             var reader = new Utf8JsonReader(body[first..]);
-            reader.Read();
-            reader.Skip();
-            start = first;
-            length = (int)reader.BytesConsumed;
-            return true;
+            Span<byte> name = stackalloc byte[256];
+            while (reader.Read())
+            {
+                // An escaped name must unescape to valid text (a lone \uD800 does not), or it could not be compared or re-written.
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    if (reader.ValueSpan.Length <= name.Length)
+                    {
+                        reader.CopyString(name);
+                    }
+                    else
+                    {
+                        _ = reader.GetString();
+                    }
+                }
+
+                if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.EndObject)
+                {
+                    start = first;
+                    length = (int)reader.BytesConsumed;
+                    return true;
+                }
+            }
+
+            return false;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }

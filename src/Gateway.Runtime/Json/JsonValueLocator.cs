@@ -57,8 +57,9 @@ public static class JsonValueLocator
             value = new JsonValueRange(kind, start, (int)reader.BytesConsumed - start);
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a property name whose escapes are not valid UTF-16 cannot be compared.
             return false;
         }
     }

@@ -1,35 +1,47 @@
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Proxy;
 
 /// <summary>
-/// Base of every generated endpoint handler. The generated subclass holds the endpoint's precomputed URL pieces
-/// and calls its backends in <see cref="CallBackendsAsync"/>; this class owns what is the same for every endpoint:
-/// the time budget, the bookkeeping of results and the response.
+/// Base of every generated endpoint handler. The generated subclass holds the endpoint's precomputed URL pieces and
+/// calls its backends in <see cref="CallBackendsAsync"/>; this class owns what is the same for every endpoint: the
+/// client request, the time budget, the bookkeeping of results and the response.
 /// </summary>
 public abstract class EndpointHandler
 {
-    /// <summary>Share of the endpoint timeout given to the backends of a multi-backend endpoint, leaving time to answer (krakend.md §7).</summary>
-    private const double MergeBudgetShare = 0.85;
+    private readonly EndpointDefinition _endpoint;
+    private readonly BackendDefinition[] _backends;
+    private readonly BackendClientOptions _options;
 
-    private readonly byte[]?[] _groups;
-    private readonly TimeSpan _backendBudget;
-
-    /// <param name="timeout">The endpoint <c>timeout</c>: it bounds the whole request.</param>
-    /// <param name="groups">Per backend, the UTF-8 <c>group</c> key its response is wrapped in, or null.</param>
-    protected EndpointHandler(TimeSpan timeout, byte[]?[] groups)
+    protected EndpointHandler(EndpointDefinition endpoint, BackendDefinition[] backends, BackendClientOptions options)
     {
-        ArgumentNullException.ThrowIfNull(groups);
-        _groups = groups;
-        _backendBudget = groups.Length > 1 ? timeout * MergeBudgetShare : timeout;
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(backends);
+        _endpoint = endpoint;
+        _backends = backends;
+        _options = options;
     }
+
+    /// <summary>The endpoint's backends, in configuration order.</summary>
+    protected IReadOnlyList<BackendDefinition> Backends => _backends;
 
     /// <summary>Called by the router with the decoded route parameters, in the order they appear in the path.</summary>
     public async Task InvokeAsync(HttpContext context, string[] routeValues)
     {
-        using var exchange = new ProxyExchange(context, routeValues, _groups, _backendBudget);
+        ArgumentNullException.ThrowIfNull(context);
+        using ForwardedRequest? forwarded = await ForwardedRequest.ReadAsync(context, _endpoint, _options.MaxRequestBodyBytes).ConfigureAwait(false);
+        if (forwarded is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            context.Response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+            return;
+        }
+
+        using var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes);
         await CallBackendsAsync(exchange).ConfigureAwait(false);
-        await exchange.WriteResponseAsync().ConfigureAwait(false);
+        await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
     }
 
     /// <summary>The endpoint's backend calls, in the order the configuration dictates (generated).</summary>

@@ -1,121 +1,121 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
-using Gateway.Runtime.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Proxy;
 
 /// <summary>
-/// The state of one client request while its backends run: the route values, the time budget, each backend's
-/// result, and the rules that turn those results into the client's response (krakend.md §10, deviations.md).
+/// The state of one client request while its backends run: route values, what the client forwards, the time budget
+/// and each backend's result.
 /// </summary>
 public sealed class ProxyExchange : IDisposable
 {
-    private static readonly JsonWriterOptions s_writerOptions = new()
-    {
-        // Keep non-ASCII text as UTF-8 instead of \uXXXX; the output is still valid JSON.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
+    /// <summary>Share of the endpoint timeout given to the backends of a multi-backend endpoint, leaving time to answer (krakend.md §7).</summary>
+    private const double MergeBudgetShare = 0.85;
 
-    private readonly HttpContext _context;
-    private readonly byte[]?[] _groups;
+    /// <summary>Share of the endpoint timeout given to <c>concurrent_calls</c> (krakend.md §7).</summary>
+    private const double ConcurrentBudgetShare = 0.75;
+
     private readonly BackendResult[] _results;
     private readonly CancellationTokenSource _budget;
+    private readonly int _maxResponseBodyBytes;
 
-    internal ProxyExchange(HttpContext context, string[] routeValues, byte[]?[] groups, TimeSpan backendBudget)
+    internal ProxyExchange(HttpContext context, string[] routeValues, ForwardedRequest forwarded, EndpointDefinition endpoint, BackendDefinition[] backends, int maxResponseBodyBytes)
     {
-        _context = context;
+        Context = context;
         RouteValues = routeValues;
-        _groups = groups;
-        _results = new BackendResult[groups.Length];
+        Forwarded = forwarded;
+        Endpoint = endpoint;
+        Backends = backends;
+        _maxResponseBodyBytes = maxResponseBodyBytes;
+        _results = new BackendResult[backends.Length];
         Array.Fill(_results, BackendResult.NotCalled);
+        double share = endpoint.ConcurrentCalls > 1 ? ConcurrentBudgetShare : backends.Length > 1 ? MergeBudgetShare : 1.0;
         _budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        _budget.CancelAfter(backendBudget);
+        _budget.CancelAfter(endpoint.Timeout * share);
     }
+
+    public HttpContext Context { get; }
 
     /// <summary>Decoded route parameter values, in path order.</summary>
     public string[] RouteValues { get; }
 
+    /// <summary>The query, headers and body the client's request passes on.</summary>
+    public ForwardedRequest Forwarded { get; }
+
+    public EndpointDefinition Endpoint { get; }
+
+    public BackendDefinition[] Backends { get; }
+
+    public IReadOnlyList<BackendResult> Results => _results;
+
     /// <summary>
-    /// Calls backend <paramref name="index"/>. A null <paramref name="url"/> means a placeholder could not be
-    /// resolved: the backend is not called and counts as failed (deviations.md 2).
+    /// Calls <paramref name="backend"/> at <paramref name="url"/>. A null URL means a value could not be put in it:
+    /// the backend is not called and counts as failed (deviations.md 2).
     /// </summary>
-    public async Task<BackendResult> SendAsync(int index, HttpMethod method, BackendHostGroup hosts, string? url)
+    public async Task<BackendResult> SendAsync(BackendDefinition backend, string? url)
     {
-        ArgumentNullException.ThrowIfNull(hosts);
-        BackendResult result = url is null
-            ? BackendResult.Failed(BackendFailure.UnresolvedPlaceholder)
-            : await BackendCaller.SendAsync(_context, hosts, method, url, hosts.MaxResponseBodyBytes, _budget.Token).ConfigureAwait(false);
-        _results[index] = result;
+        ArgumentNullException.ThrowIfNull(backend);
+        BackendResult result;
+        if (url is null)
+        {
+            result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
+        }
+        else if (Endpoint.ConcurrentCalls == 1)
+        {
+            result = await BackendCaller.CallAsync(Forwarded, backend, url, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            result = await SendConcurrentlyAsync(backend, url).ConfigureAwait(false);
+        }
+
+        _results[backend.Index] = result;
         return result;
     }
 
-    /// <summary>Writes the client response from the results gathered so far.</summary>
-    internal Task WriteResponseAsync()
+    /// <summary><c>concurrent_calls</c>: the same request several times; the first successful answer wins, the rest are cancelled.</summary>
+    private async Task<BackendResult> SendConcurrentlyAsync(BackendDefinition backend, string url)
     {
-        HttpResponse response = _context.Response;
-        if (_context.RequestAborted.IsCancellationRequested)
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(_budget.Token);
+        var calls = new List<Task<BackendResult>>(Endpoint.ConcurrentCalls);
+        for (int i = 0; i < Endpoint.ConcurrentCalls; i++)
         {
-            return Task.CompletedTask;
+            calls.Add(BackendCaller.CallAsync(Forwarded, backend, url, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token));
         }
 
-        int succeeded = 0;
-        foreach (BackendResult result in _results)
+        BackendResult? winner = null;
+        BackendResult? last = null;
+        while (calls.Count > 0)
         {
-            if (result.Succeeded)
+            Task<BackendResult> done = await Task.WhenAny(calls).ConfigureAwait(false);
+            calls.Remove(done);
+            BackendResult result = await done.ConfigureAwait(false);
+            if (winner is null && result.Succeeded && result.Complete)
             {
-                succeeded++;
+                winner = result;
+                await race.CancelAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            if (winner is null)
+            {
+                last?.Dispose();
+                last = result;
+            }
+            else
+            {
+                result.Dispose();
             }
         }
 
-        // No data at all (every backend failed, or the first step of a sequence did) is a 500 with an empty body.
-        if (succeeded == 0)
+        if (winner is not null)
         {
-            response.StatusCode = StatusCodes.Status500InternalServerError;
-            response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-            return Task.CompletedTask;
+            last?.Dispose();
+            return winner;
         }
 
-        bool complete = succeeded == _results.Length;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = GatewayHeaders.JsonContentType;
-
-        // Single backend, no group: the backend's object is the answer, byte for byte.
-        if (_results.Length == 1 && _groups[0] is null)
-        {
-            ReadOnlySpan<byte> body = _results[0].Body;
-            response.Headers[GatewayHeaders.Completed] = complete && !IsEmptyObject(body) ? GatewayHeaders.True : GatewayHeaders.False;
-            response.ContentLength = body.Length;
-            return response.BodyWriter.WriteAsync(_results[0].BodyMemory).AsTask();
-        }
-
-        var sources = new MergeSource[succeeded];
-        int count = 0;
-        bool anyData = false;
-        for (int i = 0; i < _results.Length; i++)
-        {
-            if (_results[i].Succeeded)
-            {
-                sources[count++] = new MergeSource(_results[i].BodyMemory, _groups[i]);
-                anyData |= _groups[i] is not null || !IsEmptyObject(_results[i].Body);
-            }
-        }
-
-        // KrakenD: complete only if every backend succeeded and the merged data is not empty.
-        response.Headers[GatewayHeaders.Completed] = complete && anyData ? GatewayHeaders.True : GatewayHeaders.False;
-        using var writer = new Utf8JsonWriter(response.BodyWriter, s_writerOptions);
-        JsonMerger.WriteMerged(writer, sources);
-        writer.Flush();
-        return Task.CompletedTask;
-    }
-
-    private static bool IsEmptyObject(ReadOnlySpan<byte> json)
-    {
-        ReadOnlySpan<byte> inner = json.Length >= 2 ? json[1..^1] : default;
-        return inner.Trim(" \t\r\n"u8).IsEmpty;
+        return last!;
     }
 
     public void Dispose()
@@ -123,7 +123,7 @@ public sealed class ProxyExchange : IDisposable
         _budget.Dispose();
         foreach (BackendResult result in _results)
         {
-            result.ReturnBuffer();
+            result.Dispose();
         }
     }
 }

@@ -34,14 +34,34 @@ public sealed class RouteTable
             max = Math.Max(max, entry.Segments.Length);
         }
 
+        // Within a length, a literal segment beats a parameter at the first place two routes differ, as in KrakenD's
+        // router: /users/me is chosen over /users/{id}. The sort is stable, so configuration order breaks ties.
         _bySegmentCount = new RouteEntry[max + 1][];
         for (int count = 0; count <= max; count++)
         {
-            _bySegmentCount[count] = Array.FindAll(entries, e => e.Segments.Length == count);
+            RouteEntry[] bucket = Array.FindAll(entries, e => e.Segments.Length == count);
+            _bySegmentCount[count] = bucket.Select((entry, position) => (entry, position))
+                .OrderBy(x => x.entry, Comparer<RouteEntry>.Create(MoreSpecificFirst))
+                .ThenBy(x => x.position)
+                .Select(x => x.entry)
+                .ToArray();
         }
     }
 
     public IReadOnlyList<RouteEntry> Entries { get; }
+
+    private static int MoreSpecificFirst(RouteEntry a, RouteEntry b)
+    {
+        for (int i = 0; i < a.Segments.Length; i++)
+        {
+            if (a.Segments[i].IsParameter != b.Segments[i].IsParameter)
+            {
+                return a.Segments[i].IsParameter ? 1 : -1;
+            }
+        }
+
+        return 0;
+    }
 
     /// <param name="method">The request method.</param>
     /// <param name="path">The raw (still percent-encoded) path, starting with '/', without the query.</param>
@@ -86,7 +106,15 @@ public sealed class RouteTable
                 return DecodeParameters(candidate, rest, segments[..count], out values) ? RouteMatchStatus.Found : RouteMatchStatus.BadPath;
             }
 
-            allowed = pathMatch is null ? candidate.Method : allowed + ", " + candidate.Method;
+            if (allowed is null)
+            {
+                allowed = candidate.Method;
+            }
+            else if (!allowed.Split(", ").Contains(candidate.Method))
+            {
+                allowed += ", " + candidate.Method;
+            }
+
             pathMatch = candidate;
         }
 

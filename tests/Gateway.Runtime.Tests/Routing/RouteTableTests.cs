@@ -1,3 +1,4 @@
+using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Proxy;
 using Gateway.Runtime.Routing;
 
@@ -8,7 +9,7 @@ public class RouteTableTests
     private sealed class NoBackends : EndpointHandler
     {
         public NoBackends()
-            : base(TimeSpan.FromSeconds(1), [null])
+            : base(new EndpointDefinition(TimeSpan.FromSeconds(1)), [], new BackendClientOptions())
         {
         }
 
@@ -22,7 +23,20 @@ public class RouteTableTests
         new RouteEntry("GET", "/users/{id}/orders/{order}", [RouteSegment.Literal("users"), RouteSegment.Parameter("id"), RouteSegment.Literal("orders"), RouteSegment.Parameter("order")], new NoBackends()),
         new RouteEntry("GET", "/caf\u00e9", [RouteSegment.Literal("caf\u00e9")], new NoBackends()),
         new RouteEntry("GET", "/", [RouteSegment.Literal("")], new NoBackends()),
+        new RouteEntry("POST", "/users/me", [RouteSegment.Literal("users"), RouteSegment.Literal("me")], new NoBackends()),
     ]);
+
+    [Fact]
+    public void Match_LiteralAndParameterRoutes_LiteralWinsForItsMethod()
+    {
+        Assert.Equal(RouteMatchStatus.Found, s_table.Match("POST", "/users/me", out RouteEntry? literal, out _, out _));
+        Assert.Equal("/users/me", literal!.Template);
+        Assert.Equal(RouteMatchStatus.Found, s_table.Match("GET", "/users/me", out RouteEntry? parameter, out string[] values, out _));
+        Assert.Equal("/users/{id}", parameter!.Template);
+        Assert.Equal("me", Assert.Single(values));
+        Assert.Equal(RouteMatchStatus.MethodNotAllowed, s_table.Match("PUT", "/users/me", out _, out _, out string? allowed));
+        Assert.Equal("POST, GET, DELETE", allowed);
+    }
 
     [Theory]
     [InlineData("/users/42", "/users/{id}", "42")]

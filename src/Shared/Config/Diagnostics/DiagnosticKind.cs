@@ -40,7 +40,12 @@ internal sealed class DiagnosticKind
     public static readonly DiagnosticKind NoHosts = new("GW1012", ConfigSeverity.Error, "Backend without hosts");
     public static readonly DiagnosticKind UnreachableGroupReference = new("GW1013", ConfigSeverity.Error, "Response reference outside the referenced backend's group");
 
+    public static readonly DiagnosticKind NoOpWithSeveralBackends = new("GW1014", ConfigSeverity.Error, "no-op output with several backends");
+    public static readonly DiagnosticKind UnknownEncoding = new("GW1015", ConfigSeverity.Error, "Unknown encoding");
+    public static readonly DiagnosticKind InvalidValue = new("GW1016", ConfigSeverity.Error, "Invalid value");
+
     public static readonly DiagnosticKind UnsupportedFeature = new("GW2001", ConfigSeverity.Warning, "Feature not supported yet");
 
     public static readonly DiagnosticKind UnknownKey = new("GW3001", ConfigSeverity.Warning, "Unknown key");
+    public static readonly DiagnosticKind NoEffect = new("GW3002", ConfigSeverity.Warning, "Key has no effect");
 }

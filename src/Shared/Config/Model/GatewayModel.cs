@@ -3,14 +3,17 @@ namespace Gateway.Config.Model;
 // The configuration after parsing and validation: only what the emitted code needs, with defaults applied
 // and no source positions, so an edit that changes no meaning leaves the model equal.
 
-/// <summary>The whole gateway: listen port, backend host groups and the endpoints that passed validation.</summary>
+/// <summary>The whole gateway: listen port, built-in endpoints, backend host groups and the endpoints that passed validation.</summary>
 internal sealed record GatewayModel(
     string Namespace,
     int Port,
+    bool EchoEndpoint,
+    bool DebugEndpoint,
+    bool ReturnErrorMessage,
     EquatableArray<HostGroupModel> HostGroups,
     EquatableArray<EndpointModel> Endpoints);
 
-/// <summary>A distinct list of sanitised base URLs; backends sharing it share one connection pool.</summary>
+/// <summary>A distinct list of base URLs; backends sharing it share one connection pool.</summary>
 internal sealed record HostGroupModel(EquatableArray<string> Hosts);
 
 /// <summary>One public route and its backends.</summary>
@@ -20,18 +23,51 @@ internal sealed record EndpointModel(
     EquatableArray<RouteSegmentModel> Route,
     long TimeoutMilliseconds,
     bool Sequential,
+    long CacheTtlSeconds,
+    string OutputEncoding,
+    int ConcurrentCalls,
+    ForwardingListModel InputQueryStrings,
+    ForwardingListModel InputHeaders,
+    StaticDataModel? Static,
+    EquatableArray<FlatmapOperationModel> Flatmap,
     EquatableArray<BackendModel> Backends);
 
 /// <summary>A segment of the public path: literal text, or a <c>{parameter}</c> capturing the whole segment.</summary>
 internal sealed record RouteSegmentModel(string Text, bool IsParameter);
 
-/// <summary>One backend call of an endpoint.</summary>
+/// <summary>
+/// An allow-list of query keys or header names. <see cref="All"/> is the endpoint-level <c>"*"</c>; a null
+/// <see cref="Names"/> at backend level means "no filter: pass what the endpoint forwarded".
+/// </summary>
+internal sealed record ForwardingListModel(bool All, EquatableArray<string>? Names);
+
+/// <summary><c>extra_config.proxy.static</c>: data written over the result when the strategy applies.</summary>
+internal sealed record StaticDataModel(string Strategy, string DataJson);
+
+/// <summary>One <c>flatmap_filter</c> operation (<c>move</c>, <c>del</c>, <c>append</c>).</summary>
+internal sealed record FlatmapOperationModel(string Type, EquatableArray<string> Args);
+
+/// <summary>One backend call of an endpoint, with the shaping of its response.</summary>
 internal sealed record BackendModel(
     string Method,
     int HostGroup,
     string UrlPattern,
     EquatableArray<TemplatePartModel> Url,
-    string? Group);
+    string? Group,
+    string Encoding,
+    bool IsCollection,
+    string? Target,
+    EquatableArray<string> Allow,
+    EquatableArray<string> Deny,
+    EquatableArray<MappingModel> Mapping,
+    EquatableArray<FlatmapOperationModel> Flatmap,
+    ForwardingListModel InputQueryStrings,
+    ForwardingListModel InputHeaders,
+    bool ReturnErrorCode,
+    string? ReturnErrorDetails);
+
+/// <summary>A top-level rename from <c>mapping</c>.</summary>
+internal sealed record MappingModel(string From, string To);
 
 internal enum TemplatePartKind
 {
@@ -48,7 +84,7 @@ internal enum TemplatePartKind
 /// <summary>
 /// A piece of a <c>url_pattern</c>. <see cref="InQuery"/> says whether it lands after the <c>?</c>, which decides
 /// how an injected value is percent-encoded. For response values, <see cref="Path"/> is the field path inside the
-/// referenced backend's own body (its <c>group</c> prefix already removed).
+/// referenced backend's shaped response (its <c>group</c> prefix already removed).
 /// </summary>
 internal sealed record TemplatePartModel(
     TemplatePartKind Kind,

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using Gateway.Config.Diagnostics;
 using Gateway.Config.Json;
@@ -17,6 +18,11 @@ internal sealed class ConfigParser
 {
     public const int DefaultPort = 8080;
     public const long DefaultTimeoutMilliseconds = 2000;
+
+    /// <summary>Without <c>input_headers</c>, an endpoint forwards only <c>Content-Type</c> (krakend.md §6.3).</summary>
+    private static readonly EquatableArray<string> DefaultHeaders = new(new[] { "Content-Type" });
+
+    private static readonly string[] ReplacedByFlatmap = { "allow", "deny", "mapping" };
 
     private static readonly string[] EndpointMethods = { "GET", "POST", "PUT", "PATCH", "DELETE" };
     private static readonly string[] BackendMethods = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" };
@@ -71,6 +77,13 @@ internal sealed class ConfigParser
         }
 
         long timeout = ParseTimeout(root.Find("timeout")) ?? DefaultTimeoutMilliseconds;
+        var defaults = new EndpointDefaults(
+            timeout,
+            ParseCacheTtl(root.Find("cache_ttl"), rootLevel: true) ?? 0,
+            ParseOutputEncoding(root.Find("output_encoding")) ?? "json");
+        bool echo = ParseBool(root.Find("echo_endpoint"));
+        bool debug = ParseBool(root.Find("debug_endpoint"));
+        bool returnErrorMessage = ParseRouterOptions(root.Find("extra_config"));
         int errorsBeforeHosts = _diagnostics.ErrorCount;
         List<string>? rootHosts = ParseHosts(root.Find("host"));
         _rootLevelError |= _diagnostics.ErrorCount > errorsBeforeHosts;
@@ -81,7 +94,7 @@ internal sealed class ConfigParser
             var seen = new Dictionary<string, JsonNode>();
             foreach (JsonNode endpointNode in endpointsProperty.Value.Items!)
             {
-                EndpointModel? endpoint = ParseEndpoint(endpointNode, timeout, rootHosts, seen);
+                EndpointModel? endpoint = ParseEndpoint(endpointNode, defaults, rootHosts, seen);
                 if (endpoint is not null)
                 {
                     endpoints.Add(endpoint);
@@ -92,10 +105,10 @@ internal sealed class ConfigParser
         if (_rootLevelError)
         {
             // The file as a whole is unusable; emit the entry point with no endpoints so only the GW errors show.
-            return new GatewayModel(generatedNamespace, port, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
+            return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
         }
 
-        return new GatewayModel(generatedNamespace, port, EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
+        return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
     }
 
     private void CheckVersion(JsonNode root)
@@ -116,7 +129,10 @@ internal sealed class ConfigParser
         }
     }
 
-    private EndpointModel? ParseEndpoint(JsonNode node, long rootTimeout, List<string>? rootHosts, Dictionary<string, JsonNode> seen)
+    /// <summary>Root-level values endpoints inherit.</summary>
+    private sealed record EndpointDefaults(long TimeoutMilliseconds, long CacheTtlSeconds, string OutputEncoding);
+
+    private EndpointModel? ParseEndpoint(JsonNode node, EndpointDefaults defaults, List<string>? rootHosts, Dictionary<string, JsonNode> seen)
     {
         if (node.Kind != JsonKind.Object)
         {
@@ -159,8 +175,14 @@ internal sealed class ConfigParser
             }
         }
 
-        long timeout = ParseTimeout(node.Find("timeout"), endpointLevel: true) ?? rootTimeout;
-        bool sequential = ParseProxyOptions(node.Find("extra_config"));
+        long timeout = ParseTimeout(node.Find("timeout"), endpointLevel: true) ?? defaults.TimeoutMilliseconds;
+        long cacheTtl = ParseCacheTtl(node.Find("cache_ttl"), rootLevel: false) ?? defaults.CacheTtlSeconds;
+        string outputEncoding = ParseOutputEncoding(node.Find("output_encoding")) ?? defaults.OutputEncoding;
+        int concurrentCalls = ParseConcurrentCalls(node.Find("concurrent_calls"));
+        ForwardingListModel query = ParseForwardingList(node.Find("input_query_strings"), endpointLevel: true, headers: false);
+        ForwardingListModel headers = ParseForwardingList(node.Find("input_headers"), endpointLevel: true, headers: true);
+        EndpointProxyOptions proxy = ParseEndpointProxyOptions(node.Find("extra_config"));
+        bool sequential = proxy.Sequential;
 
         var backends = new List<BackendModel>();
         JsonProperty? backendProperty = node.Find("backend");
@@ -189,10 +211,20 @@ internal sealed class ConfigParser
                 groups.Add(backendNode.Kind == JsonKind.Object && backendNode.Find("group") is { Value.Kind: JsonKind.String } g ? g.Value.Text : null);
             }
 
+            if (outputEncoding == "no-op" && backendNodes.Count > 1)
+            {
+                _diagnostics.Report(DiagnosticKind.NoOpWithSeveralBackends, $"output_encoding \"no-op\" passes one backend's response through untouched, but {method} {path} has {backendNodes.Count} backends; use one backend or another encoding", node.Find("output_encoding")?.Value ?? backendProperty.Value);
+            }
+
+            if (proxy.FlatmapNode is not null && backendNodes.Count < 2)
+            {
+                _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "an endpoint-level flatmap_filter applies to the merge of several backends; with one backend it has no effect (put it in the backend's extra_config.proxy)", proxy.FlatmapNode);
+            }
+
             for (int i = 0; i < backendNodes.Count; i++)
             {
                 var scope = new UrlPatternParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups);
-                BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope);
+                BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope, outputEncoding == "no-op");
                 if (backend is not null)
                 {
                     backends.Add(backend);
@@ -205,10 +237,23 @@ internal sealed class ConfigParser
             return null;
         }
 
-        return new EndpointModel(method, path, EquatableArray.From(route), timeout, sequential && backends.Count > 1, EquatableArray.From(backends));
+        return new EndpointModel(
+            method,
+            path,
+            EquatableArray.From(route),
+            timeout,
+            sequential && backends.Count > 1,
+            cacheTtl,
+            outputEncoding,
+            concurrentCalls,
+            query,
+            headers,
+            proxy.Static,
+            backends.Count > 1 ? proxy.Flatmap : EquatableArray<FlatmapOperationModel>.Empty,
+            EquatableArray.From(backends));
     }
 
-    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, UrlPatternParser.Scope scope)
+    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, UrlPatternParser.Scope scope, bool noOpOutput)
     {
         if (node.Kind != JsonKind.Object)
         {
@@ -220,8 +265,17 @@ internal sealed class ConfigParser
         CheckKeys(node, "a backend", Keys.BackendSupported, Keys.BackendNotYet);
         string method = ParseMethod(node.Find("method"), endpointMethod, BackendMethods, "a backend");
 
+        foreach (JsonProperty ignored in node.Properties!)
+        {
+            if (Keys.Contains(Keys.BackendIgnored, ignored.Name))
+            {
+                _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, $"\"{ignored.Name}\" has no effect on a backend: every backend uses its endpoint's value", ignored);
+            }
+        }
+
         JsonProperty? hostProperty = node.Find("host");
-        List<string>? hosts = ParseHosts(hostProperty);
+        bool verbatimHosts = ParseBool(node.Find("disable_host_sanitize"));
+        List<string>? hosts = ParseHosts(hostProperty, verbatimHosts);
         if (hosts is null || hosts.Count == 0)
         {
             hosts = rootHosts;
@@ -232,9 +286,34 @@ internal sealed class ConfigParser
             _diagnostics.Report(DiagnosticKind.NoHosts, "the backend has no host and the configuration has no root \"host\" list to inherit; add \"host\": [\"http://service:8080\"]", hostProperty?.Value ?? node);
         }
 
-        if (node.Find("encoding") is { } encoding && Expect(encoding, JsonKind.String, "an encoding name") && encoding.Value.Text != "json")
+        string encoding = noOpOutput ? "no-op" : ParseBackendEncoding(node.Find("encoding"));
+        bool isCollection = ParseBool(node.Find("is_collection"));
+        string? target = null;
+        if (node.Find("target") is { } targetProperty && Expect(targetProperty, JsonKind.String, "a dotted field path") && targetProperty.Value.Text!.Length > 0)
         {
-            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"encoding \"{encoding.Value.Text}\" is not supported yet; the response is decoded as \"json\"", encoding.Value);
+            target = targetProperty.Value.Text;
+        }
+
+        EquatableArray<string> allow = ParseFieldList(node.Find("allow"));
+        EquatableArray<string> deny = ParseFieldList(node.Find("deny"));
+        if (allow.Count > 0 && node.Find("deny") is { } denyProperty && deny.Count > 0)
+        {
+            _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"deny\" has no effect beside a non-empty \"allow\": only the allowed fields are kept", denyProperty);
+        }
+
+        EquatableArray<MappingModel> mapping = ParseMapping(node.Find("mapping"));
+        ForwardingListModel query = ParseForwardingList(node.Find("input_query_strings"), endpointLevel: false, headers: false);
+        ForwardingListModel headers = ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
+        BackendExtraConfig extra = ParseBackendExtraConfig(node.Find("extra_config"));
+        if (extra.Flatmap.Count > 0)
+        {
+            foreach (string replaced in ReplacedByFlatmap)
+            {
+                if (node.Find(replaced) is { } property)
+                {
+                    _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, $"\"{replaced}\" has no effect: the backend's flatmap_filter replaces allow, deny and mapping", property);
+                }
+            }
         }
 
         string? group = null;
@@ -261,55 +340,412 @@ internal sealed class ConfigParser
             return null;
         }
 
-        return new BackendModel(method, HostGroup(hosts), pattern, url.Value, group);
+        return new BackendModel(
+            method,
+            HostGroup(hosts),
+            pattern,
+            url.Value,
+            group,
+            encoding,
+            isCollection,
+            target,
+            extra.Flatmap.Count > 0 ? EquatableArray<string>.Empty : allow,
+            extra.Flatmap.Count > 0 || allow.Count > 0 ? EquatableArray<string>.Empty : deny,
+            extra.Flatmap.Count > 0 ? EquatableArray<MappingModel>.Empty : mapping,
+            extra.Flatmap,
+            query,
+            headers,
+            extra.ReturnErrorCode,
+            extra.ReturnErrorDetails);
     }
 
-    /// <summary>Reads <c>extra_config</c> of an endpoint; returns whether the sequential proxy is on.</summary>
-    private bool ParseProxyOptions(JsonProperty? extraConfig)
+    /// <summary>What an endpoint's <c>extra_config</c> holds for the proxy layer.</summary>
+    private sealed record EndpointProxyOptions(bool Sequential, StaticDataModel? Static, EquatableArray<FlatmapOperationModel> Flatmap, JsonProperty? FlatmapNode);
+
+    private sealed record BackendExtraConfig(bool ReturnErrorCode, string? ReturnErrorDetails, EquatableArray<FlatmapOperationModel> Flatmap);
+
+    private EndpointProxyOptions ParseEndpointProxyOptions(JsonProperty? extraConfig)
     {
-        if (extraConfig is null || !Expect(extraConfig, JsonKind.Object, "an object of namespaces"))
+        JsonNode? proxy = Namespaces(extraConfig, "an endpoint", (Keys.ProxyNamespace, Keys.LegacyProxyNamespace))[0];
+        if (proxy is null)
+        {
+            return new EndpointProxyOptions(false, null, EquatableArray<FlatmapOperationModel>.Empty, null);
+        }
+
+        CheckKeys(proxy, "the endpoint's \"proxy\" options", Keys.EndpointProxySupported, Keys.EndpointProxyNotYet);
+        bool sequential = ParseBool(proxy.Find("sequential"));
+        StaticDataModel? staticData = ParseStatic(proxy.Find("static"));
+        JsonProperty? flatmapNode = proxy.Find("flatmap_filter");
+        return new EndpointProxyOptions(sequential, staticData, ParseFlatmap(flatmapNode), flatmapNode);
+    }
+
+    private BackendExtraConfig ParseBackendExtraConfig(JsonProperty? extraConfig)
+    {
+        JsonNode?[] found = Namespaces(
+            extraConfig,
+            "a backend",
+            (Keys.BackendHttpNamespace, Keys.LegacyBackendHttpNamespace),
+            (Keys.ProxyNamespace, Keys.LegacyProxyNamespace),
+            (Keys.BackendHttpClientNamespace, Keys.BackendHttpClientNamespace));
+        bool returnErrorCode = false;
+        string? returnErrorDetails = null;
+        if (found[0] is { } http)
+        {
+            CheckKeys(http, "\"backend/http\"", Keys.BackendHttpSupported, Array.Empty<string>());
+            returnErrorCode = ParseBool(http.Find("return_error_code"));
+            if (http.Find("return_error_details") is { } details && Expect(details, JsonKind.String, "an alias name"))
+            {
+                // An empty alias turns the option off, and with it return_error_code (krakend.md §6.7).
+                returnErrorDetails = details.Value.Text;
+                if (returnErrorDetails!.Length == 0)
+                {
+                    returnErrorDetails = null;
+                    returnErrorCode = false;
+                }
+            }
+        }
+
+        EquatableArray<FlatmapOperationModel> flatmap = EquatableArray<FlatmapOperationModel>.Empty;
+        if (found[1] is { } proxy)
+        {
+            CheckKeys(proxy, "the backend's \"proxy\" options", Keys.BackendProxySupported, Keys.BackendProxyNotYet);
+            flatmap = ParseFlatmap(proxy.Find("flatmap_filter"));
+        }
+
+        if (found[2] is { } client)
+        {
+            // The gateway buffers request bodies, so 307/308 redirects can always repeat the body.
+            CheckKeys(client, "\"backend/http/client\"", Keys.BackendHttpClientSupported, Array.Empty<string>());
+            ParseBool(client.Find("send_body_on_redirect"));
+        }
+
+        return new BackendExtraConfig(returnErrorCode, returnErrorDetails, flatmap);
+    }
+
+    /// <summary>Reads root <c>extra_config</c>; returns <c>router.return_error_msg</c>.</summary>
+    private bool ParseRouterOptions(JsonProperty? extraConfig)
+    {
+        JsonNode? router = Namespaces(extraConfig, "the configuration root", (Keys.RouterNamespace, Keys.LegacyRouterNamespace))[0];
+        if (router is null)
         {
             return false;
         }
 
-        bool? sequential = null;
-        bool? legacySequential = null;
+        CheckKeys(router, "\"router\"", Keys.RouterSupported, Keys.RouterNotYet);
+        return ParseBool(router.Find("return_error_msg"));
+    }
+
+    /// <summary>
+    /// Finds the namespaces an <c>extra_config</c> may hold, each under its v3 alias or its legacy name (the alias wins,
+    /// as in KrakenD); any other namespace is reported as not supported.
+    /// </summary>
+    private JsonNode?[] Namespaces(JsonProperty? extraConfig, string where, params (string Alias, string Legacy)[] known)
+    {
+        var found = new JsonNode?[known.Length];
+        if (extraConfig is null || !Expect(extraConfig, JsonKind.Object, "an object of namespaces"))
+        {
+            return found;
+        }
+
+        var fromAlias = new bool[known.Length];
         foreach (JsonProperty ns in extraConfig.Value.Properties!)
         {
-            bool alias = ns.Name == Keys.ProxyNamespace;
-            if (!alias && ns.Name != Keys.LegacyProxyNamespace)
+            int index = -1;
+            bool alias = false;
+            for (int k = 0; k < known.Length; k++)
+            {
+                if (ns.Name == known[k].Alias || ns.Name == known[k].Legacy)
+                {
+                    index = k;
+                    alias = ns.Name == known[k].Alias;
+                }
+            }
+
+            if (index < 0)
             {
                 if (ns.Name != Keys.Comment)
                 {
-                    _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"the extra_config namespace \"{ns.Name}\" is not supported yet and has no effect", ns);
+                    _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"the extra_config namespace \"{ns.Name}\" in {where} is not supported yet and has no effect", ns);
                 }
 
                 continue;
             }
 
-            if (!Expect(ns, JsonKind.Object, "an object"))
+            if (!Expect(ns, JsonKind.Object, "an object") || (fromAlias[index] && !alias))
             {
                 continue;
             }
 
-            CheckKeys(ns.Value, $"\"{ns.Name}\"", Keys.ProxySupported, Keys.ProxyNotYet);
-            if (ns.Value.Find("sequential") is { } flag && Expect(flag, JsonKind.True, "true or false"))
+            found[index] = ns.Value;
+            fromAlias[index] = alias;
+        }
+
+        return found;
+    }
+
+    private StaticDataModel? ParseStatic(JsonProperty? property)
+    {
+        if (property is null || !Expect(property, JsonKind.Object, "an object with \"data\" and \"strategy\""))
+        {
+            return null;
+        }
+
+        CheckKeys(property.Value, "\"static\"", Keys.StaticSupported, Array.Empty<string>());
+        string strategy = "always";
+        if (property.Value.Find("strategy") is { } strategyProperty && Expect(strategyProperty, JsonKind.String, "a strategy name"))
+        {
+            strategy = strategyProperty.Value.Text!;
+            if (!Keys.Contains(Keys.StaticStrategies, strategy))
             {
-                bool value = flag.Value.Kind == JsonKind.True;
-                if (alias)
-                {
-                    sequential = value;
-                }
-                else
-                {
-                    legacySequential = value;
-                }
+                _diagnostics.Report(DiagnosticKind.InvalidValue, $"unknown static strategy \"{strategy}\"; use one of {string.Join(", ", Keys.StaticStrategies)}", strategyProperty.Value);
+                return null;
             }
         }
 
-        // When both are written, the v3 alias wins, as in KrakenD.
-        return sequential ?? legacySequential ?? false;
+        JsonProperty? data = property.Value.Find("data");
+        if (data is null)
+        {
+            _diagnostics.ReportAtKey(DiagnosticKind.InvalidValue, "\"static\" needs a \"data\" object to write into the response", property);
+            return null;
+        }
+
+        return Expect(data, JsonKind.Object, "an object") ? new StaticDataModel(strategy, JsonText.Compact(data.Value)) : null;
     }
+
+    private EquatableArray<FlatmapOperationModel> ParseFlatmap(JsonProperty? property)
+    {
+        var operations = new List<FlatmapOperationModel>();
+        if (property is null || !Expect(property, JsonKind.Array, "an array of operations"))
+        {
+            return EquatableArray.From(operations);
+        }
+
+        foreach (JsonNode item in property.Value.Items!)
+        {
+            if (item.Kind != JsonKind.Object)
+            {
+                _diagnostics.Report(DiagnosticKind.WrongType, $"a flatmap_filter operation must be an object like {{\"type\": \"move\", \"args\": [\"a\", \"b\"]}}, not {JsonNode.Describe(item.Kind)}", item);
+                continue;
+            }
+
+            CheckKeys(item, "a flatmap_filter operation", Keys.FlatmapSupported, Array.Empty<string>());
+            JsonProperty? type = item.Find("type");
+            JsonProperty? args = item.Find("args");
+            if (type is null || !Expect(type, JsonKind.String, "an operation name") || !Keys.Contains(Keys.FlatmapTypes, type.Value.Text!))
+            {
+                _diagnostics.Report(DiagnosticKind.InvalidValue, $"a flatmap_filter operation needs \"type\": one of {string.Join(", ", Keys.FlatmapTypes)}", type?.Value ?? item);
+                continue;
+            }
+
+            EquatableArray<string> arguments = ParseFieldList(args);
+            bool pair = type.Value.Text != "del";
+            if (args is null || (pair ? arguments.Count != 2 : arguments.Count == 0))
+            {
+                string expected = pair ? "exactly two paths: [source, destination]" : "at least one path";
+                _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{type.Value.Text}\" takes {expected} in \"args\"", args?.Value ?? item);
+                continue;
+            }
+
+            operations.Add(new FlatmapOperationModel(type.Value.Text!, arguments));
+        }
+
+        return EquatableArray.From(operations);
+    }
+
+    private EquatableArray<string> ParseFieldList(JsonProperty? property)
+    {
+        var fields = new List<string>();
+        if (property is null || !Expect(property, JsonKind.Array, "an array of dotted field names"))
+        {
+            return EquatableArray.From(fields);
+        }
+
+        foreach (JsonNode item in property.Value.Items!)
+        {
+            if (item.Kind != JsonKind.String || item.Text!.Length == 0)
+            {
+                _diagnostics.Report(DiagnosticKind.WrongType, $"each entry of \"{property.Name}\" must be a non-empty field name such as \"user.id\"", item);
+                continue;
+            }
+
+            fields.Add(item.Text);
+        }
+
+        return EquatableArray.From(fields);
+    }
+
+    private EquatableArray<MappingModel> ParseMapping(JsonProperty? property)
+    {
+        var mapping = new List<MappingModel>();
+        if (property is null || !Expect(property, JsonKind.Object, "an object of renames {\"old\": \"new\"}"))
+        {
+            return EquatableArray.From(mapping);
+        }
+
+        foreach (JsonProperty rename in property.Value.Properties!)
+        {
+            if (rename.Value.Kind != JsonKind.String || rename.Value.Text!.Length == 0)
+            {
+                _diagnostics.Report(DiagnosticKind.WrongType, $"mapping \"{rename.Name}\" must name the new key as a non-empty string", rename.Value);
+                continue;
+            }
+
+            // KrakenD keeps only the part of the new name before the first dot.
+            string to = rename.Value.Text;
+            int dot = to.IndexOf('.');
+            mapping.Add(new MappingModel(rename.Name, dot > 0 ? to.Substring(0, dot) : to));
+        }
+
+        return EquatableArray.From(mapping);
+    }
+
+    private ForwardingListModel ParseForwardingList(JsonProperty? property, bool endpointLevel, bool headers)
+    {
+        if (property is null || !Expect(property, JsonKind.Array, headers ? "an array of header names" : "an array of query keys"))
+        {
+            // Endpoint default: nothing (query) or only Content-Type (headers). Backend default: no further filter.
+            return endpointLevel
+                ? new ForwardingListModel(false, headers ? DefaultHeaders : EquatableArray<string>.Empty)
+                : new ForwardingListModel(false, null);
+        }
+
+        var names = new List<string>();
+        bool all = false;
+        foreach (JsonNode item in property.Value.Items!)
+        {
+            if (item.Kind != JsonKind.String)
+            {
+                _diagnostics.Report(DiagnosticKind.WrongType, $"each entry of \"{property.Name}\" must be a string, not {JsonNode.Describe(item.Kind)}", item);
+                continue;
+            }
+
+            if (item.Text == "*" && endpointLevel)
+            {
+                all = true;
+                continue;
+            }
+
+            if (headers && !IsHeaderName(item.Text!))
+            {
+                if (item.Text!.Length > 0 && item.Text != "*")
+                {
+                    _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{item.Text}\" is not a valid header name", item);
+                }
+
+                continue;
+            }
+
+            if (item.Text!.Length > 0 && !names.Contains(item.Text))
+            {
+                names.Add(item.Text);
+            }
+        }
+
+        return new ForwardingListModel(all, EquatableArray.From(names));
+    }
+
+    private static bool IsHeaderName(string name)
+    {
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            // RFC 9110 §5.6.2 token characters.
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)
+    {
+        if (property is null)
+        {
+            return null;
+        }
+
+        if (property.Value.Kind == JsonKind.String && Durations.TryParseMilliseconds(property.Value.Text!, out long milliseconds, allowZero: true))
+        {
+            return milliseconds / 1000;
+        }
+
+        string found = property.Value.Kind == JsonKind.String ? $"\"{property.Value.Text}\"" : JsonNode.Describe(property.Value.Kind);
+        _diagnostics.Report(DiagnosticKind.InvalidDuration, $"cache_ttl {found} is not a duration; write a Go duration string such as \"300s\" or \"1h\"", property.Value);
+        _rootLevelError |= rootLevel;
+        return null;
+    }
+
+    private string? ParseOutputEncoding(JsonProperty? property)
+    {
+        if (property is null || !Expect(property, JsonKind.String, "an encoding name"))
+        {
+            return null;
+        }
+
+        string name = property.Value.Text!;
+        if (Keys.Contains(Keys.OutputEncodings, name))
+        {
+            return name;
+        }
+
+        if (Keys.Contains(Keys.OutputEncodingsNotYet, name))
+        {
+            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"output_encoding \"{name}\" is not supported yet; responses are rendered as \"json\"", property.Value);
+            return "json";
+        }
+
+        _diagnostics.Report(DiagnosticKind.UnknownEncoding, $"unknown output_encoding \"{name}\"; use one of {string.Join(", ", Keys.OutputEncodings)}", property.Value);
+        return null;
+    }
+
+    private string ParseBackendEncoding(JsonProperty? property)
+    {
+        if (property is null || !Expect(property, JsonKind.String, "an encoding name"))
+        {
+            return "json";
+        }
+
+        string name = property.Value.Text!;
+        if (Keys.Contains(Keys.BackendEncodings, name))
+        {
+            return name;
+        }
+
+        if (Keys.Contains(Keys.BackendEncodingsNotYet, name))
+        {
+            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"encoding \"{name}\" is not supported yet; the response is decoded as \"json\"", property.Value);
+            return "json";
+        }
+
+        _diagnostics.Report(DiagnosticKind.UnknownEncoding, $"unknown encoding \"{name}\"; use one of {string.Join(", ", Keys.BackendEncodings)}", property.Value);
+        return "json";
+    }
+
+    private int ParseConcurrentCalls(JsonProperty? property)
+    {
+        if (property is null || !Expect(property, JsonKind.Number, "a whole number"))
+        {
+            return 1;
+        }
+
+        if (!int.TryParse(property.Value.Text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int calls) || calls < 1 || calls > 16)
+        {
+            _diagnostics.Report(DiagnosticKind.InvalidValue, $"concurrent_calls {property.Value.Text} is out of range; use a whole number from 1 to 16", property.Value);
+            return 1;
+        }
+
+        return calls;
+    }
+
+    private bool ParseBool(JsonProperty? property) =>
+        property is not null && Expect(property, JsonKind.True, "true or false") && property.Value.Kind == JsonKind.True;
 
     private string ParseMethod(JsonProperty? property, string inherited, string[] allowed, string where)
     {
@@ -350,7 +786,7 @@ internal sealed class ConfigParser
         return null;
     }
 
-    private List<string>? ParseHosts(JsonProperty? property)
+    private List<string>? ParseHosts(JsonProperty? property, bool verbatim = false)
     {
         if (property is null || !Expect(property, JsonKind.Array, "an array of host URLs"))
         {
@@ -368,7 +804,9 @@ internal sealed class ConfigParser
                 continue;
             }
 
-            if (!Hosts.TrySanitize(item.Text!, out string host, out string problem))
+            string host;
+            string problem;
+            if (verbatim ? !Hosts.TryUseVerbatim(item.Text!, out host, out problem) : !Hosts.TrySanitize(item.Text!, out host, out problem))
             {
                 _diagnostics.Report(DiagnosticKind.InvalidHost, $"host \"{item.Text}\" is not valid: {problem}", item);
                 ok = false;

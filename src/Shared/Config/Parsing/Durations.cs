@@ -6,7 +6,7 @@ namespace Gateway.Config.Parsing;
 internal static class Durations
 {
     /// <summary>Parses a positive duration into whole milliseconds (sub-millisecond values round up to 1 ms).</summary>
-    public static bool TryParseMilliseconds(string text, out long milliseconds)
+    public static bool TryParseMilliseconds(string text, out long milliseconds, bool allowZero = false)
     {
         milliseconds = 0;
         if (text.Length == 0)
@@ -53,8 +53,8 @@ internal static class Durations
             totalNanoseconds += value * unit;
         }
 
-        // More than a day is certainly a mistake for a request budget.
-        if (totalNanoseconds <= 0 || totalNanoseconds > 86_400e9)
+        // More than a year is certainly a mistake, for a request budget or a cache lifetime.
+        if ((totalNanoseconds <= 0 && !(allowZero && totalNanoseconds == 0)) || totalNanoseconds > 86_400e9 * 365)
         {
             return false;
         }

@@ -7,6 +7,31 @@ namespace Gateway.Config.Parsing;
 /// </summary>
 internal static class Hosts
 {
+    private static readonly char[] ForbiddenInVerbatim = { ' ', '\t', '\r', '\n', '{', '}' };
+
+    /// <summary>
+    /// <c>disable_host_sanitize</c>: the host is used as written, so it may carry a path prefix
+    /// (<c>http://h:8080/api</c>). It must still be an absolute http(s) URL without query, fragment or user info.
+    /// </summary>
+    public static bool TryUseVerbatim(string text, out string host, out string problem)
+    {
+        host = text.TrimEnd('/');
+        if (!System.Uri.TryCreate(text, System.UriKind.Absolute, out System.Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+        {
+            problem = "it must be an absolute http:// or https:// URL";
+            return false;
+        }
+
+        if (uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0 || text.IndexOfAny(ForbiddenInVerbatim) >= 0)
+        {
+            problem = "it cannot carry a query, a fragment, user info, spaces or braces";
+            return false;
+        }
+
+        problem = string.Empty;
+        return true;
+    }
+
     public static bool TrySanitize(string text, out string sanitized, out string problem)
     {
         sanitized = string.Empty;

@@ -12,42 +12,87 @@ internal static class Keys
 {
     public const string Comment = "@comment";
 
-    public static readonly string[] RootSupported = { "version", "port", "host", "timeout", "endpoints", "name", "$schema", Comment };
+    public static readonly string[] RootSupported =
+    {
+        "version", "port", "host", "timeout", "cache_ttl", "output_encoding", "endpoints", "echo_endpoint", "debug_endpoint",
+        "extra_config", "name", "$schema", Comment,
+    };
 
     public static readonly string[] RootNotYet =
     {
-        "listen_ip", "cache_ttl", "output_encoding", "disable_rest", "debug_endpoint", "echo_endpoint", "extra_config",
-        "max_idle_connections_per_host", "max_idle_connections", "dialer_timeout", "dialer_keep_alive", "dialer_fallback_delay",
-        "idle_connection_timeout", "response_header_timeout", "expect_continue_timeout", "disable_keep_alives",
+        "listen_ip", "disable_rest", "max_idle_connections_per_host", "max_idle_connections", "dialer_timeout", "dialer_keep_alive",
+        "dialer_fallback_delay", "idle_connection_timeout", "response_header_timeout", "expect_continue_timeout", "disable_keep_alives",
         "disable_compression", "read_timeout", "write_timeout", "idle_timeout", "read_header_timeout", "max_header_bytes",
         "allow_insecure_connections", "client_tls", "tls", "plugin", "async_agent", "sequential_start", "use_h2c", "dns_cache_ttl",
     };
 
-    public static readonly string[] EndpointSupported = { "endpoint", "method", "timeout", "backend", "extra_config", Comment };
-
-    public static readonly string[] EndpointNotYet =
+    public static readonly string[] EndpointSupported =
     {
-        "cache_ttl", "concurrent_calls", "input_query_strings", "input_headers", "output_encoding",
+        "endpoint", "method", "timeout", "backend", "extra_config", "cache_ttl", "concurrent_calls", "input_query_strings",
+        "input_headers", "output_encoding", Comment,
     };
 
-    public static readonly string[] BackendSupported = { "host", "url_pattern", "method", "encoding", "group", Comment };
+    public static readonly string[] EndpointNotYet = Array.Empty<string>();
 
-    public static readonly string[] BackendNotYet =
+    public static readonly string[] BackendSupported =
     {
-        "is_collection", "target", "allow", "deny", "mapping", "input_headers", "input_query_strings", "sd", "sd_scheme",
-        "disable_host_sanitize", "extra_config", "timeout", "concurrent_calls",
+        "host", "url_pattern", "method", "encoding", "group", "is_collection", "target", "allow", "deny", "mapping",
+        "input_headers", "input_query_strings", "disable_host_sanitize", "extra_config", Comment,
     };
 
-    /// <summary>The namespaces that enable KrakenD's proxy options on an endpoint (the v3 alias and the legacy name).</summary>
+    public static readonly string[] BackendNotYet = { "sd", "sd_scheme" };
+
+    /// <summary>Keys KrakenD reads but ignores at this level; accepted with a warning that says so.</summary>
+    public static readonly string[] BackendIgnored = { "timeout", "concurrent_calls" };
+
+    /// <summary>The namespaces that enable KrakenD's proxy options (the v3 alias and the legacy name).</summary>
     public const string ProxyNamespace = "proxy";
     public const string LegacyProxyNamespace = "github.com/devopsfaith/krakend/proxy";
 
-    public static readonly string[] ProxySupported = { "sequential", Comment };
+    public const string BackendHttpNamespace = "backend/http";
+    public const string LegacyBackendHttpNamespace = "github.com/devopsfaith/krakend/http";
+    public const string BackendHttpClientNamespace = "backend/http/client";
 
-    public static readonly string[] ProxyNotYet =
+    public const string RouterNamespace = "router";
+    public const string LegacyRouterNamespace = "github_com/luraproject/lura/router/gin";
+
+    public static readonly string[] EndpointProxySupported = { "sequential", "static", "flatmap_filter", Comment };
+
+    public static readonly string[] EndpointProxyNotYet = { "sequential_propagated_params", "combiner", "strategy", "force_sandboxed_request" };
+
+    public static readonly string[] BackendProxySupported = { "flatmap_filter", Comment };
+
+    public static readonly string[] BackendProxyNotYet = { "shadow", "shadow_timeout" };
+
+    public static readonly string[] BackendHttpSupported = { "return_error_code", "return_error_details", Comment };
+
+    public static readonly string[] BackendHttpClientSupported = { "send_body_on_redirect", Comment };
+
+    public static readonly string[] RouterSupported = { "return_error_msg", Comment };
+
+    public static readonly string[] RouterNotYet =
     {
-        "static", "flatmap_filter", "sequential_propagated_params", "combiner", "strategy", "force_sandboxed_request", "shadow", "shadow_timeout",
+        "disable_health", "health_path", "auto_options", "disable_access_log", "logger_skip_paths", "disable_path_decoding",
+        "hide_version_header", "disable_redirect_trailing_slash", "disable_redirect_fixed_path", "disable_handle_method_not_allowed",
+        "remove_extra_slash", "forwarded_by_client_ip", "remote_ip_headers", "trusted_proxies", "app_engine", "max_multipart_memory",
+        "use_h2c", "error_body",
     };
+
+    public static readonly string[] StaticSupported = { "strategy", "data", Comment };
+
+    public static readonly string[] StaticStrategies = { "always", "success", "errored", "complete", "incomplete" };
+
+    public static readonly string[] FlatmapSupported = { "type", "args", Comment };
+
+    public static readonly string[] FlatmapTypes = { "move", "del", "append" };
+
+    public static readonly string[] OutputEncodings = { "json", "json-collection", "string", "no-op" };
+
+    public static readonly string[] OutputEncodingsNotYet = { "xml", "yaml", "negotiate" };
+
+    public static readonly string[] BackendEncodings = { "json", "safejson", "string", "no-op" };
+
+    public static readonly string[] BackendEncodingsNotYet = { "xml", "rss", "yaml" };
 
     public static bool Contains(string[] keys, string key) => Array.IndexOf(keys, key) >= 0;
 

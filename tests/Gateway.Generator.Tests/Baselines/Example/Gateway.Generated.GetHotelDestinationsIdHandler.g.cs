@@ -13,47 +13,57 @@ namespace Gateway.Generated;
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetHotelDestinationsIdHandler : global::Gateway.Runtime.Proxy.EndpointHandler
 {
-    /// <summary>Per backend, the key its response is wrapped in (<c>group</c>), as UTF-8.</summary>
-    private static readonly byte[]?[] s_groups = { null, "destination"u8.ToArray() };
+    /// <summary>The endpoint's own settings: time budget, forwarding lists, rendering.</summary>
+    private static readonly global::Gateway.Runtime.Proxy.EndpointDefinition s_endpoint = new(
+        timeout: global::System.TimeSpan.FromMilliseconds(3000),
+        sequential: true,
+        inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
 
     /// <summary>Where <c>{resp0_destination_id}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0DestinationId = new("destination_id"u8.ToArray());
 
-    private readonly global::Gateway.Runtime.Forwarding.BackendHostGroup _hosts0;
-    private readonly global::Gateway.Runtime.Forwarding.BackendHostGroup _hosts1;
-
     public GetHotelDestinationsIdHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(global::System.TimeSpan.FromMilliseconds(3000), s_groups)
+        : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
-        _hosts0 = backends.Group(0);
-        _hosts1 = backends.Group(0);
+    }
+
+    private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
+    {
+        return new global::Gateway.Runtime.Proxy.BackendDefinition[]
+        {
+            // 1. GET /hotels/{id}
+            new(0, global::System.Net.Http.HttpMethod.Get, backends.Group(0)),
+            // 2. GET /destinations/{resp0_destination_id}
+            new(1, global::System.Net.Http.HttpMethod.Get, backends.Group(0), group: "destination"),
+        };
     }
 
     protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        // Sequential proxy: each step may read the responses of the steps before it. A failed step ends the
-        // sequence; what was gathered so far is the (incomplete) answer.
+        // Sequential proxy: each step may read the responses of the steps before it. A failed (or incomplete)
+        // step ends the sequence; what was gathered so far is the answer.
 
         // 1. GET /hotels/{id}
-        global::Gateway.Runtime.Forwarding.BackendResult response0 = await exchange.SendAsync(0, global::System.Net.Http.HttpMethod.Get, _hosts0, BuildUrl0(exchange.RouteValues)).ConfigureAwait(false);
-        if (!response0.Succeeded)
+        global::Gateway.Runtime.Forwarding.BackendResult response0 = await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        if (!response0.Complete)
         {
             return;
         }
 
         // 2. GET /destinations/{resp0_destination_id}
-        await exchange.SendAsync(1, global::System.Net.Http.HttpMethod.Get, _hosts1, BuildUrl1(exchange.RouteValues, response0)).ConfigureAwait(false);
+        await exchange.SendAsync(Backends[1], BuildUrl1(exchange, response0)).ConfigureAwait(false);
     }
 
     /// <summary>Backend 0: <c>/hotels/{id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl0(string[] route)
+    private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(_hosts0.NextHost());
+            url.AppendLiteral(Backends[0].Hosts.NextHost());
             url.AppendLiteral("/hotels/"u8);
-            url.AppendEncoded(route[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
+            url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
         }
         finally
@@ -63,12 +73,12 @@ internal sealed class GetHotelDestinationsIdHandler : global::Gateway.Runtime.Pr
     }
 
     /// <summary>Backend 1: <c>/destinations/{resp0_destination_id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl1(string[] route, global::Gateway.Runtime.Forwarding.BackendResult response0)
+    private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
         var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(_hosts1.NextHost());
+            url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/destinations/"u8);
             if (!url.TryAppendJsonValue(response0.Body, s_resp0DestinationId, global::Gateway.Runtime.Http.UrlComponent.PathSegment))
             {

@@ -13,40 +13,49 @@ namespace Gateway.Generated;
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetHotelsIdOverviewHandler : global::Gateway.Runtime.Proxy.EndpointHandler
 {
-    /// <summary>Per backend, the key its response is wrapped in (<c>group</c>), as UTF-8.</summary>
-    private static readonly byte[]?[] s_groups = { null, "rates"u8.ToArray() };
-
-    private readonly global::Gateway.Runtime.Forwarding.BackendHostGroup _hosts0;
-    private readonly global::Gateway.Runtime.Forwarding.BackendHostGroup _hosts1;
+    /// <summary>The endpoint's own settings: time budget, forwarding lists, rendering.</summary>
+    private static readonly global::Gateway.Runtime.Proxy.EndpointDefinition s_endpoint = new(
+        timeout: global::System.TimeSpan.FromMilliseconds(3000),
+        inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
 
     public GetHotelsIdOverviewHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(global::System.TimeSpan.FromMilliseconds(3000), s_groups)
+        : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
-        _hosts0 = backends.Group(0);
-        _hosts1 = backends.Group(0);
+    }
+
+    private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
+    {
+        return new global::Gateway.Runtime.Proxy.BackendDefinition[]
+        {
+            // 1. GET /hotels/{id}
+            new(0, global::System.Net.Http.HttpMethod.Get, backends.Group(0)),
+            // 2. GET /rates/{id}
+            new(1, global::System.Net.Http.HttpMethod.Get, backends.Group(0), group: "rates"),
+        };
     }
 
     protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // Every backend starts at once; the exchange merges the results in configuration order.
         // 1. GET /hotels/{id}
-        global::System.Threading.Tasks.Task<global::Gateway.Runtime.Forwarding.BackendResult> call0 = exchange.SendAsync(0, global::System.Net.Http.HttpMethod.Get, _hosts0, BuildUrl0(exchange.RouteValues));
+        global::System.Threading.Tasks.Task<global::Gateway.Runtime.Forwarding.BackendResult> call0 = exchange.SendAsync(Backends[0], BuildUrl0(exchange));
         // 2. GET /rates/{id}
-        global::System.Threading.Tasks.Task<global::Gateway.Runtime.Forwarding.BackendResult> call1 = exchange.SendAsync(1, global::System.Net.Http.HttpMethod.Get, _hosts1, BuildUrl1(exchange.RouteValues));
+        global::System.Threading.Tasks.Task<global::Gateway.Runtime.Forwarding.BackendResult> call1 = exchange.SendAsync(Backends[1], BuildUrl1(exchange));
 
         await call0.ConfigureAwait(false);
         await call1.ConfigureAwait(false);
     }
 
     /// <summary>Backend 0: <c>/hotels/{id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl0(string[] route)
+    private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(_hosts0.NextHost());
+            url.AppendLiteral(Backends[0].Hosts.NextHost());
             url.AppendLiteral("/hotels/"u8);
-            url.AppendEncoded(route[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
+            url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
         }
         finally
@@ -56,14 +65,14 @@ internal sealed class GetHotelsIdOverviewHandler : global::Gateway.Runtime.Proxy
     }
 
     /// <summary>Backend 1: <c>/rates/{id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl1(string[] route)
+    private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(_hosts1.NextHost());
+            url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/rates/"u8);
-            url.AppendEncoded(route[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
+            url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
         }
         finally

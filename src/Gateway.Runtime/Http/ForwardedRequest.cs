@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.Net;
+using Gateway.Runtime.Proxy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Runtime.Http;
+
+/// <summary>
+/// What the client's request contributes to every backend request, worked out once per request (krakend.md §6.2,
+/// §6.3): the allowed query parameters, the allowed headers, the body, and the client's address and host.
+/// </summary>
+public sealed class ForwardedRequest : IDisposable
+{
+    public const string GatewayUserAgent = "Gateway/1.0";
+
+    /// <summary>
+    /// Never copied from the client: hop-by-hop headers (RFC 9110 §7.6.1), headers the HTTP client writes itself
+    /// (Host, Content-Length), the forwarding headers the gateway sets, and Accept-Encoding (the gateway must read
+    /// backend bodies as they are, so it never asks for compression on the client's behalf).
+    /// </summary>
+    private static readonly HashSet<string> s_neverForwarded = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", "TE", "Trailer",
+        "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Expect", "X-Forwarded-For", "X-Forwarded-Host",
+        "X-Forwarded-Via", "Accept-Encoding", "Forwarded",
+    };
+
+    private byte[]? _body;
+
+    private ForwardedRequest(List<KeyValuePair<string, string>> query, List<KeyValuePair<string, StringValues>> headers, string? clientIp, string? host)
+    {
+        Query = query;
+        Headers = headers;
+        ClientIp = clientIp;
+        Host = host;
+    }
+
+    /// <summary>Allowed query parameters, keys sorted (ordinal), values in the client's order.</summary>
+    public List<KeyValuePair<string, string>> Query { get; }
+
+    /// <summary>Allowed client headers, including <c>User-Agent</c> and <c>Content-Type</c> when allowed.</summary>
+    public List<KeyValuePair<string, StringValues>> Headers { get; }
+
+    public string? ClientIp { get; }
+
+    public string? Host { get; }
+
+    public ReadOnlyMemory<byte> Body => _body is null ? default : _body.AsMemory(0, BodyLength);
+
+    public int BodyLength { get; private set; }
+
+    public bool HasBody => _body is not null;
+
+    /// <summary>The client's <c>Content-Type</c> when the endpoint forwards it.</summary>
+    public string? ContentType { get; private set; }
+
+    /// <summary>Reads what the backends need from the client request. Null when the body exceeds the limit (the caller answers 413).</summary>
+    public static async Task<ForwardedRequest?> ReadAsync(HttpContext context, EndpointDefinition endpoint, int maxBodyBytes)
+    {
+        HttpRequest request = context.Request;
+        var query = new List<KeyValuePair<string, string>>();
+        if (request.QueryString.HasValue)
+        {
+            foreach (KeyValuePair<string, StringValues> pair in request.Query)
+            {
+                if (endpoint.InputQueryStrings.Allows(pair.Key))
+                {
+                    foreach (string? value in pair.Value)
+                    {
+                        query.Add(new(pair.Key, value ?? string.Empty));
+                    }
+                }
+            }
+
+            // KrakenD appends forwarded parameters with their keys sorted (krakend.md §6.2); List.Sort is not stable,
+            // so sort by key and then by the original position.
+            if (query.Count > 1)
+            {
+                KeyValuePair<string, string>[] ordered = query.Select((pair, position) => (pair, position))
+                    .OrderBy(x => x.pair.Key, StringComparer.Ordinal).ThenBy(x => x.position).Select(x => x.pair).ToArray();
+                query.Clear();
+                query.AddRange(ordered);
+            }
+        }
+
+        var headers = new List<KeyValuePair<string, StringValues>>();
+        string? contentType = null;
+        StringValues connection = request.Headers.Connection;
+        foreach (KeyValuePair<string, StringValues> header in request.Headers)
+        {
+            if (s_neverForwarded.Contains(header.Key) || !endpoint.InputHeaders.Allows(header.Key) || NamedIn(connection, header.Key))
+            {
+                continue;
+            }
+
+            if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                contentType = header.Value.ToString();
+                continue;
+            }
+
+            headers.Add(header);
+        }
+
+        IPAddress? remote = context.Connection.RemoteIpAddress;
+        string? ip = remote is null ? null : (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString();
+        string? host = request.Host.HasValue ? request.Host.Value : null;
+        var forwarded = new ForwardedRequest(query, headers, ip, host) { ContentType = contentType };
+
+        bool hasBody = request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        if (hasBody && !await forwarded.ReadBodyAsync(request, maxBodyBytes).ConfigureAwait(false))
+        {
+            forwarded.Dispose();
+            return null;
+        }
+
+        return forwarded;
+    }
+
+    private async Task<bool> ReadBodyAsync(HttpRequest request, int maxBodyBytes)
+    {
+        if (request.ContentLength > maxBodyBytes)
+        {
+            return false;
+        }
+
+        _body = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 ? (int)request.ContentLength.Value : 4096);
+        while (true)
+        {
+            if (BodyLength == _body.Length)
+            {
+                if (_body.Length > maxBodyBytes)
+                {
+                    return false;
+                }
+
+                byte[] larger = ArrayPool<byte>.Shared.Rent(_body.Length * 2);
+                _body.AsSpan(0, BodyLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_body);
+                _body = larger;
+            }
+
+            int read = await request.Body.ReadAsync(_body.AsMemory(BodyLength), request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return true;
+            }
+
+            BodyLength += read;
+            if (BodyLength > maxBodyBytes)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static bool NamedIn(StringValues connection, string name)
+    {
+        foreach (string? value in connection)
+        {
+            foreach (string token in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (string.Equals(token, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        byte[]? body = _body;
+        _body = null;
+        if (body is not null)
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+    }
+}

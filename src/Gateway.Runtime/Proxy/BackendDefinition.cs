@@ -1,0 +1,63 @@
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Shaping;
+
+namespace Gateway.Runtime.Proxy;
+
+/// <summary>One backend of an endpoint as compiled from the configuration: where it is and how its answer is shaped.</summary>
+public sealed class BackendDefinition
+{
+    public BackendDefinition(
+        int index,
+        HttpMethod method,
+        BackendHostGroup hosts,
+        string? group = null,
+        BackendEncoding encoding = BackendEncoding.Json,
+        bool isCollection = false,
+        ShapingPlan? shaping = null,
+        ForwardingList? inputQueryStrings = null,
+        ForwardingList? inputHeaders = null,
+        bool returnErrorCode = false,
+        string? returnErrorDetails = null)
+    {
+        Index = index;
+        Method = method;
+        Hosts = hosts;
+        Group = group is null ? null : System.Text.Encoding.UTF8.GetBytes(group);
+        Encoding = encoding;
+        IsCollection = isCollection;
+        Shaping = shaping is { IsIdentity: false } ? shaping : null;
+        InputQueryStrings = inputQueryStrings;
+        InputHeaders = inputHeaders;
+        ReturnErrorCode = returnErrorCode;
+        ErrorDetailsKey = returnErrorDetails is null ? null : System.Text.Encoding.UTF8.GetBytes("error_" + returnErrorDetails);
+    }
+
+    /// <summary>The position in the endpoint's <c>backend</c> list: the N of <c>{respN_…}</c>.</summary>
+    public int Index { get; }
+
+    public HttpMethod Method { get; }
+
+    public BackendHostGroup Hosts { get; }
+
+    /// <summary>The UTF-8 <c>group</c> key the response is wrapped in, or null.</summary>
+    public byte[]? Group { get; }
+
+    public BackendEncoding Encoding { get; }
+
+    public bool IsCollection { get; }
+
+    /// <summary>target, allow/deny, mapping and flatmap_filter; null when they change nothing.</summary>
+    public ShapingPlan? Shaping { get; }
+
+    /// <summary>Backend-level filter of the forwarded query keys; null passes what the endpoint forwarded.</summary>
+    public ForwardingList? InputQueryStrings { get; }
+
+    /// <summary>Backend-level filter of the forwarded headers; null passes what the endpoint forwarded.</summary>
+    public ForwardingList? InputHeaders { get; }
+
+    /// <summary><c>backend/http.return_error_code</c>: a failing status is kept for the client.</summary>
+    public bool ReturnErrorCode { get; }
+
+    /// <summary><c>"error_" + backend/http.return_error_details</c> as UTF-8, or null.</summary>
+    public byte[]? ErrorDetailsKey { get; }
+}

@@ -1,0 +1,82 @@
+using System.Text;
+using Gateway.Runtime.Shaping;
+
+namespace Gateway.Runtime.Proxy;
+
+/// <summary>How the endpoint's answer is rendered (<c>output_encoding</c>, krakend.md §11).</summary>
+public enum OutputEncoding
+{
+    Json,
+    JsonCollection,
+    String,
+    NoOp,
+}
+
+/// <summary>When <c>proxy.static</c> data is written over the result (krakend.md §8.3).</summary>
+public enum StaticStrategy
+{
+    Always,
+    Success,
+    Errored,
+    Complete,
+    Incomplete,
+}
+
+/// <summary>Everything about an endpoint that is not a backend call, as compiled from the configuration.</summary>
+public sealed class EndpointDefinition
+{
+    public EndpointDefinition(
+        TimeSpan timeout,
+        bool sequential = false,
+        OutputEncoding output = OutputEncoding.Json,
+        long cacheTtlSeconds = 0,
+        int concurrentCalls = 1,
+        ForwardingList? inputQueryStrings = null,
+        ForwardingList? inputHeaders = null,
+        StaticStrategy staticStrategy = StaticStrategy.Always,
+        string? staticData = null,
+        FlatmapOperation[]? flatmap = null,
+        bool returnErrorMessage = false)
+    {
+        Timeout = timeout;
+        Sequential = sequential;
+        Output = output;
+        CacheControl = cacheTtlSeconds > 0 ? $"public, max-age={cacheTtlSeconds}" : null;
+        ConcurrentCalls = Math.Max(1, concurrentCalls);
+        InputQueryStrings = inputQueryStrings ?? ForwardingList.QueryKeys();
+        InputHeaders = inputHeaders ?? ForwardingList.HeaderNames("Content-Type");
+        StaticStrategy = staticStrategy;
+        StaticData = staticData is null ? null : Encoding.UTF8.GetBytes(staticData);
+        Flatmap = flatmap is { Length: > 0 } ? flatmap : null;
+        ReturnErrorMessage = returnErrorMessage;
+    }
+
+    /// <summary>The endpoint <c>timeout</c>: the budget of the whole request.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Backends run one after the other (the sequential proxy).</summary>
+    public bool Sequential { get; }
+
+    public OutputEncoding Output { get; }
+
+    /// <summary>The <c>Cache-Control</c> value for complete responses, from <c>cache_ttl</c>; null when none.</summary>
+    public string? CacheControl { get; }
+
+    /// <summary><c>concurrent_calls</c>: identical requests per backend call; the first usable answer wins.</summary>
+    public int ConcurrentCalls { get; }
+
+    public ForwardingList InputQueryStrings { get; }
+
+    public ForwardingList InputHeaders { get; }
+
+    public StaticStrategy StaticStrategy { get; }
+
+    /// <summary>The static data object (UTF-8 JSON), or null.</summary>
+    public byte[]? StaticData { get; }
+
+    /// <summary>The endpoint-level <c>flatmap_filter</c>, applied to the merge of several backends.</summary>
+    public FlatmapOperation[]? Flatmap { get; }
+
+    /// <summary><c>router.return_error_msg</c>: an error answer carries a body saying what failed.</summary>
+    public bool ReturnErrorMessage { get; }
+}

@@ -1,0 +1,277 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Http;
+using Gateway.Runtime.Json;
+using Gateway.Runtime.Shaping;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Runtime.Proxy;
+
+/// <summary>
+/// Turns the backends' results into the client's response, in KrakenD's order (krakend.md §8, §10): merge, endpoint
+/// flatmap_filter, static data, then the renderer of <c>output_encoding</c>, the status code, completeness and caching.
+/// </summary>
+internal static class ResponseComposer
+{
+    private static readonly JsonWriterOptions s_writerOptions = new()
+    {
+        // Keep non-ASCII text as UTF-8 instead of \uXXXX; the output is still valid JSON.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private static readonly JsonPath s_collection = new("collection"u8.ToArray());
+    private static readonly JsonPath s_content = new("content"u8.ToArray());
+
+    public static Task WriteAsync(ProxyExchange exchange)
+    {
+        HttpContext context = exchange.Context;
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+
+        EndpointDefinition endpoint = exchange.Endpoint;
+        if (endpoint.Output == OutputEncoding.NoOp)
+        {
+            return PassThroughAsync(context.Response, exchange.Results[0], context.RequestAborted);
+        }
+
+        IReadOnlyList<BackendResult> results = exchange.Results;
+        int succeeded = 0;
+        bool complete = true;
+        foreach (BackendResult result in results)
+        {
+            succeeded += result.Succeeded ? 1 : 0;
+            complete &= result.Succeeded && result.Complete;
+        }
+
+        bool errored = succeeded < results.Count;
+        bool staticApplies = endpoint.StaticData is not null && endpoint.StaticStrategy switch
+        {
+            StaticStrategy.Success => !errored,
+            StaticStrategy.Errored => errored,
+            StaticStrategy.Complete => complete,
+            StaticStrategy.Incomplete => !complete,
+            _ => true,
+        };
+
+        if (succeeded == 0 && !staticApplies)
+        {
+            return WriteErrorAsync(exchange);
+        }
+
+        using var merged = new PooledBuffer();
+        ReadOnlySpan<byte> data = Merge(exchange, staticApplies, merged);
+        using var flattened = new PooledBuffer();
+        if (endpoint.Flatmap is not null)
+        {
+            Flatmap.Apply(data, endpoint.Flatmap, flattened);
+            data = flattened.WrittenSpan;
+        }
+
+        // KrakenD: complete only when every backend answered completely and there is data (krakend.md §10.1).
+        complete &= succeeded > 0 && !IsEmptyObject(data);
+        HttpResponse response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers[GatewayHeaders.Completed] = complete ? GatewayHeaders.True : GatewayHeaders.False;
+        if (complete && endpoint.CacheControl is not null)
+        {
+            response.Headers.CacheControl = endpoint.CacheControl;
+        }
+
+        return Render(response, endpoint.Output, data);
+    }
+
+    /// <summary>The merged data object: each successful backend (wrapped in its group), then static data on top.</summary>
+    private static ReadOnlySpan<byte> Merge(ProxyExchange exchange, bool withStatic, PooledBuffer output)
+    {
+        IReadOnlyList<BackendResult> results = exchange.Results;
+        int count = withStatic ? 1 : 0;
+        foreach (BackendResult result in results)
+        {
+            count += result.Succeeded ? 1 : 0;
+        }
+
+        var sources = new MergeSource[count];
+        int next = 0;
+        for (int i = 0; i < results.Count; i++)
+        {
+            if (results[i].Succeeded)
+            {
+                sources[next++] = new MergeSource(results[i].BodyMemory, exchange.Backends[i].Group);
+            }
+        }
+
+        if (withStatic)
+        {
+            sources[next] = new MergeSource(exchange.Endpoint.StaticData, null);
+        }
+
+        // One ungrouped object is already the answer.
+        if (sources.Length == 1 && sources[0].Group is null)
+        {
+            return sources[0].Json.Span;
+        }
+
+        using (var writer = new Utf8JsonWriter(output, s_writerOptions))
+        {
+            JsonMerger.WriteMerged(writer, sources);
+        }
+
+        return output.WrittenSpan;
+    }
+
+    /// <summary>The renderers of krakend.md §11.1-11.3.</summary>
+    private static Task Render(HttpResponse response, OutputEncoding output, ReadOnlySpan<byte> data)
+    {
+        switch (output)
+        {
+            case OutputEncoding.JsonCollection:
+                response.ContentType = GatewayHeaders.JsonContentType;
+                return JsonValueLocator.TryLocate(data, s_collection, out JsonValueRange collection) && collection.Kind != JsonTokenType.Null
+                    ? WriteBody(response, data.Slice(collection.Start, collection.Length))
+                    : WriteBody(response, "[]"u8);
+            case OutputEncoding.String:
+                response.ContentType = GatewayHeaders.TextContentType;
+                if (JsonValueLocator.TryLocate(data, s_content, out JsonValueRange content) && content.Kind == JsonTokenType.String)
+                {
+                    var reader = new Utf8JsonReader(data.Slice(content.Start, content.Length));
+                    reader.Read();
+                    return WriteBody(response, Encoding.UTF8.GetBytes(reader.GetString()!));
+                }
+
+                response.ContentLength = 0;
+                return Task.CompletedTask;
+            default:
+                response.ContentType = GatewayHeaders.JsonContentType;
+                return WriteBody(response, data);
+        }
+    }
+
+    /// <summary>
+    /// No data at all: 500, or the failing backend's own status when it has <c>return_error_code</c> and is the only
+    /// backend or the first of a sequence (krakend.md §9.2, §10.2). A body only with <c>return_error_msg</c>.
+    /// </summary>
+    private static Task WriteErrorAsync(ProxyExchange exchange)
+    {
+        HttpResponse response = exchange.Context.Response;
+        BackendResult first = exchange.Results[0];
+        bool propagate = (exchange.Backends.Length == 1 || exchange.Endpoint.Sequential) && exchange.Backends[0].ReturnErrorCode && first.Failure == BackendFailure.Status;
+        response.StatusCode = propagate ? first.StatusCode : StatusCodes.Status500InternalServerError;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        if (!exchange.Endpoint.ReturnErrorMessage)
+        {
+            response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
+        if (propagate && first.ErrorBody is not null)
+        {
+            if (first.ErrorContentType is not null)
+            {
+                response.ContentType = first.ErrorContentType;
+            }
+
+            return WriteBody(response, first.ErrorBody.WrittenSpan);
+        }
+
+        // The message names the failing backend and why, never its address (KrakenD prints the backend URL).
+        response.ContentType = GatewayHeaders.TextContentType;
+        var message = new StringBuilder();
+        for (int i = 0; i < exchange.Results.Count; i++)
+        {
+            BackendResult result = exchange.Results[i];
+            if (result.Failure is BackendFailure.None or BackendFailure.NotCalled)
+            {
+                continue;
+            }
+
+            message.Append(message.Length > 0 ? "\n" : string.Empty).Append("backend ").Append(i).Append(": ").Append(Describe(result));
+        }
+
+        return WriteBody(response, Encoding.UTF8.GetBytes(message.ToString()));
+    }
+
+    private static string Describe(BackendResult result) => result.Failure switch
+    {
+        BackendFailure.Status => $"invalid status code {result.StatusCode}",
+        BackendFailure.Timeout => "context deadline exceeded",
+        BackendFailure.Transport => "the backend could not be reached",
+        BackendFailure.InvalidBody => "the response is not in the backend's encoding",
+        BackendFailure.BodyTooLarge => "the response is too large",
+        BackendFailure.UnresolvedPlaceholder => "a value for the URL could not be resolved",
+        _ => result.Failure.ToString(),
+    };
+
+    /// <summary><c>no-op</c>: the backend's status, headers and body as they are, streamed (krakend.md §11.4).</summary>
+    private static async Task PassThroughAsync(HttpResponse response, BackendResult result, CancellationToken aborted)
+    {
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        HttpResponseMessage? backend = result.PassThrough;
+        if (backend is null)
+        {
+            response.StatusCode = StatusCodes.Status500InternalServerError;
+            response.ContentLength = 0;
+            return;
+        }
+
+        response.StatusCode = (int)backend.StatusCode == 0 ? 200 : (int)backend.StatusCode;
+        CopyHeaders(backend.Headers, response);
+        CopyHeaders(backend.Content.Headers, response);
+        try
+        {
+            Stream body = await backend.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                await body.CopyToAsync(response.Body, aborted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        {
+            // The backend broke off mid-body: abort the client connection rather than send a truncated body as complete.
+            response.HttpContext.Abort();
+        }
+    }
+
+    private static void CopyHeaders(HttpHeaders headers, HttpResponse response)
+    {
+        foreach (KeyValuePair<string, IEnumerable<string>> header in headers)
+        {
+            if (HopByHop.Contains(header.Key))
+            {
+                continue;
+            }
+
+            response.Headers.Append(header.Key, header.Value.ToArray());
+        }
+    }
+
+    /// <summary>Headers that describe one connection, not the message (RFC 9110 §7.6.1); Kestrel writes its own framing.</summary>
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+    };
+
+    private static Task WriteBody(HttpResponse response, ReadOnlySpan<byte> body)
+    {
+        response.ContentLength = body.Length;
+        if (body.IsEmpty)
+        {
+            return Task.CompletedTask;
+        }
+
+        body.CopyTo(response.BodyWriter.GetSpan(body.Length));
+        response.BodyWriter.Advance(body.Length);
+        return response.BodyWriter.FlushAsync().AsTask();
+    }
+
+    private static bool IsEmptyObject(ReadOnlySpan<byte> json)
+    {
+        ReadOnlySpan<byte> trimmed = json.Trim(" \t\r\n"u8);
+        return trimmed.Length >= 2 && trimmed[0] == (byte)'{' && trimmed[1..^1].Trim(" \t\r\n"u8).IsEmpty;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Gateway.Runtime.Json;
+
+namespace Gateway.Runtime.Shaping;
+
+/// <summary>Turns a backend body into the JSON object the rest of the pipeline works on (krakend.md §6.8, §11.8).</summary>
+public static class ResponseDecoder
+{
+    private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Writes the decoded object to <paramref name="output"/>; false when the body does not fit the encoding. Never throws.</summary>
+    public static bool TryDecode(BackendEncoding encoding, bool isCollection, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        switch (encoding)
+        {
+            case BackendEncoding.Json when !isCollection:
+                if (!JsonObjectBody.TryGetObject(body, out int start, out int length))
+                {
+                    return false;
+                }
+
+                output.Write(body.Slice(start, length));
+                return true;
+            case BackendEncoding.Json:
+                return TryGetValue(body, out JsonTokenType kind, out ReadOnlySpan<byte> array)
+                    && kind is JsonTokenType.StartArray or JsonTokenType.Null
+                    && Wrap(output, "collection"u8, array);
+            case BackendEncoding.SafeJson:
+                if (!TryGetValue(body, out JsonTokenType safeKind, out ReadOnlySpan<byte> value))
+                {
+                    return false;
+                }
+
+                return safeKind switch
+                {
+                    JsonTokenType.StartObject => JsonObjectBody.TryGetObject(value, out int s, out int l) && Copy(output, value.Slice(s, l)),
+                    JsonTokenType.StartArray => Wrap(output, "collection"u8, value),
+                    _ => Wrap(output, "content"u8, value),
+                };
+            case BackendEncoding.String:
+                using (var writer = new Utf8JsonWriter(output, s_options))
+                {
+                    writer.WriteStartObject();
+                    // Invalid UTF-8 becomes U+FFFD rather than failing: the body is text, whatever it holds.
+                    if (System.Text.Unicode.Utf8.IsValid(body))
+                    {
+                        writer.WriteString("content"u8, body);
+                    }
+                    else
+                    {
+                        writer.WriteString("content"u8, Encoding.UTF8.GetString(body));
+                    }
+
+                    writer.WriteEndObject();
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The first JSON value of the body, validated (trailing bytes ignored, as in KrakenD).</summary>
+    private static bool TryGetValue(ReadOnlySpan<byte> body, out JsonTokenType kind, out ReadOnlySpan<byte> value)
+    {
+        kind = JsonTokenType.None;
+        value = default;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            kind = reader.TokenType;
+            int start = (int)reader.TokenStartIndex;
+            if (kind is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+
+            value = body[start..(int)reader.BytesConsumed];
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Wrap(IBufferWriter<byte> output, ReadOnlySpan<byte> key, ReadOnlySpan<byte> raw)
+    {
+        using var writer = new Utf8JsonWriter(output, s_options);
+        writer.WriteStartObject();
+        writer.WritePropertyName(key);
+        writer.WriteRawValue(raw, skipInputValidation: true);
+        writer.WriteEndObject();
+        return true;
+    }
+
+    private static bool Copy(IBufferWriter<byte> output, ReadOnlySpan<byte> raw)
+    {
+        output.Write(raw);
+        return true;
+    }
+}

@@ -1,0 +1,475 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.EndToEnd.Tests;
+
+/// <summary>The contract gateway (Configs/contract.json) and its loopback backend.</summary>
+public sealed class ContractFixture : IAsyncLifetime
+{
+    public TestBackend Backend { get; private set; } = null!;
+
+    public GatewayUnderTest Gateway { get; private set; } = null!;
+
+    public int RacingCalls;
+
+    public async Task InitializeAsync()
+    {
+        Backend = await TestBackend.StartAsync();
+
+        // /capture/...: answers with what it received, so tests can also read the backend's view from the response.
+        Backend.On("capture", async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            string body = await reader.ReadToEndAsync();
+            await TestBackend.Json(context, JsonSerializer.Serialize(new Dictionary<string, string> { ["body"] = body }, CaptureJson.Default.DictionaryStringString));
+        });
+        Backend.On("status", context =>
+        {
+            string kind = context.Request.Path.Value!["/status/".Length..];
+            return kind switch
+            {
+                "ok" => TestBackend.Json(context, """{"status": "ok"}"""),
+                "empty" => TestBackend.Json(context, "{}"),
+                _ => TestBackend.Json(context, $$"""{"error": "no {{kind}}"}""", int.Parse(kind, System.Globalization.CultureInfo.InvariantCulture)),
+            };
+        });
+        Backend.On("text", context =>
+        {
+            context.Response.ContentType = "text/plain";
+            return context.Response.WriteAsync("plain \"text\"\nline two é");
+        });
+        Backend.OnJson("list", """[{"id": 1, "name": "one", "secret": "s1"}, {"id": 2, "name": "two", "secret": "s2"}]""");
+        Backend.On("safe", context => context.Request.Path.Value switch
+        {
+            "/safe/array" => TestBackend.Json(context, "[1, 2.50]"),
+            "/safe/scalar" => TestBackend.Json(context, "\"just text\""),
+            _ => TestBackend.Json(context, """{"an": "object"}"""),
+        });
+        Backend.On("raw", context =>
+        {
+            string kind = context.Request.Path.Value!["/raw/".Length..];
+            context.Response.StatusCode = kind == "missing" ? 404 : 200;
+            context.Response.Headers.Append("Set-Cookie", "a=1");
+            context.Response.Headers.Append("Set-Cookie", "b=2");
+            context.Response.Headers["X-Backend"] = "raw";
+            context.Response.ContentType = "application/octet-stream";
+            return context.Response.WriteAsync(kind == "missing" ? "404 page not found" : "not json at all {");
+        });
+        Backend.On("racing", async context =>
+        {
+            int call = Interlocked.Increment(ref RacingCalls);
+            // The first of each three calls is slow; one of the others answers first.
+            if (call % 3 == 1)
+            {
+                try
+                {
+                    await Task.Delay(3000, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            await TestBackend.Json(context, $$"""{"call": {{call}}}""");
+        });
+        Backend.OnJson("api", """{"prefixed": true}""");
+        Backend.OnJson("shapes", """{"data": {"a": 1.50, "b": {"c": "keep", "d": "drop"}, "list": [1e3], "z": 0}, "meta": {"page": 1}}""");
+
+        Gateway = await GatewayUnderTest.StartAsync(
+            global::Gateway.EndToEnd.Contract.CompiledGateway.Definition,
+            new Dictionary<string, string>
+            {
+                ["http://backend.test:8080"] = Backend.BaseUrl,
+                ["http://backend.test:8080/api"] = Backend.BaseUrl + "/api",
+            },
+            options => options.Backend.MaxRequestBodyBytes = 1024);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Backend.DisposeAsync();
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class CaptureJson : System.Text.Json.Serialization.JsonSerializerContext
+{
+}
+
+/// <summary>
+/// KrakenD's endpoint and backend contract, key by key (krakend.md §6-§12): what the backend received and what the
+/// client got.
+/// </summary>
+public class ContractTests : IClassFixture<ContractFixture>
+{
+    private readonly ContractFixture _f;
+
+    public ContractTests(ContractFixture fixture)
+    {
+        _f = fixture;
+        _f.Backend.ClearReceived();
+    }
+
+    private HttpClient Client => _f.Gateway.Client;
+
+    private static string Completed(HttpResponseMessage response) => string.Join(",", response.Headers.GetValues("X-KrakenD-Completed"));
+
+    private ReceivedRequest Only(string prefix) => Assert.Single(_f.Backend.ReceivedWith(prefix));
+
+    [Fact]
+    public async Task InputQueryStrings_AllowList_ForwardsListedKeysSortedAfterThePatternQuery()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/query?c=3&b=2&a=1&b=4&sp%20ace=x%26y");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/capture/query?fixed=1&a=1&b=2&b=4&sp%20ace=x%26y", Only("/capture/query?").RawTarget);
+        // The backend-level list narrows what the endpoint forwarded.
+        Assert.Equal("/capture/query-b?b=2&b=4", Only("/capture/query-b").RawTarget);
+    }
+
+    [Fact]
+    public async Task InputQueryStrings_Star_ForwardsEverything()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/query/all?z=1&y=&x");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/capture/query-all?x=&y=&z=1", Only("/capture/query-all").RawTarget);
+    }
+
+    [Fact]
+    public async Task InputQueryStrings_Absent_ForwardsNothing()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/query/none?secret=1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/capture/query-none", Only("/capture/query-none").RawTarget);
+    }
+
+    [Fact]
+    public async Task InputHeaders_Default_OnlyContentTypeAndTheGatewaysOwn()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/headers/default");
+        request.Headers.Add("X-Custom", "1");
+        request.Headers.Add("Authorization", "Bearer secret");
+        request.Headers.UserAgent.ParseAdd("client/1.0");
+        using HttpResponseMessage response = await Client.SendAsync(request);
+
+        ReceivedRequest call = Only("/capture/headers-default");
+        Assert.False(call.Headers.ContainsKey("X-Custom"));
+        Assert.False(call.Headers.ContainsKey("Authorization"));
+        Assert.Equal("Gateway/1.0", call.Headers["User-Agent"]);
+        Assert.Equal("127.0.0.1", call.Headers["X-Forwarded-For"]);
+        Assert.False(call.Headers.ContainsKey("X-Forwarded-Via"));
+    }
+
+    [Fact]
+    public async Task InputHeaders_Listed_ForwardsThemButNeverHopByHop()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/headers/listed");
+        request.Headers.Add("X-Custom", "1");
+        request.Headers.Add("X-Other", "2");
+        request.Headers.UserAgent.ParseAdd("client/1.0");
+        request.Headers.Connection.Add("X-Custom-Hop");
+        using HttpResponseMessage response = await Client.SendAsync(request);
+
+        ReceivedRequest listed = Only("/capture/headers-listed");
+        Assert.Equal("1", listed.Headers["X-Custom"]);
+        Assert.False(listed.Headers.ContainsKey("X-Other"));
+        Assert.Equal("client/1.0", listed.Headers["User-Agent"]);
+        Assert.Equal("Gateway/1.0", listed.Headers["X-Forwarded-Via"]);
+        Assert.NotEqual("X-Custom-Hop", listed.Headers.GetValueOrDefault("Connection"));
+
+        // A backend-level list keeps only its names: X-Forwarded-For and User-Agent go too.
+        ReceivedRequest filtered = Only("/capture/headers-filtered");
+        Assert.Equal("1", filtered.Headers["X-Custom"]);
+        Assert.False(filtered.Headers.ContainsKey("X-Forwarded-For"));
+        Assert.False(filtered.Headers.ContainsKey("User-Agent"));
+    }
+
+    [Fact]
+    public async Task InputHeaders_Star_ForwardsClientHeadersExceptHopByHopAndHost()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/headers/all");
+        request.Headers.Add("X-Custom", "1");
+        request.Headers.Add("Keep-Alive", "timeout=5");
+        request.Headers.Add("X-Forwarded-For", "6.6.6.6");
+        using HttpResponseMessage response = await Client.SendAsync(request);
+
+        ReceivedRequest call = Only("/capture/headers-all");
+        Assert.Equal("1", call.Headers["X-Custom"]);
+        Assert.False(call.Headers.ContainsKey("Keep-Alive"));
+        Assert.Equal("127.0.0.1", call.Headers["X-Forwarded-For"]);
+        Assert.NotEqual(Client.BaseAddress!.Authority, call.Headers["Host"]);
+    }
+
+    [Fact]
+    public async Task Body_PostEndpoint_EveryBackendGetsItsOwnCopyWithLength()
+    {
+        using var content = new StringContent("""{"order": 7}""", Encoding.UTF8, "application/json");
+        using HttpResponseMessage response = await Client.PostAsync("/body", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonAssert.Equivalent("""{"post": {"body": "{\"order\": 7}"}, "get": {"body": "{\"order\": 7}"}}""", await response.Content.ReadAsStringAsync());
+        ReceivedRequest post = Only("/capture/body-post");
+        Assert.Equal("POST", post.Method);
+        Assert.Equal("12", post.Headers["Content-Length"]);
+        Assert.StartsWith("application/json", post.Headers["Content-Type"], StringComparison.Ordinal);
+        Assert.False(post.Headers.ContainsKey("Transfer-Encoding"));
+        Assert.Equal("GET", Only("/capture/body-get").Method);
+    }
+
+    [Fact]
+    public async Task Body_OverTheLimit_413AndNoBackendCall()
+    {
+        using var content = new StringContent(new string('x', 4096));
+        using HttpResponseMessage response = await Client.PostAsync("/body", content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(_f.Backend.ReceivedWith("/capture/"));
+    }
+
+    [Fact]
+    public async Task Body_ChunkedOverTheLimit_413()
+    {
+        using var content = new StreamContent(new MemoryStream(new byte[4096]));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/body") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        using HttpResponseMessage response = await Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("ok", "public, max-age=300", "true")]
+    [InlineData("503", null, "false")]
+    public async Task CacheTtl_OnlyCompleteResponsesAreCacheable(string kind, string? cacheControl, string completed)
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/cached/" + kind);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(completed, Completed(response));
+        Assert.Equal(cacheControl, response.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
+    public async Task ReturnErrorCode_SingleBackend_BackendStatusAndBodyWithReturnErrorMsg()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/error-code/404");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("false", Completed(response));
+        Assert.Equal("""{"error": "no 404"}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task ReturnErrorMsg_WithoutErrorCode_500WithAMessageAndNoBackendAddress()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/error-message/429");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Equal("backend 0: invalid status code 429", body);
+        Assert.DoesNotContain("127.0.0.1", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReturnErrorDetails_FailingBackend_BecomesDataAndTheAnswerIsIncomplete()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/error-details/418");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("false", Completed(response));
+        JsonAssert.Equivalent(
+            """{"fine": {"status": "ok"}, "error_second": {"http_status_code": 418, "http_body": "{\"error\": \"no 418\"}", "http_body_encoding": "application/json"}}""",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ReturnErrorDetails_FirstStepOfASequence_MergedAndTheSequenceStops()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/error-details/sequence");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("false", Completed(response));
+        JsonAssert.Equivalent("""{"error_first": {"http_status_code": 418, "http_body": "{\"error\": \"no 418\"}", "http_body_encoding": "application/json"}}""", await response.Content.ReadAsStringAsync());
+        Assert.Empty(_f.Backend.ReceivedWith("/capture/after-details"));
+    }
+
+    [Theory]
+    [InlineData("/static/errored/500", HttpStatusCode.OK, """{"fallback": true, "n": 1.50}""", "false")]
+    [InlineData("/static/errored/ok", HttpStatusCode.OK, """{"status": "ok"}""", "true")]
+    [InlineData("/static/success/ok", HttpStatusCode.OK, """{"status": "overridden", "extra": [1, 2]}""", "true")]
+    [InlineData("/static/success/500", HttpStatusCode.InternalServerError, "", "false")]
+    public async Task Static_Strategy_DecidesWhenTheDataIsWrittenOverTheResult(string path, HttpStatusCode status, string body, string completed)
+    {
+        using HttpResponseMessage response = await Client.GetAsync(path);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(completed, Completed(response));
+        string actual = await response.Content.ReadAsStringAsync();
+        if (body.Length == 0)
+        {
+            Assert.Equal("backend 0: invalid status code 500", actual);
+        }
+        else
+        {
+            JsonAssert.Equivalent(body, actual);
+        }
+    }
+
+    [Fact]
+    public async Task Static_NumberLiterals_AreKept()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/static/errored/500");
+        Assert.Contains("\"n\":1.50", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OutputString_WithStringEncoding_ReturnsTheBackendText()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/render/string");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("plain \"text\"\nline two é", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task OutputJsonCollection_WithIsCollection_ReturnsTheArray()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/render/collection");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""[{"id": 1, "name": "one", "secret": "s1"}, {"id": 2, "name": "two", "secret": "s2"}]""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("array", """{"collection": [1, 2.50]}""")]
+    [InlineData("scalar", """{"content": "just text"}""")]
+    [InlineData("object", """{"an": "object"}""")]
+    public async Task SafeJson_AnyJsonValue_IsWrappedAsKrakenDDoes(string kind, string expected)
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/decode/safejson/" + kind);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonAssert.Equivalent(expected, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("fine", HttpStatusCode.OK, "not json at all {")]
+    [InlineData("missing", HttpStatusCode.NotFound, "404 page not found")]
+    public async Task NoOp_StatusHeadersAndBodyPassThrough(string kind, HttpStatusCode status, string body)
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/noop/" + kind);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("false", Completed(response));
+        Assert.Equal(body, await response.Content.ReadAsStringAsync());
+        Assert.Equal(new[] { "a=1", "b=2" }, response.Headers.GetValues("Set-Cookie"));
+        Assert.Equal("raw", response.Headers.GetValues("X-Backend").Single());
+        Assert.Null(response.Headers.CacheControl);
+    }
+
+    [Fact]
+    public async Task ConcurrentCalls_Three_SendsThreeAndTheFastestWins()
+    {
+        int before = Volatile.Read(ref _f.RacingCalls);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using HttpResponseMessage response = await Client.GetAsync("/concurrent");
+        clock.Stop();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", Completed(response));
+        Assert.Equal(3, Volatile.Read(ref _f.RacingCalls) - before);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed.TotalMilliseconds} ms: the slow call was waited for");
+    }
+
+    [Fact]
+    public async Task DisableHostSanitize_HostWithAPath_IsUsedAsAPrefix()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/prefixed");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/thing", Only("/api/").RawTarget);
+    }
+
+    [Fact]
+    public async Task EchoEndpoint_Enabled_DescribesTheRequest()
+    {
+        using var content = new StringContent("hello");
+        using HttpResponseMessage response = await Client.PostAsync("/__echo/a/b?x=1&x=2", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using JsonDocument echo = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("/__echo/a/b?x=1&x=2", echo.RootElement.GetProperty("req_uri").GetString());
+        Assert.Equal("POST", echo.RootElement.GetProperty("req_method").GetString());
+        Assert.Equal("hello", echo.RootElement.GetProperty("req_body").GetString());
+        Assert.Equal(new[] { "1", "2" }, echo.RootElement.GetProperty("req_querystring").GetProperty("x").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(new[] { "req_uri", "req_uri_details", "req_method", "req_querystring", "req_body", "req_headers" }, echo.RootElement.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task DebugEndpoint_Enabled_Pong()
+    {
+        Assert.Equal("""{"message":"pong"}""", await Client.GetStringAsync("/__debug/anything"));
+    }
+
+    [Fact]
+    public async Task Shaping_TargetAllowMapping_AppliedInOrder()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/shape/allow");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"alpha":1.50,"b":{"c":"keep"},"list":[1e3]}""", Minified(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Shaping_DenyThenGroup_RemovesNestedAndTopLevelFields()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/shape/deny");
+
+        JsonAssert.Equivalent("""{"g": {"data": {"a": 1.50, "b": {"c": "keep"}, "list": [1e3], "z": 0}}}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Shaping_IsCollectionWithMapping_RenamesTheArrayKey()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/shape/collection");
+
+        JsonAssert.Equivalent("""{"items": [{"id": 1, "name": "one", "secret": "s1"}, {"id": 2, "name": "two", "secret": "s2"}]}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Shaping_Flatmap_MovesAndDeletesUnderWildcards()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/shape/flatmap");
+
+        JsonAssert.Equivalent("""{"collection": [{"id": 1, "title": "one"}, {"id": 2, "title": "two"}]}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Shaping_SequentialReference_ReadsTheShapedResponse()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/shape/sequence/1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/capture/shaped/1.50", Only("/capture/shaped/").RawTarget);
+    }
+
+    private static string Minified(string json)
+    {
+        using JsonDocument document = JsonDocument.Parse(json);
+        return JsonSerializer.Serialize(document.RootElement, CaptureJsonElement.Default.JsonElement);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+internal sealed partial class CaptureJsonElement : System.Text.Json.Serialization.JsonSerializerContext
+{
+}

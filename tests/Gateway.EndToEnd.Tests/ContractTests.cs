@@ -77,6 +77,12 @@ public sealed class ContractFixture : IAsyncLifetime
             await TestBackend.Json(context, $$"""{"call": {{call}}}""");
         });
         Backend.OnJson("api", """{"prefixed": true}""");
+        Backend.On("moved", context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers.Location = "/status/ok";
+            return Task.CompletedTask;
+        });
         Backend.OnJson("shapes", """{"data": {"a": 1.50, "b": {"c": "keep", "d": "drop"}, "list": [1e3], "z": 0}, "meta": {"page": 1}}""");
 
         Gateway = await GatewayUnderTest.StartAsync(
@@ -388,6 +394,16 @@ public class ContractTests : IClassFixture<ContractFixture>
         Assert.Equal("true", Completed(response));
         Assert.Equal(3, Volatile.Read(ref _f.RacingCalls) - before);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed.TotalMilliseconds} ms: the slow call was waited for");
+    }
+
+    [Fact]
+    public async Task Redirect_FromTheBackend_IsFollowed()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/redirected");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonAssert.Equivalent("""{"status": "ok"}""", await response.Content.ReadAsStringAsync());
+        Assert.Single(_f.Backend.ReceivedWith("/status/ok"));
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public class DiagnosticTests
         // Reference that skips the referenced backend's group.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1013", DiagnosticSeverity.Error, 6, 94 },
         // A KrakenD feature not implemented yet: at the key.
-        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW2001", DiagnosticSeverity.Warning, 6, 59 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW2001", DiagnosticSeverity.Error, 6, 59 },
         // Unknown key with a suggestion: at the key.
         { Config("\"endpoint\": \"/a\", \"timeuot\": \"1s\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3001", DiagnosticSeverity.Warning, 6, 25 },
         // no-op output with several backends: at output_encoding's value.

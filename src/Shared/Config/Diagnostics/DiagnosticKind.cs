@@ -44,7 +44,9 @@ internal sealed class DiagnosticKind
     public static readonly DiagnosticKind UnknownEncoding = new("GW1015", ConfigSeverity.Error, "Unknown encoding");
     public static readonly DiagnosticKind InvalidValue = new("GW1016", ConfigSeverity.Error, "Invalid value");
 
-    public static readonly DiagnosticKind UnsupportedFeature = new("GW2001", ConfigSeverity.Warning, "Feature not supported yet");
+    // An error, not a warning: a configuration that builds must behave as written. Ignoring, say, an auth/validator
+    // namespace or "tls" would serve an endpoint with less protection than its author asked for.
+    public static readonly DiagnosticKind UnsupportedFeature = new("GW2001", ConfigSeverity.Error, "Feature not supported yet");
 
     public static readonly DiagnosticKind UnknownKey = new("GW3001", ConfigSeverity.Warning, "Unknown key");
     public static readonly DiagnosticKind NoEffect = new("GW3002", ConfigSeverity.Warning, "Key has no effect");

@@ -465,7 +465,7 @@ internal sealed class ConfigParser
             {
                 if (ns.Name != Keys.Comment)
                 {
-                    _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"the extra_config namespace \"{ns.Name}\" in {where} is not supported yet and has no effect", ns);
+                    _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"the extra_config namespace \"{ns.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)", ns);
                 }
 
                 continue;
@@ -697,7 +697,7 @@ internal sealed class ConfigParser
 
         if (Keys.Contains(Keys.OutputEncodingsNotYet, name))
         {
-            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"output_encoding \"{name}\" is not supported yet; responses are rendered as \"json\"", property.Value);
+            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"output_encoding \"{name}\" is not supported yet; use json, json-collection, string or no-op", property.Value);
             return "json";
         }
 
@@ -720,7 +720,7 @@ internal sealed class ConfigParser
 
         if (Keys.Contains(Keys.BackendEncodingsNotYet, name))
         {
-            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"encoding \"{name}\" is not supported yet; the response is decoded as \"json\"", property.Value);
+            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"encoding \"{name}\" is not supported yet; use json, safejson, string or no-op", property.Value);
             return "json";
         }
 
@@ -843,7 +843,7 @@ internal sealed class ConfigParser
 
             if (Keys.Contains(notYet, property.Name))
             {
-                _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"\"{property.Name}\" in {where} is not supported yet and has no effect", property);
+                _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"\"{property.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)", property);
                 continue;
             }
 

@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 25 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 26 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -121,6 +121,11 @@ internal static class CompiledGateway
                 "/concurrent",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("concurrent") },
                 new GetConcurrentHandler(backends)),
+            new(
+                "GET",
+                "/redirected",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("redirected") },
+                new GetRedirectedHandler(backends)),
             new(
                 "GET",
                 "/prefixed",

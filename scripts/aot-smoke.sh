@@ -15,6 +15,15 @@ if grep -E "warning (IL[0-9]+|CS[0-9]+|GW[0-9]+)" out/aot-publish.log; then
   exit 1
 fi
 test -x "$out/gateway" || { echo "FAIL: $out/gateway was not produced" >&2; exit 1; }
+
+# The configuration that uses every supported key must compile natively too, without a trim/AOT warning.
+echo "==> dotnet publish with tests/Gateway.EndToEnd.Tests/Configs/contract.json"
+dotnet publish src/Gateway.Host -c Release -p:GatewayConfig=tests/Gateway.EndToEnd.Tests/Configs/contract.json -o out/aot-contract --nologo 2>&1 | tee out/aot-contract.log
+if grep -E "warning (IL[0-9]+|CS[0-9]+|GW[0-9]+)|error" out/aot-contract.log; then
+  echo "FAIL: the native publish of the contract configuration reported warnings or errors" >&2
+  exit 1
+fi
+test -x out/aot-contract/gateway || { echo "FAIL: out/aot-contract/gateway was not produced" >&2; exit 1; }
 size=$(stat -c %s "$out/gateway")
 echo "binary: $out/gateway, $((size / 1024 / 1024)) MiB"
 

@@ -682,7 +682,14 @@ internal sealed class ConfigParser
         return null;
     }
 
-    private string? ParseOutputEncoding(JsonProperty? property)
+    private string? ParseOutputEncoding(JsonProperty? property) =>
+        ParseEncoding(property, Keys.OutputEncodings, Keys.OutputEncodingsNotYet);
+
+    private string ParseBackendEncoding(JsonProperty? property) =>
+        ParseEncoding(property, Keys.BackendEncodings, Keys.BackendEncodingsNotYet) ?? "json";
+
+    /// <summary>An <c>encoding</c> or <c>output_encoding</c> name: one of <paramref name="supported"/>, else a finding; null when absent or wrong.</summary>
+    private string? ParseEncoding(JsonProperty? property, string[] supported, string[] notYet)
     {
         if (property is null || !Expect(property, JsonKind.String, "an encoding name"))
         {
@@ -690,42 +697,22 @@ internal sealed class ConfigParser
         }
 
         string name = property.Value.Text!;
-        if (Keys.Contains(Keys.OutputEncodings, name))
+        if (Keys.Contains(supported, name))
         {
             return name;
         }
 
-        if (Keys.Contains(Keys.OutputEncodingsNotYet, name))
+        string choices = string.Join(", ", supported);
+        if (Keys.Contains(notYet, name))
         {
-            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"output_encoding \"{name}\" is not supported yet; use json, json-collection, string or no-op", property.Value);
-            return "json";
+            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"{property.Name} \"{name}\" is not supported yet; use one of {choices}", property.Value);
+        }
+        else
+        {
+            _diagnostics.Report(DiagnosticKind.UnknownEncoding, $"unknown {property.Name} \"{name}\"; use one of {choices}", property.Value);
         }
 
-        _diagnostics.Report(DiagnosticKind.UnknownEncoding, $"unknown output_encoding \"{name}\"; use one of {string.Join(", ", Keys.OutputEncodings)}", property.Value);
         return null;
-    }
-
-    private string ParseBackendEncoding(JsonProperty? property)
-    {
-        if (property is null || !Expect(property, JsonKind.String, "an encoding name"))
-        {
-            return "json";
-        }
-
-        string name = property.Value.Text!;
-        if (Keys.Contains(Keys.BackendEncodings, name))
-        {
-            return name;
-        }
-
-        if (Keys.Contains(Keys.BackendEncodingsNotYet, name))
-        {
-            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"encoding \"{name}\" is not supported yet; use json, safejson, string or no-op", property.Value);
-            return "json";
-        }
-
-        _diagnostics.Report(DiagnosticKind.UnknownEncoding, $"unknown encoding \"{name}\"; use one of {string.Join(", ", Keys.BackendEncodings)}", property.Value);
-        return "json";
     }
 
     private int ParseConcurrentCalls(JsonProperty? property)

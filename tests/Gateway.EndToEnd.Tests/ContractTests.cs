@@ -61,6 +61,14 @@ public sealed class ContractFixture : IAsyncLifetime
         Backend.On("racing", async context =>
         {
             int call = Interlocked.Increment(ref RacingCalls);
+
+            // Wait until the three copies of the request have all arrived, so none is cancelled before it is counted.
+            var arrival = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref RacingCalls) % 3 != 0 && arrival.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                await Task.Delay(5);
+            }
+
             // The first of each three calls is slow; one of the others answers first.
             if (call % 3 == 1)
             {
@@ -467,6 +475,28 @@ public class ContractTests : IClassFixture<ContractFixture>
         using HttpResponseMessage response = await Client.GetAsync("/shape/flatmap");
 
         JsonAssert.Equivalent("""{"collection": [{"id": 1, "title": "one"}, {"id": 2, "title": "two"}]}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Shaping_EndpointFlatmap_AppliesToTheMergedAnswer()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/shape/endpoint-flatmap");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string body = await response.Content.ReadAsStringAsync();
+        JsonAssert.Equivalent(
+            """{"collection": [{"id": 1, "name": "one"}, {"id": 2, "name": "two"}], "shapes": {"data": {"b": {"c": "keep", "d": "drop"}, "list": [1e3], "z": 0}}, "first_a": 1.50}""",
+            body);
+        Assert.Contains("\"first_a\":1.50", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StringEncoding_InASequence_ContentIsInjectable()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/sequence/text");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/capture/from-text?body=plain%20%22text%22%0Aline%20two%20%C3%A9", Only("/capture/from-text").RawTarget);
     }
 
     [Fact]

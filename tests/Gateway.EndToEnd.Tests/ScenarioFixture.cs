@@ -39,7 +39,7 @@ public sealed class ScenarioFixture : IAsyncLifetime
             bool forever = context.Request.Path.Value!.EndsWith("/forever", StringComparison.Ordinal);
             try
             {
-                await Task.Delay(forever ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(600), context.RequestAborted);
+                await Task.Delay(forever ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(1000), context.RequestAborted);
             }
             catch (OperationCanceledException)
             {

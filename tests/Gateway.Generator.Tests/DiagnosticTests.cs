@@ -61,6 +61,8 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"proxy\": {\"static\": {\"strategy\": \"sometimes\", \"data\": {}}}}"), "GW1016", DiagnosticSeverity.Error, 6, 111 },
         // deny beside allow has no effect: at "deny".
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"allow\": [\"a\"], \"deny\": [\"b\"]}]"), "GW3002", DiagnosticSeverity.Warning, 6, 75 },
+        // Without disable_rest, {name} inside a segment is literal text, so the url_pattern cannot use it.
+        { Config("\"endpoint\": \"/f/{name}.json\", \"backend\": [{\"url_pattern\": \"/s/{name}\"}]"), "GW1008", DiagnosticSeverity.Error, 6, 69 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -86,6 +88,7 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"timeout\": \"1m30s\", \"method\": \"post\", \"backend\": [{\"host\": [\"https://svc.local:8443/\"], \"url_pattern\": \"x\", \"@comment\": \"relative pattern\"}]"),
         Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"port\": 9090, \"timeout\": \"500ms\", \"host\": [\"backend\"], \"name\": \"n\","),
+        Config("\"endpoint\": \"/f/{name}.json\", \"backend\": [{\"url_pattern\": \"/s/{name}\"}]", root: "\"host\": [\"h\"], \"disable_rest\": true,"),
         Config("\"endpoint\": \"/a\", \"output_encoding\": \"no-op\", \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"no-op\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"allow\": [\"a\"], \"deny\": []}], \"extra_config\": {\"proxy\": {\"static\": {\"strategy\": \"errored\", \"data\": {\"a\": 1}}}}"),
         Config("\"endpoint\": \"/a\", \"cache_ttl\": \"0s\", \"input_headers\": [\"*\"], \"input_query_strings\": [\"q\"], \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"safejson\", \"extra_config\": {\"backend/http\": {\"return_error_code\": true}}}]"),

@@ -106,8 +106,9 @@ internal static class GatewayEmitter
             var segments = new List<string>();
             foreach (RouteSegmentModel segment in endpoint.Route)
             {
+                string affixes = segment.Prefix.Length > 0 || segment.Suffix.Length > 0 ? $", {CSharp.String(segment.Prefix)}, {CSharp.String(segment.Suffix)}" : string.Empty;
                 segments.Add(segment.IsParameter
-                    ? $"global::Gateway.Runtime.Routing.RouteSegment.Parameter({CSharp.String(segment.Text)})"
+                    ? $"global::Gateway.Runtime.Routing.RouteSegment.Parameter({CSharp.String(segment.Text)}{affixes})"
                     : $"global::Gateway.Runtime.Routing.RouteSegment.Literal({CSharp.String(segment.Text)})");
             }
 

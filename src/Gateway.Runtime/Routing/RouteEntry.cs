@@ -5,10 +5,12 @@ namespace Gateway.Runtime.Routing;
 /// <summary>One segment of a compiled route: literal text, or a parameter capturing the whole segment.</summary>
 public readonly struct RouteSegment
 {
-    private RouteSegment(string text, bool isParameter)
+    private RouteSegment(string text, bool isParameter, string prefix = "", string suffix = "")
     {
         Text = text;
         IsParameter = isParameter;
+        Prefix = prefix;
+        Suffix = suffix;
     }
 
     /// <summary>The literal text (decoded), or the parameter's name.</summary>
@@ -16,9 +18,28 @@ public readonly struct RouteSegment
 
     public bool IsParameter { get; }
 
+    /// <summary>Literal text before a parameter in its segment (<c>disable_rest</c>), usually empty.</summary>
+    public string Prefix { get; }
+
+    /// <summary>Literal text after a parameter in its segment (<c>disable_rest</c>), usually empty.</summary>
+    public string Suffix { get; }
+
     public static RouteSegment Literal(string text) => new(text, isParameter: false);
 
-    public static RouteSegment Parameter(string name) => new(name, isParameter: true);
+    public static RouteSegment Parameter(string name, string prefix = "", string suffix = "") => new(name, isParameter: true, prefix, suffix);
+
+    /// <summary>For a parameter: the captured part of a decoded segment, or null when the affixes do not match.</summary>
+    internal string? Capture(string decoded)
+    {
+        if (Prefix.Length == 0 && Suffix.Length == 0)
+        {
+            return decoded.Length > 0 ? decoded : null;
+        }
+
+        return decoded.Length > Prefix.Length + Suffix.Length && decoded.StartsWith(Prefix, StringComparison.Ordinal) && decoded.EndsWith(Suffix, StringComparison.Ordinal)
+            ? decoded[Prefix.Length..^Suffix.Length]
+            : null;
+    }
 }
 
 /// <summary>A row of the generated route table: method, path template and the handler that serves it.</summary>

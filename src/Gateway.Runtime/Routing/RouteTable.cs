@@ -129,10 +129,24 @@ public sealed class RouteTable
             ReadOnlySpan<char> raw = path[segments[i]];
             if (expected.IsParameter)
             {
-                // A parameter captures one non-empty segment.
+                // A parameter captures one non-empty segment (between its literal affixes, with disable_rest).
                 if (raw.IsEmpty)
                 {
                     return RouteMatchStatus.NotFound;
+                }
+
+                if (expected.Prefix.Length > 0 || expected.Suffix.Length > 0)
+                {
+                    string decodedSegment = raw.ToString();
+                    if (raw.IndexOf('%') >= 0 && !PercentEncoding.TryDecode(raw, out decodedSegment))
+                    {
+                        return RouteMatchStatus.BadPath;
+                    }
+
+                    if (expected.Capture(decodedSegment) is null)
+                    {
+                        return RouteMatchStatus.NotFound;
+                    }
                 }
 
                 continue;
@@ -184,13 +198,15 @@ public sealed class RouteTable
                 return false;
             }
 
+            string? captured = entry.Segments[i].Capture(value);
+
             // An (encoded) "." or ".." would become a dot-segment in the backend URL: refuse it here, clearly.
-            if (value is "." or "..")
+            if (captured is null or "." or "..")
             {
                 return false;
             }
 
-            values[next++] = value;
+            values[next++] = captured;
         }
 
         return true;

@@ -32,8 +32,11 @@ internal sealed record EndpointModel(
     EquatableArray<FlatmapOperationModel> Flatmap,
     EquatableArray<BackendModel> Backends);
 
-/// <summary>A segment of the public path: literal text, or a <c>{parameter}</c> capturing the whole segment.</summary>
-internal sealed record RouteSegmentModel(string Text, bool IsParameter);
+/// <summary>
+/// A segment of the public path: literal text, or a <c>{parameter}</c> capturing the segment. With
+/// <c>disable_rest</c> a parameter may sit between literal text in its segment (<c>/files/{name}.json</c>).
+/// </summary>
+internal sealed record RouteSegmentModel(string Text, bool IsParameter, string Prefix = "", string Suffix = "");
 
 /// <summary>
 /// An allow-list of query keys or header names. <see cref="All"/> is the endpoint-level <c>"*"</c>; a null

@@ -34,6 +34,9 @@ internal sealed class ConfigParser
     /// <summary>Set by errors outside any endpoint (version, port, root hosts, root timeout): the whole file is unusable.</summary>
     private bool _rootLevelError;
 
+    /// <summary><c>disable_rest</c>: a route parameter may have literal text around it in its segment.</summary>
+    private bool _disableRest;
+
     private ConfigParser(ConfigSource source)
     {
         _source = source;
@@ -83,6 +86,7 @@ internal sealed class ConfigParser
             ParseOutputEncoding(root.Find("output_encoding")) ?? "json");
         bool echo = ParseBool(root.Find("echo_endpoint"));
         bool debug = ParseBool(root.Find("debug_endpoint"));
+        _disableRest = ParseBool(root.Find("disable_rest"));
         bool returnErrorMessage = ParseRouterOptions(root.Find("extra_config"));
         int errorsBeforeHosts = _diagnostics.ErrorCount;
         List<string>? rootHosts = ParseHosts(root.Find("host"));
@@ -159,7 +163,7 @@ internal sealed class ConfigParser
                 path = "/" + path; // KrakenD adds the leading slash.
             }
 
-            route = EndpointPaths.Parse(path, pathProperty.Value, _diagnostics);
+            route = EndpointPaths.Parse(path, pathProperty.Value, _diagnostics, _disableRest);
             if (route is not null)
             {
                 string key = method + " " + EndpointPaths.Shape(route);

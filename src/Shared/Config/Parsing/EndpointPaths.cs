@@ -14,7 +14,7 @@ internal static class EndpointPaths
 {
     private static readonly string[] Reserved = { "/__health", "/__debug", "/__echo" };
 
-    public static List<RouteSegmentModel>? Parse(string path, JsonNode node, DiagnosticBag diagnostics)
+    public static List<RouteSegmentModel>? Parse(string path, JsonNode node, DiagnosticBag diagnostics, bool disableRest = false)
     {
         foreach (string reserved in Reserved)
         {
@@ -53,16 +53,27 @@ internal static class EndpointPaths
                 return null;
             }
 
-            if (part.Length > 2 && part[0] == '{' && part[part.Length - 1] == '}' && IsParameterName(part.Substring(1, part.Length - 2)))
+            int open = part.IndexOf('{');
+            int close = open < 0 ? -1 : part.IndexOf('}', open);
+            bool whole = open == 0 && close == part.Length - 1;
+            if (close > open + 1 && (whole || disableRest) && IsParameterName(part.Substring(open + 1, close - open - 1)))
             {
-                string name = part.Substring(1, part.Length - 2);
+                string name = part.Substring(open + 1, close - open - 1);
+                string prefix = part.Substring(0, open);
+                string suffix = part.Substring(close + 1);
+                if (suffix.IndexOf('{') >= 0)
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidEndpointPath, $"the segment \"{part}\" of \"{path}\" has more than one parameter; the gateway supports one parameter per segment", node);
+                    return null;
+                }
+
                 if (!names.Add(name))
                 {
                     diagnostics.Report(DiagnosticKind.InvalidEndpointPath, $"the parameter {{{name}}} appears twice in \"{path}\"", node);
                     return null;
                 }
 
-                segments.Add(new RouteSegmentModel(name, IsParameter: true));
+                segments.Add(new RouteSegmentModel(name, IsParameter: true, prefix, suffix));
             }
             else
             {
@@ -79,7 +90,7 @@ internal static class EndpointPaths
         var shape = new StringBuilder();
         foreach (RouteSegmentModel segment in route)
         {
-            shape.Append('/').Append(segment.IsParameter ? "{}" : segment.Text);
+            shape.Append('/').Append(segment.IsParameter ? segment.Prefix + "{}" + segment.Suffix : segment.Text);
         }
 
         return shape.ToString();
@@ -89,7 +100,7 @@ internal static class EndpointPaths
     {
         foreach (char c in name)
         {
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == ':'))
             {
                 return false;
             }

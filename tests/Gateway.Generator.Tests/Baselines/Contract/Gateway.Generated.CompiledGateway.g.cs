@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 26 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 28 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -151,6 +151,16 @@ internal static class CompiledGateway
                 "/shape/flatmap",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("shape"), global::Gateway.Runtime.Routing.RouteSegment.Literal("flatmap") },
                 new GetShapeFlatmapHandler(backends)),
+            new(
+                "GET",
+                "/shape/endpoint-flatmap",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("shape"), global::Gateway.Runtime.Routing.RouteSegment.Literal("endpoint-flatmap") },
+                new GetShapeEndpointFlatmapHandler(backends)),
+            new(
+                "GET",
+                "/sequence/text",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("sequence"), global::Gateway.Runtime.Routing.RouteSegment.Literal("text") },
+                new GetSequenceTextHandler(backends)),
             new(
                 "GET",
                 "/shape/sequence/{id}",

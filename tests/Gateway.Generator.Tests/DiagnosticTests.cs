@@ -27,6 +27,10 @@ public class DiagnosticTests
         { "{\"version\": 2}", "GW0003", DiagnosticSeverity.Error, 1, 13 },
         // Wrong type, at the value.
         { Config("\"endpoint\": \"/a\", \"backend\": {}"), "GW0004", DiagnosticSeverity.Error, 6, 36 },
+        // Invalid path (a wildcard), at the value.
+        { Config("\"endpoint\": \"/a/*\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1001", DiagnosticSeverity.Error, 6, 19 },
+        // Duplicate method and path (parameter names do not matter), at the second path.
+        { "{\"version\": 3, \"host\": [\"h\"], \"endpoints\": [{\"endpoint\": \"/a/{x}\", \"backend\": [{}]},\n{\"endpoint\": \"/a/{y}\", \"backend\": [{}]}]}", "GW1003", DiagnosticSeverity.Error, 2, 14 },
         // Reserved path, at the value.
         { Config("\"endpoint\": \"/__health/x\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1002", DiagnosticSeverity.Error, 6, 19 },
         // No backends.

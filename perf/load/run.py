@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Load harness: the native gateway against nginx proxy_pass, nginx + Lua and YARP, side by side, on loopback.
+
+    python3 perf/load/run.py [--duration 8] [--warmup 2] [--connections 32]
+
+Installs what it needs (nginx, its Lua module, lua-cjson, wrk from Debian), builds the gateway with
+perf/load/krakend.json and the YARP peer, starts static nginx backends, runs wrk against every system for every
+scenario, and writes a dated table, the raw numbers and a chart to perf/results/. Every process it starts is stopped
+by its id when it ends; every run is bounded by --duration.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+LOAD = ROOT / "perf" / "load"
+OUT = ROOT / "out" / "perf"
+RESULTS = ROOT / "perf" / "results"
+TICKS = os.sysconf("SC_CLK_TCK")
+CPUS = os.cpu_count() or 1
+# With two cores: the load generator and the backends share CPU 0, the system under test has CPU 1 to itself.
+SUT_CPU = "1" if CPUS > 1 else "0"
+LOAD_CPU = "0"
+
+SCENARIOS = [
+    # name, {system: path}, peer to compare with
+    ("passthrough small JSON", {"gateway": "/passthrough/small", "nginx": "/hotels/25", "yarp": "/hotels/25"}),
+    ("passthrough 20 KB", {"gateway": "/passthrough/20k", "nginx": "/products-20k", "yarp": "/products-20k"}),
+    ("parallel aggregation (2 backends)", {"gateway": "/aggregate/25", "nginx+lua": "/aggregate/25"}),
+    ("sequential chain (2 steps)", {"gateway": "/chain/25", "nginx+lua": "/chain/25"}),
+    ("sequential chain (3 steps, shaping)", {"gateway": "/chain3/25", "nginx+lua": "/chain3/25"}),
+]
+
+started = []
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port, path="/", timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                if s.recv(12).startswith(b"HTTP/1.1 2"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"nothing answered 2xx on 127.0.0.1:{port}{path}")
+
+
+def start(cmd, cpu, log_name):
+    logf = open(OUT / f"{log_name}.log", "w")
+    proc = subprocess.Popen(["taskset", "-c", cpu] + cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    started.append(proc)
+    return proc
+
+
+def stop_all():
+    for proc in reversed(started):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in reversed(started):
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    started.clear()
+
+
+def process_tree(pid):
+    """The process and its children (nginx workers)."""
+    pids = [pid]
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return pids + [int(c) for c in children]
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / TICKS
+
+
+def peak_rss_mb(pids):
+    total = 0
+    for pid in pids:
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def ensure_tools():
+    need = []
+    if not shutil.which("nginx"):
+        need += ["nginx-light"]
+    if not pathlib.Path("/usr/lib/nginx/modules/ngx_http_lua_module.so").exists():
+        need += ["libnginx-mod-http-lua"]
+    if not pathlib.Path("/usr/share/lua/5.1/cjson").exists() and not list(pathlib.Path("/usr/lib").glob("**/lua/5.1/cjson.so")):
+        need += ["lua-cjson"]
+    if not shutil.which("wrk"):
+        need += ["wrk"]
+    if need:
+        log(f"installing {' '.join(need)}")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq"] + need, check=True, env=env)
+
+
+def build():
+    log("publishing the native gateway with perf/load/krakend.json")
+    subprocess.run(["dotnet", "publish", "src/Gateway.Host", "-c", "Release", "-p:GatewayConfig=perf/load/krakend.json",
+                    "-o", str(OUT / "gateway"), "--nologo", "-v", "quiet"], cwd=ROOT, check=True)
+    log("building the YARP peer (Release)")
+    subprocess.run(["dotnet", "build", "perf/load/yarp", "-c", "Release", "-o", str(OUT / "yarp"), "--nologo", "-v", "quiet"], cwd=ROOT, check=True)
+
+
+def nginx_config(name, port, body, modules=()):
+    conf = OUT / f"{name}.conf"
+    loads = "".join(f"load_module /usr/lib/nginx/modules/{m};\n" for m in modules)
+    conf.write_text(f"""{loads}worker_processes 1;
+daemon off;
+pid {OUT}/{name}.pid;
+error_log {OUT}/{name}.error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    {body}
+}}
+""")
+    return conf
+
+
+def backend_body(port):
+    return f"""server {{
+        listen 127.0.0.1:{port} reuseport;
+        root {LOAD / 'data'};
+        default_type application/json;
+        location / {{ try_files $uri.json $uri =404; }}
+    }}"""
+
+
+def proxy_body(port, backend_port, extra=""):
+    return f"""upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 128; }}
+    lua_package_cpath "/usr/lib/x86_64-linux-gnu/lua/5.1/?.so;;";
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+        {extra}
+    }}""" if extra else f"""upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 128; }}
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+    }}"""
+
+
+def wrk(port, path, args, duration):
+    cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{duration}s", "--latency",
+           "-s", str(LOAD / "report.lua"), f"http://127.0.0.1:{port}{path}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    line = next((l for l in out.splitlines() if l.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    return json.loads(line[len("RESULT "):])
+
+
+def measure(system, proc, port, path, args):
+    wrk(port, path, args, args.warmup)
+    pids = process_tree(proc.pid)
+    cpu_before = cpu_seconds(pids)
+    result = wrk(port, path, args, args.duration)
+    cpu = cpu_seconds(pids) - cpu_before
+    rps = result["requests"] / (result["duration_us"] / 1e6)
+    row = {
+        "system": system, "path": path, "rps": rps, "p50_us": result["p50"], "p99_us": result["p99"], "p999_us": result["p999"],
+        "cpu_s_per_10k": cpu / result["requests"] * 10000 if result["requests"] else None,
+        "peak_rss_mb": peak_rss_mb(pids), "errors": result["socket_errors"] + result["non2xx"], "requests": result["requests"],
+    }
+    log(f"  {system:10} {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  errors {row['errors']}")
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=8, help="seconds measured per run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    ensure_tools()
+    if not args.no_build:
+        build()
+
+    try:
+        backend_port = free_port()
+        backend = start(["nginx", "-c", str(nginx_config("backend", backend_port, backend_body(backend_port)))], LOAD_CPU, "backend")
+        wait_http(backend_port, "/hotels/25")
+
+        ports = {name: free_port() for name in ("gateway", "nginx", "nginx+lua", "yarp")}
+        begin = time.monotonic()
+        gateway = start([str(OUT / "gateway" / "gateway"), "--port", str(ports["gateway"]), "--listen-ip", "127.0.0.1",
+                         "--backend-host", f"http://backend.perf:8000=http://127.0.0.1:{backend_port}"], SUT_CPU, "gateway")
+        wait_http(ports["gateway"], "/__health")
+        startup_ms = (time.monotonic() - begin) * 1000
+        nginx = start(["nginx", "-c", str(nginx_config("nginx", ports["nginx"], proxy_body(ports["nginx"], backend_port)))], SUT_CPU, "nginx")
+        lua = start(["nginx", "-c", str(nginx_config("lua", ports["nginx+lua"], proxy_body(ports["nginx+lua"], backend_port, (LOAD / "lua-peer.conf.in").read_text()),
+                                                     ("ndk_http_module.so", "ngx_http_lua_module.so")))], SUT_CPU, "lua")
+        yarp = start([str(OUT / "yarp" / "YarpPeer"), str(ports["yarp"]), f"http://127.0.0.1:{backend_port}/"], SUT_CPU, "yarp")
+        processes = {"gateway": gateway, "nginx": nginx, "nginx+lua": lua, "yarp": yarp}
+        for name in ("nginx", "nginx+lua", "yarp"):
+            wait_http(ports[name], "/hotels/25")
+        wait_http(ports["nginx+lua"], "/chain/25")
+
+        rows = []
+        for scenario, systems in SCENARIOS:
+            log(scenario)
+            for system, path in systems.items():
+                row = measure(system, processes[system], ports[system], path, args)
+                row["scenario"] = scenario
+                rows.append(row)
+
+        # Overhead per hop at moderate load: the gateway in front of the backend vs the backend alone.
+        log("overhead at moderate load (4 connections)")
+        moderate = argparse.Namespace(**{**vars(args), "connections": 4})
+        direct = measure("direct", backend, backend_port, "/hotels/25", moderate)
+        via = measure("gateway", gateway, ports["gateway"], "/passthrough/small", moderate)
+        overhead = {"direct_p50_us": direct["p50_us"], "gateway_p50_us": via["p50_us"], "overhead_p50_us": via["p50_us"] - direct["p50_us"]}
+    finally:
+        stop_all()
+
+    write_results(rows, overhead, startup_ms, args)
+
+
+def write_results(rows, overhead, startup_ms, args):
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip() or "unknown"
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
+    name = f"{stamp}-{commit}"
+    binary_mb = (OUT / "gateway" / "gateway").stat().st_size / 1024 / 1024
+    peers = {"passthrough": ("nginx", "yarp"), "other": ("nginx+lua",)}
+    lines = [
+        f"# Load run {stamp} UTC, commit {commit}",
+        "",
+        f"wrk -t1 -c{args.connections}, {args.warmup} s warm-up then {args.duration} s per run; {CPUS} CPUs: system under test on CPU {SUT_CPU}, "
+        f"wrk and the nginx backends on CPU {LOAD_CPU}. Loopback only. Ratios compare systems within this run (the machine is shared and noisy).",
+        "",
+        "| scenario | system | req/s | ratio | p50 µs | p99 µs | p99.9 µs | p99 ratio | CPU s / 10k req | peak RSS MB | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for scenario, systems in SCENARIOS:
+        scenario_rows = [r for r in rows if r["scenario"] == scenario]
+        gateway = next(r for r in scenario_rows if r["system"] == "gateway")
+        for r in scenario_rows:
+            ratio = gateway["rps"] / r["rps"] if r["system"] != "gateway" else None
+            p99_ratio = gateway["p99_us"] / r["p99_us"] if r["system"] != "gateway" and r["p99_us"] else None
+            lines.append(f"| {scenario} | {r['system']} | {r['rps']:.0f} | {'gateway ' + format(ratio, '.2f') + '×' if ratio else '—'} | {r['p50_us']} | {r['p99_us']} | {r['p999_us']} | "
+                         f"{format(p99_ratio, '.2f') if p99_ratio else '—'} | {r['cpu_s_per_10k']:.3f} | {r['peak_rss_mb']:.1f} | {r['errors']} |")
+    lines += [
+        "",
+        "\"ratio\" is the gateway's req/s divided by that system's (above 1: the gateway is faster); \"p99 ratio\" is the gateway's p99 divided by that system's (below 1: the gateway is better).",
+        "",
+        f"- Gateway start to first served request (`/__health`): {startup_ms:.0f} ms (includes process creation and polling).",
+        f"- Gateway binary: {binary_mb:.1f} MiB.",
+        f"- Overhead at moderate load (4 connections): backend direct p50 {overhead['direct_p50_us']} µs, through the gateway {overhead['gateway_p50_us']} µs: "
+        f"{overhead['overhead_p50_us']} µs per hop.",
+        "",
+        f"![chart]({name}.svg)",
+    ]
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps({"rows": rows, "overhead": overhead, "startup_ms": startup_ms, "binary_mb": binary_mb}, indent=2))
+    (RESULTS / f"{name}.svg").write_text(chart(rows))
+    log(f"wrote perf/results/{name}.md, .json and .svg")
+    print("\n".join(lines))
+
+
+def chart(rows):
+    """Grouped bars: requests per second of each system, per scenario."""
+    colors = {"gateway": "#2b6cb0", "nginx": "#38a169", "nginx+lua": "#d69e2e", "yarp": "#805ad5"}
+    width, bar, gap, left, top, height = 900, 26, 40, 230, 40, 0
+    y = top
+    parts = []
+    max_rps = max(r["rps"] for r in rows)
+    for scenario, systems in SCENARIOS:
+        parts.append(f'<text x="10" y="{y + 16}" font-size="13" font-weight="bold">{scenario}</text>')
+        for system in systems:
+            r = next(r for r in rows if r["scenario"] == scenario and r["system"] == system)
+            w = (width - left - 120) * r["rps"] / max_rps
+            parts.append(f'<text x="{left - 8}" y="{y + 18}" font-size="12" text-anchor="end">{system}</text>')
+            parts.append(f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{bar - 8}" fill="{colors[system]}"/>')
+            parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 18}" font-size="12">{r["rps"]:.0f} req/s</text>')
+            y += bar
+        y += gap - 10
+    height = y + 10
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
+            f'<rect width="100%" height="100%" fill="white"/><text x="10" y="24" font-size="15">Requests per second (same run, loopback)</text>'
+            + "".join(parts) + "</svg>")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        stop_all()
+        sys.exit(130)

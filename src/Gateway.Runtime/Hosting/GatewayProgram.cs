@@ -21,6 +21,7 @@ public static class GatewayProgram
             return CheckCommand.Run(args[1..], Console.Out, Console.Error);
         }
 
+        UseInlineSocketCompletions();
         var options = new GatewayOptions();
         bool help = false;
         string? error = ReadEnvironment(options) ?? ReadArguments(args, options, out help);
@@ -39,6 +40,21 @@ public static class GatewayProgram
         await using var app = GatewayServer.Build(definition, options);
         await app.RunAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Runs socket completions on the I/O thread instead of queueing them to the thread pool. The gateway's code
+    /// never blocks, so this is safe, and it removes a thread hop per read and write on both sides of the proxy
+    /// (measured: +20-50 % requests/s, perf/README.md). Must run before the first socket is created; an explicit
+    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS setting wins.
+    /// </summary>
+    private static void UseInlineSocketCompletions()
+    {
+        const string Variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(Variable) is null)
+        {
+            Environment.SetEnvironmentVariable(Variable, "1");
+        }
     }
 
     private const string Usage =

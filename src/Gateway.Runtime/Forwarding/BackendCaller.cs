@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Runtime.Http;
+using Gateway.Runtime.Json;
 using Gateway.Runtime.Proxy;
 using Gateway.Runtime.Shaping;
 using Microsoft.Extensions.Primitives;
@@ -80,6 +81,26 @@ internal static class BackendCaller
             if (status != 200 && status != 201)
             {
                 return FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString());
+            }
+
+            // The common case, a plain JSON object: validate it where it was read, without copying it.
+            if (backend.Encoding == BackendEncoding.Json && !backend.IsCollection)
+            {
+                if (!JsonObjectBody.TryGetObject(raw.WrittenSpan, out int start, out int length))
+                {
+                    raw.Dispose();
+                    return BackendResult.Failed(BackendFailure.InvalidBody, status);
+                }
+
+                if (backend.Shaping is null)
+                {
+                    return BackendResult.Success(status, raw, start, length);
+                }
+
+                var shapedObject = new PooledBuffer(length);
+                backend.Shaping.Apply(raw.WrittenSpan.Slice(start, length), shapedObject);
+                raw.Dispose();
+                return BackendResult.Success(status, shapedObject);
             }
 
             var decoded = new PooledBuffer(Math.Max(raw.Length, 256));

@@ -11,12 +11,16 @@ public sealed class BackendResult : IDisposable
     private static readonly BackendResult s_notCalled = new(BackendFailure.NotCalled, 0, null);
 
     private PooledBuffer? _data;
+    private readonly int _start;
+    private readonly int _length;
 
-    private BackendResult(BackendFailure failure, int statusCode, PooledBuffer? data)
+    private BackendResult(BackendFailure failure, int statusCode, PooledBuffer? data, int start = 0, int length = -1)
     {
         Failure = failure;
         StatusCode = statusCode;
         _data = data;
+        _start = start;
+        _length = data is null ? 0 : length < 0 ? data.Length : length;
     }
 
     public static BackendResult NotCalled => s_notCalled;
@@ -37,9 +41,9 @@ public sealed class BackendResult : IDisposable
     public int StatusCode { get; }
 
     /// <summary>The backend's data: one JSON object. Empty unless <see cref="Succeeded"/>.</summary>
-    public ReadOnlySpan<byte> Body => _data is null ? default : _data.WrittenSpan;
+    public ReadOnlySpan<byte> Body => _data is null ? default : _data.WrittenSpan.Slice(_start, _length);
 
-    public ReadOnlyMemory<byte> BodyMemory => _data is null ? default : _data.WrittenMemory;
+    public ReadOnlyMemory<byte> BodyMemory => _data is null ? default : _data.WrittenMemory.Slice(_start, _length);
 
     /// <summary>For a failed status with <c>return_error_code</c>: the backend's body and content type, kept for the client.</summary>
     public PooledBuffer? ErrorBody { get; private init; }
@@ -58,6 +62,10 @@ public sealed class BackendResult : IDisposable
     /// <summary>Takes ownership of <paramref name="data"/>, a buffer holding one JSON object.</summary>
     public static BackendResult Success(int statusCode, PooledBuffer data, bool complete = true) =>
         new(BackendFailure.None, statusCode, data) { Complete = complete };
+
+    /// <summary>Takes ownership of <paramref name="data"/>, whose bytes at <paramref name="start"/> hold one JSON object.</summary>
+    public static BackendResult Success(int statusCode, PooledBuffer data, int start, int length) =>
+        new(BackendFailure.None, statusCode, data, start, length);
 
     public static BackendResult Streamed(HttpResponseMessage response) =>
         new(BackendFailure.None, (int)response.StatusCode, null) { PassThrough = response, Complete = false };

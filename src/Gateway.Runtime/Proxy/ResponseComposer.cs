@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -264,8 +265,9 @@ internal static class ResponseComposer
             return Task.CompletedTask;
         }
 
-        body.CopyTo(response.BodyWriter.GetSpan(body.Length));
-        response.BodyWriter.Advance(body.Length);
+        // Copied segment by segment: asking Kestrel's pipe for one span as large as the body would make it allocate
+        // an unpooled block for every large response.
+        response.BodyWriter.Write(body);
         return response.BodyWriter.FlushAsync().AsTask();
     }
 

@@ -15,7 +15,7 @@ public sealed class BackendHostGroup : IDisposable
     {
         _hosts = hosts;
         MaxResponseBodyBytes = options.MaxResponseBodyBytes;
-        var handler = new SocketsHttpHandler
+        HttpMessageHandler handler = options.HandlerFactory?.Invoke() ?? new SocketsHttpHandler
         {
             // A gateway forwards; it never follows a proxy setting, keeps cookies or decompresses on its own.
             UseProxy = false,
@@ -57,6 +57,12 @@ public sealed class BackendHostGroup : IDisposable
 public sealed class BackendClientOptions
 {
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Replaces the SocketsHttpHandler of every host group, for in-process benchmarks against an in-memory backend.
+    /// Production leaves it null.
+    /// </summary>
+    public Func<HttpMessageHandler>? HandlerFactory { get; set; }
 
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(5);
 

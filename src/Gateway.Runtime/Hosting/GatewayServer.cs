@@ -40,6 +40,9 @@ public static class GatewayServer
         });
         builder.Services.AddSingleton(backends);
 
+        // Kestrel's own pipes may continue inline too: the gateway never blocks on its I/O threads (see GatewayProgram).
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1");
+
         WebApplication app = builder.Build();
         app.Lifetime.ApplicationStopped.Register(backends.Dispose);
         app.Run(dispatcher.DispatchAsync);

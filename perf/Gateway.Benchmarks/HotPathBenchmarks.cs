@@ -20,6 +20,8 @@ public class HotPathBenchmarks
     private static readonly MergeSource[] s_sources = [new(s_hotel, null), new(s_destination, "destination"u8.ToArray())];
     private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
+    private static readonly byte[] s_products20k = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", "products-20k.json"));
+
     private readonly ArrayBufferWriter<byte> _output = new(4096);
     private Utf8JsonWriter _writer = null!;
 
@@ -38,6 +40,29 @@ public class HotPathBenchmarks
         int length = url.Length;
         url.Dispose();
         return length;
+    }
+
+    [Benchmark]
+    public int ValidateObject20K() => JsonObjectBody.TryGetObject(s_products20k, out _, out int length) ? length : 0;
+
+    [Benchmark]
+    public long SkipObject20K()
+    {
+        var reader = new Utf8JsonReader(s_products20k);
+        reader.Read();
+        reader.Skip();
+        return reader.BytesConsumed;
+    }
+
+    [Benchmark]
+    public long ReadAllTokens20K()
+    {
+        var reader = new Utf8JsonReader(s_products20k);
+        while (reader.Read())
+        {
+        }
+
+        return reader.BytesConsumed;
     }
 
     [Benchmark]

@@ -65,30 +65,41 @@ internal static class ResponseComposer
             return WriteErrorAsync(exchange);
         }
 
-        using var merged = new PooledBuffer();
-        ReadOnlySpan<byte> data = Merge(exchange, staticApplies, merged);
-        using var flattened = new PooledBuffer();
-        if (endpoint.Flatmap is not null)
+        // Buffers only when there is something to merge or flatten; a single ungrouped backend is answered as it is.
+        PooledBuffer? merged = null;
+        PooledBuffer? flattened = null;
+        try
         {
-            Flatmap.Apply(data, endpoint.Flatmap, flattened);
-            data = flattened.WrittenSpan;
-        }
+            ReadOnlySpan<byte> data = Merge(exchange, staticApplies, ref merged);
+            if (endpoint.Flatmap is not null)
+            {
+                flattened = new PooledBuffer(data.Length + 64);
+                Flatmap.Apply(data, endpoint.Flatmap, flattened);
+                data = flattened.WrittenSpan;
+            }
 
-        // KrakenD: complete only when every backend answered completely and there is data (krakend.md §10.1).
-        complete &= succeeded > 0 && !IsEmptyObject(data);
-        HttpResponse response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.Headers[GatewayHeaders.Completed] = complete ? GatewayHeaders.True : GatewayHeaders.False;
-        if (complete && endpoint.CacheControl is not null)
+            // KrakenD: complete only when every backend answered completely and there is data (krakend.md §10.1).
+            complete &= succeeded > 0 && !IsEmptyObject(data);
+            HttpResponse response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.Headers[GatewayHeaders.Completed] = complete ? GatewayHeaders.True : GatewayHeaders.False;
+            if (complete && endpoint.CacheControl is not null)
+            {
+                response.Headers.CacheControl = endpoint.CacheControl;
+            }
+
+            // Render copies the body into Kestrel's pipe before it returns, so the buffers can go back to the pool.
+            return Render(response, endpoint.Output, data);
+        }
+        finally
         {
-            response.Headers.CacheControl = endpoint.CacheControl;
+            merged?.Dispose();
+            flattened?.Dispose();
         }
-
-        return Render(response, endpoint.Output, data);
     }
 
     /// <summary>The merged data object: each successful backend (wrapped in its group), then static data on top.</summary>
-    private static ReadOnlySpan<byte> Merge(ProxyExchange exchange, bool withStatic, PooledBuffer output)
+    private static ReadOnlySpan<byte> Merge(ProxyExchange exchange, bool withStatic, ref PooledBuffer? output)
     {
         IReadOnlyList<BackendResult> results = exchange.Results;
         int count = withStatic ? 1 : 0;
@@ -118,6 +129,7 @@ internal static class ResponseComposer
             return sources[0].Json.Span;
         }
 
+        output = new PooledBuffer();
         using (var writer = new Utf8JsonWriter(output, s_writerOptions))
         {
             JsonMerger.WriteMerged(writer, sources);

@@ -11,6 +11,9 @@ public sealed class ContractFixture : IAsyncLifetime
 {
     public TestBackend Backend { get; private set; } = null!;
 
+    /// <summary>Another origin, which a backend's redirect must not make the gateway reach.</summary>
+    public TestBackend Elsewhere { get; private set; } = null!;
+
     public GatewayUnderTest Gateway { get; private set; } = null!;
 
     public int RacingCalls;
@@ -18,6 +21,8 @@ public sealed class ContractFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Backend = await TestBackend.StartAsync();
+        Elsewhere = await TestBackend.StartAsync();
+        Elsewhere.OnJson("secret", """{"internal": true}""");
 
         // /capture/...: answers with what it received, so tests can also read the backend's view from the response.
         Backend.On("capture", async context =>
@@ -85,6 +90,12 @@ public sealed class ContractFixture : IAsyncLifetime
             await TestBackend.Json(context, $$"""{"call": {{call}}}""");
         });
         Backend.OnJson("api", """{"prefixed": true}""");
+        Backend.On("moved-away", context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            context.Response.Headers.Location = Elsewhere.BaseUrl + "/secret";
+            return Task.CompletedTask;
+        });
         Backend.On("moved", context =>
         {
             context.Response.StatusCode = StatusCodes.Status302Found;
@@ -107,6 +118,7 @@ public sealed class ContractFixture : IAsyncLifetime
     {
         await Gateway.DisposeAsync();
         await Backend.DisposeAsync();
+        await Elsewhere.DisposeAsync();
     }
 }
 
@@ -412,6 +424,15 @@ public class ContractTests : IClassFixture<ContractFixture>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         JsonAssert.Equivalent("""{"status": "ok"}""", await response.Content.ReadAsStringAsync());
         Assert.Single(_f.Backend.ReceivedWith("/status/ok"));
+    }
+
+    [Fact]
+    public async Task Redirect_ToAnotherOrigin_IsNotFollowed()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/redirected/away");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Empty(_f.Elsewhere.Received);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class EmitterBaselineTests
 
     [Theory]
     [InlineData("example.krakend.json", "Example", 3)]
-    [InlineData("contract.krakend.json", "Contract", 29)]
+    [InlineData("contract.krakend.json", "Contract", 30)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         string config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", configFile));

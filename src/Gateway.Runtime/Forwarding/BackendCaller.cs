@@ -32,25 +32,76 @@ internal static class BackendCaller
             return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
         }
 
-        using var request = new HttpRequestMessage(backend.Method, uri);
-        request.Version = HttpVersion.Version11;
-        request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-        AddHeadersAndBody(client, backend, request);
-
-        HttpResponseMessage response;
+        HttpRequestMessage? request = null;
         try
         {
-            response = await backend.Hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
+            HttpMethod method = backend.Method;
+            bool withBody = true;
+            for (int redirects = 0; ; redirects++)
+            {
+                request?.Dispose();
+                request = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+                AddHeadersAndBody(client, backend, request, withBody);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await backend.Hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return BackendResult.Failed(clientAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
+                }
+                catch (HttpRequestException)
+                {
+                    return BackendResult.Failed(BackendFailure.Transport);
+                }
+
+                // Redirects are followed (krakend.md §6.6) only to the same origin: a backend must not be able to send
+                // the gateway, with the client's headers and body, to another host (an internal address, say). A
+                // redirect elsewhere is the backend's answer, and 3xx is not a success.
+                if (redirects == MaxRedirects || RedirectTarget(response, uri) is not { } next)
+                {
+                    return await CompleteAsync(response, backend, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
+                }
+
+                // 301/302/303 continue as GET without a body, as HTTP clients do; 307/308 repeat the method and body.
+                int code = (int)response.StatusCode;
+                if (code is 301 or 302 or 303 && method != HttpMethod.Head)
+                {
+                    method = HttpMethod.Get;
+                    withBody = false;
+                }
+
+                response.Dispose();
+                uri = next;
+            }
         }
-        catch (OperationCanceledException)
+        finally
         {
-            return BackendResult.Failed(clientAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
+            request?.Dispose();
         }
-        catch (HttpRequestException)
+    }
+
+    private const int MaxRedirects = 10;
+
+    private static Uri? RedirectTarget(HttpResponseMessage response, Uri current)
+    {
+        int code = (int)response.StatusCode;
+        if (code is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
         {
-            return BackendResult.Failed(BackendFailure.Transport);
+            return null;
         }
 
+        Uri target = location.IsAbsoluteUri ? location : new Uri(current, location);
+        bool sameOrigin = string.Equals(target.Scheme, current.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(target.IdnHost, current.IdnHost, StringComparison.OrdinalIgnoreCase)
+            && target.Port == current.Port;
+        return sameOrigin ? target : null;
+    }
+
+    /// <summary>Turns the final backend response into a result: pass-through, status rules, decoding, shaping.</summary>
+    private static async Task<BackendResult> CompleteAsync(HttpResponseMessage response, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    {
         // no-op: status, headers and body go to the client untouched, streamed. Behind another renderer a no-op
         // backend contributes no data, whatever it answered (krakend.md §6.8).
         if (backend.Encoding == BackendEncoding.NoOp)
@@ -207,7 +258,7 @@ internal static class BackendCaller
     /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
     /// the backend's own filter. The client body, when there is one, goes to every backend with its length.
     /// </summary>
-    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, HttpRequestMessage request)
+    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, HttpRequestMessage request, bool withBody)
     {
         ForwardingList? filter = backend.InputHeaders;
         bool userAgentForwarded = false;
@@ -241,7 +292,7 @@ internal static class BackendCaller
             request.Headers.TryAddWithoutValidation("User-Agent", ForwardedRequest.GatewayUserAgent);
         }
 
-        if (client.HasBody)
+        if (client.HasBody && withBody)
         {
             var content = new ReadOnlyMemoryContent(client.Body);
             if (client.ContentType is not null && (filter is null || filter.Allows("Content-Type")) && MediaTypeHeaderValue.TryParse(client.ContentType, out MediaTypeHeaderValue? type))

@@ -21,8 +21,8 @@ public sealed class BackendHostGroup : IDisposable
             UseProxy = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = 10,
+            // Redirects are followed by BackendCaller, and only within the backend's own origin.
+            AllowAutoRedirect = false,
             ConnectTimeout = options.ConnectTimeout,
             PooledConnectionLifetime = options.PooledConnectionLifetime,
             PooledConnectionIdleTimeout = options.PooledConnectionIdleTimeout,

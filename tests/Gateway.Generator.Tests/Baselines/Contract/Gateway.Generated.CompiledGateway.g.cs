@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 28 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 29 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -126,6 +126,11 @@ internal static class CompiledGateway
                 "/redirected",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("redirected") },
                 new GetRedirectedHandler(backends)),
+            new(
+                "GET",
+                "/redirected/away",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("redirected"), global::Gateway.Runtime.Routing.RouteSegment.Literal("away") },
+                new GetRedirectedAwayHandler(backends)),
             new(
                 "GET",
                 "/prefixed",

@@ -310,6 +310,7 @@ def chart(rows):
     max_rps = max(r["rps"] for r in rows)
     for scenario, systems in SCENARIOS:
         parts.append(f'<text x="10" y="{y + 16}" font-size="13" font-weight="bold">{scenario}</text>')
+        y += 22
         for system in systems:
             r = next(r for r in rows if r["scenario"] == scenario and r["system"] == system)
             w = (width - left - 120) * r["rps"] / max_rps
@@ -325,6 +326,11 @@ def chart(rows):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--chart":
+        # Redraw a chart from a run's raw numbers: run.py --chart perf/results/NAME.json
+        data = json.loads(pathlib.Path(sys.argv[2]).read_text())
+        pathlib.Path(sys.argv[2]).with_suffix(".svg").write_text(chart(data["rows"]))
+        sys.exit(0)
     try:
         main()
     except KeyboardInterrupt:

@@ -12,6 +12,9 @@ public sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
 
     public int Length => _length;
 
+    /// <summary>The size of the rented array.</summary>
+    public int Capacity => _buffer.Length;
+
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);

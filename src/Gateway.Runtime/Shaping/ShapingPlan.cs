@@ -61,36 +61,100 @@ public sealed class ShapingPlan
             return;
         }
 
-        using var filtered = new PooledBuffer(data.Length + 16);
+        Scratch scratch = Scratch.ForThisThread();
+        PooledBuffer filtered = scratch.Filtered;
         if (_allow is not null || _deny is not null)
         {
-            using (var writer = new Utf8JsonWriter(filtered, s_options))
+            Utf8JsonWriter writer = scratch.WriterFor(filtered);
+            var reader = new Utf8JsonReader(data);
+            reader.Read();
+            writer.WriteStartObject();
+            if (_allow is not null)
             {
-                var reader = new Utf8JsonReader(data);
-                reader.Read();
-                writer.WriteStartObject();
-                if (_allow is not null)
-                {
-                    WriteAllowed(ref reader, _allow, writer, data);
-                }
-                else
-                {
-                    WriteWithoutDenied(ref reader, _deny!, writer, data);
-                }
-
-                writer.WriteEndObject();
+                WriteAllowed(ref reader, _allow, writer, data);
+            }
+            else
+            {
+                WriteWithoutDenied(ref reader, _deny!, writer, data);
             }
 
+            writer.WriteEndObject();
+            writer.Flush();
             data = filtered.WrittenSpan;
         }
 
         if (_mapping.Length == 0)
         {
             output.Write(data);
-            return;
+        }
+        else
+        {
+            ApplyMapping(data, output, scratch);
         }
 
-        ApplyMapping(data, output);
+        scratch.Release();
+    }
+
+    /// <summary>
+    /// Per-thread working buffers and one writer, reused across calls so shaping allocates nothing per response.
+    /// Apply runs synchronously and never re-enters itself, so one set per thread is enough; buffers that grew past
+    /// a large response give their memory back after use.
+    /// </summary>
+    private sealed class Scratch
+    {
+        private const int KeepAtMost = 64 * 1024;
+
+        [ThreadStatic]
+        private static Scratch? t_current;
+
+        private Utf8JsonWriter? _writer;
+
+        public PooledBuffer Filtered { get; private set; } = new();
+
+        public PooledBuffer First { get; private set; } = new();
+
+        public PooledBuffer Second { get; private set; } = new();
+
+        public static Scratch ForThisThread()
+        {
+            Scratch scratch = t_current ??= new Scratch();
+            scratch.Filtered.Clear();
+            scratch.First.Clear();
+            scratch.Second.Clear();
+            return scratch;
+        }
+
+        public Utf8JsonWriter WriterFor(PooledBuffer target)
+        {
+            if (_writer is null)
+            {
+                _writer = new Utf8JsonWriter(target, s_options);
+            }
+            else
+            {
+                _writer.Reset(target);
+            }
+
+            return _writer;
+        }
+
+        public void Release()
+        {
+            Filtered = Shrink(Filtered);
+            First = Shrink(First);
+            Second = Shrink(Second);
+        }
+
+        private static PooledBuffer Shrink(PooledBuffer buffer)
+        {
+            if (buffer.Capacity <= KeepAtMost)
+            {
+                return buffer;
+            }
+
+            buffer.Dispose();
+            return new PooledBuffer();
+        }
     }
 
     /// <summary>
@@ -183,10 +247,10 @@ public sealed class ShapingPlan
     /// mapping: top-level renames, applied one after the other in configuration order. A renamed key keeps its
     /// place and replaces any key that already had the new name.
     /// </summary>
-    private void ApplyMapping(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    private void ApplyMapping(ReadOnlySpan<byte> data, IBufferWriter<byte> output, Scratch scratch)
     {
-        using var first = new PooledBuffer(data.Length + 16);
-        using var second = new PooledBuffer(data.Length + 16);
+        PooledBuffer first = scratch.First;
+        PooledBuffer second = scratch.Second;
         PooledBuffer? current = null;
         foreach ((byte[] from, byte[] to) in _mapping)
         {
@@ -198,38 +262,36 @@ public sealed class ShapingPlan
 
             PooledBuffer target = ReferenceEquals(current, first) ? second : first;
             target.Clear();
-            using (var writer = new Utf8JsonWriter(target, s_options))
+            Utf8JsonWriter writer = scratch.WriterFor(target);
+            var reader = new Utf8JsonReader(source);
+            reader.Read();
+            writer.WriteStartObject();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var reader = new Utf8JsonReader(source);
+                bool renamed = reader.ValueTextEquals(from);
+                bool replaced = !renamed && reader.ValueTextEquals(to);
+                Utf8JsonReader name = reader;
                 reader.Read();
-                writer.WriteStartObject();
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                if (replaced)
                 {
-                    bool renamed = reader.ValueTextEquals(from);
-                    bool replaced = !renamed && reader.ValueTextEquals(to);
-                    Utf8JsonReader name = reader;
-                    reader.Read();
-                    if (replaced)
-                    {
-                        reader.Skip();
-                        continue;
-                    }
-
-                    if (renamed)
-                    {
-                        writer.WritePropertyName(to);
-                    }
-                    else
-                    {
-                        WriteName(ref name, writer);
-                    }
-
-                    CopyValue(ref reader, writer, source);
+                    reader.Skip();
+                    continue;
                 }
 
-                writer.WriteEndObject();
+                if (renamed)
+                {
+                    writer.WritePropertyName(to);
+                }
+                else
+                {
+                    WriteName(ref name, writer);
+                }
+
+                CopyValue(ref reader, writer, source);
             }
 
+            writer.WriteEndObject();
+            writer.Flush();
             current = target;
         }
 

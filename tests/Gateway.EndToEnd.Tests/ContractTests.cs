@@ -179,6 +179,14 @@ public class ContractTests : IClassFixture<ContractFixture>
     [Fact]
     public async Task InputHeaders_Default_OnlyContentTypeAndTheGatewaysOwn()
     {
+        // A tracing listener makes the server start an Activity per request; its context must not reach backends.
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
         using var request = new HttpRequestMessage(HttpMethod.Get, "/headers/default");
         request.Headers.Add("X-Custom", "1");
         request.Headers.Add("Authorization", "Bearer secret");
@@ -191,6 +199,10 @@ public class ContractTests : IClassFixture<ContractFixture>
         Assert.Equal("Gateway/1.0", call.Headers["User-Agent"]);
         Assert.Equal("127.0.0.1", call.Headers["X-Forwarded-For"]);
         Assert.False(call.Headers.ContainsKey("X-Forwarded-Via"));
+
+        // No trace context of the gateway's own making, even while the request runs inside an Activity.
+        Assert.False(call.Headers.ContainsKey("traceparent"));
+        Assert.False(call.Headers.ContainsKey("Request-Id"));
     }
 
     [Fact]

@@ -28,6 +28,8 @@ public sealed class BackendHostGroup : IDisposable
             PooledConnectionIdleTimeout = options.PooledConnectionIdleTimeout,
             MaxConnectionsPerServer = options.MaxConnectionsPerServer,
             EnableMultipleHttp2Connections = true,
+            // The gateway sends exactly the headers it documents: no traceparent/Request-Id of its own making.
+            ActivityHeadersPropagator = null,
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }

@@ -29,6 +29,9 @@ public static class GatewayServer
 
         // Per-request framework logs cost more than the gateway's own work; keep warnings and start-up lines.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // With this category enabled at any level, hosting starts an Activity (and a log scope) for every request,
+        // which then flows into every backend call. Unhandled errors are still logged by Kestrel's own category.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
 

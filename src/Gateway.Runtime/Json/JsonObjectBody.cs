@@ -1,10 +1,25 @@
-using System.Text.Json;
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Text.Unicode;
 
 namespace Gateway.Runtime.Json;
 
 /// <summary>Checks that a backend body is one JSON object, as the <c>json</c> encoding requires (krakend.md §6.8).</summary>
+/// <remarks>
+/// Every JSON backend response passes through here once, so this is a single forward scan written for speed rather
+/// than a tokenizer: no token objects, a 64-bit stack of container kinds, a table lookup per string byte and a
+/// vectorized search only for long strings. It accepts exactly what <c>Utf8JsonReader</c> with default options accepts
+/// (RFC 8259 grammar, no comments, no trailing commas, 64 levels); a differential test holds the two together.
+/// </remarks>
 public static class JsonObjectBody
 {
+    /// <summary>The deepest nesting accepted, as <c>Utf8JsonReader</c>'s default.</summary>
+    public const int MaxDepth = 64;
+
+    // Bytes that end the fast run inside a string: the quote, the backslash and the control characters.
+    private static readonly SearchValues<byte> s_stringStops = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"u8);
+
     /// <summary>
     /// True when <paramref name="body"/> starts (after whitespace) with a complete, valid JSON object no deeper than 64
     /// levels and whose escaped property names are valid text; returns the object's range. As in KrakenD, bytes after
@@ -14,44 +29,357 @@ public static class JsonObjectBody
     {
         start = 0;
         length = 0;
-        int first = body.IndexOfAnyExcept(" \t\r\n"u8);
-        if (first < 0 || body[first] != (byte)'{')
+        int first = SkipWhitespace(body, 0);
+        if (first >= body.Length || body[first] != (byte)'{')
         {
             return false;
         }
 
-        try
+        int end = Scan(body, first);
+        if (end < 0)
         {
-            var reader = new Utf8JsonReader(body[first..]);
-            Span<byte> name = stackalloc byte[256];
-            while (reader.Read())
-            {
-                // An escaped name must unescape to valid text (a lone \uD800 does not), or it could not be compared or re-written.
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            return false;
+        }
+
+        start = first;
+        length = end - first;
+        return true;
+    }
+
+    /// <summary>Scans the object at <paramref name="i"/>; returns the index just past it, or -1.</summary>
+    private static int Scan(ReadOnlySpan<byte> json, int i)
+    {
+        ulong arrays = 0; // bit d set: the container at depth d is an array
+        int depth = 0;
+
+    Value:
+        if (i >= json.Length)
+        {
+            return -1;
+        }
+
+        switch (json[i])
+        {
+            case (byte)'{':
+                if (depth == MaxDepth)
                 {
-                    if (reader.ValueSpan.Length <= name.Length)
-                    {
-                        reader.CopyString(name);
-                    }
-                    else
-                    {
-                        _ = reader.GetString();
-                    }
+                    return -1;
                 }
 
-                if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.EndObject)
+                arrays &= ~(1UL << depth);
+                depth++;
+                i = SkipWhitespace(json, i + 1);
+                if (i < json.Length && json[i] == (byte)'}')
                 {
-                    start = first;
-                    length = (int)reader.BytesConsumed;
-                    return true;
+                    i++;
+                    depth--;
+                    goto AfterValue;
+                }
+
+                goto Member;
+            case (byte)'[':
+                if (depth == MaxDepth)
+                {
+                    return -1;
+                }
+
+                arrays |= 1UL << depth;
+                depth++;
+                i = SkipWhitespace(json, i + 1);
+                if (i < json.Length && json[i] == (byte)']')
+                {
+                    i++;
+                    depth--;
+                    goto AfterValue;
+                }
+
+                goto Value;
+            case (byte)'"':
+                i = ScanString(json, i + 1, isName: false);
+                break;
+            case (byte)'t':
+                i = json[i..].StartsWith("true"u8) ? i + 4 : -1;
+                break;
+            case (byte)'f':
+                i = json[i..].StartsWith("false"u8) ? i + 5 : -1;
+                break;
+            case (byte)'n':
+                i = json[i..].StartsWith("null"u8) ? i + 4 : -1;
+                break;
+            default:
+                i = ScanNumber(json, i);
+                break;
+        }
+
+        if (i < 0)
+        {
+            return -1;
+        }
+
+    AfterValue:
+        // Whatever follows a value must be whitespace, a comma or the right closer, so "truex", "01" and "1 2" fail here.
+        if (depth == 0)
+        {
+            return i;
+        }
+
+        i = SkipWhitespace(json, i);
+        if (i >= json.Length)
+        {
+            return -1;
+        }
+
+        bool inArray = (arrays & (1UL << (depth - 1))) != 0;
+        byte next = json[i];
+        if (next == (byte)',')
+        {
+            i = SkipWhitespace(json, i + 1);
+            if (inArray)
+            {
+                goto Value;
+            }
+
+            goto Member;
+        }
+
+        if (next == (inArray ? (byte)']' : (byte)'}'))
+        {
+            i++;
+            depth--;
+            goto AfterValue;
+        }
+
+        return -1;
+
+    Member:
+        if (i >= json.Length || json[i] != (byte)'"')
+        {
+            return -1;
+        }
+
+        i = ScanString(json, i + 1, isName: true);
+        if (i < 0)
+        {
+            return -1;
+        }
+
+        i = SkipWhitespace(json, i);
+        if (i >= json.Length || json[i] != (byte)':')
+        {
+            return -1;
+        }
+
+        i = SkipWhitespace(json, i + 1);
+        goto Value;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
+    {
+        while ((uint)i < (uint)json.Length)
+        {
+            byte b = json[i];
+            if (b != (byte)' ' && b != (byte)'\n' && b != (byte)'\r' && b != (byte)'\t')
+            {
+                break;
+            }
+
+            i++;
+        }
+
+        return i;
+    }
+
+    /// <summary>
+    /// Scans a string body from just after its opening quote; returns the index past the closing quote, or -1 for a
+    /// control character, a malformed escape or the end of input. In a property name, an escaped UTF-16 surrogate must
+    /// be part of a valid pair and an escaped name must be UTF-8, or the name could not be compared or re-written as text.
+    /// </summary>
+    private static int ScanString(ReadOnlySpan<byte> json, int i, bool isName)
+    {
+        int begin = i;
+        bool escaped = false;
+        int pendingHigh = -1; // index just past a \uD800-\uDBFF escape in a name, waiting for its low half
+        while (true)
+        {
+            // Short strings dominate real payloads: a few bytes by hand before paying for a vectorized search.
+            int stop = -1;
+            for (int k = 0; k < 16; k++, i++)
+            {
+                if ((uint)i >= (uint)json.Length)
+                {
+                    return -1;
+                }
+
+                byte b = json[i];
+                if (b == (byte)'"' || b == (byte)'\\' || b < 0x20)
+                {
+                    stop = i;
+                    break;
                 }
             }
 
-            return false;
+            if (stop < 0)
+            {
+                int found = json[i..].IndexOfAny(s_stringStops);
+                if (found < 0)
+                {
+                    return -1;
+                }
+
+                stop = i + found;
+            }
+
+            i = stop;
+            byte c = json[i];
+            if (c == (byte)'"')
+            {
+                // An escaped name is unescaped to text downstream; its raw bytes (escapes are ASCII) must be UTF-8.
+                bool valid = pendingHigh < 0 && (!isName || !escaped || Utf8.IsValid(json[begin..i]));
+                return valid ? i + 1 : -1;
+            }
+
+            if (c < 0x20 || i + 1 >= json.Length)
+            {
+                return -1;
+            }
+
+            if (pendingHigh >= 0 && pendingHigh != i)
+            {
+                return -1;
+            }
+
+            escaped = true;
+            byte escape = json[i + 1];
+            if (escape != (byte)'u')
+            {
+                if (pendingHigh >= 0 || !IsSimpleEscape(escape))
+                {
+                    return -1;
+                }
+
+                i += 2;
+                continue;
+            }
+
+            if (i + 6 > json.Length)
+            {
+                return -1;
+            }
+
+            int unit = 0;
+            for (int h = i + 2; h < i + 6; h++)
+            {
+                int digit = HexValue(json[h]);
+                if (digit < 0)
+                {
+                    return -1;
+                }
+
+                unit = (unit << 4) | digit;
+            }
+
+            i += 6;
+            if (isName)
+            {
+                bool high = unit is >= 0xD800 and <= 0xDBFF;
+                bool low = unit is >= 0xDC00 and <= 0xDFFF;
+                if (pendingHigh >= 0)
+                {
+                    if (!low)
+                    {
+                        return -1;
+                    }
+
+                    pendingHigh = -1;
+                }
+                else if (low)
+                {
+                    return -1;
+                }
+                else if (high)
+                {
+                    pendingHigh = i;
+                }
+            }
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+    }
+
+    private static bool IsSimpleEscape(byte b) =>
+        b is (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t';
+
+    private static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
+
+    /// <summary>RFC 8259 numbers: <c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>. Returns the index past it, or -1.</summary>
+    private static int ScanNumber(ReadOnlySpan<byte> json, int i)
+    {
+        if (json[i] == (byte)'-')
         {
-            return false;
+            i++;
         }
+
+        if (i >= json.Length)
+        {
+            return -1;
+        }
+
+        if (json[i] == (byte)'0')
+        {
+            i++;
+        }
+        else if (IsDigit(json[i]))
+        {
+            i = SkipDigits(json, i + 1);
+        }
+        else
+        {
+            return -1;
+        }
+
+        if (i < json.Length && json[i] == (byte)'.')
+        {
+            if (i + 1 >= json.Length || !IsDigit(json[i + 1]))
+            {
+                return -1;
+            }
+
+            i = SkipDigits(json, i + 2);
+        }
+
+        if (i < json.Length && (json[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            if (i < json.Length && (json[i] == (byte)'+' || json[i] == (byte)'-'))
+            {
+                i++;
+            }
+
+            if (i >= json.Length || !IsDigit(json[i]))
+            {
+                return -1;
+            }
+
+            i = SkipDigits(json, i + 1);
+        }
+
+        return i;
+    }
+
+    private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
+
+    private static int SkipDigits(ReadOnlySpan<byte> json, int i)
+    {
+        while (i < json.Length && IsDigit(json[i]))
+        {
+            i++;
+        }
+
+        return i;
     }
 }

@@ -48,9 +48,13 @@ internal static class HandlerEmitter
 
         w.Line();
         w.Line($"public {className}({Runtime}.Forwarding.BackendRegistry backends)");
-        w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options)");
+        w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options{(endpoint.ProxyChain is null ? string.Empty : ", CreateProxyChain(backends)")})");
         w.Line("{");
         w.Line("}");
+        if (endpoint.ProxyChain is not null)
+        {
+            EmitProxyChain(w, endpoint.ProxyChain);
+        }
         w.Line();
         w.Open($"private static {Runtime}.Proxy.BackendDefinition[] CreateBackends({Runtime}.Forwarding.BackendRegistry backends)");
         w.Line($"return new {Runtime}.Proxy.BackendDefinition[]");
@@ -80,6 +84,11 @@ internal static class HandlerEmitter
         {
             w.Line();
             EmitUrlBuilder(w, endpoint, i, paths);
+            if (HasRequestTemplates(endpoint.Backends[i]))
+            {
+                w.Line();
+                EmitRequestBuilder(w, endpoint, i, paths);
+            }
         }
 
         w.Close();
@@ -96,7 +105,7 @@ internal static class HandlerEmitter
             string arguments = UrlArguments(endpoint, i);
             w.Line();
             w.Line($"// {i + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
-            string call = $"exchange.SendAsync(Backends[{i}], BuildUrl{i}({arguments})).ConfigureAwait(false)";
+            string call = $"exchange.SendAsync(Backends[{i}], {CallArguments(backend, i, arguments)}).ConfigureAwait(false)";
             if (i == endpoint.Backends.Count - 1)
             {
                 w.Line($"await {call};");
@@ -116,7 +125,7 @@ internal static class HandlerEmitter
         {
             BackendModel only = endpoint.Backends[0];
             w.Line($"// 1. {only.Method} {CSharp.Comment(only.UrlPattern)}");
-            w.Line("await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);");
+            w.Line($"await exchange.SendAsync(Backends[0], {CallArguments(only, 0, "exchange")}).ConfigureAwait(false);");
             return;
         }
 
@@ -125,7 +134,7 @@ internal static class HandlerEmitter
         {
             BackendModel backend = endpoint.Backends[i];
             w.Line($"// {i + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
-            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> call{i} = exchange.SendAsync(Backends[{i}], BuildUrl{i}(exchange));");
+            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> call{i} = exchange.SendAsync(Backends[{i}], {CallArguments(backend, i, "exchange")});");
         }
 
         w.Line();
@@ -134,6 +143,12 @@ internal static class HandlerEmitter
             w.Line($"await call{i}.ConfigureAwait(false);");
         }
     }
+
+    /// <summary>The URL, and the built request when the backend has body or header templates.</summary>
+    private static string CallArguments(BackendModel backend, int index, string arguments) =>
+        HasRequestTemplates(backend) ? $"BuildUrl{index}({arguments}), BuildRequest{index}({arguments})" : $"BuildUrl{index}({arguments})";
+
+    private static bool HasRequestTemplates(BackendModel backend) => backend.Body is not null || backend.Headers.Count > 0;
 
     /// <summary>The arguments of backend <paramref name="index"/>'s URL builder: the route values, then each response it reads.</summary>
     private static string UrlArguments(EndpointModel endpoint, int index)
@@ -161,9 +176,27 @@ internal static class HandlerEmitter
         w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
         w.Open("try");
         w.Line($"url.AppendLiteral(Backends[{index}].Hosts.NextHost());");
-        foreach (TemplatePartModel part in backend.Url)
+        EmitUrlParts(w, endpoint, backend.Url, paths, "return null;");
+
+        if (endpoint.InputQueryStrings.All || endpoint.InputQueryStrings.Names?.Count > 0)
         {
-            string component = $"{Runtime}.Http.UrlComponent.{(part.InQuery ? "QueryValue" : "PathSegment")}";
+            w.Line($"url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[{index}].InputQueryStrings);");
+        }
+
+        w.Line("return url.ToUrl();");
+        w.Close();
+        w.Open("finally");
+        w.Line("url.Dispose();");
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>The statements that append a URL template's pieces to <c>url</c>; <paramref name="fail"/> runs when a value cannot be put in.</summary>
+    private static void EmitUrlParts(SourceWriter w, EndpointModel endpoint, EquatableArray<TemplatePartModel> parts, Dictionary<string, string> paths, string fail)
+    {
+        foreach (TemplatePartModel part in parts)
+        {
+            string component = $"{Runtime}.Http.UrlComponent.{(part.Position == TemplatePosition.QueryValue ? "QueryValue" : "PathSegment")}";
             switch (part.Kind)
             {
                 case TemplatePartKind.Literal:
@@ -172,21 +205,189 @@ internal static class HandlerEmitter
                 case TemplatePartKind.RouteParameter:
                     w.Line($"url.AppendEncoded(exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}], {component}); // {{{CSharp.Comment(part.Text)}}}");
                     break;
-                default:
+                case TemplatePartKind.ResponseValue:
                     w.Open($"if (!url.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]}, {component}))");
-                    w.Line("return null;");
+                    w.Line(fail);
+                    w.Close();
+                    w.Line();
+                    break;
+                default:
+                    w.Open($"if (!url.TryAppendText({TextSource(endpoint, part)}, {component})) // {{{CSharp.Comment(part.Text)}}}");
+                    w.Line(fail);
                     w.Close();
                     w.Line();
                     break;
             }
         }
+    }
 
-        if (endpoint.InputQueryStrings.All || endpoint.InputQueryStrings.Names?.Count > 0)
+    /// <summary>The C# expression for a text placeholder's value (null when absent at run time).</summary>
+    private static string TextSource(EndpointModel endpoint, TemplatePartModel part) => part.Kind switch
+    {
+        TemplatePartKind.RouteParameter => $"exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}]",
+        TemplatePartKind.ClientHeader => $"exchange.ClientHeader({CSharp.String(part.Path[0])})",
+        TemplatePartKind.ClientQuery => $"exchange.ClientQuery({CSharp.String(part.Path[0])})",
+        TemplatePartKind.ResponseHeader => $"response{part.Source}.CapturedHeader({CapturedIndex(endpoint.Backends[part.Source], part.Path[0]).ToString(CultureInfo.InvariantCulture)})",
+        _ => throw new System.InvalidOperationException(part.Kind.ToString()),
+    };
+
+    private static int CapturedIndex(BackendModel backend, string header)
+    {
+        for (int i = 0; i < backend.CapturedHeaders.Count; i++)
         {
-            w.Line($"url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[{index}].InputQueryStrings);");
+            if (string.Equals(backend.CapturedHeaders[i], header, System.StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
         }
 
-        w.Line("return url.ToUrl();");
+        throw new KeyNotFoundException(header);
+    }
+
+    /// <summary>
+    /// Backend <paramref name="index"/>'s body and headers from its templates: literal pieces as UTF-8 constants, a slot
+    /// per placeholder, rendered by position (docs/configuration.md). Null when a value cannot be put in.
+    /// </summary>
+    private static void EmitRequestBuilder(SourceWriter w, EndpointModel endpoint, int index, Dictionary<string, string> paths)
+    {
+        BackendModel backend = endpoint.Backends[index];
+        var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
+        foreach (int source in ReferencedBackends(backend))
+        {
+            parameters.Add($"{Runtime}.Forwarding.BackendResult response{source}");
+        }
+
+        const string Fail = "return Fail(request);";
+        w.Line($"/// <summary>Backend {index}: the body and headers its templates build; null when a value cannot be put in them.</summary>");
+        w.Open($"private {Runtime}.Templates.BackendRequest? BuildRequest{index}({string.Join(", ", parameters)})");
+        w.Line($"var request = new {Runtime}.Templates.BackendRequest();");
+        if (backend.Body is { } body)
+        {
+            if (body.WholeResponse >= 0)
+            {
+                w.Line($"// The body: backend {body.WholeResponse}'s raw body, with its Content-Type.");
+                w.Open($"if (!request.TrySetBody(response{body.WholeResponse}))");
+                w.Line(Fail);
+                w.Close();
+            }
+            else
+            {
+                w.Line("// The body: a JSON template.");
+                w.Open($"using (var body = new {Runtime}.Templates.JsonBodyBuilder())");
+                foreach (TemplatePartModel part in body.Parts)
+                {
+                    if (part.Kind == TemplatePartKind.Literal)
+                    {
+                        w.Line($"body.AppendLiteral({CSharp.Utf8(part.Text)});");
+                        continue;
+                    }
+
+                    string method = part.Position == TemplatePosition.JsonValue ? "TryAppendValue" : "TryAppendText";
+                    string call = part.Kind switch
+                    {
+                        TemplatePartKind.ResponseValue => $"body.{method}(response{part.Source}.Body, {paths[part.Text]})",
+                        TemplatePartKind.WholeResponse => $"body.{(part.Position == TemplatePosition.JsonValue ? "TryAppendWholeValue" : "TryAppendWholeText")}(response{part.Source})",
+                        _ => $"body.{method}({TextSource(endpoint, part)})",
+                    };
+                    w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
+                    w.Line(Fail);
+                    w.Close();
+                }
+
+                w.Line("request.SetBody(body.Detach(), \"application/json\");");
+                w.Close();
+            }
+        }
+
+        foreach (HeaderTemplateModel header in backend.Headers)
+        {
+            w.Line();
+            w.Line($"// {CSharp.Comment(header.Name)}: {CSharp.Comment(header.Template)}");
+            w.Open($"using (var header = new {Runtime}.Templates.HeaderValueBuilder())");
+            foreach (TemplatePartModel part in header.Parts)
+            {
+                if (part.Kind == TemplatePartKind.Literal)
+                {
+                    w.Line($"header.AppendLiteral({CSharp.Utf8(part.Text)});");
+                    continue;
+                }
+
+                string call = part.Kind == TemplatePartKind.ResponseValue
+                    ? $"header.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]})"
+                    : $"header.TryAppendText({TextSource(endpoint, part)})";
+                w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
+                w.Line(Fail);
+                w.Close();
+            }
+
+            w.Open("if (header.ToValue() is not { } value)");
+            w.Line(Fail);
+            w.Close();
+            w.Line($"request.SetHeader({CSharp.String(header.Name)}, value);");
+            w.Close();
+        }
+
+        w.Line();
+        w.Line("return request;");
+        w.Close();
+        w.Line();
+        w.Open($"private static {Runtime}.Templates.BackendRequest? Fail({Runtime}.Templates.BackendRequest request)");
+        w.Line("request.Dispose();");
+        w.Line("return null;");
+        w.Close();
+    }
+
+    /// <summary>The APISIX proxy-chain services: their definitions and URL builders.</summary>
+    private static void EmitProxyChain(SourceWriter w, ProxyChainModel chain)
+    {
+        w.Line();
+        w.Open($"private static {Runtime}.Proxy.ProxyChainDefinition CreateProxyChain({Runtime}.Forwarding.BackendRegistry backends)");
+        w.Line($"return new {Runtime}.Proxy.ProxyChainDefinition(");
+        w.Indent();
+        w.Line($"new {Runtime}.Proxy.ProxyChainService[]");
+        w.Line("{");
+        w.Indent();
+        for (int i = 0; i < chain.Services.Count; i++)
+        {
+            ProxyChainServiceModel service = chain.Services[i];
+            w.Line($"new({CSharp.HttpMethod(service.Method)}, backends.Group({service.HostGroup.ToString(CultureInfo.InvariantCulture)})), // {i + 1}. {service.Method} {CSharp.Comment(service.UrlPattern)}");
+        }
+
+        w.Outdent();
+        w.Line("},");
+        w.Line($"tokenHeader: {(chain.TokenHeader is null ? "null" : CSharp.String(chain.TokenHeader))});");
+        w.Outdent();
+        w.Close();
+        w.Line();
+        w.Open($"protected override string? BuildProxyChainUrl({Runtime}.Proxy.ProxyExchange exchange, int service, string host)");
+        w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
+        w.Open("try");
+        w.Open("switch (service)");
+        for (int i = 0; i < chain.Services.Count; i++)
+        {
+            w.Line($"case {i.ToString(CultureInfo.InvariantCulture)}:");
+            w.Indent();
+            w.Line("url.AppendLiteral(host);");
+            foreach (TemplatePartModel part in chain.Services[i].Url)
+            {
+                string component = $"{Runtime}.Http.UrlComponent.{(part.Position == TemplatePosition.QueryValue ? "QueryValue" : "PathSegment")}";
+                if (part.Kind == TemplatePartKind.Literal)
+                {
+                    w.Line($"url.AppendLiteral({CSharp.Utf8(part.Text)});");
+                }
+                else
+                {
+                    w.Line($"url.AppendEncoded(exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}], {component}); // {{{CSharp.Comment(part.Text)}}}");
+                }
+            }
+
+            w.Line("return url.ToUrl();");
+            w.Outdent();
+        }
+
+        w.Line("default:");
+        w.Line("    return null;");
+        w.Close();
         w.Close();
         w.Open("finally");
         w.Line("url.Dispose();");
@@ -338,6 +539,16 @@ internal static class HandlerEmitter
             args.Add($"returnErrorDetails: {CSharp.String(backend.ReturnErrorDetails)}");
         }
 
+        if (backend.KeepRawBody)
+        {
+            args.Add("keepRawBody: true");
+        }
+
+        if (backend.CapturedHeaders.Count > 0)
+        {
+            args.Add($"capturedHeaders: {Strings(backend.CapturedHeaders)}");
+        }
+
         w.Line($"// {index + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
         w.Line($"new({string.Join(", ", args)}),");
     }
@@ -430,7 +641,7 @@ internal static class HandlerEmitter
         var used = new HashSet<string>(System.StringComparer.Ordinal);
         foreach (BackendModel backend in endpoint.Backends)
         {
-            foreach (TemplatePartModel part in backend.Url)
+            foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
             {
                 if (part.Kind != TemplatePartKind.ResponseValue || fields.ContainsKey(part.Text))
                 {
@@ -462,7 +673,7 @@ internal static class HandlerEmitter
     {
         foreach (BackendModel backend in endpoint.Backends)
         {
-            foreach (TemplatePartModel part in backend.Url)
+            foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
             {
                 if (part.Kind == TemplatePartKind.ResponseValue && part.Text == text)
                 {
@@ -477,12 +688,17 @@ internal static class HandlerEmitter
     private static List<int> ReferencedBackends(BackendModel backend)
     {
         var sources = new List<int>();
-        foreach (TemplatePartModel part in backend.Url)
+        foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
         {
-            if (part.Kind == TemplatePartKind.ResponseValue && !sources.Contains(part.Source))
+            if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.WholeResponse or TemplatePartKind.ResponseHeader && !sources.Contains(part.Source))
             {
                 sources.Add(part.Source);
             }
+        }
+
+        if (backend.Body is { WholeResponse: >= 0 } body && !sources.Contains(body.WholeResponse))
+        {
+            sources.Add(body.WholeResponse);
         }
 
         sources.Sort();

@@ -25,7 +25,7 @@ internal static class BackendCaller
 
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, Templates.BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         if (!Uri.TryCreate(url, in s_verbatimUri, out Uri? uri))
         {
@@ -41,7 +41,7 @@ internal static class BackendCaller
             {
                 request?.Dispose();
                 request = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
-                AddHeadersAndBody(client, backend, request, withBody);
+                AddHeadersAndBody(client, backend, built, request, withBody);
                 HttpResponseMessage response;
                 try
                 {
@@ -111,10 +111,30 @@ internal static class BackendCaller
                 return BackendResult.Streamed(response);
             }
 
-            response.Dispose();
             var empty = new PooledBuffer(16);
             empty.Write("{}"u8);
-            return BackendResult.Success((int)response.StatusCode, empty);
+            BackendResult noData = BackendResult.Success((int)response.StatusCode, empty);
+            using (response)
+            {
+                // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
+                if (backend.KeepRawBody)
+                {
+                    var kept = new PooledBuffer();
+                    if (await ReadBodyAsync(response.Content, kept, maxBodyBytes, cancellation).ConfigureAwait(false) != BackendFailure.None)
+                    {
+                        kept.Dispose();
+                        return noData;
+                    }
+
+                    noData.WithSource(kept, response.Content.Headers.ContentType?.ToString(), Capture(response, backend.CapturedHeaders));
+                }
+                else if (backend.CapturedHeaders is not null)
+                {
+                    noData.WithSource(null, null, Capture(response, backend.CapturedHeaders));
+                }
+            }
+
+            return noData;
         }
 
         using (response)
@@ -134,45 +154,87 @@ internal static class BackendCaller
                 return FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString());
             }
 
-            // The common case, a plain JSON object: validate it where it was read, without copying it.
-            if (backend.Encoding == BackendEncoding.Json && !backend.IsCollection)
+            PooledBuffer? rawCopy = null;
+            if (backend.KeepRawBody)
             {
-                if (!JsonObjectBody.TryGetObject(raw.WrittenSpan, out int start, out int length))
-                {
-                    raw.Dispose();
-                    return BackendResult.Failed(BackendFailure.InvalidBody, status);
-                }
-
-                if (backend.Shaping is null)
-                {
-                    return BackendResult.Success(status, raw, start, length);
-                }
-
-                var shapedObject = new PooledBuffer(length);
-                backend.Shaping.Apply(raw.WrittenSpan.Slice(start, length), shapedObject);
-                raw.Dispose();
-                return BackendResult.Success(status, shapedObject);
+                rawCopy = new PooledBuffer(Math.Max(raw.Length, 16));
+                rawCopy.Write(raw.WrittenSpan);
             }
 
-            var decoded = new PooledBuffer(Math.Max(raw.Length, 256));
-            bool ok = ResponseDecoder.TryDecode(backend.Encoding, backend.IsCollection, raw.WrittenSpan, decoded);
-            raw.Dispose();
-            if (!ok)
+            BackendResult decoded = Decode(backend, status, raw);
+            if (!decoded.Succeeded)
             {
-                decoded.Dispose();
+                rawCopy?.Dispose();
+                return decoded;
+            }
+
+            return rawCopy is null && backend.CapturedHeaders is null
+                ? decoded
+                : decoded.WithSource(rawCopy, response.Content.Headers.ContentType?.ToString(), Capture(response, backend.CapturedHeaders));
+        }
+    }
+
+    /// <summary>The values of the response headers later steps read, by position; null when none are read.</summary>
+    private static string?[]? Capture(HttpResponseMessage response, string[]? names)
+    {
+        if (names is null)
+        {
+            return null;
+        }
+
+        var values = new string?[names.Length];
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (response.Headers.TryGetValues(names[i], out IEnumerable<string>? found) || response.Content.Headers.TryGetValues(names[i], out found))
+            {
+                values[i] = string.Join(", ", found);
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Decodes (krakend.md §6.8) and shapes a successful body; takes ownership of <paramref name="raw"/>.</summary>
+    private static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw)
+    {
+        // The common case, a plain JSON object: validate it where it was read, without copying it.
+        if (backend.Encoding == BackendEncoding.Json && !backend.IsCollection)
+        {
+            if (!JsonObjectBody.TryGetObject(raw.WrittenSpan, out int start, out int length))
+            {
+                raw.Dispose();
                 return BackendResult.Failed(BackendFailure.InvalidBody, status);
             }
 
             if (backend.Shaping is null)
             {
-                return BackendResult.Success(status, decoded);
+                return BackendResult.Success(status, raw, start, length);
             }
 
-            var shaped = new PooledBuffer(decoded.Length);
-            backend.Shaping.Apply(decoded.WrittenSpan, shaped);
-            decoded.Dispose();
-            return BackendResult.Success(status, shaped);
+            var shapedObject = new PooledBuffer(length);
+            backend.Shaping.Apply(raw.WrittenSpan.Slice(start, length), shapedObject);
+            raw.Dispose();
+            return BackendResult.Success(status, shapedObject);
         }
+
+        var decoded = new PooledBuffer(Math.Max(raw.Length, 256));
+        bool ok = ResponseDecoder.TryDecode(backend.Encoding, backend.IsCollection, raw.WrittenSpan, decoded);
+        raw.Dispose();
+        if (!ok)
+        {
+            decoded.Dispose();
+            return BackendResult.Failed(BackendFailure.InvalidBody, status);
+        }
+
+        if (backend.Shaping is null)
+        {
+            return BackendResult.Success(status, decoded);
+        }
+
+        var shaped = new PooledBuffer(decoded.Length);
+        backend.Shaping.Apply(decoded.WrittenSpan, shaped);
+        decoded.Dispose();
+        return BackendResult.Success(status, shaped);
     }
 
     /// <summary>A status other than 200/201, with the backend's error options applied (krakend.md §9.2, §9.3).</summary>
@@ -214,7 +276,7 @@ internal static class BackendCaller
         return BackendResult.Failed(BackendFailure.Status, status);
     }
 
-    private static async Task<BackendFailure> ReadBodyAsync(HttpContent content, PooledBuffer buffer, int maxBodyBytes, CancellationToken cancellation)
+    internal static async Task<BackendFailure> ReadBodyAsync(HttpContent content, PooledBuffer buffer, int maxBodyBytes, CancellationToken cancellation)
     {
         if (content.Headers.ContentLength > maxBodyBytes)
         {
@@ -258,7 +320,7 @@ internal static class BackendCaller
     /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
     /// the backend's own filter. The client body, when there is one, goes to every backend with its length.
     /// </summary>
-    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, HttpRequestMessage request, bool withBody)
+    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, Templates.BackendRequest? built, HttpRequestMessage request, bool withBody)
     {
         ForwardingList? filter = backend.InputHeaders;
         bool userAgentForwarded = false;
@@ -292,15 +354,59 @@ internal static class BackendCaller
             request.Headers.TryAddWithoutValidation("User-Agent", ForwardedRequest.GatewayUserAgent);
         }
 
-        if (client.HasBody && withBody)
+        // Headers the gateway sets on purpose (proxy-chain's Authorization, header templates) replace forwarded ones.
+        foreach (KeyValuePair<string, string> header in client.Overrides)
+        {
+            request.Headers.Remove(header.Key);
+            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        if (built is not null)
+        {
+            foreach (KeyValuePair<string, string> header in built.Headers)
+            {
+                if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                request.Headers.Remove(header.Key);
+                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        if (!withBody)
+        {
+            return;
+        }
+
+        if (built is { HasBody: true })
+        {
+            request.Content = new ReadOnlyMemoryContent(built.Body);
+            request.Content.Headers.ContentType = built.ContentType;
+        }
+        else if (client.HasBody)
         {
             var content = new ReadOnlyMemoryContent(client.Body);
-            if (client.ContentType is not null && (filter is null || filter.Allows("Content-Type")) && MediaTypeHeaderValue.TryParse(client.ContentType, out MediaTypeHeaderValue? type))
+            if (client.ContentType is not null && (client.ContentTypeIsOwn || filter is null || filter.Allows("Content-Type")) && MediaTypeHeaderValue.TryParse(client.ContentType, out MediaTypeHeaderValue? type))
             {
                 content.Headers.ContentType = type;
             }
 
             request.Content = content;
+        }
+
+        // A Content-Type template names the body's type, whichever body is sent.
+        if (request.Content is not null && built is not null)
+        {
+            foreach (KeyValuePair<string, string> header in built.Headers)
+            {
+                if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
+                {
+                    request.Content.Headers.Remove("Content-Type");
+                    request.Content.Headers.TryAddWithoutValidation("Content-Type", header.Value);
+                }
+            }
         }
     }
 }

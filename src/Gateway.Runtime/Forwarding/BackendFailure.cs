@@ -9,7 +9,7 @@ public enum BackendFailure
     /// <summary>Not called: an earlier step of a sequence failed.</summary>
     NotCalled,
 
-    /// <summary>A <c>{respN_…}</c> or route value could not be rendered into the URL (missing, null, object, empty segment).</summary>
+    /// <summary>A template value could not be rendered into the URL, a header or the body (missing, null, object, empty segment, a character a header cannot hold).</summary>
     UnresolvedPlaceholder,
 
     /// <summary>The backend answered with a status other than 200 or 201.</summary>

@@ -53,6 +53,30 @@ public sealed class BackendResult : IDisposable
     /// <summary>For a <c>no-op</c> backend: the backend's response, streamed to the client as it is.</summary>
     public HttpResponseMessage? PassThrough { get; private init; }
 
+    /// <summary>The backend's raw body, kept when a later step reads it whole (<c>{respN}</c>).</summary>
+    public PooledBuffer? RawBody { get; private set; }
+
+    /// <summary>The raw body's <c>Content-Type</c>.</summary>
+    public string? RawContentType { get; private set; }
+
+    private string?[]? _capturedHeaders;
+
+    /// <summary>
+    /// The value of the <paramref name="index"/>-th response header later steps read (<c>{respN.headers.Name}</c>, in the
+    /// order of the backend's <c>CapturedHeaders</c>), comma-joined when repeated; null when the backend did not send it.
+    /// </summary>
+    public string? CapturedHeader(int index) => _capturedHeaders is { } headers && index < headers.Length ? headers[index] : null;
+
+    /// <summary>Attaches what later steps read besides the data; takes ownership of <paramref name="raw"/>.</summary>
+    internal BackendResult WithSource(PooledBuffer? raw, string? contentType, string?[]? headers)
+    {
+        RawBody?.Dispose();
+        RawBody = raw;
+        RawContentType = contentType;
+        _capturedHeaders = headers;
+        return this;
+    }
+
     public static BackendResult Failed(BackendFailure failure, int statusCode = 0) => new(failure, statusCode, null);
 
     /// <summary>A failed status whose body and content type the client may see (<c>return_error_code</c>).</summary>
@@ -74,6 +98,8 @@ public sealed class BackendResult : IDisposable
     {
         _data?.Dispose();
         _data = null;
+        RawBody?.Dispose();
+        RawBody = null;
         ErrorBody?.Dispose();
         PassThrough?.Dispose();
     }

@@ -55,6 +55,27 @@ public sealed class ForwardedRequest : IDisposable
     /// <summary>The client's <c>Content-Type</c> when the endpoint forwards it.</summary>
     public string? ContentType { get; private set; }
 
+    /// <summary>The body was replaced by the gateway (proxy-chain): its content type is sent whatever the filters say.</summary>
+    public bool ContentTypeIsOwn { get; private set; }
+
+    private List<KeyValuePair<string, string>>? _overrides;
+
+    /// <summary>Headers the gateway sets on every backend request, after the forwarding filters (proxy-chain's token).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Overrides => (IReadOnlyList<KeyValuePair<string, string>>?)_overrides ?? [];
+
+    public void SetOverride(string name, string value) => (_overrides ??= new(1)).Add(new(name, value));
+
+    /// <summary>Replaces the body every backend receives with a copy of <paramref name="body"/>.</summary>
+    public void ReplaceBody(ReadOnlySpan<byte> body, string contentType)
+    {
+        Dispose();
+        _body = ArrayPool<byte>.Shared.Rent(Math.Max(body.Length, 16));
+        body.CopyTo(_body);
+        BodyLength = body.Length;
+        ContentType = contentType;
+        ContentTypeIsOwn = true;
+    }
+
     /// <summary>Reads what the backends need from the client request. Null when the body exceeds the limit (the caller answers 413).</summary>
     public static async Task<ForwardedRequest?> ReadAsync(HttpContext context, EndpointDefinition endpoint, int maxBodyBytes)
     {

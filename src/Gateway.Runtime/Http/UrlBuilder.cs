@@ -93,7 +93,7 @@ public ref struct UrlBuilder
     /// </summary>
     public bool TryAppendJsonValue(ReadOnlySpan<byte> json, JsonPath path, UrlComponent component)
     {
-        if (!JsonValueLocator.TryLocate(json, path, out JsonValueRange range))
+        if (!JsonValueLocator.TryResolve(json, path, Templates.TemplateScratch.Values, out ReadOnlySpan<byte> value))
         {
             return false;
         }
@@ -102,7 +102,7 @@ public ref struct UrlBuilder
         bool ok;
         try
         {
-            var reader = new Utf8JsonReader(json.Slice(range.Start, range.Length));
+            var reader = new Utf8JsonReader(value);
             reader.Read();
             ok = reader.TokenType == JsonTokenType.StartArray ? TryAppendArray(ref reader, component) : TryAppendScalar(ref reader, component, arrayElement: false);
         }
@@ -123,6 +123,21 @@ public ref struct UrlBuilder
         }
 
         return ok;
+    }
+
+    /// <summary>
+    /// Appends a text value (a client header or query value, a response header), encoded for
+    /// <paramref name="component"/>. False when it is missing, or empty in a path segment.
+    /// </summary>
+    public bool TryAppendText(string? text, UrlComponent component)
+    {
+        if (text is null || (text.Length == 0 && component == UrlComponent.PathSegment))
+        {
+            return false;
+        }
+
+        AppendEncoded(text, component);
+        return true;
     }
 
     private bool TryAppendArray(ref Utf8JsonReader reader, UrlComponent component)

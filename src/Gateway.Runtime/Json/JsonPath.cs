@@ -19,8 +19,27 @@ public sealed class JsonPath
         for (int i = 0; i < utf8Segments.Length; i++)
         {
             _indexes[i] = ParseIndex(utf8Segments[i]);
+            if (utf8Segments[i] is [(byte)'*'] && WildcardAt < 0)
+            {
+                WildcardAt = i;
+            }
+        }
+
+        if (WildcardAt >= 0)
+        {
+            BeforeWildcard = new JsonPath(utf8Segments[..WildcardAt]);
+            AfterWildcard = new JsonPath(utf8Segments[(WildcardAt + 1)..]);
         }
     }
+
+    /// <summary>The position of the first <c>*</c> segment (every element of an array), or -1.</summary>
+    public int WildcardAt { get; } = -1;
+
+    /// <summary>With a wildcard: the path to the array.</summary>
+    public JsonPath? BeforeWildcard { get; }
+
+    /// <summary>With a wildcard: the path read inside each element.</summary>
+    public JsonPath? AfterWildcard { get; }
 
     public static JsonPath Parse(string dotted)
     {

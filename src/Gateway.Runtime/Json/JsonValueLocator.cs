@@ -64,6 +64,73 @@ public static class JsonValueLocator
         }
     }
 
+    /// <summary>
+    /// Resolves a path that may hold a <c>*</c> segment: without one, the value's raw text in <paramref name="json"/>;
+    /// with one, a JSON array of the value read in every element of the array before the <c>*</c>, written to
+    /// <paramref name="scratch"/>. Every element must hold the value (paths are strict).
+    /// </summary>
+    public static bool TryResolve(ReadOnlySpan<byte> json, JsonPath path, Http.PooledBuffer scratch, out ReadOnlySpan<byte> value)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(scratch);
+        value = default;
+        if (path.WildcardAt < 0)
+        {
+            if (!TryLocate(json, path, out JsonValueRange range))
+            {
+                return false;
+            }
+
+            value = json.Slice(range.Start, range.Length);
+            return true;
+        }
+
+        if (!TryLocate(json, path.BeforeWildcard!, out JsonValueRange array) || array.Kind != JsonTokenType.StartArray)
+        {
+            return false;
+        }
+
+        scratch.Clear();
+        scratch.Write("["u8);
+        ReadOnlySpan<byte> items = json.Slice(array.Start, array.Length);
+        try
+        {
+            var reader = new Utf8JsonReader(items);
+            reader.Read();
+            bool first = true;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                int start = (int)reader.TokenStartIndex;
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                }
+
+                ReadOnlySpan<byte> element = items[start..(int)reader.BytesConsumed];
+                if (!TryLocate(element, path.AfterWildcard!, out JsonValueRange inner))
+                {
+                    return false;
+                }
+
+                if (!first)
+                {
+                    scratch.Write(","u8);
+                }
+
+                first = false;
+                scratch.Write(element.Slice(inner.Start, inner.Length));
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        scratch.Write("]"u8);
+        value = scratch.WrittenSpan;
+        return true;
+    }
+
     /// <summary>Moves the reader from a container's start token to the token of the selected child value.</summary>
     private static bool TryStep(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, int index)
     {

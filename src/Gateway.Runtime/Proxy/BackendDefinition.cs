@@ -17,8 +17,12 @@ public sealed class BackendDefinition
         ForwardingList? inputQueryStrings = null,
         ForwardingList? inputHeaders = null,
         bool returnErrorCode = false,
-        string? returnErrorDetails = null)
+        string? returnErrorDetails = null,
+        bool keepRawBody = false,
+        string[]? capturedHeaders = null)
     {
+        KeepRawBody = keepRawBody;
+        CapturedHeaders = capturedHeaders is { Length: > 0 } ? capturedHeaders : null;
         Index = index;
         Method = method;
         Hosts = hosts;
@@ -57,6 +61,12 @@ public sealed class BackendDefinition
 
     /// <summary><c>backend/http.return_error_code</c>: a failing status is kept for the client.</summary>
     public bool ReturnErrorCode { get; }
+
+    /// <summary>A later step reads this backend's raw body (<c>{respN}</c>): keep it.</summary>
+    public bool KeepRawBody { get; }
+
+    /// <summary>Response headers later steps read (<c>{respN.headers.Name}</c>), or null.</summary>
+    public string[]? CapturedHeaders { get; }
 
     /// <summary><c>"error_" + backend/http.return_error_details</c> as UTF-8, or null.</summary>
     public byte[]? ErrorDetailsKey { get; }

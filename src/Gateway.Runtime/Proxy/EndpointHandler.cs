@@ -14,14 +14,18 @@ public abstract class EndpointHandler
     private readonly EndpointDefinition _endpoint;
     private readonly BackendDefinition[] _backends;
     private readonly BackendClientOptions _options;
+    private readonly ProxyChainDefinition? _proxyChain;
+    private readonly Func<ProxyExchange, int, string, string?> _proxyChainUrl;
 
-    protected EndpointHandler(EndpointDefinition endpoint, BackendDefinition[] backends, BackendClientOptions options)
+    protected EndpointHandler(EndpointDefinition endpoint, BackendDefinition[] backends, BackendClientOptions options, ProxyChainDefinition? proxyChain = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(backends);
         _endpoint = endpoint;
         _backends = backends;
         _options = options;
+        _proxyChain = proxyChain;
+        _proxyChainUrl = BuildProxyChainUrl;
     }
 
     /// <summary>The endpoint's backends, in configuration order.</summary>
@@ -39,11 +43,19 @@ public abstract class EndpointHandler
             return;
         }
 
-        using var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes);
+        using var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes, chained: _proxyChain is not null);
+        if (_proxyChain is not null && !await _proxyChain.RunAsync(exchange, _proxyChainUrl, _options.MaxResponseBodyBytes).ConfigureAwait(false))
+        {
+            return;
+        }
+
         await CallBackendsAsync(exchange).ConfigureAwait(false);
         await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
     }
 
     /// <summary>The endpoint's backend calls, in the order the configuration dictates (generated).</summary>
     protected abstract Task CallBackendsAsync(ProxyExchange exchange);
+
+    /// <summary>The URL of proxy-chain service <paramref name="service"/> on <paramref name="host"/> (generated when the endpoint has one).</summary>
+    protected virtual string? BuildProxyChainUrl(ProxyExchange exchange, int service, string host) => null;
 }

@@ -1,5 +1,6 @@
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
+using Gateway.Runtime.Templates;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Proxy;
@@ -20,7 +21,7 @@ public sealed class ProxyExchange : IDisposable
     private readonly CancellationTokenSource _budget;
     private readonly int _maxResponseBodyBytes;
 
-    internal ProxyExchange(HttpContext context, string[] routeValues, ForwardedRequest forwarded, EndpointDefinition endpoint, BackendDefinition[] backends, int maxResponseBodyBytes)
+    internal ProxyExchange(HttpContext context, string[] routeValues, ForwardedRequest forwarded, EndpointDefinition endpoint, BackendDefinition[] backends, int maxResponseBodyBytes, bool chained = false)
     {
         Context = context;
         RouteValues = routeValues;
@@ -30,7 +31,7 @@ public sealed class ProxyExchange : IDisposable
         _maxResponseBodyBytes = maxResponseBodyBytes;
         _results = new BackendResult[backends.Length];
         Array.Fill(_results, BackendResult.NotCalled);
-        double share = endpoint.ConcurrentCalls > 1 ? ConcurrentBudgetShare : backends.Length > 1 ? MergeBudgetShare : 1.0;
+        double share = endpoint.ConcurrentCalls > 1 ? ConcurrentBudgetShare : backends.Length > 1 || chained ? MergeBudgetShare : 1.0;
         _budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         _budget.CancelAfter(endpoint.Timeout * share);
     }
@@ -53,35 +54,55 @@ public sealed class ProxyExchange : IDisposable
     /// Calls <paramref name="backend"/> at <paramref name="url"/>. A null URL means a value could not be put in it:
     /// the backend is not called and counts as failed (deviations.md 2).
     /// </summary>
-    public async Task<BackendResult> SendAsync(BackendDefinition backend, string? url)
+    public Task<BackendResult> SendAsync(BackendDefinition backend, string? url) => SendCoreAsync(backend, url, null, templated: false);
+
+    /// <summary>
+    /// Calls a backend whose configuration builds its body or headers (<c>"gateway/request"</c>). A null
+    /// <paramref name="request"/> means a value could not be put in them: the backend is not called and counts as failed.
+    /// </summary>
+    public Task<BackendResult> SendAsync(BackendDefinition backend, string? url, BackendRequest? request) => SendCoreAsync(backend, url, request, templated: true);
+
+    private async Task<BackendResult> SendCoreAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
     {
         ArgumentNullException.ThrowIfNull(backend);
+        using BackendRequest? owned = request;
         BackendResult result;
-        if (url is null)
+        if (url is null || (templated && request is null))
         {
             result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
         }
         else if (Endpoint.ConcurrentCalls == 1)
         {
-            result = await BackendCaller.CallAsync(Forwarded, backend, url, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
+            result = await BackendCaller.CallAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
         }
         else
         {
-            result = await SendConcurrentlyAsync(backend, url).ConfigureAwait(false);
+            result = await SendConcurrentlyAsync(backend, url, request).ConfigureAwait(false);
         }
 
         _results[backend.Index] = result;
         return result;
     }
 
+    /// <summary>A header of the client's request (<c>{input_headers.Name}</c>), comma-joined when repeated; null when absent.</summary>
+    public string? ClientHeader(string name) =>
+        Context.Request.Headers.TryGetValue(name, out Microsoft.Extensions.Primitives.StringValues values) ? values.ToString() : null;
+
+    /// <summary>The first value of a query parameter of the client's request (<c>{input_query.name}</c>); null when absent.</summary>
+    public string? ClientQuery(string name) =>
+        Context.Request.Query.TryGetValue(name, out Microsoft.Extensions.Primitives.StringValues values) && values.Count > 0 ? values[0] : null;
+
+    /// <summary>The time budget of the backend calls (and of proxy-chain services).</summary>
+    internal CancellationToken Budget => _budget.Token;
+
     /// <summary><c>concurrent_calls</c>: the same request several times; the first successful answer wins, the rest are cancelled.</summary>
-    private async Task<BackendResult> SendConcurrentlyAsync(BackendDefinition backend, string url)
+    private async Task<BackendResult> SendConcurrentlyAsync(BackendDefinition backend, string url, BackendRequest? request)
     {
         using var race = CancellationTokenSource.CreateLinkedTokenSource(_budget.Token);
         var calls = new List<Task<BackendResult>>(Endpoint.ConcurrentCalls);
         for (int i = 0; i < Endpoint.ConcurrentCalls; i++)
         {
-            calls.Add(BackendCaller.CallAsync(Forwarded, backend, url, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token));
+            calls.Add(BackendCaller.CallAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token));
         }
 
         BackendResult? winner = null;

@@ -36,13 +36,16 @@ internal sealed class DiagnosticKind
     public static readonly DiagnosticKind UndefinedPlaceholder = new("GW1008", ConfigSeverity.Error, "Placeholder not defined by the endpoint");
     public static readonly DiagnosticKind ForwardResponseReference = new("GW1009", ConfigSeverity.Error, "Response reference to the same or a later backend");
     public static readonly DiagnosticKind ResponseReferenceNotSequential = new("GW1010", ConfigSeverity.Error, "Response reference on an endpoint that is not sequential");
-    public static readonly DiagnosticKind MalformedTemplate = new("GW1011", ConfigSeverity.Error, "Malformed url_pattern");
+    public static readonly DiagnosticKind MalformedTemplate = new("GW1011", ConfigSeverity.Error, "Malformed template");
     public static readonly DiagnosticKind NoHosts = new("GW1012", ConfigSeverity.Error, "Backend without hosts");
     public static readonly DiagnosticKind UnreachableGroupReference = new("GW1013", ConfigSeverity.Error, "Response reference outside the referenced backend's group");
 
     public static readonly DiagnosticKind NoOpWithSeveralBackends = new("GW1014", ConfigSeverity.Error, "no-op output with several backends");
     public static readonly DiagnosticKind UnknownEncoding = new("GW1015", ConfigSeverity.Error, "Unknown encoding");
     public static readonly DiagnosticKind InvalidValue = new("GW1016", ConfigSeverity.Error, "Invalid value");
+    public static readonly DiagnosticKind MalformedBodyTemplate = new("GW1017", ConfigSeverity.Error, "Invalid request body template");
+    public static readonly DiagnosticKind InvalidHeaderTemplate = new("GW1018", ConfigSeverity.Error, "Invalid request header template");
+    public static readonly DiagnosticKind InvalidProxyChain = new("GW1019", ConfigSeverity.Error, "Invalid proxy-chain configuration");
 
     // An error, not a warning: a configuration that builds must behave as written. Ignoring, say, an auth/validator
     // namespace or "tls" would serve an endpoint with less protection than its author asked for.

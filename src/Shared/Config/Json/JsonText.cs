@@ -65,9 +65,16 @@ internal static class JsonText
         }
     }
 
-    private static void WriteString(string value, StringBuilder builder)
+    public static void WriteString(string value, StringBuilder builder)
     {
         builder.Append('"');
+        WriteEscaped(value, builder);
+        builder.Append('"');
+    }
+
+    /// <summary>The content of a JSON string for <paramref name="value"/>, without the quotes.</summary>
+    public static void WriteEscaped(string value, StringBuilder builder)
+    {
         foreach (char c in value)
         {
             switch (c)
@@ -90,7 +97,5 @@ internal static class JsonText
                     break;
             }
         }
-
-        builder.Append('"');
     }
 }

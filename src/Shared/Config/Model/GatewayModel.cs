@@ -30,7 +30,8 @@ internal sealed record EndpointModel(
     ForwardingListModel InputHeaders,
     StaticDataModel? Static,
     EquatableArray<FlatmapOperationModel> Flatmap,
-    EquatableArray<BackendModel> Backends);
+    EquatableArray<BackendModel> Backends,
+    ProxyChainModel? ProxyChain = null);
 
 /// <summary>
 /// A segment of the public path: literal text, or a <c>{parameter}</c> capturing the segment. With
@@ -67,7 +68,30 @@ internal sealed record BackendModel(
     ForwardingListModel InputQueryStrings,
     ForwardingListModel InputHeaders,
     bool ReturnErrorCode,
-    string? ReturnErrorDetails);
+    string? ReturnErrorDetails,
+    RequestBodyModel? Body = null,
+    EquatableArray<HeaderTemplateModel> Headers = default,
+    bool KeepRawBody = false,
+    EquatableArray<string> CapturedHeaders = default);
+
+/// <summary>
+/// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw
+/// body of an earlier step (<see cref="WholeResponse"/> ≥ 0), or a JSON template (<see cref="Parts"/>: raw JSON
+/// literals and typed slots).
+/// </summary>
+internal sealed record RequestBodyModel(int WholeResponse, EquatableArray<TemplatePartModel> Parts);
+
+/// <summary>A request header a backend sets from a template (<c>extra_config."gateway/request".headers</c>).</summary>
+internal sealed record HeaderTemplateModel(string Name, string Template, EquatableArray<TemplatePartModel> Parts);
+
+/// <summary>
+/// The APISIX <c>proxy-chain</c> plugin on an endpoint: services called in order with the accumulated JSON object, before
+/// the endpoint's own backends receive it as their body.
+/// </summary>
+internal sealed record ProxyChainModel(EquatableArray<ProxyChainServiceModel> Services, string? TokenHeader);
+
+/// <summary>One <c>proxy-chain</c> service: its method and URL, on a host group like any backend.</summary>
+internal sealed record ProxyChainServiceModel(string Method, int HostGroup, string UrlPattern, EquatableArray<TemplatePartModel> Url);
 
 /// <summary>A top-level rename from <c>mapping</c>.</summary>
 internal sealed record MappingModel(string From, string To);
@@ -82,16 +106,42 @@ internal enum TemplatePartKind
 
     /// <summary>A value read from an earlier backend's response (<see cref="TemplatePartModel.Source"/> is the backend index).</summary>
     ResponseValue,
+
+    /// <summary><c>{respN}</c>: the raw body of backend <see cref="TemplatePartModel.Source"/>.</summary>
+    WholeResponse,
+
+    /// <summary><c>{respN.headers.Name}</c>: a response header of backend <see cref="TemplatePartModel.Source"/> (name in <see cref="TemplatePartModel.Path"/>).</summary>
+    ResponseHeader,
+
+    /// <summary><c>{input_headers.Name}</c>: a header of the client's request (name in <see cref="TemplatePartModel.Path"/>).</summary>
+    ClientHeader,
+
+    /// <summary><c>{input_query.name}</c>: the first value of a query parameter of the client's request.</summary>
+    ClientQuery,
+}
+
+/// <summary>Where a template slot lands, which decides how its value is rendered (docs/configuration.md).</summary>
+internal enum TemplatePosition
+{
+    PathSegment,
+    QueryValue,
+    HeaderValue,
+
+    /// <summary>A JSON body string that is only the placeholder: the value goes in with its JSON type.</summary>
+    JsonValue,
+
+    /// <summary>A placeholder inside a longer JSON body string: the value goes in as text, JSON-escaped.</summary>
+    JsonText,
 }
 
 /// <summary>
-/// A piece of a <c>url_pattern</c>. <see cref="InQuery"/> says whether it lands after the <c>?</c>, which decides
-/// how an injected value is percent-encoded. For response values, <see cref="Path"/> is the field path inside the
-/// referenced backend's shaped response (its <c>group</c> prefix already removed).
+/// A piece of a template (<c>url_pattern</c>, header value, JSON body). <see cref="Position"/> decides how an injected
+/// value is rendered. For response values, <see cref="Path"/> is the field path inside the referenced backend's shaped
+/// response (its <c>group</c> prefix already removed; <c>*</c> selects every element of an array).
 /// </summary>
 internal sealed record TemplatePartModel(
     TemplatePartKind Kind,
     string Text,
-    bool InQuery,
+    TemplatePosition Position,
     int Source,
     EquatableArray<string> Path);

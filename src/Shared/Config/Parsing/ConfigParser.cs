@@ -14,7 +14,7 @@ internal sealed record ConfigParseResult(GatewayModel? Model, EquatableArray<Con
 /// It never throws for a user mistake: an endpoint with an error is left out of the model (so no code is emitted
 /// for it) and the others still compile.
 /// </summary>
-internal sealed class ConfigParser
+internal sealed partial class ConfigParser
 {
     public const int DefaultPort = 8080;
     public const long DefaultTimeoutMilliseconds = 2000;
@@ -227,7 +227,7 @@ internal sealed class ConfigParser
 
             for (int i = 0; i < backendNodes.Count; i++)
             {
-                var scope = new UrlPatternParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups);
+                var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups);
                 BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope, outputEncoding == "no-op");
                 if (backend is not null)
                 {
@@ -236,11 +236,13 @@ internal sealed class ConfigParser
             }
         }
 
+        ProxyChainModel? proxyChain = proxy.ProxyChain is null ? null : ParseProxyChain(proxy.ProxyChain, route, rootHosts);
         if (_diagnostics.ErrorCount > errorsBefore || route is null)
         {
             return null;
         }
 
+        KeepWhatLaterStepsRead(backends);
         return new EndpointModel(
             method,
             path,
@@ -254,10 +256,11 @@ internal sealed class ConfigParser
             headers,
             proxy.Static,
             backends.Count > 1 ? proxy.Flatmap : EquatableArray<FlatmapOperationModel>.Empty,
-            EquatableArray.From(backends));
+            EquatableArray.From(backends),
+            proxyChain);
     }
 
-    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, UrlPatternParser.Scope scope, bool noOpOutput)
+    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput)
     {
         if (node.Kind != JsonKind.Object)
         {
@@ -331,14 +334,15 @@ internal sealed class ConfigParser
         JsonProperty? patternProperty = node.Find("url_pattern");
         if (patternProperty is null)
         {
-            url = new UrlPatternParser(_diagnostics, _source).Parse(pattern, node, scope);
+            url = new TemplateParser(_diagnostics, _source).ParseUrl(pattern, node, scope);
         }
         else if (Expect(patternProperty, JsonKind.String, "a URL path"))
         {
             pattern = patternProperty.Value.Text!;
-            url = new UrlPatternParser(_diagnostics, _source).Parse(pattern, patternProperty.Value, scope);
+            url = new TemplateParser(_diagnostics, _source).ParseUrl(pattern, patternProperty.Value, scope);
         }
 
+        RequestTemplates request = ParseRequestTemplates(extra.Request, method, scope);
         if (_diagnostics.ErrorCount > errorsBefore || url is null || hosts is null)
         {
             return null;
@@ -360,27 +364,30 @@ internal sealed class ConfigParser
             query,
             headers,
             extra.ReturnErrorCode,
-            extra.ReturnErrorDetails);
+            extra.ReturnErrorDetails,
+            request.Body,
+            request.Headers);
     }
 
     /// <summary>What an endpoint's <c>extra_config</c> holds for the proxy layer.</summary>
-    private sealed record EndpointProxyOptions(bool Sequential, StaticDataModel? Static, EquatableArray<FlatmapOperationModel> Flatmap, JsonProperty? FlatmapNode);
+    private sealed record EndpointProxyOptions(bool Sequential, StaticDataModel? Static, EquatableArray<FlatmapOperationModel> Flatmap, JsonProperty? FlatmapNode, JsonNode? ProxyChain);
 
-    private sealed record BackendExtraConfig(bool ReturnErrorCode, string? ReturnErrorDetails, EquatableArray<FlatmapOperationModel> Flatmap);
+    private sealed record BackendExtraConfig(bool ReturnErrorCode, string? ReturnErrorDetails, EquatableArray<FlatmapOperationModel> Flatmap, JsonNode? Request);
 
     private EndpointProxyOptions ParseEndpointProxyOptions(JsonProperty? extraConfig)
     {
-        JsonNode? proxy = Namespaces(extraConfig, "an endpoint", (Keys.ProxyNamespace, Keys.LegacyProxyNamespace))[0];
+        JsonNode?[] found = Namespaces(extraConfig, "an endpoint", (Keys.ProxyNamespace, Keys.LegacyProxyNamespace), (Keys.ProxyChainNamespace, Keys.ProxyChainNamespace));
+        JsonNode? proxy = found[0];
         if (proxy is null)
         {
-            return new EndpointProxyOptions(false, null, EquatableArray<FlatmapOperationModel>.Empty, null);
+            return new EndpointProxyOptions(false, null, EquatableArray<FlatmapOperationModel>.Empty, null, found[1]);
         }
 
         CheckKeys(proxy, "the endpoint's \"proxy\" options", Keys.EndpointProxySupported, Keys.EndpointProxyNotYet);
         bool sequential = ParseBool(proxy.Find("sequential"));
         StaticDataModel? staticData = ParseStatic(proxy.Find("static"));
         JsonProperty? flatmapNode = proxy.Find("flatmap_filter");
-        return new EndpointProxyOptions(sequential, staticData, ParseFlatmap(flatmapNode), flatmapNode);
+        return new EndpointProxyOptions(sequential, staticData, ParseFlatmap(flatmapNode), flatmapNode, found[1]);
     }
 
     private BackendExtraConfig ParseBackendExtraConfig(JsonProperty? extraConfig)
@@ -390,7 +397,8 @@ internal sealed class ConfigParser
             "a backend",
             (Keys.BackendHttpNamespace, Keys.LegacyBackendHttpNamespace),
             (Keys.ProxyNamespace, Keys.LegacyProxyNamespace),
-            (Keys.BackendHttpClientNamespace, Keys.BackendHttpClientNamespace));
+            (Keys.BackendHttpClientNamespace, Keys.BackendHttpClientNamespace),
+            (Keys.RequestNamespace, Keys.RequestNamespace));
         bool returnErrorCode = false;
         string? returnErrorDetails = null;
         if (found[0] is { } http)
@@ -423,7 +431,7 @@ internal sealed class ConfigParser
             ParseBool(client.Find("send_body_on_redirect"));
         }
 
-        return new BackendExtraConfig(returnErrorCode, returnErrorDetails, flatmap);
+        return new BackendExtraConfig(returnErrorCode, returnErrorDetails, flatmap, found[3]);
     }
 
     /// <summary>Reads root <c>extra_config</c>; returns <c>router.return_error_msg</c>.</summary>

@@ -53,6 +53,25 @@ internal static class Keys
     public const string LegacyBackendHttpNamespace = "github.com/devopsfaith/krakend/http";
     public const string BackendHttpClientNamespace = "backend/http/client";
 
+    /// <summary>The gateway's own backend namespace: a body and headers built from templates (docs/configuration.md).</summary>
+    public const string RequestNamespace = "gateway/request";
+
+    /// <summary>The APISIX proxy-chain plugin's configuration on an endpoint (peers.md §1).</summary>
+    public const string ProxyChainNamespace = "proxy-chain";
+
+    public static readonly string[] RequestSupported = { "body", "headers", Comment };
+
+    public static readonly string[] ProxyChainSupported = { "services", "token_header", Comment };
+
+    public static readonly string[] ProxyChainServiceSupported = { "uri", "method", "host", "url_pattern", "disable_host_sanitize", Comment };
+
+    /// <summary>Headers a template may not set: the HTTP client writes them, or they are hop-by-hop (RFC 9110 §7.6.1).</summary>
+    public static readonly string[] HeadersNotSettable =
+    {
+        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
+        "Proxy-Authenticate", "TE", "Trailer", "Upgrade", "Expect",
+    };
+
     public const string RouterNamespace = "router";
     public const string LegacyRouterNamespace = "github_com/luraproject/lura/router/gin";
 

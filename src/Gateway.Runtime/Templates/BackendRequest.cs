@@ -1,0 +1,58 @@
+using System.Net.Http.Headers;
+using Gateway.Runtime.Http;
+
+namespace Gateway.Runtime.Templates;
+
+/// <summary>
+/// What a backend sends besides its URL when its configuration builds the request (<c>"gateway/request"</c>): a body
+/// of its own instead of the client's, and headers set from templates, which replace forwarded ones of the same name.
+/// </summary>
+public sealed class BackendRequest : IDisposable
+{
+    private PooledBuffer? _body;
+    private List<KeyValuePair<string, string>>? _headers;
+
+    /// <summary>The body to send, or empty when the backend sends the client's.</summary>
+    public ReadOnlyMemory<byte> Body => _body?.WrittenMemory ?? default;
+
+    public bool HasBody => _body is not null;
+
+    public MediaTypeHeaderValue? ContentType { get; private set; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> Headers => (IReadOnlyList<KeyValuePair<string, string>>?)_headers ?? [];
+
+    /// <summary>Takes ownership of <paramref name="body"/>.</summary>
+    public void SetBody(PooledBuffer body, string? contentType)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        _body?.Dispose();
+        _body = body;
+        ContentType = contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out MediaTypeHeaderValue? type) ? type : null;
+    }
+
+    /// <summary>
+    /// Sends a copy of <paramref name="body"/>, the raw body of an earlier backend, with that backend's content type.
+    /// False when the earlier body was not kept.
+    /// </summary>
+    public bool TrySetBody(Forwarding.BackendResult response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (response.RawBody is not { } raw)
+        {
+            return false;
+        }
+
+        var copy = new PooledBuffer(Math.Max(raw.Length, 16));
+        copy.Write(raw.WrittenSpan);
+        SetBody(copy, response.RawContentType);
+        return true;
+    }
+
+    public void SetHeader(string name, string value) => (_headers ??= new(2)).Add(new(name, value));
+
+    public void Dispose()
+    {
+        _body?.Dispose();
+        _body = null;
+    }
+}

@@ -1,0 +1,500 @@
+using System.Collections.Generic;
+using System.Text;
+using Gateway.Config.Diagnostics;
+using Gateway.Config.Json;
+using Gateway.Config.Model;
+
+namespace Gateway.Config.Parsing;
+
+/// <summary>
+/// Splits templates into literal text and slots at build time, with one placeholder grammar for URLs, header values
+/// and JSON bodies: <c>{param}</c> route parameters, <c>{respN_a.b}</c> values of an earlier backend's response
+/// (krakend.md §4.2, §8.5.2; numeric segments index arrays, <c>*</c> takes every element), <c>{respN}</c> an earlier
+/// backend's whole body, <c>{respN.headers.Name}</c> its response header, <c>{input_headers.Name}</c> and
+/// <c>{input_query.name}</c> the client's header and query value.
+/// </summary>
+internal sealed class TemplateParser
+{
+    private readonly DiagnosticBag _diagnostics;
+    private readonly ConfigSource _source;
+
+    public TemplateParser(DiagnosticBag diagnostics, ConfigSource source)
+    {
+        _diagnostics = diagnostics;
+        _source = source;
+    }
+
+    /// <summary>What the pattern may refer to: the endpoint's parameters and the backends before this one.</summary>
+    public sealed class Scope
+    {
+        public Scope(List<string> routeParameters, bool sequential, int backendIndex, List<string?> groups)
+        {
+            RouteParameters = routeParameters;
+            Sequential = sequential;
+            BackendIndex = backendIndex;
+            Groups = groups;
+        }
+
+        public List<string> RouteParameters { get; }
+
+        public bool Sequential { get; }
+
+        public int BackendIndex { get; }
+
+        /// <summary>The <c>group</c> of every backend of the endpoint, by index.</summary>
+        public List<string?> Groups { get; }
+    }
+
+    /// <summary>Returns the parts of a <c>url_pattern</c>, or null when the pattern has an error (already reported).</summary>
+    public EquatableArray<TemplatePartModel>? ParseUrl(string pattern, JsonNode node, Scope scope)
+    {
+        // Offsets in diagnostics are relative to the value as written.
+        int offsetShift = 0;
+        if (pattern.Length == 0 || pattern[0] != '/')
+        {
+            pattern = "/" + pattern; // KrakenD adds the leading slash.
+            offsetShift = -1;
+        }
+
+        var parts = new List<TemplatePartModel>();
+        var literal = new StringBuilder();
+        bool inQuery = false;
+        bool ok = true;
+        int i = 0;
+        while (i < pattern.Length)
+        {
+            char c = pattern[i];
+            if (c == '{')
+            {
+                int close = pattern.IndexOf('}', i + 1);
+                string? name = close < 0 ? null : pattern.Substring(i + 1, close - i - 1);
+                if (name is null || !IsPlaceholderName(name))
+                {
+                    Report(DiagnosticKind.MalformedTemplate, "'{' does not start a placeholder: write {name} with letters, digits, '_', '-', '.', ':', '/' or '*'", node, i + offsetShift, 1);
+                    ok = false;
+                    i++;
+                    continue;
+                }
+
+                FlushLiteral(parts, literal, inQuery);
+                TemplatePartModel? part = ResolvePlaceholder(name, inQuery ? TemplatePosition.QueryValue : TemplatePosition.PathSegment, node, i + offsetShift, close - i + 1, scope);
+                if (part is null)
+                {
+                    ok = false;
+                }
+                else
+                {
+                    parts.Add(part);
+                }
+
+                i = close + 1;
+                continue;
+            }
+
+            if (c == '}')
+            {
+                Report(DiagnosticKind.MalformedTemplate, "'}' without a matching '{'", node, i + offsetShift, 1);
+                ok = false;
+                i++;
+                continue;
+            }
+
+            if (c == '#')
+            {
+                Report(DiagnosticKind.MalformedTemplate, "a url_pattern cannot contain a fragment ('#'); it is never sent to the backend", node, i + offsetShift, 1);
+                ok = false;
+                i++;
+                continue;
+            }
+
+            if (c == '?' && !inQuery)
+            {
+                FlushLiteral(parts, literal, inQuery);
+                inQuery = true;
+            }
+
+            i += AppendLiteral(literal, pattern, i);
+        }
+
+        FlushLiteral(parts, literal, inQuery);
+        return ok ? EquatableArray.From(parts) : null;
+    }
+
+    /// <summary>
+    /// Splits a text template (a header value, a JSON body string) into literal text and slots. Every <c>{name}</c>
+    /// written with placeholder characters is a placeholder and must resolve; other braces are text. Returns null
+    /// after reporting an error.
+    /// </summary>
+    public EquatableArray<TemplatePartModel>? ParseText(string template, JsonNode node, Scope scope, TemplatePosition position)
+    {
+        var parts = new List<TemplatePartModel>();
+        var literal = new StringBuilder();
+        bool ok = true;
+        int i = 0;
+        while (i < template.Length)
+        {
+            int close = template[i] == '{' ? template.IndexOf('}', i + 1) : -1;
+            string? name = close < 0 ? null : template.Substring(i + 1, close - i - 1);
+            if (name is null || !IsPlaceholderName(name))
+            {
+                literal.Append(template[i]);
+                i++;
+                continue;
+            }
+
+            if (literal.Length > 0)
+            {
+                parts.Add(new TemplatePartModel(TemplatePartKind.Literal, literal.ToString(), position, -1, EquatableArray<string>.Empty));
+                literal.Clear();
+            }
+
+            TemplatePartModel? part = ResolvePlaceholder(name, position, node, i, close - i + 1, scope);
+            if (part is null)
+            {
+                ok = false;
+            }
+            else
+            {
+                parts.Add(part);
+            }
+
+            i = close + 1;
+        }
+
+        if (literal.Length > 0)
+        {
+            parts.Add(new TemplatePartModel(TemplatePartKind.Literal, literal.ToString(), position, -1, EquatableArray<string>.Empty));
+        }
+
+        return ok ? EquatableArray.From(parts) : null;
+    }
+
+    /// <summary>True when <paramref name="value"/> is exactly one placeholder, as in <c>"{resp0_user}"</c>.</summary>
+    public static bool IsSinglePlaceholder(string value) =>
+        value.Length > 2 && value[0] == '{' && value[value.Length - 1] == '}' && value.IndexOf('}') == value.Length - 1
+        && IsPlaceholderName(value.Substring(1, value.Length - 2));
+
+    /// <summary>Resolves <c>{respN}</c> as a whole request body; null after reporting why it cannot be one.</summary>
+    public int? ResolveWholeResponseBody(string name, JsonNode node, Scope scope)
+    {
+        if (!TrySplitWholeResponse(name, out int backend))
+        {
+            Report(DiagnosticKind.MalformedBodyTemplate, $"a string body must be one whole-response placeholder such as \"{{resp0}}\" (the raw body of an earlier backend); write a JSON template as a JSON object or array instead", node, -1, 0);
+            return null;
+        }
+
+        return CheckResponseReference(name, backend, node, 0, name.Length + 2, scope) ? backend : null;
+    }
+
+    private TemplatePartModel? ResolvePlaceholder(string name, TemplatePosition position, JsonNode node, int at, int length, Scope scope)
+    {
+        int parameter = scope.RouteParameters.IndexOf(name);
+        if (parameter >= 0)
+        {
+            return new TemplatePartModel(TemplatePartKind.RouteParameter, name, position, parameter, EquatableArray<string>.Empty);
+        }
+
+        if (TrySplitPrefixed(name, "input_headers.", out string header) || TrySplitPrefixed(name, "input_query.", out header))
+        {
+            bool isHeader = name.StartsWith("input_headers.", System.StringComparison.Ordinal);
+            if (isHeader && !IsHeaderName(header))
+            {
+                Report(DiagnosticKind.MalformedTemplate, $"{{{name}}}: \"{header}\" is not a valid header name", node, at, length);
+                return null;
+            }
+
+            return new TemplatePartModel(isHeader ? TemplatePartKind.ClientHeader : TemplatePartKind.ClientQuery, name, position, -1, new EquatableArray<string>(new[] { header }));
+        }
+
+        if (TrySplitResponseHeader(name, out int headerSource, out string responseHeader))
+        {
+            if (!IsHeaderName(responseHeader))
+            {
+                Report(DiagnosticKind.MalformedTemplate, $"{{{name}}}: \"{responseHeader}\" is not a valid header name", node, at, length);
+                return null;
+            }
+
+            return CheckResponseReference(name, headerSource, node, at, length, scope)
+                ? new TemplatePartModel(TemplatePartKind.ResponseHeader, name, position, headerSource, new EquatableArray<string>(new[] { responseHeader }))
+                : null;
+        }
+
+        if (TrySplitWholeResponse(name, out int whole))
+        {
+            if (position is not (TemplatePosition.JsonValue or TemplatePosition.JsonText))
+            {
+                string where = position == TemplatePosition.HeaderValue ? "a header" : "a url_pattern";
+                Report(DiagnosticKind.MalformedTemplate, $"{{{name}}} is backend {whole}'s whole body and cannot go in {where}; use it as a body (\"body\": \"{{{name}}}\"), in a JSON body template, or name a field, as in {{{name}_id}}", node, at, length);
+                return null;
+            }
+
+            return CheckResponseReference(name, whole, node, at, length, scope)
+                ? new TemplatePartModel(TemplatePartKind.WholeResponse, name, position, whole, EquatableArray<string>.Empty)
+                : null;
+        }
+
+        if (TrySplitResponseReference(name, out int backend, out string path))
+        {
+            if (!CheckResponseReference(name, backend, node, at, length, scope))
+            {
+                return null;
+            }
+
+            string[] segments = path.Split('.');
+            int wildcards = 0;
+            foreach (string segment in segments)
+            {
+                if (segment.Length == 0)
+                {
+                    Report(DiagnosticKind.MalformedTemplate, $"{{{name}}} has an empty field name; separate fields with single dots, as in {{resp0_user.id}}", node, at, length);
+                    return null;
+                }
+
+                if (segment == "*")
+                {
+                    wildcards++;
+                }
+                else if (segment.IndexOf('*') >= 0)
+                {
+                    Report(DiagnosticKind.MalformedTemplate, $"{{{name}}}: '*' stands alone as a segment and takes every element of an array, as in {{resp0_items.*.id}}", node, at, length);
+                    return null;
+                }
+            }
+
+            if (wildcards > 1)
+            {
+                Report(DiagnosticKind.MalformedTemplate, $"{{{name}}} has {wildcards} '*' segments; one is allowed (it collects a flat list)", node, at, length);
+                return null;
+            }
+
+            string? group = scope.Groups[backend];
+            if (group is not null)
+            {
+                // The response a later backend reads is backend N's after its own group: {"group": {...}}.
+                if (segments[0] != group || segments.Length == 1)
+                {
+                    string hint = segments[0] == group
+                        ? $"it names the whole group object; name a field inside it, as in {{resp{backend}_{group}.id}}"
+                        : $"backend {backend} wraps its response in the group \"{group}\", so write {{resp{backend}_{group}.{path}}}";
+                    if (segments[0] == group && position is TemplatePosition.JsonValue or TemplatePosition.JsonText)
+                    {
+                        return new TemplatePartModel(TemplatePartKind.ResponseValue, name, position, backend, EquatableArray<string>.Empty);
+                    }
+
+                    Report(DiagnosticKind.UnreachableGroupReference, $"{{{name}}} can never be resolved: {hint}", node, at, length);
+                    return null;
+                }
+
+                var inner = new string[segments.Length - 1];
+                System.Array.Copy(segments, 1, inner, 0, inner.Length);
+                segments = inner;
+            }
+
+            return new TemplatePartModel(TemplatePartKind.ResponseValue, name, position, backend, new EquatableArray<string>(segments));
+        }
+
+        if (name.StartsWith("JWT.", System.StringComparison.Ordinal))
+        {
+            Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}}: JWT placeholders are not supported yet", node, at, length);
+            return null;
+        }
+
+        string defined = scope.RouteParameters.Count == 0 ? "the endpoint defines no parameters" : "the endpoint defines " + string.Join(", ", scope.RouteParameters.ConvertAll(p => "{" + p + "}"));
+        Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} is not a parameter of the endpoint ({defined}), a response reference like {{resp0_field}}, nor a client value like {{input_headers.X-Name}} or {{input_query.name}}", node, at, length);
+        return null;
+    }
+
+    /// <summary>A reference to backend <paramref name="backend"/> needs a sequential endpoint and an earlier backend.</summary>
+    private bool CheckResponseReference(string name, int backend, JsonNode node, int at, int length, Scope scope)
+    {
+        if (!scope.Sequential)
+        {
+            Report(DiagnosticKind.ResponseReferenceNotSequential, $"{{{name}}} reads backend {backend}'s response, but only a sequential endpoint calls backends in order; add \"extra_config\": {{\"proxy\": {{\"sequential\": true}}}} to the endpoint", node, at, length);
+            return false;
+        }
+
+        if (backend >= scope.BackendIndex)
+        {
+            string which = backend == scope.BackendIndex ? "this backend itself" : backend < scope.Groups.Count ? $"backend {backend}, which runs later" : $"backend {backend}, which does not exist (the endpoint has {scope.Groups.Count})";
+            Report(DiagnosticKind.ForwardResponseReference, $"{{{name}}} is used by backend {scope.BackendIndex} but refers to {which}; a backend can only read responses of backends before it (0 to {scope.BackendIndex - 1})", node, at, length);
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool TrySplitPrefixed(string name, string prefix, out string rest)
+    {
+        rest = string.Empty;
+        if (!name.StartsWith(prefix, System.StringComparison.Ordinal) || name.Length == prefix.Length)
+        {
+            return false;
+        }
+
+        rest = name.Substring(prefix.Length);
+        return true;
+    }
+
+    /// <summary><c>resp2</c> → backend 2.</summary>
+    private static bool TrySplitWholeResponse(string name, out int backend)
+    {
+        int end = ReadStepIndex(name, out backend);
+        return end > 0 && end == name.Length;
+    }
+
+    /// <summary><c>resp2.headers.X-Id</c> → backend 2, header <c>X-Id</c>.</summary>
+    private static bool TrySplitResponseHeader(string name, out int backend, out string header)
+    {
+        header = string.Empty;
+        int end = ReadStepIndex(name, out backend);
+        if (end < 0 || string.CompareOrdinal(name, end, ".headers.", 0, 9) != 0 || name.Length == end + 9)
+        {
+            return false;
+        }
+
+        header = name.Substring(end + 9);
+        return true;
+    }
+
+    /// <summary>Reads <c>respN</c> at the start of <paramref name="name"/>; returns the index after N, or -1.</summary>
+    private static int ReadStepIndex(string name, out int backend)
+    {
+        backend = 0;
+        if (!name.StartsWith("resp", System.StringComparison.Ordinal))
+        {
+            return -1;
+        }
+
+        int i = 4;
+        while (i < name.Length && char.IsDigit(name[i]))
+        {
+            i++;
+        }
+
+        if (i == 4 || i - 4 > 4)
+        {
+            return -1;
+        }
+
+        backend = int.Parse(name.Substring(4, i - 4), System.Globalization.CultureInfo.InvariantCulture);
+        return i;
+    }
+
+    /// <summary>An HTTP header name: one or more token characters (RFC 9110 §5.1).</summary>
+    public static bool IsHeaderName(string name)
+    {
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary><c>resp3_user.id</c> → backend 3, path <c>user.id</c>.</summary>
+    private static bool TrySplitResponseReference(string name, out int backend, out string path)
+    {
+        backend = 0;
+        path = string.Empty;
+        if (!name.StartsWith("resp", System.StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        int i = 4;
+        while (i < name.Length && char.IsDigit(name[i]))
+        {
+            i++;
+        }
+
+        if (i == 4 || i - 4 > 4 || i >= name.Length || name[i] != '_' || i + 1 >= name.Length)
+        {
+            return false;
+        }
+
+        backend = int.Parse(name.Substring(4, i - 4), System.Globalization.CultureInfo.InvariantCulture);
+        path = name.Substring(i + 1);
+        return true;
+    }
+
+    private static bool IsPlaceholderName(string name)
+    {
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == ':' || c == '/' || c == '*';
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Copies one character of literal text, percent-encoding what cannot appear in a request line as written
+    /// (space, quotes, non-ASCII...). Valid <c>%XX</c> escapes and URL delimiters are kept.
+    /// </summary>
+    private static int AppendLiteral(StringBuilder literal, string pattern, int i)
+    {
+        char c = pattern[i];
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || "-._~:/?[]@!$&'()*+,;=".IndexOf(c) >= 0
+            || (c == '%' && i + 2 < pattern.Length && IsHex(pattern[i + 1]) && IsHex(pattern[i + 2]));
+        if (keep)
+        {
+            literal.Append(c);
+            return 1;
+        }
+
+        int count = char.IsHighSurrogate(c) && i + 1 < pattern.Length && char.IsLowSurrogate(pattern[i + 1]) ? 2 : 1;
+        foreach (byte b in Encoding.UTF8.GetBytes(pattern.Substring(i, count)))
+        {
+            literal.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return count;
+    }
+
+    private static bool IsHex(char c) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+    private static void FlushLiteral(List<TemplatePartModel> parts, StringBuilder literal, bool inQuery)
+    {
+        if (literal.Length > 0)
+        {
+            parts.Add(new TemplatePartModel(TemplatePartKind.Literal, literal.ToString(), inQuery ? TemplatePosition.QueryValue : TemplatePosition.PathSegment, -1, EquatableArray<string>.Empty));
+            literal.Clear();
+        }
+    }
+
+    public void Report(DiagnosticKind kind, string message, JsonNode node, int indexInValue, int length)
+    {
+        // Point inside the string when it was written without escapes (so offsets map one to one).
+        int contentStart = node.Start + 1;
+        string? value = node.Text;
+        bool verbatim = node.Kind == JsonKind.String && value is not null && node.Length == value.Length + 2
+            && string.CompareOrdinal(_source.Text, contentStart, value, 0, value.Length) == 0;
+        if (verbatim && indexInValue >= 0 && indexInValue + length <= value!.Length)
+        {
+            _diagnostics.Report(kind, message, contentStart + indexInValue, length);
+        }
+        else
+        {
+            _diagnostics.Report(kind, message, node);
+        }
+    }
+}

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.EndToEnd.Tests;
 
 /// <summary>What a backend received: the request line exactly as sent, and when the call started and ended.</summary>
-public sealed record ReceivedRequest(string Method, string RawTarget, IReadOnlyDictionary<string, string> Headers, TimeSpan Started, TimeSpan Finished);
+public sealed record ReceivedRequest(string Method, string RawTarget, IReadOnlyDictionary<string, string> Headers, TimeSpan Started, TimeSpan Finished, string Body = "");
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 with a random port, answering by the first path segment with handlers the
@@ -67,6 +67,16 @@ public sealed class TestBackend : IAsyncDisposable
         TimeSpan started = s_clock.Elapsed;
         string rawTarget = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
         string first = context.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? string.Empty;
+
+        // Keep the body for assertions; handlers can still read it.
+        context.Request.EnableBuffering();
+        string body;
+        using (var reader = new StreamReader(context.Request.Body, leaveOpen: true))
+        {
+            body = await reader.ReadToEndAsync();
+        }
+
+        context.Request.Body.Position = 0;
         try
         {
             if (_handlers.TryGetValue(first, out Func<HttpContext, Task>? handler))
@@ -81,7 +91,7 @@ public sealed class TestBackend : IAsyncDisposable
         finally
         {
             var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            _received.Enqueue(new ReceivedRequest(context.Request.Method, rawTarget, headers, started, s_clock.Elapsed));
+            _received.Enqueue(new ReceivedRequest(context.Request.Method, rawTarget, headers, started, s_clock.Elapsed, body));
         }
     }
 

@@ -67,6 +67,22 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"allow\": [\"a\"], \"deny\": [\"b\"]}]"), "GW3002", DiagnosticSeverity.Warning, 6, 75 },
         // Without disable_rest, {name} inside a segment is literal text, so the url_pattern cannot use it.
         { Config("\"endpoint\": \"/f/{name}.json\", \"backend\": [{\"url_pattern\": \"/s/{name}\"}]"), "GW1008", DiagnosticSeverity.Error, 6, 69 },
+        // Request templates (docs/configuration.md): a GET backend sends no body, at "body".
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/request\": {\"body\": {\"a\": 1}}}}]"), "GW1017", DiagnosticSeverity.Error, 6, 96 },
+        // A string body must be a whole-response placeholder, at the value.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"method\": \"POST\", \"extra_config\": {\"gateway/request\": {\"body\": \"text\"}}}]"), "GW1017", DiagnosticSeverity.Error, 6, 122 },
+        // A header value written with CR/LF can never be sent, at the value.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"X-A\": \"a\\r\\nb\"}}}}]"), "GW1018", DiagnosticSeverity.Error, 6, 115 },
+        // A header the HTTP client writes itself, at the key.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"Host\": \"h\"}}}}]"), "GW1018", DiagnosticSeverity.Error, 6, 108 },
+        // A body template reading a later backend, at the placeholder inside the string.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"method\": \"POST\", \"extra_config\": {\"gateway/request\": {\"body\": {\"id\": \"{resp1_id}\"}}}}, {\"url_pattern\": \"/y\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1009", DiagnosticSeverity.Error, 6, 130 },
+        // A whole body cannot go in a header, at the placeholder.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"X-All\": \"{resp0}\"}}}}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1011", DiagnosticSeverity.Error, 6, 141 },
+        // An undefined placeholder in a header template, at the placeholder.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"Authorization\": \"Bearer {token}\"}}}}]"), "GW1008", DiagnosticSeverity.Error, 6, 133 },
+        // proxy-chain without services, at its object.
+        { Config("\"endpoint\": \"/a\", \"method\": \"POST\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"proxy-chain\": {\"token_header\": \"X-Token\"}}"), "GW1019", DiagnosticSeverity.Error, 6, 111 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };

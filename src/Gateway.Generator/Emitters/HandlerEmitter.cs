@@ -257,7 +257,7 @@ internal static class HandlerEmitter
             parameters.Add($"{Runtime}.Forwarding.BackendResult response{source}");
         }
 
-        const string Fail = "return Fail(request);";
+        string Fail = $"return {Runtime}.Templates.BackendRequest.Fail(request);";
         w.Line($"/// <summary>Backend {index}: the body and headers its templates build; null when a value cannot be put in them.</summary>");
         w.Open($"private {Runtime}.Templates.BackendRequest? BuildRequest{index}({string.Join(", ", parameters)})");
         w.Line($"var request = new {Runtime}.Templates.BackendRequest();");
@@ -329,11 +329,6 @@ internal static class HandlerEmitter
 
         w.Line();
         w.Line("return request;");
-        w.Close();
-        w.Line();
-        w.Open($"private static {Runtime}.Templates.BackendRequest? Fail({Runtime}.Templates.BackendRequest request)");
-        w.Line("request.Dispose();");
-        w.Line("return null;");
         w.Close();
     }
 

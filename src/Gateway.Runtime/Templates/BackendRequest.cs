@@ -48,6 +48,14 @@ public sealed class BackendRequest : IDisposable
         return true;
     }
 
+    /// <summary>Gives up on a request whose template could not be filled: disposes it and returns null.</summary>
+    public static BackendRequest? Fail(BackendRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Dispose();
+        return null;
+    }
+
     public void SetHeader(string name, string value) => (_headers ??= new(2)).Add(new(name, value));
 
     public void Dispose()

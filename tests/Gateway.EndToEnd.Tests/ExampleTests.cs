@@ -22,6 +22,13 @@ public sealed class ExampleTests : IAsyncLifetime
             });
         }
 
+        _backend.On("bookings", async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            string received = await reader.ReadToEndAsync();
+            await TestBackend.Json(context, $$"""{"booking_id": "bk-1001", "received": {{received}}}""", 201);
+        });
+
         _gateway = await GatewayUnderTest.StartAsync(
             global::Gateway.EndToEnd.Example.CompiledGateway.Definition,
             new Dictionary<string, string> { ["http://127.0.0.1:8000"] = _backend.BaseUrl });
@@ -39,6 +46,22 @@ public sealed class ExampleTests : IAsyncLifetime
             """{"id":25,"name":"Hotel Miramar","stars":4,"destination_id":"barcelona","address":{"street": "Passeig de Colom 12", "city": "Barcelona"},"price_from":129.50,"destination":{"id": "barcelona", "name": "Barcelona", "country": "ES", "timezone": "Europe/Madrid", "highlights": ["Sagrada Família", "Park Güell", "La Barceloneta"]}}""",
             await response.Content.ReadAsStringAsync());
         Assert.Equal(new[] { "/hotels/25", "/destinations/barcelona" }, _backend.Received.OrderBy(r => r.Started).Select(r => r.RawTarget));
+    }
+
+    [Fact]
+    public async Task Book_Hotel25_PostBodyBuiltFromHotelAndRates()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hotels/25/book");
+        request.Headers.Add("X-Guest", "Ana");
+        using HttpResponseMessage response = await _gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", string.Join(",", response.Headers.GetValues("X-KrakenD-Completed")));
+        ReceivedRequest booking = Assert.Single(_backend.ReceivedWith("/bookings"));
+        Assert.Equal("POST", booking.Method);
+        Assert.Equal("""{"hotel_id":25,"nightly":129.50,"currency":"EUR","guest":"Ana","note":"Booking at Hotel Miramar"}""", booking.Body);
+        Assert.Equal("25", booking.Headers["X-Hotel-Id"]);
+        Assert.Contains("\"booking\":{\"booking_id\": \"bk-1001\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,8 +16,9 @@ public class EmitterBaselineTests
     private static string ExampleConfig => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", "example.krakend.json"));
 
     [Theory]
-    [InlineData("example.krakend.json", "Example", 3)]
+    [InlineData("example.krakend.json", "Example", 4)]
     [InlineData("contract.krakend.json", "Contract", 30)]
+    [InlineData("chaining.krakend.json", "Chaining", 10)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         string config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", configFile));
@@ -70,7 +71,7 @@ public class EmitterBaselineTests
             using var registry = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(), new BackendClientOptions());
             RouteEntry[] routes = definition.CreateRoutes(registry);
             Assert.Equal(
-                new[] { "GET /hotel-destinations/{id} GetHotelDestinationsIdHandler", "GET /hotels/{id}/overview GetHotelsIdOverviewHandler" },
+                new[] { "GET /hotel-destinations/{id} GetHotelDestinationsIdHandler", "GET /hotels/{id}/overview GetHotelsIdOverviewHandler", "POST /hotels/{id}/book PostHotelsIdBookHandler" },
                 routes.Select(r => $"{r.Method} {r.Template} {r.Handler.GetType().Name}"));
             Assert.Equal(new[] { false, true }, routes[0].Segments.Select(s => s.IsParameter));
         }

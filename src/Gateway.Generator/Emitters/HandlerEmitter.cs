@@ -336,6 +336,7 @@ internal static class HandlerEmitter
     private static void EmitProxyChain(SourceWriter w, ProxyChainModel chain)
     {
         w.Line();
+        w.Line("/// <summary>The proxy-chain services, in calling order, each on its host group.</summary>");
         w.Open($"private static {Runtime}.Proxy.ProxyChainDefinition CreateProxyChain({Runtime}.Forwarding.BackendRegistry backends)");
         w.Line($"return new {Runtime}.Proxy.ProxyChainDefinition(");
         w.Indent();
@@ -354,6 +355,7 @@ internal static class HandlerEmitter
         w.Outdent();
         w.Close();
         w.Line();
+        w.Line("/// <summary>Service <paramref name=\"service\"/>'s URL on <paramref name=\"host\"/>; null when a value cannot be put in it.</summary>");
         w.Open($"protected override string? BuildProxyChainUrl({Runtime}.Proxy.ProxyExchange exchange, int service, string host)");
         w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
         w.Open("try");
@@ -626,6 +628,11 @@ internal static class HandlerEmitter
         }
 
         w.Line("/// </list>");
+        if (endpoint.ProxyChain is { } chain)
+        {
+            w.Line($"/// Before them, the APISIX proxy-chain calls {chain.Services.Count} service(s) in order and the backends receive the merged JSON object as their body.");
+        }
+
         w.Line("/// </summary>");
     }
 

@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 2 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 3 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -33,6 +33,11 @@ internal static class CompiledGateway
                 "/hotels/{id}/overview",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("hotels"), global::Gateway.Runtime.Routing.RouteSegment.Parameter("id"), global::Gateway.Runtime.Routing.RouteSegment.Literal("overview") },
                 new GetHotelsIdOverviewHandler(backends)),
+            new(
+                "POST",
+                "/hotels/{id}/book",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("hotels"), global::Gateway.Runtime.Routing.RouteSegment.Parameter("id"), global::Gateway.Runtime.Routing.RouteSegment.Literal("book") },
+                new PostHotelsIdBookHandler(backends)),
         };
     }
 }

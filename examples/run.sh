@@ -34,5 +34,6 @@ curl -s -i "http://localhost:$port/hotel-destinations/25"
 echo
 echo
 echo "Also try: curl localhost:$port/hotels/7/overview   (two backends in parallel, merged)"
+echo "     and: curl -X POST -H 'X-Guest: Ana' localhost:$port/hotels/25/book   (a POST body built from two earlier responses)"
 echo "The gateway (pid ${pids[1]}) and the backend (pid ${pids[0]}) run until Ctrl-C."
 wait

@@ -68,6 +68,12 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gateway_port/
 body=$(curl -s "http://127.0.0.1:$gateway_port/both/7")
 case "$body" in *'"rates":{"currency": "EUR", "nightly": 310.00, "available": false}'*) ;; *) fail "parallel body: $body" ;; esac
 
+# Request templates and proxy-chain in the native binary.
+body=$(curl -s -X POST "http://127.0.0.1:$gateway_port/book/25")
+case "$body" in *'"received": {"hotel_id":25,"note":"at Hotel Miramar"}, "hotel_header": "25"'*) ;; *) fail "templated booking body: $body" ;; esac
+body=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"cart":[1]}' "http://127.0.0.1:$gateway_port/checkout")
+case "$body" in *'"received": {"cart":[1],"customer_tier":"gold"}'*) ;; *) fail "proxy-chain body: $body" ;; esac
+
 # The same binary validates configurations without a rebuild.
 "$out/gateway" check tests/aot/krakend.json >out/aot-check.log || fail "gateway check rejected a valid config: $(cat out/aot-check.log)"
 broken=$(mktemp --suffix=.json)

@@ -122,6 +122,7 @@ public ref struct UrlBuilder
             _length = mark;
         }
 
+        Templates.TemplateScratch.Trim();
         return ok;
     }
 

@@ -16,9 +16,13 @@ public sealed class HeaderValueBuilder : IDisposable
     public void AppendLiteral(ReadOnlySpan<byte> ascii) => _buffer.Write(ascii);
 
     /// <summary>A value of a response. False when it is missing or has no text form.</summary>
-    public bool TryAppendJsonValue(ReadOnlySpan<byte> json, JsonPath path) =>
-        JsonValueLocator.TryResolve(json, path, TemplateScratch.Values, out ReadOnlySpan<byte> value)
-        && TemplateText.TryWrite(value, _buffer, jsonEscaped: false);
+    public bool TryAppendJsonValue(ReadOnlySpan<byte> json, JsonPath path)
+    {
+        bool ok = JsonValueLocator.TryResolve(json, path, TemplateScratch.Values, out ReadOnlySpan<byte> value)
+            && TemplateText.TryWrite(value, _buffer, jsonEscaped: false);
+        TemplateScratch.Trim();
+        return ok;
+    }
 
     /// <summary>A text value (route parameter, client header or query value, response header). False when missing.</summary>
     public bool TryAppendText(string? text)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using Gateway.Runtime.Forwarding;
@@ -18,7 +17,8 @@ namespace Gateway.Runtime.Templates;
 /// </summary>
 public sealed class JsonBodyBuilder : IDisposable
 {
-    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly SearchValues<byte> s_needsEscape = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"u8);
 
     private PooledBuffer? _buffer = new(512);
 
@@ -35,6 +35,7 @@ public sealed class JsonBodyBuilder : IDisposable
         }
 
         Buffer.Write(value);
+        TemplateScratch.Trim();
         return true;
     }
 
@@ -47,13 +48,14 @@ public sealed class JsonBodyBuilder : IDisposable
         }
 
         int mark = Buffer.Length;
-        if (!TemplateText.TryWrite(value, Buffer, jsonEscaped: true))
+        bool ok = TemplateText.TryWrite(value, Buffer, jsonEscaped: true);
+        TemplateScratch.Trim();
+        if (!ok)
         {
             Truncate(mark);
-            return false;
         }
 
-        return true;
+        return ok;
     }
 
     /// <summary>A text value (route parameter, client header or query value, response header) as a JSON string. False when missing.</summary>
@@ -152,18 +154,42 @@ public sealed class JsonBodyBuilder : IDisposable
         }
     }
 
-    /// <summary>Writes UTF-8 text as the content of a JSON string (quotes, backslashes and control characters escaped).</summary>
+    /// <summary>
+    /// Writes valid UTF-8 text as the content of a JSON string: quotes, backslashes and control characters escaped,
+    /// everything else (non-ASCII included) as it is.
+    /// </summary>
     private void AppendEscaped(ReadOnlySpan<byte> utf8)
     {
-        PooledBuffer quoted = TemplateScratch.Text;
-        quoted.Clear();
-        using (var writer = new Utf8JsonWriter(quoted, s_writerOptions))
+        PooledBuffer buffer = Buffer;
+        while (!utf8.IsEmpty)
         {
-            writer.WriteStringValue(utf8);
-        }
+            int special = utf8.IndexOfAny(s_needsEscape);
+            if (special < 0)
+            {
+                buffer.Write(utf8);
+                return;
+            }
 
-        // The writer adds the quotes; keep what is between them.
-        Buffer.Write(quoted.WrittenSpan[1..^1]);
+            buffer.Write(utf8[..special]);
+            byte b = utf8[special];
+            switch (b)
+            {
+                case (byte)'"': buffer.Write("\\\""u8); break;
+                case (byte)'\\': buffer.Write("\\\\"u8); break;
+                case (byte)'\n': buffer.Write("\\n"u8); break;
+                case (byte)'\r': buffer.Write("\\r"u8); break;
+                case (byte)'\t': buffer.Write("\\t"u8); break;
+                default:
+                    Span<byte> escape = buffer.GetSpan(6);
+                    "\\u00"u8.CopyTo(escape);
+                    escape[4] = (byte)"0123456789abcdef"[b >> 4];
+                    escape[5] = (byte)"0123456789abcdef"[b & 0xF];
+                    buffer.Advance(6);
+                    break;
+            }
+
+            utf8 = utf8[(special + 1)..];
+        }
     }
 
     private void Truncate(int length) => Buffer.Truncate(length);

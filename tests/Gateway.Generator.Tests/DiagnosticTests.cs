@@ -77,6 +77,8 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"Host\": \"h\"}}}}]"), "GW1018", DiagnosticSeverity.Error, 6, 108 },
         // A body template reading a later backend, at the placeholder inside the string.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"method\": \"POST\", \"extra_config\": {\"gateway/request\": {\"body\": {\"id\": \"{resp1_id}\"}}}}, {\"url_pattern\": \"/y\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1009", DiagnosticSeverity.Error, 6, 130 },
+        // A step index no backend has, in a header template, at the placeholder.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"X-Id\": \"{resp5_id}\"}}}}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1009", DiagnosticSeverity.Error, 6, 140 },
         // A whole body cannot go in a header, at the placeholder.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"X-All\": \"{resp0}\"}}}}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1011", DiagnosticSeverity.Error, 6, 141 },
         // An undefined placeholder in a header template, at the placeholder.

@@ -28,6 +28,38 @@ public class HotPathBenchmarks
     [GlobalSetup]
     public void Setup() => _writer = new Utf8JsonWriter(_output, s_options);
 
+    private static readonly JsonPath s_name = JsonPath.Parse("name");
+    private static readonly JsonPath s_tags = JsonPath.Parse("tags");
+    private static readonly JsonPath s_price = JsonPath.Parse("price_from");
+
+    /// <summary>A JSON body template with typed values, a list and text inside a string (gateway/request.body).</summary>
+    [Benchmark]
+    public int RenderBodyTemplate()
+    {
+        using var body = new Gateway.Runtime.Templates.JsonBodyBuilder();
+        body.AppendLiteral("{\"hotel\":"u8);
+        body.TryAppendValue(s_hotel, s_destinationId);
+        body.AppendLiteral(",\"price\":"u8);
+        body.TryAppendValue(s_hotel, s_price);
+        body.AppendLiteral(",\"tags\":"u8);
+        body.TryAppendValue(s_hotel, s_tags);
+        body.AppendLiteral(",\"note\":\"booking at "u8);
+        body.TryAppendText(s_hotel, s_name);
+        body.AppendLiteral("\"}"u8);
+        using PooledBuffer written = body.Detach();
+        return written.Length;
+    }
+
+    /// <summary>A header template with a value from a response (gateway/request.headers).</summary>
+    [Benchmark]
+    public int RenderHeaderTemplate()
+    {
+        using var header = new Gateway.Runtime.Templates.HeaderValueBuilder();
+        header.AppendLiteral("Bearer "u8);
+        header.TryAppendJsonValue(s_hotel, s_destinationId);
+        return header.ToValue()!.Length;
+    }
+
     [Benchmark]
     public int RenderUrlTemplate()
     {

@@ -292,6 +292,7 @@ internal static class HandlerEmitter
                     w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
                     w.Line(Fail);
                     w.Close();
+                    w.Line();
                 }
 
                 w.Line("request.SetBody(body.Detach(), \"application/json\");");
@@ -318,11 +319,13 @@ internal static class HandlerEmitter
                 w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
                 w.Line(Fail);
                 w.Close();
+                w.Line();
             }
 
             w.Open("if (header.ToValue() is not { } value)");
             w.Line(Fail);
             w.Close();
+            w.Line();
             w.Line($"request.SetHeader({CSharp.String(header.Name)}, value);");
             w.Close();
         }

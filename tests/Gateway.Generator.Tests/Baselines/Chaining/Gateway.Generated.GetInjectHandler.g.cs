@@ -100,10 +100,12 @@ internal sealed class GetInjectHandler : global::Gateway.Runtime.Proxy.EndpointH
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             if (header.ToValue() is not { } value)
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             request.SetHeader("Authorization", value);
         }
 

@@ -99,6 +99,7 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral("}"u8);
             request.SetBody(body.Detach(), "application/json");
         }

@@ -67,10 +67,12 @@ internal sealed class GetTenantHandler : global::Gateway.Runtime.Proxy.EndpointH
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             if (header.ToValue() is not { } value)
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             request.SetHeader("X-Tenant-Id", value);
         }
 

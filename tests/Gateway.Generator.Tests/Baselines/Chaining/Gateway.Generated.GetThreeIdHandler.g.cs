@@ -170,76 +170,91 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"name\":"u8);
             if (!body.TryAppendValue(response0.Body, s_resp0UserUserName)) // {resp0_user.user.name}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"score\":"u8);
             if (!body.TryAppendValue(response0.Body, s_resp0UserUserScore)) // {resp0_user.user.score}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"active\":"u8);
             if (!body.TryAppendValue(response0.Body, s_resp0UserUserActive)) // {resp0_user.user.active}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"tags\":"u8);
             if (!body.TryAppendValue(response0.Body, s_resp0UserUserTags)) // {resp0_user.user.tags}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"nothing\":"u8);
             if (!body.TryAppendValue(response0.Body, s_resp0UserUserNothing)) // {resp0_user.user.nothing}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"profile\":"u8);
             if (!body.TryAppendValue(response0.Body, s_resp0UserUser)) // {resp0_user.user}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"orders\":"u8);
             if (!body.TryAppendValue(response1.Body, s_resp1OrdersOrders)) // {resp1_orders.orders}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"first_total\":"u8);
             if (!body.TryAppendValue(response1.Body, s_resp1OrdersOrders0Total)) // {resp1_orders.orders.0.total}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"order_ids\":"u8);
             if (!body.TryAppendValue(response1.Body, s_resp1OrdersOrdersId)) // {resp1_orders.orders.*.id}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"note\":\""u8);
             if (!body.TryAppendText(response0.Body, s_resp0UserUserName)) // {resp0_user.user.name}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(" bought "u8);
             if (!body.TryAppendText(response1.Body, s_resp1OrdersOrdersId)) // {resp1_orders.orders.*.id}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(" for "u8);
             if (!body.TryAppendText(response1.Body, s_resp1OrdersCurrency)) // {resp1_orders.currency}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral("\",\"route\":"u8);
             if (!body.TryAppendValue(exchange.RouteValues[0])) // {id}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"page\":"u8);
             if (!body.TryAppendValue(exchange.ClientQuery("page"))) // {input_query.page}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"fixed\":[1,true,null,\"{not a placeholder}\"]}"u8);
             request.SetBody(body.Detach(), "application/json");
         }
@@ -252,10 +267,12 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             if (header.ToValue() is not { } value)
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             request.SetHeader("Authorization", value);
         }
 
@@ -266,10 +283,12 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             if (header.ToValue() is not { } value)
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             request.SetHeader("X-Request-From", value);
         }
 
@@ -280,10 +299,12 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             if (header.ToValue() is not { } value)
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             request.SetHeader("X-Tenant", value);
         }
 
@@ -294,10 +315,12 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             if (header.ToValue() is not { } value)
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             request.SetHeader("X-Orders", value);
         }
 

@@ -201,16 +201,19 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"text\":"u8);
             if (!body.TryAppendWholeValue(response1)) // {resp1}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"inline\":\"raw: "u8);
             if (!body.TryAppendWholeText(response1)) // {resp1}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral("\"}"u8);
             request.SetBody(body.Detach(), "application/json");
         }

@@ -140,26 +140,31 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"nightly\":"u8);
             if (!body.TryAppendValue(response1.Body, s_resp1RatesNightly)) // {resp1_rates.nightly}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"currency\":"u8);
             if (!body.TryAppendValue(response1.Body, s_resp1RatesCurrency)) // {resp1_rates.currency}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"guest\":"u8);
             if (!body.TryAppendValue(exchange.ClientHeader("X-Guest"))) // {input_headers.X-Guest}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral(",\"note\":\"Booking at "u8);
             if (!body.TryAppendText(response0.Body, s_resp0HotelName)) // {resp0_hotel.name}
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             body.AppendLiteral("\"}"u8);
             request.SetBody(body.Detach(), "application/json");
         }
@@ -171,10 +176,12 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             if (header.ToValue() is not { } value)
             {
                 return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
             }
+
             request.SetHeader("X-Hotel-Id", value);
         }
 

@@ -254,6 +254,18 @@ public class ChainingTests : IClassFixture<ChainingFixture>
     }
 
     [Fact]
+    public async Task ProxyChain_QueryWithInvalidUtf8Escapes_IsStillAnObjectNeverA500()
+    {
+        using HttpResponseMessage response = await Client.PostAsync("/api/v1/checkout?x=%ED%A0%80&y=%FF&z=%22%5C", new StringContent("{}"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        ReceivedRequest service = Only("/api/v1/user");
+        using JsonDocument body = JsonDocument.Parse(service.Body);
+        Assert.Equal("\"\\", body.RootElement.GetProperty("z").GetString());
+        Assert.Equal(JsonValueKind.String, body.RootElement.GetProperty("x").ValueKind);
+    }
+
+    [Fact]
     public async Task ProxyChain_TokenHeader_TwoServicesLoadBalancedAndBearerNeverDoubled()
     {
         for (int i = 0; i < 2; i++)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Load harness: the native gateway against nginx proxy_pass, nginx + Lua and YARP, side by side, on loopback.
 
-    python3 perf/load/run.py [--duration 8] [--warmup 2] [--connections 32]
+    python3 perf/load/run.py [--duration 8] [--warmup 2] [--connections 32] [--rounds 3]
 
 Installs what it needs (nginx, its Lua module, lua-cjson, wrk from Debian), builds the gateway with
 perf/load/krakend.json and the YARP peer, starts static nginx backends, runs wrk against every system for every
-scenario, and writes a dated table, the raw numbers and a chart to perf/results/. Every process it starts is stopped
+scenario (--rounds times, alternating systems; medians reported), and writes a dated table, the raw numbers and a
+chart to perf/results/. Every process it starts is stopped
 by its id when it ends; every run is bounded by --duration.
 """
 import argparse
@@ -241,6 +242,7 @@ def main():
     parser.add_argument("--duration", type=int, default=8, help="seconds measured per run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per system and scenario, alternating systems; medians are reported")
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
 
@@ -275,8 +277,14 @@ def main():
         rows = []
         for scenario, systems in SCENARIOS:
             log(scenario)
+            runs = {system: [] for system in systems}
+            order = list(systems.items())
+            for round_index in range(args.rounds):
+                # Alternate who goes first, so neither system always meets the machine in the same state.
+                for system, path in order[round_index % len(order):] + order[:round_index % len(order)]:
+                    runs[system].append(measure(system, processes[system], ports[system], path, args))
             for system, path in systems.items():
-                row = measure(system, processes[system], ports[system], path, args)
+                row = summarize(runs[system], runs["gateway"])
                 row["scenario"] = scenario
                 rows.append(row)
 
@@ -292,6 +300,21 @@ def main():
     write_results(rows, overhead, startup_ms, args)
 
 
+def summarize(runs, gateway_runs):
+    """One row per system: the median of its runs, and the spread of the per-round ratios against the gateway."""
+    def median(values):
+        values = sorted(v for v in values if v is not None)
+        return values[len(values) // 2] if values else None
+
+    row = {key: median(r[key] for r in runs) for key in ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k")}
+    row.update(system=runs[0]["system"], path=runs[0]["path"], peak_rss_mb=max(r["peak_rss_mb"] for r in runs),
+               errors=sum(r["errors"] for r in runs), requests=sum(r["requests"] for r in runs), rounds=len(runs),
+               runs=[{k: r[k] for k in ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k")} for r in runs])
+    ratios = [g["rps"] / r["rps"] for g, r in zip(gateway_runs, runs) if r["rps"]]
+    row["ratio_min"], row["ratio_max"] = (min(ratios), max(ratios)) if ratios else (None, None)
+    return row
+
+
 def write_results(rows, overhead, startup_ms, args):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip() or "unknown"
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
@@ -301,11 +324,12 @@ def write_results(rows, overhead, startup_ms, args):
     lines = [
         f"# Load run {stamp} UTC, commit {commit}",
         "",
-        f"wrk -t1 -c{args.connections}, {args.warmup} s warm-up then {args.duration} s per run; {CPUS} CPUs: system under test on CPU {SUT_CPU}, "
+        f"wrk -t1 -c{args.connections}, {args.warmup} s warm-up then {args.duration} s per run, {args.rounds} runs per system and scenario "
+        f"(systems alternating; figures are medians); {CPUS} CPUs: system under test on CPU {SUT_CPU}, "
         f"wrk and the nginx backends on CPU {LOAD_CPU}. Loopback only. Ratios compare systems within this run (the machine is shared and noisy).",
         "",
-        "| scenario | system | req/s | ratio | p50 µs | p99 µs | p99.9 µs | p99 ratio | CPU s / 10k req | peak RSS MB | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | system | req/s | ratio | ratio per round | p50 µs | p99 µs | p99.9 µs | p99 ratio | CPU s / 10k req | peak RSS MB | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for scenario, systems in SCENARIOS:
         scenario_rows = [r for r in rows if r["scenario"] == scenario]
@@ -313,11 +337,13 @@ def write_results(rows, overhead, startup_ms, args):
         for r in scenario_rows:
             ratio = gateway["rps"] / r["rps"] if r["system"] != "gateway" else None
             p99_ratio = gateway["p99_us"] / r["p99_us"] if r["system"] != "gateway" and r["p99_us"] else None
-            lines.append(f"| {scenario} | {r['system']} | {r['rps']:.0f} | {'gateway ' + format(ratio, '.2f') + '×' if ratio else '—'} | {r['p50_us']} | {r['p99_us']} | {r['p999_us']} | "
+            spread = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}" if ratio and r.get("ratio_min") is not None else "—"
+            lines.append(f"| {scenario} | {r['system']} | {r['rps']:.0f} | {'gateway ' + format(ratio, '.2f') + '×' if ratio else '—'} | {spread} | {r['p50_us']} | {r['p99_us']} | {r['p999_us']} | "
                          f"{format(p99_ratio, '.2f') if p99_ratio else '—'} | {r['cpu_s_per_10k']:.3f} | {r['peak_rss_mb']:.1f} | {r['errors']} |")
     lines += [
         "",
-        "\"ratio\" is the gateway's req/s divided by that system's (above 1: the gateway is faster); \"p99 ratio\" is the gateway's p99 divided by that system's (below 1: the gateway is better).",
+        "\"ratio\" is the gateway's median req/s divided by that system's (above 1: the gateway is faster); \"ratio per round\" the lowest and highest of the "
+        "ratios of runs made back to back; \"p99 ratio\" is the gateway's p99 divided by that system's (below 1: the gateway is better).",
         "",
         f"- Gateway start to first served request (`/__health`, process creation included, polled every 0.5 ms): median {startup_ms[0]:.1f} ms, worst {startup_ms[1]:.1f} ms of 10 starts.",
         f"- Gateway binary: {binary_mb:.1f} MiB.",

@@ -284,6 +284,7 @@ public class ChainingTests : IClassFixture<ChainingFixture>
         ReceivedRequest a = Assert.Single(_f.PricingA.ReceivedWith("/api/v1/price/9"));
         ReceivedRequest b = Assert.Single(_f.PricingB.ReceivedWith("/api/v1/price/9"));
         Assert.Equal("PUT", a.Method);
+        Assert.Equal("/api/v1/price/9?seen=Bearer%20abc", a.RawTarget);
         Assert.Equal("""{"user_id":7,"tier":"gold"}""", a.Body);
         Assert.Equal(a.Body, b.Body);
 

@@ -53,7 +53,7 @@ internal static class HandlerEmitter
         w.Line("}");
         if (endpoint.ProxyChain is not null)
         {
-            EmitProxyChain(w, endpoint.ProxyChain);
+            EmitProxyChain(w, endpoint, endpoint.ProxyChain, paths);
         }
         w.Line();
         w.Open($"private static {Runtime}.Proxy.BackendDefinition[] CreateBackends({Runtime}.Forwarding.BackendRegistry backends)");
@@ -336,7 +336,7 @@ internal static class HandlerEmitter
     }
 
     /// <summary>The APISIX proxy-chain services: their definitions and URL builders.</summary>
-    private static void EmitProxyChain(SourceWriter w, ProxyChainModel chain)
+    private static void EmitProxyChain(SourceWriter w, EndpointModel endpoint, ProxyChainModel chain, Dictionary<string, string> paths)
     {
         w.Line();
         w.Line("/// <summary>The proxy-chain services, in calling order, each on its host group.</summary>");
@@ -368,19 +368,7 @@ internal static class HandlerEmitter
             w.Line($"case {i.ToString(CultureInfo.InvariantCulture)}:");
             w.Indent();
             w.Line("url.AppendLiteral(host);");
-            foreach (TemplatePartModel part in chain.Services[i].Url)
-            {
-                string component = $"{Runtime}.Http.UrlComponent.{(part.Position == TemplatePosition.QueryValue ? "QueryValue" : "PathSegment")}";
-                if (part.Kind == TemplatePartKind.Literal)
-                {
-                    w.Line($"url.AppendLiteral({CSharp.Utf8(part.Text)});");
-                }
-                else
-                {
-                    w.Line($"url.AppendEncoded(exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}], {component}); // {{{CSharp.Comment(part.Text)}}}");
-                }
-            }
-
+            EmitUrlParts(w, endpoint, chain.Services[i].Url, paths, "return null;");
             w.Line("return url.ToUrl();");
             w.Outdent();
         }

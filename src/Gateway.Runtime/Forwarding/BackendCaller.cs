@@ -17,7 +17,7 @@ namespace Gateway.Runtime.Forwarding;
 /// </summary>
 internal static class BackendCaller
 {
-    private static readonly UriCreationOptions s_verbatimUri = new()
+    internal static readonly UriCreationOptions VerbatimUri = new()
     {
         // The URL was percent-encoded by the gateway on purpose; keep it byte for byte (no unescaping, no dot-segment removal).
         DangerousDisablePathAndQueryCanonicalization = true,
@@ -27,7 +27,7 @@ internal static class BackendCaller
 
     public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, Templates.BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
-        if (!Uri.TryCreate(url, in s_verbatimUri, out Uri? uri))
+        if (!Uri.TryCreate(url, in VerbatimUri, out Uri? uri))
         {
             return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
         }

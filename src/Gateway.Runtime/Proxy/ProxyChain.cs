@@ -37,7 +37,6 @@ public sealed class ProxyChainDefinition
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue s_anything = new("*/*");
-    private static readonly UriCreationOptions s_verbatimUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
     public ProxyChainDefinition(ProxyChainService[] services, string? tokenHeader = null)
     {
@@ -89,7 +88,7 @@ public sealed class ProxyChainDefinition
 
             // 3. The token: the configured header, else Authorization; "Bearer " is never doubled.
             string? token = Token(context.Request.Headers);
-            if (token is not null && !IsHeaderSafe(token))
+            if (token is not null && !Templates.HeaderValueBuilder.IsValidValue(token))
             {
                 await FailAsync(context, StatusCodes.Status400BadRequest, "the token holds characters a header cannot carry").ConfigureAwait(false);
                 return false;
@@ -164,19 +163,6 @@ public sealed class ProxyChainDefinition
         return string.IsNullOrEmpty(token) ? null : token;
     }
 
-    private static bool IsHeaderSafe(string value)
-    {
-        foreach (char c in value)
-        {
-            if ((c < 0x20 && c != '\t') || c >= 0x7F)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static PooledBuffer QueryObject(IQueryCollection query)
     {
         var buffer = new PooledBuffer(256);
@@ -226,7 +212,7 @@ public sealed class ProxyChainDefinition
     private static async Task<(PooledBuffer? Answer, int Status, string? Error)> CallAsync(
         ProxyExchange exchange, ProxyChainService service, string? url, PooledBuffer body, string? authorization, int maxBodyBytes)
     {
-        if (url is null || !Uri.TryCreate(url, in s_verbatimUri, out Uri? uri))
+        if (url is null || !Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? uri))
         {
             return (null, StatusCodes.Status500InternalServerError, "has no valid URL for this request");
         }

@@ -43,7 +43,7 @@ public sealed class HeaderValueBuilder : IDisposable
         ReadOnlySpan<byte> value = _buffer.WrittenSpan;
         foreach (byte b in value)
         {
-            if ((b < 0x20 && b != (byte)'\t') || b >= 0x7F)
+            if (!IsAllowed(b))
             {
                 return null;
             }
@@ -51,6 +51,23 @@ public sealed class HeaderValueBuilder : IDisposable
 
         return Encoding.ASCII.GetString(value);
     }
+
+    /// <summary>True when <paramref name="value"/> holds only what a header value may: visible ASCII, spaces and tabs.</summary>
+    public static bool IsValidValue(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        foreach (char c in value)
+        {
+            if (c > 0x7F || !IsAllowed((byte)c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsAllowed(byte b) => (b >= 0x20 || b == (byte)'\t') && b < 0x7F;
 
     public void Dispose() => _buffer.Dispose();
 }

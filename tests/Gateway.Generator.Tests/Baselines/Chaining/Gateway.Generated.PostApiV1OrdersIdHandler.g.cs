@@ -31,7 +31,7 @@ internal sealed class PostApiV1OrdersIdHandler : global::Gateway.Runtime.Proxy.E
             new global::Gateway.Runtime.Proxy.ProxyChainService[]
             {
                 new(global::System.Net.Http.HttpMethod.Post, backends.Group(1)), // 1. POST /api/v1/user
-                new(global::System.Net.Http.HttpMethod.Put, backends.Group(2)), // 2. PUT /api/v1/price/{id}
+                new(global::System.Net.Http.HttpMethod.Put, backends.Group(2)), // 2. PUT /api/v1/price/{id}?seen={input_headers.X-Token}
             },
             tokenHeader: "X-Token");
     }
@@ -52,6 +52,12 @@ internal sealed class PostApiV1OrdersIdHandler : global::Gateway.Runtime.Proxy.E
                     url.AppendLiteral(host);
                     url.AppendLiteral("/api/v1/price/"u8);
                     url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
+                    url.AppendLiteral("?seen="u8);
+                    if (!url.TryAppendText(exchange.ClientHeader("X-Token"), global::Gateway.Runtime.Http.UrlComponent.QueryValue)) // {input_headers.X-Token}
+                    {
+                        return null;
+                    }
+
                     return url.ToUrl();
                 default:
                     return null;

@@ -185,9 +185,23 @@ internal static class HandlerEmitter
 
         w.Line("return url.ToUrl();");
         w.Close();
+        EmitRenderCatch(w, index, "string");
         w.Open("finally");
         w.Line("url.Dispose();");
         w.Close();
+        w.Close();
+    }
+
+    /// <summary>A builder that throws fails its step, not the request (docs/configuration.md, failures).</summary>
+    private static void EmitRenderCatch(SourceWriter w, int index, string type, string? cleanup = null)
+    {
+        w.Open("catch (global::System.Exception e)");
+        if (cleanup is not null)
+        {
+            w.Line(cleanup);
+        }
+
+        w.Line($"return exchange.RenderFailed<{type}>(Backends[{index}], e);");
         w.Close();
     }
 
@@ -261,6 +275,7 @@ internal static class HandlerEmitter
         w.Line($"/// <summary>Backend {index}: the body and headers its templates build; null when a value cannot be put in them.</summary>");
         w.Open($"private {Runtime}.Templates.BackendRequest? BuildRequest{index}({string.Join(", ", parameters)})");
         w.Line($"var request = new {Runtime}.Templates.BackendRequest();");
+        w.Open("try");
         if (backend.Body is { } body)
         {
             if (body.WholeResponse >= 0)
@@ -300,9 +315,15 @@ internal static class HandlerEmitter
             }
         }
 
+        bool first = backend.Body is null;
         foreach (HeaderTemplateModel header in backend.Headers)
         {
-            w.Line();
+            if (!first)
+            {
+                w.Line();
+            }
+
+            first = false;
             w.Line($"// {CSharp.Comment(header.Name)}: {CSharp.Comment(header.Template)}");
             w.Open($"using (var header = new {Runtime}.Templates.HeaderValueBuilder())");
             foreach (TemplatePartModel part in header.Parts)
@@ -332,6 +353,8 @@ internal static class HandlerEmitter
 
         w.Line();
         w.Line("return request;");
+        w.Close();
+        EmitRenderCatch(w, index, $"{Runtime}.Templates.BackendRequest", "request.Dispose();");
         w.Close();
     }
 

@@ -25,13 +25,30 @@ internal static class BackendCaller
 
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// Calls <paramref name="backend"/> and turns its answer into a result. Never throws: whatever a stage throws
+    /// becomes a failed step (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
+    /// </summary>
     public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, Templates.BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        try
+        {
+            return await SendAndCompleteAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return BackendResult.Faulted(e);
+        }
+    }
+
+    private static async Task<BackendResult> SendAndCompleteAsync(ForwardedRequest client, BackendDefinition backend, string url, Templates.BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         if (!Uri.TryCreate(url, in VerbatimUri, out Uri? uri))
         {
             return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
         }
 
+        BackendHostGroup hosts = backend.Hosts;
         HttpRequestMessage? request = null;
         try
         {
@@ -45,7 +62,8 @@ internal static class BackendCaller
                 HttpResponseMessage response;
                 try
                 {
-                    response = await backend.Hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
+                    hosts.Probe(redirects == 0 ? StepStage.Send : StepStage.Redirect, uri);
+                    response = await hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -56,16 +74,24 @@ internal static class BackendCaller
                     return BackendResult.Failed(BackendFailure.Transport);
                 }
 
+                // 101 Switching Protocols (the HTTP client returns it as final) and any other 1xx that reaches here are
+                // not an answer: the gateway never asked to switch protocols, and must not relay a connection it cannot read.
+                int code = (int)response.StatusCode;
+                if (code < 200)
+                {
+                    response.Dispose();
+                    return BackendResult.Failed(BackendFailure.InvalidResponse, code);
+                }
+
                 // Redirects are followed (krakend.md §6.6) only to the same origin: a backend must not be able to send
                 // the gateway, with the client's headers and body, to another host (an internal address, say). A
-                // redirect elsewhere is the backend's answer, and 3xx is not a success.
+                // redirect elsewhere, or to a location that is not a valid URL, is the backend's answer: 3xx is not a success.
                 if (redirects == MaxRedirects || RedirectTarget(response, uri) is not { } next)
                 {
                     return await CompleteAsync(response, backend, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
                 }
 
                 // 301/302/303 continue as GET without a body, as HTTP clients do; 307/308 repeat the method and body.
-                int code = (int)response.StatusCode;
                 if (code is 301 or 302 or 303 && method != HttpMethod.Head)
                 {
                     method = HttpMethod.Get;
@@ -92,7 +118,12 @@ internal static class BackendCaller
             return null;
         }
 
-        Uri target = location.IsAbsoluteUri ? location : new Uri(current, location);
+        Uri? target = location;
+        if (!location.IsAbsoluteUri && !Uri.TryCreate(current, location, out target))
+        {
+            return null;
+        }
+
         bool sameOrigin = string.Equals(target.Scheme, current.Scheme, StringComparison.OrdinalIgnoreCase)
             && string.Equals(target.IdnHost, current.IdnHost, StringComparison.OrdinalIgnoreCase)
             && target.Port == current.Port;
@@ -119,7 +150,8 @@ internal static class BackendCaller
                 // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
                 if (backend.KeepRawBody)
                 {
-                    var kept = new PooledBuffer();
+                    backend.Hosts.Probe(StepStage.ReadBody, response.RequestMessage!.RequestUri!);
+                    var kept = PooledBuffer.ForBody(backend.Hosts.Budget);
                     if (await ReadBodyAsync(response.Content, kept, maxBodyBytes, cancellation).ConfigureAwait(false) != BackendFailure.None)
                     {
                         kept.Dispose();
@@ -140,7 +172,9 @@ internal static class BackendCaller
         using (response)
         {
             int status = (int)response.StatusCode;
-            var raw = new PooledBuffer();
+            Uri uri = response.RequestMessage!.RequestUri!;
+            backend.Hosts.Probe(StepStage.ReadBody, uri);
+            var raw = PooledBuffer.ForBody(backend.Hosts.Budget);
             BackendFailure read = await ReadBodyAsync(response.Content, raw, maxBodyBytes, cancellation).ConfigureAwait(false);
             if (read != BackendFailure.None)
             {
@@ -161,7 +195,7 @@ internal static class BackendCaller
                 rawCopy.Write(raw.WrittenSpan);
             }
 
-            BackendResult decoded = Decode(backend, status, raw);
+            BackendResult decoded = Decode(backend, status, raw, uri);
             if (!decoded.Succeeded)
             {
                 rawCopy?.Dispose();
@@ -195,8 +229,23 @@ internal static class BackendCaller
     }
 
     /// <summary>Decodes (krakend.md §6.8) and shapes a successful body; takes ownership of <paramref name="raw"/>.</summary>
-    private static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw)
+    private static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
     {
+        // A pooled buffer left undisposed by a throwing stage is only garbage; the raw body holds budget, so it goes back.
+        try
+        {
+            return DecodeAndShape(backend, status, raw, uri);
+        }
+        catch
+        {
+            raw.Dispose();
+            throw;
+        }
+    }
+
+    private static BackendResult DecodeAndShape(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
+    {
+        backend.Hosts.Probe(StepStage.Decode, uri);
         // The common case, a plain JSON object: validate it where it was read, without copying it.
         if (backend.Encoding == BackendEncoding.Json && !backend.IsCollection)
         {
@@ -211,6 +260,7 @@ internal static class BackendCaller
                 return BackendResult.Success(status, raw, start, length);
             }
 
+            backend.Hosts.Probe(StepStage.Shape, uri);
             var shapedObject = new PooledBuffer(length);
             backend.Shaping.Apply(raw.WrittenSpan.Slice(start, length), shapedObject);
             raw.Dispose();
@@ -231,6 +281,7 @@ internal static class BackendCaller
             return BackendResult.Success(status, decoded);
         }
 
+        backend.Hosts.Probe(StepStage.Shape, uri);
         var shaped = new PooledBuffer(decoded.Length);
         backend.Shaping.Apply(decoded.WrittenSpan, shaped);
         decoded.Dispose();
@@ -276,6 +327,11 @@ internal static class BackendCaller
         return BackendResult.Failed(BackendFailure.Status, status);
     }
 
+    /// <summary>
+    /// Reads a body into <paramref name="buffer"/> (made by <see cref="PooledBuffer.ForBody"/>). A body over
+    /// <paramref name="maxBodyBytes"/> fails as soon as its length shows it, without buffering past the limit; one that
+    /// the gateway-wide budget cannot hold fails with <see cref="BackendFailure.BufferLimit"/>.
+    /// </summary>
     internal static async Task<BackendFailure> ReadBodyAsync(HttpContent content, PooledBuffer buffer, int maxBodyBytes, CancellationToken cancellation)
     {
         if (content.Headers.ContentLength > maxBodyBytes)
@@ -290,7 +346,13 @@ internal static class BackendCaller
             {
                 while (true)
                 {
-                    Memory<byte> memory = buffer.GetMemory(content.Headers.ContentLength is > 0 and < 1 << 20 ? (int)content.Headers.ContentLength.Value - buffer.Length + 1 : 4096);
+                    // A declared length sizes the buffer once (plus the byte that would show it lied); otherwise it doubles.
+                    int hint = content.Headers.ContentLength is > 0 ? (int)content.Headers.ContentLength.Value - buffer.Length + 1 : 4096;
+                    if (!buffer.TryGetReadMemory(hint, maxBodyBytes, out Memory<byte> memory))
+                    {
+                        return BackendFailure.BufferLimit;
+                    }
+
                     int read = await body.ReadAsync(memory, cancellation).ConfigureAwait(false);
                     if (read == 0)
                     {
@@ -314,6 +376,11 @@ internal static class BackendCaller
             return BackendFailure.Transport;
         }
     }
+
+    /// <summary>Methods that RFC 9110 §9.2.2 defines as idempotent: repeating them has the effect of sending them once.</summary>
+    private static bool IsIdempotent(HttpMethod method) =>
+        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace
+        || method == HttpMethod.Put || method == HttpMethod.Delete;
 
     /// <summary>
     /// The headers every backend request carries (krakend.md §6.3): the client headers the endpoint forwards, then
@@ -380,20 +447,28 @@ internal static class BackendCaller
             return;
         }
 
-        if (built is { HasBody: true })
+        if (built?.Body is { } own)
         {
-            request.Content = new ReadOnlyMemoryContent(built.Body);
+            request.Content = own.CreateContent();
             request.Content.Headers.ContentType = built.ContentType;
         }
-        else if (client.HasBody)
+        else if (client.Body is { } body)
         {
-            var content = new ReadOnlyMemoryContent(client.Body);
+            HttpContent content = body.CreateContent();
             if (client.ContentType is not null && (client.ContentTypeIsOwn || filter is null || filter.Allows("Content-Type")) && MediaTypeHeaderValue.TryParse(client.ContentType, out MediaTypeHeaderValue? type))
             {
                 content.Headers.ContentType = type;
             }
 
             request.Content = content;
+        }
+        else if (!IsIdempotent(request.Method))
+        {
+            // The HTTP client re-sends a request without content when the connection closes before any byte of the
+            // answer (it assumes the backend closed an idle connection). For POST and PATCH that could run the
+            // operation twice, so they always carry content: an empty one, which is the same "Content-Length: 0" on
+            // the wire and turns that retry off (docs/compatibility.md, retries).
+            request.Content = new ByteArrayContent([]);
         }
 
         // A Content-Type template names the body's type, whichever body is sent.

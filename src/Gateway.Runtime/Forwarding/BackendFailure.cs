@@ -29,4 +29,16 @@ public enum BackendFailure
 
     /// <summary>The body is larger than the gateway accepts from a backend.</summary>
     BodyTooLarge,
+
+    /// <summary>
+    /// The gateway's bound on response bytes held at once, across all requests, was reached while reading this body
+    /// (<c>--max-buffered-response-bytes</c>).
+    /// </summary>
+    BufferLimit,
+
+    /// <summary>Not a final HTTP answer the gateway can use: <c>101 Switching Protocols</c> or another 1xx status.</summary>
+    InvalidResponse,
+
+    /// <summary>The gateway itself failed while handling this step (a defect, logged with its exception).</summary>
+    Internal,
 }

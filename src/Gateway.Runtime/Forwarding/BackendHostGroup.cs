@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Runtime.Http;
 
 namespace Gateway.Runtime.Forwarding;
 
@@ -11,10 +12,12 @@ public sealed class BackendHostGroup : IDisposable
     private readonly string[] _hosts;
     private uint _next;
 
-    internal BackendHostGroup(string[] hosts, BackendClientOptions options)
+    internal BackendHostGroup(string[] hosts, BackendClientOptions options, BufferBudget budget)
     {
         _hosts = hosts;
         MaxResponseBodyBytes = options.MaxResponseBodyBytes;
+        Budget = budget;
+        StageProbe = options.StageProbe;
         HttpMessageHandler handler = options.HandlerFactory?.Invoke() ?? new SocketsHttpHandler
         {
             // A gateway forwards; it never follows a proxy setting, keeps cookies or decompresses on its own.
@@ -40,16 +43,21 @@ public sealed class BackendHostGroup : IDisposable
 
     internal int MaxResponseBodyBytes { get; }
 
+    /// <summary>The gateway-wide bound on buffered response bytes that bodies read from these hosts count against.</summary>
+    internal BufferBudget Budget { get; }
+
+    internal Action<StepStage, string>? StageProbe { get; }
+
+    /// <summary>Tells the test probe, when there is one, that a stage of a call to <paramref name="host"/> begins.</summary>
+    internal void Probe(StepStage stage, Uri host) => StageProbe?.Invoke(stage, host.GetLeftPart(UriPartial.Authority));
+
     /// <summary>The base URL (<c>scheme://host[:port]</c>) for the next call.</summary>
+    /// <remarks>Rendering a step's request starts here, so this is where the <see cref="StepStage.Render"/> probe runs.</remarks>
     public string NextHost()
     {
-        if (_hosts.Length == 1)
-        {
-            return _hosts[0];
-        }
-
-        uint index = Interlocked.Increment(ref _next);
-        return _hosts[index % (uint)_hosts.Length];
+        string host = _hosts.Length == 1 ? _hosts[0] : _hosts[Interlocked.Increment(ref _next) % (uint)_hosts.Length];
+        StageProbe?.Invoke(StepStage.Render, host);
+        return host;
     }
 
     public void Dispose() => Invoker.Dispose();
@@ -77,4 +85,16 @@ public sealed class BackendClientOptions
 
     /// <summary>A client body larger than this is refused with 413 before any backend is called.</summary>
     public int MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// The most bytes of backend response bodies held in memory at once, across all requests. A body that would go
+    /// over it fails its step (<see cref="BackendFailure.BufferLimit"/>). Default 256 MiB.
+    /// </summary>
+    public long MaxBufferedResponseBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Called as each stage of a backend call begins, with the stage and the host (<c>scheme://host:port</c>); an
+    /// exception it throws is handled as one thrown by that stage. For fault-injection tests; production leaves it null.
+    /// </summary>
+    public Action<StepStage, string>? StageProbe { get; set; }
 }

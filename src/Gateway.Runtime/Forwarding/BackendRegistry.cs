@@ -1,3 +1,4 @@
+using Gateway.Runtime.Http;
 namespace Gateway.Runtime.Forwarding;
 
 /// <summary>
@@ -11,6 +12,7 @@ public sealed class BackendRegistry : IDisposable
     public BackendRegistry(IReadOnlyList<string[]> hostGroups, IReadOnlyDictionary<string, string> hostOverrides, BackendClientOptions options)
     {
         Options = options;
+        Budget = new BufferBudget(options.MaxBufferedResponseBytes);
         _groups = new BackendHostGroup[hostGroups.Count];
         for (int i = 0; i < _groups.Length; i++)
         {
@@ -21,11 +23,14 @@ public sealed class BackendRegistry : IDisposable
                 hosts[h] = hostOverrides.TryGetValue(host, out string? actual) ? actual.TrimEnd('/') : host;
             }
 
-            _groups[i] = new BackendHostGroup(hosts, options);
+            _groups[i] = new BackendHostGroup(hosts, options, Budget);
         }
     }
 
     public BackendClientOptions Options { get; }
+
+    /// <summary>The bound on response bytes held at once, shared by every host group of this gateway.</summary>
+    public BufferBudget Budget { get; }
 
     public BackendHostGroup Group(int index) => _groups[index];
 

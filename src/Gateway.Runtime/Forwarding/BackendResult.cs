@@ -79,6 +79,12 @@ public sealed class BackendResult : IDisposable
 
     public static BackendResult Failed(BackendFailure failure, int statusCode = 0) => new(failure, statusCode, null);
 
+    /// <summary>A step that threw: a failed step like any other, keeping the exception for the log.</summary>
+    public static BackendResult Faulted(Exception exception) => new(BackendFailure.Internal, 0, null) { Exception = exception };
+
+    /// <summary>For <see cref="BackendFailure.Internal"/>: what was thrown.</summary>
+    public Exception? Exception { get; private init; }
+
     /// <summary>A failed status whose body and content type the client may see (<c>return_error_code</c>).</summary>
     public static BackendResult FailedWithBody(int statusCode, PooledBuffer body, string? contentType) =>
         new(BackendFailure.Status, statusCode, null) { ErrorBody = body, ErrorContentType = contentType };

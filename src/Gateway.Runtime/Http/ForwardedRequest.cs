@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using Gateway.Runtime.Proxy;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +25,7 @@ public sealed class ForwardedRequest : IDisposable
         "X-Forwarded-Via", "Accept-Encoding", "Forwarded",
     };
 
-    private byte[]? _body;
+    private SharedBody? _body;
 
     private ForwardedRequest(List<KeyValuePair<string, string>> query, List<KeyValuePair<string, StringValues>> headers, string? clientIp, string? host)
     {
@@ -46,9 +45,11 @@ public sealed class ForwardedRequest : IDisposable
 
     public string? Host { get; }
 
-    public ReadOnlyMemory<byte> Body => _body is null ? default : _body.AsMemory(0, BodyLength);
+    /// <summary>The body every backend receives (the client's, or proxy-chain's object), or null when there is none.</summary>
+    public SharedBody? Body => _body;
 
-    public int BodyLength { get; private set; }
+    /// <summary>The body's bytes; empty when there is none. Valid until this request is disposed.</summary>
+    public ReadOnlySpan<byte> BodySpan => _body is null ? default : _body.Memory.Span;
 
     public bool HasBody => _body is not null;
 
@@ -68,10 +69,9 @@ public sealed class ForwardedRequest : IDisposable
     /// <summary>Replaces the body every backend receives with a copy of <paramref name="body"/>.</summary>
     public void ReplaceBody(ReadOnlySpan<byte> body, string contentType)
     {
+        SharedBody replacement = SharedBody.Copy(body);
         Dispose();
-        _body = ArrayPool<byte>.Shared.Rent(Math.Max(body.Length, 16));
-        body.CopyTo(_body);
-        BodyLength = body.Length;
+        _body = replacement;
         ContentType = contentType;
         ContentTypeIsOwn = true;
     }
@@ -115,6 +115,13 @@ public sealed class ForwardedRequest : IDisposable
                 continue;
             }
 
+            // A value with text a header line cannot carry (non-ASCII, control characters) is not forwarded: sending it
+            // would fail the whole backend call for one header the backend may not even read (docs/compatibility.md).
+            if (!HeaderRules.AreValidValues(header.Value))
+            {
+                continue;
+            }
+
             if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
             {
                 contentType = header.Value.ToString();
@@ -146,33 +153,39 @@ public sealed class ForwardedRequest : IDisposable
             return false;
         }
 
-        _body = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 ? (int)request.ContentLength.Value : 4096);
-        while (true)
+        // Grows by doubling, but never past the limit plus the one byte that shows a body is too large.
+        byte[] array = BufferPool.Rent(request.ContentLength is > 0 ? (int)request.ContentLength.Value + 1 : 4096);
+        int length = 0;
+        try
         {
-            if (BodyLength == _body.Length)
+            while (true)
             {
-                if (_body.Length > maxBodyBytes)
+                if (length == array.Length)
+                {
+                    byte[] larger = BufferPool.Rent((int)Math.Min((long)array.Length * 2, (long)maxBodyBytes + 1));
+                    array.AsSpan(0, length).CopyTo(larger);
+                    BufferPool.Return(array);
+                    array = larger;
+                }
+
+                int read = await request.Body.ReadAsync(array.AsMemory(length), request.HttpContext.RequestAborted).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    _body = SharedBody.Create(array, length);
+                    array = [];
+                    return true;
+                }
+
+                length += read;
+                if (length > maxBodyBytes)
                 {
                     return false;
                 }
-
-                byte[] larger = ArrayPool<byte>.Shared.Rent(_body.Length * 2);
-                _body.AsSpan(0, BodyLength).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_body);
-                _body = larger;
             }
-
-            int read = await request.Body.ReadAsync(_body.AsMemory(BodyLength), request.HttpContext.RequestAborted).ConfigureAwait(false);
-            if (read == 0)
-            {
-                return true;
-            }
-
-            BodyLength += read;
-            if (BodyLength > maxBodyBytes)
-            {
-                return false;
-            }
+        }
+        finally
+        {
+            BufferPool.Return(array);
         }
     }
 
@@ -192,13 +205,11 @@ public sealed class ForwardedRequest : IDisposable
         return false;
     }
 
+    /// <summary>Gives up this request's reference to the body; calls still sending it keep theirs.</summary>
     public void Dispose()
     {
-        byte[]? body = _body;
+        SharedBody? body = _body;
         _body = null;
-        if (body is not null)
-        {
-            ArrayPool<byte>.Shared.Return(body);
-        }
+        body?.Release();
     }
 }

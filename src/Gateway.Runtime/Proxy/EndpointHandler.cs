@@ -43,14 +43,29 @@ public abstract class EndpointHandler
             return;
         }
 
-        using var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes, chained: _proxyChain is not null);
-        if (_proxyChain is not null && !await _proxyChain.RunAsync(exchange, _proxyChainUrl, _options.MaxResponseBodyBytes).ConfigureAwait(false))
+        // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
+        var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes, chained: _proxyChain is not null);
+        await using (exchange.ConfigureAwait(false))
         {
-            return;
-        }
+            try
+            {
+                if (_proxyChain is not null && !await _proxyChain.RunAsync(exchange, _proxyChainUrl, _options.MaxResponseBodyBytes).ConfigureAwait(false))
+                {
+                    return;
+                }
 
-        await CallBackendsAsync(exchange).ConfigureAwait(false);
-        await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
+                await CallBackendsAsync(exchange).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The endpoint fails as a whole (steps never throw; this is a defect around them): cancel the calls
+                // still running, and let the request-level guard answer (GatewayDispatcher).
+                exchange.Abandon();
+                throw;
+            }
+
+            await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The endpoint's backend calls, in the order the configuration dictates (generated).</summary>

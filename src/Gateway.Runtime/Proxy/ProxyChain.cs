@@ -63,7 +63,7 @@ public sealed class ProxyChainDefinition
         try
         {
             // 1. The client's body: nothing, or one JSON object (with only whitespace after it).
-            ReadOnlySpan<byte> clientBody = exchange.Forwarded.Body.Span;
+            ReadOnlySpan<byte> clientBody = exchange.Forwarded.BodySpan;
             var first = new PooledBuffer(Math.Max(clientBody.Length, 16));
             layers.Add(first);
             if (clientBody.Trim(" \t\r\n"u8).IsEmpty)
@@ -88,7 +88,7 @@ public sealed class ProxyChainDefinition
 
             // 3. The token: the configured header, else Authorization; "Bearer " is never doubled.
             string? token = Token(context.Request.Headers);
-            if (token is not null && !Templates.HeaderValueBuilder.IsValidValue(token))
+            if (token is not null && !HeaderRules.IsValidValue(token))
             {
                 await FailAsync(context, StatusCodes.Status400BadRequest, "the token holds characters a header cannot carry").ConfigureAwait(false);
                 return false;
@@ -217,12 +217,14 @@ public sealed class ProxyChainDefinition
             return (null, StatusCodes.Status500InternalServerError, "has no valid URL for this request");
         }
 
+        SharedBody sent = SharedBody.Copy(body.WrittenSpan);
         using var request = new HttpRequestMessage(service.Method, uri)
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-            Content = new ReadOnlyMemoryContent(body.WrittenMemory),
+            Content = sent.CreateContent(),
         };
+        sent.Release();
         request.Content.Headers.ContentType = s_json;
         request.Headers.Accept.Add(s_anything);
         if (authorization is not null)
@@ -254,14 +256,19 @@ public sealed class ProxyChainDefinition
                 return (null, shown, $"answered {status}");
             }
 
-            var answer = new PooledBuffer();
+            var answer = PooledBuffer.ForBody(service.Hosts.Budget);
             BackendFailure read = await BackendCaller.ReadBodyAsync(response.Content, answer, maxBodyBytes, exchange.Budget).ConfigureAwait(false);
             if (read != BackendFailure.None)
             {
                 answer.Dispose();
                 return read == BackendFailure.Timeout
                     ? (null, StatusCodes.Status504GatewayTimeout, "did not answer in time")
-                    : (null, StatusCodes.Status502BadGateway, read == BackendFailure.BodyTooLarge ? "answered with a body that is too large" : "could not be read");
+                    : (null, StatusCodes.Status502BadGateway, read switch
+                    {
+                        BackendFailure.BodyTooLarge => "answered with a body that is too large",
+                        BackendFailure.BufferLimit => "answered while the gateway's memory for response bodies was spent",
+                        _ => "could not be read",
+                    });
             }
 
             ReadOnlySpan<byte> bytes = answer.WrittenSpan;

@@ -1,6 +1,7 @@
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Templates;
+using Gateway.Runtime.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Proxy;
@@ -9,7 +10,13 @@ namespace Gateway.Runtime.Proxy;
 /// The state of one client request while its backends run: route values, what the client forwards, the time budget
 /// and each backend's result.
 /// </summary>
-public sealed class ProxyExchange : IDisposable
+/// <remarks>
+/// The exchange owns every call it starts. It is disposed only asynchronously, and disposal first waits for every
+/// call to end (cancelled or not), so no buffer a call reads or writes (the request body, earlier results) can be
+/// released, and handed to another request by the pool, while that call still runs. A call never throws: whatever a
+/// step throws becomes that step's failure (<see cref="BackendFailure.Internal"/>), logged, and the others go on.
+/// </remarks>
+public sealed class ProxyExchange : IAsyncDisposable
 {
     /// <summary>Share of the endpoint timeout given to the backends of a multi-backend endpoint, leaving time to answer (krakend.md §7).</summary>
     private const double MergeBudgetShare = 0.85;
@@ -18,6 +25,8 @@ public sealed class ProxyExchange : IDisposable
     private const double ConcurrentBudgetShare = 0.75;
 
     private readonly BackendResult[] _results;
+    private readonly Task<BackendResult>?[] _calls;
+    private Exception?[]? _renderFaults;
     private readonly CancellationTokenSource _budget;
     private readonly int _maxResponseBodyBytes;
 
@@ -31,6 +40,7 @@ public sealed class ProxyExchange : IDisposable
         _maxResponseBodyBytes = maxResponseBodyBytes;
         _results = new BackendResult[backends.Length];
         Array.Fill(_results, BackendResult.NotCalled);
+        _calls = new Task<BackendResult>?[backends.Length];
         double share = endpoint.ConcurrentCalls > 1 ? ConcurrentBudgetShare : backends.Length > 1 || chained ? MergeBudgetShare : 1.0;
         _budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         _budget.CancelAfter(endpoint.Timeout * share);
@@ -54,20 +64,50 @@ public sealed class ProxyExchange : IDisposable
     /// Calls <paramref name="backend"/> at <paramref name="url"/>. A null URL means a value could not be put in it:
     /// the backend is not called and counts as failed (deviations.md 2).
     /// </summary>
-    public Task<BackendResult> SendAsync(BackendDefinition backend, string? url) => SendCoreAsync(backend, url, null, templated: false);
+    public Task<BackendResult> SendAsync(BackendDefinition backend, string? url) => Start(backend, url, null, templated: false);
 
     /// <summary>
     /// Calls a backend whose configuration builds its body or headers (<c>"gateway/request"</c>). A null
     /// <paramref name="request"/> means a value could not be put in them: the backend is not called and counts as failed.
     /// </summary>
-    public Task<BackendResult> SendAsync(BackendDefinition backend, string? url, BackendRequest? request) => SendCoreAsync(backend, url, request, templated: true);
+    public Task<BackendResult> SendAsync(BackendDefinition backend, string? url, BackendRequest? request) => Start(backend, url, request, templated: true);
+
+    /// <summary>
+    /// Called by a generated URL or request builder that threw: the step fails (<see cref="BackendFailure.Internal"/>)
+    /// instead of the request, and the builder returns the null this returns.
+    /// </summary>
+    public T? RenderFailed<T>(BackendDefinition backend, Exception exception)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        (_renderFaults ??= new Exception?[_results.Length])[backend.Index] = exception;
+        return null;
+    }
+
+    /// <summary>Starts a call and keeps it, so that disposal can wait for it.</summary>
+    private Task<BackendResult> Start(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (_calls[backend.Index] is not null)
+        {
+            request?.Dispose();
+            throw new InvalidOperationException($"Backend {backend.Index} was called twice in one request.");
+        }
+
+        Task<BackendResult> call = SendCoreAsync(backend, url, request, templated);
+        _calls[backend.Index] = call;
+        return call;
+    }
 
     private async Task<BackendResult> SendCoreAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
     {
-        ArgumentNullException.ThrowIfNull(backend);
         using BackendRequest? owned = request;
         BackendResult result;
-        if (url is null || (templated && request is null))
+        if (_renderFaults?[backend.Index] is { } fault)
+        {
+            result = BackendResult.Faulted(fault);
+        }
+        else if (url is null || (templated && request is null))
         {
             result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
         }
@@ -78,6 +118,11 @@ public sealed class ProxyExchange : IDisposable
         else
         {
             result = await SendConcurrentlyAsync(backend, url, request).ConfigureAwait(false);
+        }
+
+        if (result.Failure == BackendFailure.Internal)
+        {
+            GatewayLog.StepFailed(GatewayLog.For(Context), Context.Request.Method, Context.Request.Path.Value ?? string.Empty, backend.Index, result.Exception!);
         }
 
         _results[backend.Index] = result;
@@ -139,8 +184,24 @@ public sealed class ProxyExchange : IDisposable
         return last!;
     }
 
-    public void Dispose()
+    /// <summary>
+    /// The endpoint failed as a whole (a defect outside any step): its calls still running are cancelled. They are
+    /// still waited for by <see cref="DisposeAsync"/> before anything is released.
+    /// </summary>
+    internal void Abandon() => _budget.Cancel();
+
+    /// <summary>Waits for every call this exchange started to end, then releases their results and the time budget.</summary>
+    public async ValueTask DisposeAsync()
     {
+        foreach (Task<BackendResult>? call in _calls)
+        {
+            if (call is { IsCompleted: false })
+            {
+                // Calls never throw (SendCoreAsync turns every failure into a result); the await is only a join.
+                await call.ConfigureAwait(false);
+            }
+        }
+
         _budget.Dispose();
         foreach (BackendResult result in _results)
         {

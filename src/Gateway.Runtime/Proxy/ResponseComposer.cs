@@ -38,7 +38,7 @@ internal static class ResponseComposer
         EndpointDefinition endpoint = exchange.Endpoint;
         if (endpoint.Output == OutputEncoding.NoOp)
         {
-            return PassThroughAsync(context.Response, exchange.Results[0], context.RequestAborted);
+            return PassThroughAsync(exchange);
         }
 
         IReadOnlyList<BackendResult> results = exchange.Results;
@@ -217,14 +217,23 @@ internal static class ResponseComposer
         BackendFailure.InvalidBody => "the response is not in the backend's encoding",
         BackendFailure.BodyTooLarge => "the response is too large",
         BackendFailure.UnresolvedPlaceholder => "a value for the URL could not be resolved",
+        BackendFailure.BufferLimit => "the gateway's memory for response bodies is in use; try again",
+        BackendFailure.InvalidResponse => $"not a final HTTP response (status {result.StatusCode})",
+        BackendFailure.Internal => "the gateway failed while handling this backend (logged)",
         _ => result.Failure.ToString(),
     };
 
-    /// <summary><c>no-op</c>: the backend's status, headers and body as they are, streamed (krakend.md §11.4).</summary>
-    private static async Task PassThroughAsync(HttpResponse response, BackendResult result, CancellationToken aborted)
+    /// <summary>
+    /// <c>no-op</c>: the backend's status, headers and body as they are, streamed (krakend.md §11.4). The endpoint's
+    /// timeout bounds the whole exchange, body included: a backend that stalls mid-body loses the client connection
+    /// (aborted, so the truncated body cannot pass for a complete one); one that stalls before its first body byte gets
+    /// the failed-backend answer.
+    /// </summary>
+    private static async Task PassThroughAsync(ProxyExchange exchange)
     {
+        HttpResponse response = exchange.Context.Response;
         response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        HttpResponseMessage? backend = result.PassThrough;
+        HttpResponseMessage? backend = exchange.Results[0].PassThrough;
         if (backend is null)
         {
             response.StatusCode = StatusCodes.Status500InternalServerError;
@@ -232,29 +241,57 @@ internal static class ResponseComposer
             return;
         }
 
-        response.StatusCode = (int)backend.StatusCode == 0 ? 200 : (int)backend.StatusCode;
+        int status = (int)backend.StatusCode;
+        response.StatusCode = status;
         CopyHeaders(backend.Headers, response);
         CopyHeaders(backend.Content.Headers, response);
+
+        // 204 and 304 have no body (RFC 9110 §15.3.5, §15.4.5), nor does any answer to HEAD: whatever the backend sent
+        // is not relayed. A 204 must not even declare a length (RFC 9110 §8.6); 304 and HEAD answers may.
+        if (status is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified || HttpMethods.IsHead(exchange.Context.Request.Method))
+        {
+            if (status == StatusCodes.Status204NoContent)
+            {
+                response.Headers.ContentLength = null;
+            }
+
+            return;
+        }
+
         try
         {
-            Stream body = await backend.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
+            Stream body = await backend.Content.ReadAsStreamAsync(exchange.Budget).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
-                await body.CopyToAsync(response.Body, aborted).ConfigureAwait(false);
+                await body.CopyToAsync(response.Body, exchange.Budget).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
-            // The backend broke off mid-body: abort the client connection rather than send a truncated body as complete.
+            if (!response.HasStarted && !exchange.Context.RequestAborted.IsCancellationRequested)
+            {
+                // Nothing reached the client yet: answer as for a backend that failed.
+                response.Clear();
+                response.StatusCode = StatusCodes.Status500InternalServerError;
+                response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+                response.ContentLength = 0;
+                return;
+            }
+
+            // The backend broke off or stalled mid-body: abort the client connection rather than end a truncated body.
             response.HttpContext.Abort();
         }
     }
 
+    /// <summary>
+    /// Relays a backend's headers, except hop-by-hop ones and values a response header cannot carry (non-ASCII text,
+    /// control characters: <see cref="HeaderRules"/>), which Kestrel would refuse along with the whole response.
+    /// </summary>
     private static void CopyHeaders(HttpHeaders headers, HttpResponse response)
     {
         foreach (KeyValuePair<string, IEnumerable<string>> header in headers)
         {
-            if (HopByHop.Contains(header.Key))
+            if (HopByHop.Contains(header.Key) || !HeaderRules.AreValidValues(header.Value))
             {
                 continue;
             }

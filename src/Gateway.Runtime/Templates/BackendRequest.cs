@@ -9,11 +9,11 @@ namespace Gateway.Runtime.Templates;
 /// </summary>
 public sealed class BackendRequest : IDisposable
 {
-    private PooledBuffer? _body;
+    private SharedBody? _body;
     private List<KeyValuePair<string, string>>? _headers;
 
-    /// <summary>The body to send, or empty when the backend sends the client's.</summary>
-    public ReadOnlyMemory<byte> Body => _body?.WrittenMemory ?? default;
+    /// <summary>The body to send, or null when the backend sends the client's.</summary>
+    public SharedBody? Body => _body;
 
     public bool HasBody => _body is not null;
 
@@ -25,10 +25,13 @@ public sealed class BackendRequest : IDisposable
     public void SetBody(PooledBuffer body, string? contentType)
     {
         ArgumentNullException.ThrowIfNull(body);
-        _body?.Dispose();
-        _body = body;
-        ContentType = contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out MediaTypeHeaderValue? type) ? type : null;
+        _body?.Release();
+        _body = body.MoveToSharedBody();
+        ContentType = ParseContentType(contentType);
     }
+
+    private static MediaTypeHeaderValue? ParseContentType(string? contentType) =>
+        contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out MediaTypeHeaderValue? type) ? type : null;
 
     /// <summary>
     /// Sends a copy of <paramref name="body"/>, the raw body of an earlier backend, with that backend's content type.
@@ -42,9 +45,9 @@ public sealed class BackendRequest : IDisposable
             return false;
         }
 
-        var copy = new PooledBuffer(Math.Max(raw.Length, 16));
-        copy.Write(raw.WrittenSpan);
-        SetBody(copy, response.RawContentType);
+        _body?.Release();
+        _body = SharedBody.Copy(raw.WrittenSpan);
+        ContentType = ParseContentType(response.RawContentType);
         return true;
     }
 
@@ -58,9 +61,10 @@ public sealed class BackendRequest : IDisposable
 
     public void SetHeader(string name, string value) => (_headers ??= new(2)).Add(new(name, value));
 
+    /// <summary>Gives up this request's reference to the body; a call still sending it keeps its own.</summary>
     public void Dispose()
     {
-        _body?.Dispose();
+        _body?.Release();
         _body = null;
     }
 }

@@ -37,37 +37,12 @@ public sealed class HeaderValueBuilder : IDisposable
         return true;
     }
 
-    /// <summary>The value, or null when it holds a character a header value cannot.</summary>
+    /// <summary>The value, or null when it holds a character a header value cannot (<see cref="HeaderRules"/>).</summary>
     public string? ToValue()
     {
         ReadOnlySpan<byte> value = _buffer.WrittenSpan;
-        foreach (byte b in value)
-        {
-            if (!IsAllowed(b))
-            {
-                return null;
-            }
-        }
-
-        return Encoding.ASCII.GetString(value);
+        return HeaderRules.IsValidValue(value) ? Encoding.ASCII.GetString(value) : null;
     }
-
-    /// <summary>True when <paramref name="value"/> holds only what a header value may: visible ASCII, spaces and tabs.</summary>
-    public static bool IsValidValue(string value)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        foreach (char c in value)
-        {
-            if (c > 0x7F || !IsAllowed((byte)c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool IsAllowed(byte b) => (b >= 0x20 || b == (byte)'\t') && b < 0x7F;
 
     public void Dispose() => _buffer.Dispose();
 }

@@ -65,6 +65,10 @@ internal sealed class GetInjectHandler : global::Gateway.Runtime.Proxy.EndpointH
             url.AppendLiteral("/evil"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -81,6 +85,10 @@ internal sealed class GetInjectHandler : global::Gateway.Runtime.Proxy.EndpointH
             url.AppendLiteral("/echo/injected"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
+        }
         finally
         {
             url.Dispose();
@@ -91,24 +99,31 @@ internal sealed class GetInjectHandler : global::Gateway.Runtime.Proxy.EndpointH
     private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
         var request = new global::Gateway.Runtime.Templates.BackendRequest();
-
-        // Authorization: Bearer {resp0_evil.token}
-        using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+        try
         {
-            header.AppendLiteral("Bearer "u8);
-            if (!header.TryAppendJsonValue(response0.Body, s_resp0EvilToken)) // {resp0_evil.token}
+            // Authorization: Bearer {resp0_evil.token}
+            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                header.AppendLiteral("Bearer "u8);
+                if (!header.TryAppendJsonValue(response0.Body, s_resp0EvilToken)) // {resp0_evil.token}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                if (header.ToValue() is not { } value)
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                request.SetHeader("Authorization", value);
             }
 
-            if (header.ToValue() is not { } value)
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            request.SetHeader("Authorization", value);
+            return request;
         }
-
-        return request;
+        catch (global::System.Exception e)
+        {
+            request.Dispose();
+            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[1], e);
+        }
     }
 }

@@ -65,6 +65,10 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
             url.AppendLiteral("/users/1"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -81,6 +85,10 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
             url.AppendLiteral("/echo/missing"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
+        }
         finally
         {
             url.Dispose();
@@ -91,19 +99,27 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
     private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
         var request = new global::Gateway.Runtime.Templates.BackendRequest();
-        // The body: a JSON template.
-        using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
+        try
         {
-            body.AppendLiteral("{\"x\":"u8);
-            if (!body.TryAppendValue(response0.Body, s_resp0UserUserAbsent)) // {resp0_user.user.absent}
+            // The body: a JSON template.
+            using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                body.AppendLiteral("{\"x\":"u8);
+                if (!body.TryAppendValue(response0.Body, s_resp0UserUserAbsent)) // {resp0_user.user.absent}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral("}"u8);
+                request.SetBody(body.Detach(), "application/json");
             }
 
-            body.AppendLiteral("}"u8);
-            request.SetBody(body.Detach(), "application/json");
+            return request;
         }
-
-        return request;
+        catch (global::System.Exception e)
+        {
+            request.Dispose();
+            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[1], e);
+        }
     }
 }

@@ -48,6 +48,10 @@ internal sealed class GetTenantHandler : global::Gateway.Runtime.Proxy.EndpointH
             url.AppendLiteral("/echo/tenant"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -58,24 +62,31 @@ internal sealed class GetTenantHandler : global::Gateway.Runtime.Proxy.EndpointH
     private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         var request = new global::Gateway.Runtime.Templates.BackendRequest();
-
-        // X-Tenant-Id: tenant-{input_headers.X-Tenant}
-        using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+        try
         {
-            header.AppendLiteral("tenant-"u8);
-            if (!header.TryAppendText(exchange.ClientHeader("X-Tenant"))) // {input_headers.X-Tenant}
+            // X-Tenant-Id: tenant-{input_headers.X-Tenant}
+            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                header.AppendLiteral("tenant-"u8);
+                if (!header.TryAppendText(exchange.ClientHeader("X-Tenant"))) // {input_headers.X-Tenant}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                if (header.ToValue() is not { } value)
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                request.SetHeader("X-Tenant-Id", value);
             }
 
-            if (header.ToValue() is not { } value)
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            request.SetHeader("X-Tenant-Id", value);
+            return request;
         }
-
-        return request;
+        catch (global::System.Exception e)
+        {
+            request.Dispose();
+            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[0], e);
+        }
     }
 }

@@ -67,6 +67,10 @@ internal sealed class GetUrlsIdHandler : global::Gateway.Runtime.Proxy.EndpointH
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.QueryValue); // {id}
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -105,6 +109,10 @@ internal sealed class GetUrlsIdHandler : global::Gateway.Runtime.Proxy.EndpointH
             }
 
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

@@ -93,6 +93,10 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -108,6 +112,10 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/text"u8);
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {
@@ -125,6 +133,10 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             url.AppendLiteral("/echo/raw-json"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[2], e);
+        }
         finally
         {
             url.Dispose();
@@ -135,13 +147,21 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
         var request = new global::Gateway.Runtime.Templates.BackendRequest();
-        // The body: backend 0's raw body, with its Content-Type.
-        if (!request.TrySetBody(response0))
+        try
         {
-            return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-        }
+            // The body: backend 0's raw body, with its Content-Type.
+            if (!request.TrySetBody(response0))
+            {
+                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+            }
 
-        return request;
+            return request;
+        }
+        catch (global::System.Exception e)
+        {
+            request.Dispose();
+            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[2], e);
+        }
     }
 
     /// <summary>Backend 3: <c>/echo/raw-text</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -154,6 +174,10 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             url.AppendLiteral("/echo/raw-text"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[3], e);
+        }
         finally
         {
             url.Dispose();
@@ -164,13 +188,21 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest3(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response1)
     {
         var request = new global::Gateway.Runtime.Templates.BackendRequest();
-        // The body: backend 1's raw body, with its Content-Type.
-        if (!request.TrySetBody(response1))
+        try
         {
-            return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-        }
+            // The body: backend 1's raw body, with its Content-Type.
+            if (!request.TrySetBody(response1))
+            {
+                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+            }
 
-        return request;
+            return request;
+        }
+        catch (global::System.Exception e)
+        {
+            request.Dispose();
+            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[3], e);
+        }
     }
 
     /// <summary>Backend 4: <c>/echo/wrapped</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -183,6 +215,10 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             url.AppendLiteral("/echo/wrapped"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[4], e);
+        }
         finally
         {
             url.Dispose();
@@ -193,31 +229,39 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest4(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
     {
         var request = new global::Gateway.Runtime.Templates.BackendRequest();
-        // The body: a JSON template.
-        using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
+        try
         {
-            body.AppendLiteral("{\"json\":"u8);
-            if (!body.TryAppendWholeValue(response0)) // {resp0}
+            // The body: a JSON template.
+            using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                body.AppendLiteral("{\"json\":"u8);
+                if (!body.TryAppendWholeValue(response0)) // {resp0}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral(",\"text\":"u8);
+                if (!body.TryAppendWholeValue(response1)) // {resp1}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral(",\"inline\":\"raw: "u8);
+                if (!body.TryAppendWholeText(response1)) // {resp1}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral("\"}"u8);
+                request.SetBody(body.Detach(), "application/json");
             }
 
-            body.AppendLiteral(",\"text\":"u8);
-            if (!body.TryAppendWholeValue(response1)) // {resp1}
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            body.AppendLiteral(",\"inline\":\"raw: "u8);
-            if (!body.TryAppendWholeText(response1)) // {resp1}
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            body.AppendLiteral("\"}"u8);
-            request.SetBody(body.Detach(), "application/json");
+            return request;
         }
-
-        return request;
+        catch (global::System.Exception e)
+        {
+            request.Dispose();
+            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[4], e);
+        }
     }
 }

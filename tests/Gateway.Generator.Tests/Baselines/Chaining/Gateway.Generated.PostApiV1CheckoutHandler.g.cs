@@ -82,6 +82,10 @@ internal sealed class PostApiV1CheckoutHandler : global::Gateway.Runtime.Proxy.E
             url.AppendLiteral("/echo/checkout"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

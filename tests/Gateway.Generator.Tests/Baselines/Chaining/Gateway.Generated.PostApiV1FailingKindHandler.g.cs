@@ -83,6 +83,10 @@ internal sealed class PostApiV1FailingKindHandler : global::Gateway.Runtime.Prox
             url.AppendLiteral("/echo/after-failure"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

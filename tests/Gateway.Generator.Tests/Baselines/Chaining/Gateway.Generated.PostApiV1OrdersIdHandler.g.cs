@@ -94,6 +94,10 @@ internal sealed class PostApiV1OrdersIdHandler : global::Gateway.Runtime.Proxy.E
             url.AppendLiteral("/echo/order"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

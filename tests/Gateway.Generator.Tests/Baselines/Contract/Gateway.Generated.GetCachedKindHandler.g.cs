@@ -60,6 +60,10 @@ internal sealed class GetCachedKindHandler : global::Gateway.Runtime.Proxy.Endpo
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {kind}
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -75,6 +79,10 @@ internal sealed class GetCachedKindHandler : global::Gateway.Runtime.Proxy.Endpo
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/status/ok"u8);
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

@@ -50,6 +50,10 @@ internal sealed class GetConcurrentHandler : global::Gateway.Runtime.Proxy.Endpo
             url.AppendLiteral("/racing"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

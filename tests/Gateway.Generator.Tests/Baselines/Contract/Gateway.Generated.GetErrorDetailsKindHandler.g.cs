@@ -58,6 +58,10 @@ internal sealed class GetErrorDetailsKindHandler : global::Gateway.Runtime.Proxy
             url.AppendLiteral("/status/ok"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -74,6 +78,10 @@ internal sealed class GetErrorDetailsKindHandler : global::Gateway.Runtime.Proxy
             url.AppendLiteral("/status/"u8);
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {kind}
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

@@ -63,6 +63,10 @@ internal sealed class GetErrorDetailsSequenceHandler : global::Gateway.Runtime.P
             url.AppendLiteral("/status/418"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -78,6 +82,10 @@ internal sealed class GetErrorDetailsSequenceHandler : global::Gateway.Runtime.P
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/capture/after-details"u8);
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

@@ -49,6 +49,10 @@ internal sealed class GetHeadersDefaultHandler : global::Gateway.Runtime.Proxy.E
             url.AppendLiteral("/capture/headers-default"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

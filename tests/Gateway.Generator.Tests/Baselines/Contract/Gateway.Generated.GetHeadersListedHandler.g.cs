@@ -58,6 +58,10 @@ internal sealed class GetHeadersListedHandler : global::Gateway.Runtime.Proxy.En
             url.AppendLiteral("/capture/headers-listed"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -73,6 +77,10 @@ internal sealed class GetHeadersListedHandler : global::Gateway.Runtime.Proxy.En
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/capture/headers-filtered"u8);
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

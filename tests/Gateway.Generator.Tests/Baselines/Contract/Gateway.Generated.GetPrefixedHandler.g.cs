@@ -49,6 +49,10 @@ internal sealed class GetPrefixedHandler : global::Gateway.Runtime.Proxy.Endpoin
             url.AppendLiteral("/thing"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

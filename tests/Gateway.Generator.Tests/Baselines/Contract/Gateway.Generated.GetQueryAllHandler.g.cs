@@ -50,6 +50,10 @@ internal sealed class GetQueryAllHandler : global::Gateway.Runtime.Proxy.Endpoin
             url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

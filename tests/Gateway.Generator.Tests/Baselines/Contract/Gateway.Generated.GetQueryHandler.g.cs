@@ -60,6 +60,10 @@ internal sealed class GetQueryHandler : global::Gateway.Runtime.Proxy.EndpointHa
             url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -76,6 +80,10 @@ internal sealed class GetQueryHandler : global::Gateway.Runtime.Proxy.EndpointHa
             url.AppendLiteral("/capture/query-b"u8);
             url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[1].InputQueryStrings);
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

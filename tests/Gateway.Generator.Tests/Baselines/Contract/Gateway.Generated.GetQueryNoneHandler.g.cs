@@ -49,6 +49,10 @@ internal sealed class GetQueryNoneHandler : global::Gateway.Runtime.Proxy.Endpoi
             url.AppendLiteral("/capture/query-none"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

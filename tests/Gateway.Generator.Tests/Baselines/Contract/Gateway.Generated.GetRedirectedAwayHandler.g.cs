@@ -49,6 +49,10 @@ internal sealed class GetRedirectedAwayHandler : global::Gateway.Runtime.Proxy.E
             url.AppendLiteral("/moved-away"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

@@ -49,6 +49,10 @@ internal sealed class GetRedirectedHandler : global::Gateway.Runtime.Proxy.Endpo
             url.AppendLiteral("/moved"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

@@ -50,6 +50,10 @@ internal sealed class GetRenderStringHandler : global::Gateway.Runtime.Proxy.End
             url.AppendLiteral("/text"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

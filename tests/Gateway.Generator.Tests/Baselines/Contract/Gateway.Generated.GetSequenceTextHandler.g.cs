@@ -66,6 +66,10 @@ internal sealed class GetSequenceTextHandler : global::Gateway.Runtime.Proxy.End
             url.AppendLiteral("/text"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -87,6 +91,10 @@ internal sealed class GetSequenceTextHandler : global::Gateway.Runtime.Proxy.End
             }
 
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

@@ -57,6 +57,10 @@ internal sealed class GetShapeAllowHandler : global::Gateway.Runtime.Proxy.Endpo
             url.AppendLiteral("/shapes"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

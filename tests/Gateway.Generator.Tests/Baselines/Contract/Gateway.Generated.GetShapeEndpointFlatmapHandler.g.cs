@@ -59,6 +59,10 @@ internal sealed class GetShapeEndpointFlatmapHandler : global::Gateway.Runtime.P
             url.AppendLiteral("/list"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -74,6 +78,10 @@ internal sealed class GetShapeEndpointFlatmapHandler : global::Gateway.Runtime.P
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/shapes"u8);
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

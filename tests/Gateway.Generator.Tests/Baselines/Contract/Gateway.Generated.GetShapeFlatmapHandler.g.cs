@@ -57,6 +57,10 @@ internal sealed class GetShapeFlatmapHandler : global::Gateway.Runtime.Proxy.End
             url.AppendLiteral("/list"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();

@@ -74,6 +74,10 @@ internal sealed class GetShapeSequenceIdHandler : global::Gateway.Runtime.Proxy.
             url.AppendLiteral("/shapes"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -94,6 +98,10 @@ internal sealed class GetShapeSequenceIdHandler : global::Gateway.Runtime.Proxy.
             }
 
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

@@ -58,6 +58,10 @@ internal sealed class PostBodyHandler : global::Gateway.Runtime.Proxy.EndpointHa
             url.AppendLiteral("/capture/body-post"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -73,6 +77,10 @@ internal sealed class PostBodyHandler : global::Gateway.Runtime.Proxy.EndpointHa
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/capture/body-get"u8);
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

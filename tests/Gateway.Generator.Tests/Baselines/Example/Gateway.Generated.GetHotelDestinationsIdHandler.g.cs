@@ -66,6 +66,10 @@ internal sealed class GetHotelDestinationsIdHandler : global::Gateway.Runtime.Pr
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -86,6 +90,10 @@ internal sealed class GetHotelDestinationsIdHandler : global::Gateway.Runtime.Pr
             }
 
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

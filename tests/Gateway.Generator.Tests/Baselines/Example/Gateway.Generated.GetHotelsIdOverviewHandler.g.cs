@@ -58,6 +58,10 @@ internal sealed class GetHotelsIdOverviewHandler : global::Gateway.Runtime.Proxy
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -74,6 +78,10 @@ internal sealed class GetHotelsIdOverviewHandler : global::Gateway.Runtime.Proxy
             url.AppendLiteral("/rates/"u8);
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
+        }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
         }
         finally
         {

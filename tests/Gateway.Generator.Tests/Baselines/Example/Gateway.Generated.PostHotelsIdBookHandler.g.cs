@@ -85,6 +85,10 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[0], e);
+        }
         finally
         {
             url.Dispose();
@@ -106,6 +110,10 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
 
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[1], e);
+        }
         finally
         {
             url.Dispose();
@@ -122,6 +130,10 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
             url.AppendLiteral("/bookings"u8);
             return url.ToUrl();
         }
+        catch (global::System.Exception e)
+        {
+            return exchange.RenderFailed<string>(Backends[2], e);
+        }
         finally
         {
             url.Dispose();
@@ -132,59 +144,67 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
     private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
     {
         var request = new global::Gateway.Runtime.Templates.BackendRequest();
-        // The body: a JSON template.
-        using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
+        try
         {
-            body.AppendLiteral("{\"hotel_id\":"u8);
-            if (!body.TryAppendValue(response0.Body, s_resp0HotelId)) // {resp0_hotel.id}
+            // The body: a JSON template.
+            using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                body.AppendLiteral("{\"hotel_id\":"u8);
+                if (!body.TryAppendValue(response0.Body, s_resp0HotelId)) // {resp0_hotel.id}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral(",\"nightly\":"u8);
+                if (!body.TryAppendValue(response1.Body, s_resp1RatesNightly)) // {resp1_rates.nightly}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral(",\"currency\":"u8);
+                if (!body.TryAppendValue(response1.Body, s_resp1RatesCurrency)) // {resp1_rates.currency}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral(",\"guest\":"u8);
+                if (!body.TryAppendValue(exchange.ClientHeader("X-Guest"))) // {input_headers.X-Guest}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral(",\"note\":\"Booking at "u8);
+                if (!body.TryAppendText(response0.Body, s_resp0HotelName)) // {resp0_hotel.name}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                body.AppendLiteral("\"}"u8);
+                request.SetBody(body.Detach(), "application/json");
             }
 
-            body.AppendLiteral(",\"nightly\":"u8);
-            if (!body.TryAppendValue(response1.Body, s_resp1RatesNightly)) // {resp1_rates.nightly}
+            // X-Hotel-Id: {resp0_hotel.id}
+            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                if (!header.TryAppendJsonValue(response0.Body, s_resp0HotelId)) // {resp0_hotel.id}
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                if (header.ToValue() is not { } value)
+                {
+                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                }
+
+                request.SetHeader("X-Hotel-Id", value);
             }
 
-            body.AppendLiteral(",\"currency\":"u8);
-            if (!body.TryAppendValue(response1.Body, s_resp1RatesCurrency)) // {resp1_rates.currency}
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            body.AppendLiteral(",\"guest\":"u8);
-            if (!body.TryAppendValue(exchange.ClientHeader("X-Guest"))) // {input_headers.X-Guest}
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            body.AppendLiteral(",\"note\":\"Booking at "u8);
-            if (!body.TryAppendText(response0.Body, s_resp0HotelName)) // {resp0_hotel.name}
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            body.AppendLiteral("\"}"u8);
-            request.SetBody(body.Detach(), "application/json");
+            return request;
         }
-
-        // X-Hotel-Id: {resp0_hotel.id}
-        using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+        catch (global::System.Exception e)
         {
-            if (!header.TryAppendJsonValue(response0.Body, s_resp0HotelId)) // {resp0_hotel.id}
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            if (header.ToValue() is not { } value)
-            {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
-            }
-
-            request.SetHeader("X-Hotel-Id", value);
+            request.Dispose();
+            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[2], e);
         }
-
-        return request;
     }
 }

@@ -24,6 +24,9 @@ public sealed class GatewayUnderTest : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The gateway's services (its <c>BackendRegistry</c>, say).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<GatewayUnderTest> StartAsync(GatewayDefinition definition, IReadOnlyDictionary<string, string> hosts, Action<GatewayOptions>? configure = null)
     {
         var options = new GatewayOptions { Port = 0, ListenAddress = IPAddress.Loopback };

@@ -19,4 +19,7 @@ public sealed class GatewayOptions
     public IDictionary<string, string> HostOverrides { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     public BackendClientOptions Backend { get; } = new();
+
+    /// <summary>Adds log providers or filters after the gateway's own defaults (hosting integrations, tests).</summary>
+    public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
 }

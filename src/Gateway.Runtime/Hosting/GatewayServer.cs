@@ -34,6 +34,7 @@ public static class GatewayServer
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        options.ConfigureLogging?.Invoke(builder.Logging);
 
         int port = options.Port ?? definition.Port;
         builder.WebHost.ConfigureKestrel(kestrel =>

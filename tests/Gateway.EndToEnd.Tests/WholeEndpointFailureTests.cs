@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Net;
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Hosting;
+using Gateway.Runtime.Proxy;
+using Gateway.Runtime.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.EndToEnd.Tests;
+
+/// <summary>
+/// An endpoint that fails as a whole (an exception outside any step: generated steps cannot throw, so a hand-written
+/// handler stands in for a defect) cancels the calls it started, waits for them, and answers a logged, well-formed 500.
+/// </summary>
+public sealed class WholeEndpointFailureTests
+{
+    [Fact]
+    public async Task HandlerThrowsWhileACallRuns_CallCancelledAnd500Logged()
+    {
+        await using TestBackend backend = await TestBackend.StartAsync();
+        var aborted = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clock = Stopwatch.StartNew();
+        backend.On("slow", async context =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                aborted.TrySetResult(clock.Elapsed);
+            }
+        });
+
+        var log = new CapturingLoggerProvider();
+        var definition = new GatewayDefinition(
+            port: 0,
+            hostGroups: [["http://slow.test:8080"]],
+            createRoutes: registry => [new RouteEntry("GET", "/broken", [RouteSegment.Literal("broken")], new BrokenHandler(registry))]);
+        await using GatewayUnderTest gateway = await GatewayUnderTest.StartAsync(
+            definition,
+            new Dictionary<string, string> { ["http://slow.test:8080"] = backend.BaseUrl },
+            options => options.ConfigureLogging = logging => logging.AddProvider(log));
+
+        using HttpResponseMessage response = await gateway.Client.GetAsync("/broken");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("false", response.Headers.GetValues("X-KrakenD-Completed").Single());
+
+        // The running call was cancelled (the backend saw its request aborted), not left to run for 30 s.
+        Task finished = await Task.WhenAny(aborted.Task, Task.Delay(TimeSpan.FromSeconds(20)));
+        Assert.Same(aborted.Task, finished);
+        Assert.Contains(log.Lines, l => l.Message == "GET /broken: unexpected error, answered 500" && l.Exception?.Message == "a defect between two calls");
+    }
+
+    /// <summary>Starts a call to a slow backend, then throws before its second call, as a defect would.</summary>
+    private sealed class BrokenHandler(BackendRegistry registry)
+        : EndpointHandler(
+            new EndpointDefinition(TimeSpan.FromSeconds(25)),
+            [new BackendDefinition(0, HttpMethod.Get, registry.Group(0)), new BackendDefinition(1, HttpMethod.Get, registry.Group(0))],
+            registry.Options)
+    {
+        protected override async Task CallBackendsAsync(ProxyExchange exchange)
+        {
+            _ = exchange.SendAsync(Backends[0], Backends[0].Hosts.NextHost() + "/slow"); // joined by the exchange, not here
+            await Task.Delay(100);
+            throw new InvalidOperationException("a defect between two calls");
+        }
+    }
+}

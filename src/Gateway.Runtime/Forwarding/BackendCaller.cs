@@ -151,10 +151,9 @@ internal static class BackendCaller
                 if (backend.KeepRawBody)
                 {
                     backend.Hosts.Probe(StepStage.ReadBody, response.RequestMessage!.RequestUri!);
-                    var kept = PooledBuffer.ForBody(backend.Hosts.Budget);
-                    if (await ReadBodyAsync(response.Content, kept, maxBodyBytes, cancellation).ConfigureAwait(false) != BackendFailure.None)
+                    (BackendFailure keptRead, PooledBuffer? kept) = await ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+                    if (keptRead != BackendFailure.None)
                     {
-                        kept.Dispose();
                         return noData;
                     }
 
@@ -174,11 +173,9 @@ internal static class BackendCaller
             int status = (int)response.StatusCode;
             Uri uri = response.RequestMessage!.RequestUri!;
             backend.Hosts.Probe(StepStage.ReadBody, uri);
-            var raw = PooledBuffer.ForBody(backend.Hosts.Budget);
-            BackendFailure read = await ReadBodyAsync(response.Content, raw, maxBodyBytes, cancellation).ConfigureAwait(false);
-            if (read != BackendFailure.None)
+            (BackendFailure read, PooledBuffer? body) = await ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+            if (body is not { } raw)
             {
-                raw.Dispose();
                 return BackendResult.Failed(read == BackendFailure.Timeout && clientAborted.IsCancellationRequested ? BackendFailure.Canceled : read, status);
             }
 
@@ -328,52 +325,62 @@ internal static class BackendCaller
     }
 
     /// <summary>
-    /// Reads a body into <paramref name="buffer"/> (made by <see cref="PooledBuffer.ForBody"/>). A body over
-    /// <paramref name="maxBodyBytes"/> fails as soon as its length shows it, without buffering past the limit; one that
-    /// the gateway-wide budget cannot hold fails with <see cref="BackendFailure.BufferLimit"/>.
+    /// Reads a whole body. A body over <paramref name="maxBodyBytes"/> fails as soon as its declared or read length
+    /// shows it, without buffering past the limit; one that the gateway-wide <paramref name="budget"/> cannot hold
+    /// fails with <see cref="BackendFailure.BufferLimit"/>. The buffer is returned only on success.
     /// </summary>
-    internal static async Task<BackendFailure> ReadBodyAsync(HttpContent content, PooledBuffer buffer, int maxBodyBytes, CancellationToken cancellation)
+    internal static async Task<(BackendFailure Failure, PooledBuffer? Body)> ReadBodyAsync(HttpContent content, BufferBudget budget, int maxBodyBytes, CancellationToken cancellation)
     {
-        if (content.Headers.ContentLength > maxBodyBytes)
+        long? declared = content.Headers.ContentLength;
+        if (declared > maxBodyBytes)
         {
-            return BackendFailure.BodyTooLarge;
+            return (BackendFailure.BodyTooLarge, null);
         }
 
+        using var body = new BodyBuffer(budget, maxBodyBytes);
         try
         {
-            Stream body = await content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
+            Stream stream = await content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
             {
                 while (true)
                 {
-                    // A declared length sizes the buffer once (plus the byte that would show it lied); otherwise it doubles.
-                    int hint = content.Headers.ContentLength is > 0 ? (int)content.Headers.ContentLength.Value - buffer.Length + 1 : 4096;
-                    if (!buffer.TryGetReadMemory(hint, maxBodyBytes, out Memory<byte> memory))
+                    // A declared length sizes the buffer once (plus the byte that would show it lied).
+                    if (!body.TryGetMemory(declared is > 0 ? Math.Max(declared.Value - body.Length, 0) : 0, out Memory<byte> memory))
                     {
-                        return BackendFailure.BufferLimit;
+                        return (BackendFailure.BufferLimit, null);
                     }
 
-                    int read = await body.ReadAsync(memory, cancellation).ConfigureAwait(false);
+                    int read = await stream.ReadAsync(memory, cancellation).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        return BackendFailure.None;
+                        break;
                     }
 
-                    buffer.Advance(read);
-                    if (buffer.Length > maxBodyBytes)
+                    body.Advance(read);
+                    if (body.Length > maxBodyBytes)
                     {
-                        return BackendFailure.BodyTooLarge;
+                        return (BackendFailure.BodyTooLarge, null);
                     }
                 }
             }
         }
         catch (OperationCanceledException)
         {
-            return BackendFailure.Timeout;
+            return (BackendFailure.Timeout, null);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            return BackendFailure.Transport;
+            return (BackendFailure.Transport, null);
+        }
+
+        try
+        {
+            return (BackendFailure.None, body.Detach());
+        }
+        catch (InsufficientMemoryException)
+        {
+            return (BackendFailure.BufferLimit, null);
         }
     }
 

@@ -88,9 +88,9 @@ public sealed class BackendClientOptions
 
     /// <summary>
     /// The most bytes of backend response bodies held in memory at once, across all requests. A body that would go
-    /// over it fails its step (<see cref="BackendFailure.BufferLimit"/>). Default 256 MiB.
+    /// over it fails its step (<see cref="BackendFailure.BufferLimit"/>). Default 128 MiB.
     /// </summary>
-    public long MaxBufferedResponseBytes { get; set; } = 256L * 1024 * 1024;
+    public long MaxBufferedResponseBytes { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>
     /// Called as each stage of a backend call begins, with the stage and the host (<c>scheme://host:port</c>); an

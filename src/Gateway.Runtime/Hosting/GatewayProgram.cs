@@ -5,9 +5,9 @@ namespace Gateway.Runtime.Hosting;
 
 /// <summary>
 /// The gateway executable's command line:
-/// <c>gateway [--port N] [--listen-ip IP] [--backend-host CONFIGURED=ACTUAL]...</c>.
+/// <c>gateway [--port N] [--listen-ip IP] [--backend-host CONFIGURED=ACTUAL]... [--max-buffered-response-bytes SIZE]</c>.
 /// Environment: <c>GATEWAY_PORT</c>, <c>GATEWAY_LISTEN_IP</c>, <c>GATEWAY_BACKEND_HOSTS</c> (comma-separated
-/// <c>CONFIGURED=ACTUAL</c> pairs). Arguments win over the environment, which wins over the configuration.
+/// <c>CONFIGURED=ACTUAL</c> pairs), <c>GATEWAY_MAX_BUFFERED_RESPONSE_BYTES</c>. Arguments win over the environment, which wins over the configuration.
 /// </summary>
 public static class GatewayProgram
 {
@@ -63,7 +63,9 @@ public static class GatewayProgram
         "  --port N                          listen on port N instead of the configuration's port (env GATEWAY_PORT)\n" +
         "  --listen-ip IP                    listen on one address instead of all (env GATEWAY_LISTEN_IP)\n" +
         "  --backend-host CONFIGURED=ACTUAL  send requests meant for a configured host to another base URL\n" +
-        "                                    (env GATEWAY_BACKEND_HOSTS, comma separated)";
+        "                                    (env GATEWAY_BACKEND_HOSTS, comma separated)\n" +
+        "  --max-buffered-response-bytes SIZE  the most backend response bytes held in memory at once, e.g. 256MiB\n" +
+        "                                    (env GATEWAY_MAX_BUFFERED_RESPONSE_BYTES; default 128MiB)";
 
     private static string? ReadEnvironment(GatewayOptions options)
     {
@@ -77,6 +79,12 @@ public static class GatewayProgram
         if (!string.IsNullOrEmpty(ip) && SetListenAddress(options, ip) is { } ipError)
         {
             return "GATEWAY_LISTEN_IP: " + ipError;
+        }
+
+        string? buffered = Environment.GetEnvironmentVariable("GATEWAY_MAX_BUFFERED_RESPONSE_BYTES");
+        if (!string.IsNullOrEmpty(buffered) && SetMaxBufferedBytes(options, buffered) is { } bufferedError)
+        {
+            return "GATEWAY_MAX_BUFFERED_RESPONSE_BYTES: " + bufferedError;
         }
 
         string? hosts = Environment.GetEnvironmentVariable("GATEWAY_BACKEND_HOSTS");
@@ -106,7 +114,7 @@ public static class GatewayProgram
                 continue;
             }
 
-            if (arg is not ("--port" or "--listen-ip" or "--backend-host"))
+            if (arg is not ("--port" or "--listen-ip" or "--backend-host" or "--max-buffered-response-bytes"))
             {
                 return $"unknown argument '{arg}'";
             }
@@ -121,6 +129,7 @@ public static class GatewayProgram
             {
                 "--port" => SetPort(options, value),
                 "--listen-ip" => SetListenAddress(options, value),
+                "--max-buffered-response-bytes" => SetMaxBufferedBytes(options, value),
                 _ => AddHostOverride(options, value),
             };
             if (error is not null)
@@ -153,6 +162,39 @@ public static class GatewayProgram
         options.ListenAddress = address;
         return null;
     }
+
+    private static string? SetMaxBufferedBytes(GatewayOptions options, string value)
+    {
+        if (ParseSize(value) is not { } bytes)
+        {
+            return $"'{value}' is not a size (bytes, or a number with KiB, MiB or GiB, at least 1MiB)";
+        }
+
+        options.Backend.MaxBufferedResponseBytes = bytes;
+        return null;
+    }
+
+    /// <summary>A byte count written as digits with an optional KiB/MiB/GiB suffix; null when invalid or under 1 MiB.</summary>
+    internal static long? ParseSize(string value)
+    {
+        ReadOnlySpan<char> text = value.AsSpan().Trim();
+        long unit = 1;
+        foreach ((string suffix, long size) in s_units)
+        {
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                unit = size;
+                text = text[..^suffix.Length].TrimEnd();
+                break;
+            }
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long count) && count <= long.MaxValue / unit && count * unit >= 1 << 20
+            ? count * unit
+            : null;
+    }
+
+    private static readonly (string Suffix, long Size)[] s_units = [("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30)];
 
     private static string? AddHostOverride(GatewayOptions options, string pair)
     {

@@ -2,7 +2,7 @@ namespace Gateway.Runtime.Http;
 
 /// <summary>
 /// A growable byte buffer from <see cref="BufferPool"/>; an <see cref="IBufferWriter{T}"/> for Utf8JsonWriter. A buffer
-/// made for a backend body (<see cref="ForBody"/>) counts its size against a <see cref="BufferBudget"/> until it is
+/// holding a backend body (<see cref="Adopt"/>) counts its size against a <see cref="BufferBudget"/> until it is
 /// disposed.
 /// </summary>
 public sealed class PooledBuffer : System.Buffers.IBufferWriter<byte>, IDisposable
@@ -13,14 +13,18 @@ public sealed class PooledBuffer : System.Buffers.IBufferWriter<byte>, IDisposab
 
     public PooledBuffer(int initialCapacity = 1024) => _buffer = BufferPool.Rent(initialCapacity);
 
-    private PooledBuffer(BufferBudget budget)
+    private PooledBuffer(byte[] array, int length, BufferBudget budget)
     {
-        _buffer = [];
+        _buffer = array;
+        _length = length;
         _budget = budget;
     }
 
-    /// <summary>An empty buffer for a body read from a backend; it takes memory only as <see cref="TryGetReadMemory"/> grows it.</summary>
-    internal static PooledBuffer ForBody(BufferBudget budget) => new(budget);
+    /// <summary>
+    /// Takes ownership of <paramref name="array"/> (from <see cref="BufferPool"/>) holding <paramref name="length"/>
+    /// bytes, and of the array's reservation in <paramref name="budget"/>, which disposal gives back.
+    /// </summary>
+    internal static PooledBuffer Adopt(byte[] array, int length, BufferBudget budget) => new(array, length, budget);
 
     public int Length => _length;
 
@@ -54,29 +58,6 @@ public sealed class PooledBuffer : System.Buffers.IBufferWriter<byte>, IDisposab
     {
         Ensure(sizeHint);
         return _buffer.AsSpan(_length);
-    }
-
-    /// <summary>
-    /// Free space for the next read of a body that may hold at most <paramref name="maxLength"/> bytes. The buffer
-    /// never grows past <paramref name="maxLength"/> + 1 bytes (one byte more is how an oversized body shows), and
-    /// growth is reserved in the budget first. False when the budget cannot cover the growth.
-    /// </summary>
-    internal bool TryGetReadMemory(int sizeHint, int maxLength, out Memory<byte> memory)
-    {
-        int free = _buffer.Length - _length;
-        int ceiling = maxLength + 1;
-        if (free == 0 || (free < sizeHint && _buffer.Length < ceiling))
-        {
-            long wanted = Math.Max((long)_buffer.Length * 2, (long)_length + Math.Max(sizeHint, 1));
-            if (!TryResize((int)Math.Min(Math.Max(wanted, 256), ceiling)))
-            {
-                memory = default;
-                return false;
-            }
-        }
-
-        memory = _buffer.AsMemory(_length);
-        return true;
     }
 
     /// <summary>Hands the written bytes over to a <see cref="SharedBody"/> without a copy; this buffer is left empty.</summary>

@@ -256,11 +256,9 @@ public sealed class ProxyChainDefinition
                 return (null, shown, $"answered {status}");
             }
 
-            var answer = PooledBuffer.ForBody(service.Hosts.Budget);
-            BackendFailure read = await BackendCaller.ReadBodyAsync(response.Content, answer, maxBodyBytes, exchange.Budget).ConfigureAwait(false);
-            if (read != BackendFailure.None)
+            (BackendFailure read, PooledBuffer? answered) = await BackendCaller.ReadBodyAsync(response.Content, service.Hosts.Budget, maxBodyBytes, exchange.Budget).ConfigureAwait(false);
+            if (answered is not { } answer)
             {
-                answer.Dispose();
                 return read == BackendFailure.Timeout
                     ? (null, StatusCodes.Status504GatewayTimeout, "did not answer in time")
                     : (null, StatusCodes.Status502BadGateway, read switch

@@ -1,0 +1,133 @@
+namespace Gateway.Runtime.Http;
+
+/// <summary>
+/// Collects a backend response body while it is read. The bytes go into pooled segments that double from 4 KiB up to
+/// 64 KiB and then stay at that size, so nothing is copied while reading, and a body that turns out too large (or over
+/// the gateway's budget) leaves nothing behind but small arrays: segments stay under the large-object threshold
+/// (85,000 bytes), so those the pool does not keep are cheap young garbage, not large-object-heap memory that the
+/// collector reclaims late. A complete body is joined into one buffer at the end (no copy when it fit in one segment). Every segment
+/// is reserved in the <see cref="BufferBudget"/> before it is taken, and reads stop at the body limit plus one byte.
+/// </summary>
+internal sealed class BodyBuffer : IDisposable
+{
+    private const int FirstSegment = 4096;
+    private const int MaxSegment = 64 * 1024;
+
+    private readonly BufferBudget _budget;
+    private readonly int _maxLength;
+    private readonly List<Segment> _segments = new(1);
+    private int _lastUsed;
+    private long _capacity;
+
+    /// <param name="budget">The gateway-wide bound the segments count against.</param>
+    /// <param name="maxLength">The largest body accepted; reads stop one byte past it, which shows a body is over.</param>
+    public BodyBuffer(BufferBudget budget, int maxLength)
+    {
+        _budget = budget;
+        _maxLength = maxLength;
+    }
+
+    public long Length { get; private set; }
+
+    /// <summary>
+    /// Free space for the next read. <paramref name="expectedRemaining"/> (what a declared length leaves, or 0) sizes
+    /// the next segment so that a body of known length is read into one array. False when the budget cannot cover more.
+    /// </summary>
+    public bool TryGetMemory(long expectedRemaining, out Memory<byte> memory)
+    {
+        if (_segments.Count == 0 || _lastUsed == _segments[^1].Usable)
+        {
+            long ceiling = (long)_maxLength + 1 - _capacity;
+            if (ceiling <= 0)
+            {
+                // Only reachable once Length > maxLength, which the reader checks first: no memory past the limit.
+                memory = default;
+                return true;
+            }
+
+            // A declared length gets one array (a large one is allocated once, at its size, and not pooled).
+            long wanted = expectedRemaining > 0
+                ? expectedRemaining + 1
+                : _segments.Count == 0 ? FirstSegment : Math.Min((long)_segments[^1].Usable * 2, MaxSegment);
+            int size = (int)Math.Min(wanted, ceiling);
+            if (!_budget.TryReserve(size))
+            {
+                memory = default;
+                return false;
+            }
+
+            byte[] array = BufferPool.Rent(size);
+            _budget.Release(size - array.Length); // the pool may round up: the budget counts what is held
+            _segments.Add(new Segment(array, size));
+            _capacity += size;
+            _lastUsed = 0;
+        }
+
+        Segment last = _segments[^1];
+        memory = last.Array.AsMemory(_lastUsed, last.Usable - _lastUsed);
+        return true;
+    }
+
+    public void Advance(int count)
+    {
+        _lastUsed += count;
+        Length += count;
+    }
+
+    /// <summary>
+    /// The whole body in one buffer that keeps its budget reservation until disposed; this buffer is emptied.
+    /// Throws <see cref="InsufficientMemoryException"/> when joining segments would go over the budget.
+    /// </summary>
+    public PooledBuffer Detach()
+    {
+        int length = (int)Length;
+        PooledBuffer joined;
+        if (_segments.Count == 1)
+        {
+            joined = PooledBuffer.Adopt(_segments[0].Array, length, _budget);
+            _segments.Clear();
+        }
+        else
+        {
+            int size = Math.Max(length, 1);
+            if (!_budget.TryReserve(size))
+            {
+                // Joining needs the body twice for a moment; over the budget, the caller fails the step.
+                throw new InsufficientMemoryException("The gateway's budget for buffered response bodies is spent.");
+            }
+
+            byte[] array = BufferPool.Rent(size);
+            _budget.Release(size - array.Length);
+            int offset = 0;
+            foreach (Segment segment in _segments)
+            {
+                // Every segment but the last is full.
+                int take = Math.Min(segment.Usable, length - offset);
+                segment.Array.AsSpan(0, take).CopyTo(array.AsSpan(offset));
+                offset += take;
+            }
+
+            joined = PooledBuffer.Adopt(array, length, _budget);
+        }
+
+        Dispose();
+        return joined;
+    }
+
+    public void Dispose()
+    {
+        foreach (Segment segment in _segments)
+        {
+            _budget.Release(segment.Array.Length);
+            BufferPool.Return(segment.Array);
+        }
+
+        _segments.Clear();
+        _capacity = 0;
+        _lastUsed = 0;
+        Length = 0;
+    }
+
+    /// <summary>A pooled array and the part of it this body may fill (the pool may hand out a larger array).</summary>
+    private readonly record struct Segment(byte[] Array, int Usable);
+}

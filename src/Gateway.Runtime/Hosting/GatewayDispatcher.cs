@@ -29,60 +29,20 @@ internal sealed class GatewayDispatcher
     }
 
     /// <summary>
-    /// Serves one request. Whatever goes wrong inside becomes a defined answer: a logged 500 with
-    /// <c>X-KrakenD-Completed: false</c> when nothing was sent yet, an aborted connection otherwise (a response that
-    /// started cannot change its status, and must not look complete). Nothing reaches Kestrel unhandled.
+    /// Serves one request. Whatever goes wrong inside becomes a defined answer (<see cref="RequestGuard"/>); nothing
+    /// reaches Kestrel unhandled. Endpoint handlers guard themselves, inside their own async method, so that the common
+    /// path pays for no extra state machine.
     /// </summary>
     public Task DispatchAsync(HttpContext context)
     {
-        Task served;
         try
         {
-            served = Dispatch(context);
+            return Dispatch(context);
         }
         catch (Exception e)
         {
-            return FailAsync(context, e);
+            return RequestGuard.FailAsync(context, e);
         }
-
-        return served.IsCompletedSuccessfully ? Task.CompletedTask : GuardAsync(served, context);
-    }
-
-    private static async Task GuardAsync(Task served, HttpContext context)
-    {
-        try
-        {
-            await served.ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            await FailAsync(context, e).ConfigureAwait(false);
-        }
-    }
-
-    private static Task FailAsync(HttpContext context, Exception exception)
-    {
-        // A client that went away is not an error of the gateway's; there is no one to answer.
-        if (context.RequestAborted.IsCancellationRequested)
-        {
-            return Task.CompletedTask;
-        }
-
-        string path = context.Request.Path.Value ?? string.Empty;
-        HttpResponse response = context.Response;
-        if (response.HasStarted)
-        {
-            GatewayLog.ResponseAborted(GatewayLog.For(context), context.Request.Method, path, exception);
-            context.Abort();
-            return Task.CompletedTask;
-        }
-
-        GatewayLog.RequestFailed(GatewayLog.For(context), context.Request.Method, path, StatusCodes.Status500InternalServerError, exception);
-        response.Clear();
-        response.StatusCode = StatusCodes.Status500InternalServerError;
-        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        response.ContentLength = 0;
-        return Task.CompletedTask;
     }
 
     private Task Dispatch(HttpContext context)
@@ -101,7 +61,7 @@ internal sealed class GatewayDispatcher
 
         if (_echo && IsBelow(path, "/__echo"))
         {
-            return EchoEndpoint.WriteAsync(context);
+            return RequestGuard.Guard(EchoEndpoint.WriteAsync(context), context);
         }
 
         switch (_routes.Match(request.Method, path, out RouteEntry? entry, out string[] values, out string? allowed))

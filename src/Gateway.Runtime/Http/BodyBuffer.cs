@@ -15,7 +15,10 @@ internal sealed class BodyBuffer : IDisposable
 
     private readonly BufferBudget _budget;
     private readonly int _maxLength;
-    private readonly List<Segment> _segments = new(1);
+    private Segment _last;
+
+    // The segments before the last, all full; null for the common body that fits in one.
+    private List<Segment>? _full;
     private int _lastUsed;
     private long _capacity;
 
@@ -35,7 +38,7 @@ internal sealed class BodyBuffer : IDisposable
     /// </summary>
     public bool TryGetMemory(long expectedRemaining, out Memory<byte> memory)
     {
-        if (_segments.Count == 0 || _lastUsed == _segments[^1].Usable)
+        if (_last.Array is null || _lastUsed == _last.Usable)
         {
             long ceiling = (long)_maxLength + 1 - _capacity;
             if (ceiling <= 0)
@@ -48,7 +51,7 @@ internal sealed class BodyBuffer : IDisposable
             // A declared length gets one array (a large one is allocated once, at its size, and not pooled).
             long wanted = expectedRemaining > 0
                 ? expectedRemaining + 1
-                : _segments.Count == 0 ? FirstSegment : Math.Min((long)_segments[^1].Usable * 2, MaxSegment);
+                : _last.Array is null ? FirstSegment : Math.Min((long)_last.Usable * 2, MaxSegment);
             int size = (int)Math.Min(wanted, ceiling);
             if (!_budget.TryReserve(size))
             {
@@ -57,14 +60,22 @@ internal sealed class BodyBuffer : IDisposable
             }
 
             byte[] array = BufferPool.Rent(size);
-            _budget.Release(size - array.Length); // the pool may round up: the budget counts what is held
-            _segments.Add(new Segment(array, size));
+            if (array.Length != size)
+            {
+                _budget.Release(size - array.Length); // the pool rounded up: the budget counts what is held
+            }
+
+            if (_last.Array is not null)
+            {
+                (_full ??= new List<Segment>()).Add(_last);
+            }
+
+            _last = new Segment(array, size);
             _capacity += size;
             _lastUsed = 0;
         }
 
-        Segment last = _segments[^1];
-        memory = last.Array.AsMemory(_lastUsed, last.Usable - _lastUsed);
+        memory = _last.Array.AsMemory(_lastUsed, _last.Usable - _lastUsed);
         return true;
     }
 
@@ -82,10 +93,10 @@ internal sealed class BodyBuffer : IDisposable
     {
         int length = (int)Length;
         PooledBuffer joined;
-        if (_segments.Count == 1)
+        if (_full is null)
         {
-            joined = PooledBuffer.Adopt(_segments[0].Array, length, _budget);
-            _segments.Clear();
+            joined = _last.Array is null ? new PooledBuffer(16) : PooledBuffer.Adopt(_last.Array, length, _budget);
+            _last = default;
         }
         else
         {
@@ -99,13 +110,13 @@ internal sealed class BodyBuffer : IDisposable
             byte[] array = BufferPool.Rent(size);
             _budget.Release(size - array.Length);
             int offset = 0;
-            foreach (Segment segment in _segments)
+            foreach (Segment segment in _full)
             {
-                // Every segment but the last is full.
-                int take = Math.Min(segment.Usable, length - offset);
-                segment.Array.AsSpan(0, take).CopyTo(array.AsSpan(offset));
-                offset += take;
+                segment.Array.AsSpan(0, segment.Usable).CopyTo(array.AsSpan(offset));
+                offset += segment.Usable;
             }
+
+            _last.Array.AsSpan(0, _lastUsed).CopyTo(array.AsSpan(offset));
 
             joined = PooledBuffer.Adopt(array, length, _budget);
         }
@@ -116,16 +127,31 @@ internal sealed class BodyBuffer : IDisposable
 
     public void Dispose()
     {
-        foreach (Segment segment in _segments)
+        if (_full is not null)
         {
-            _budget.Release(segment.Array.Length);
-            BufferPool.Return(segment.Array);
+            foreach (Segment segment in _full)
+            {
+                Return(segment);
+            }
+
+            _full = null;
         }
 
-        _segments.Clear();
+        if (_last.Array is not null)
+        {
+            Return(_last);
+            _last = default;
+        }
+
         _capacity = 0;
         _lastUsed = 0;
         Length = 0;
+    }
+
+    private void Return(Segment segment)
+    {
+        _budget.Release(segment.Array.Length);
+        BufferPool.Return(segment.Array);
     }
 
     /// <summary>A pooled array and the part of it this body may fill (the pool may hand out a larger array).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Runtime.Http;
@@ -9,31 +10,21 @@ namespace Gateway.Runtime.Http;
 /// </summary>
 public static class HeaderRules
 {
-    public static bool IsValidValue(ReadOnlySpan<char> value)
+    /// <summary>HTAB, then every visible ASCII character and space (0x20-0x7E).</summary>
+    private static readonly string s_allowed = "\t" + string.Create(0x7F - 0x20, 0, static (chars, _) =>
     {
-        foreach (char c in value)
+        for (int i = 0; i < chars.Length; i++)
         {
-            if (!IsAllowed(c))
-            {
-                return false;
-            }
+            chars[i] = (char)(0x20 + i);
         }
+    });
 
-        return true;
-    }
+    private static readonly SearchValues<char> s_allowedChars = SearchValues.Create(s_allowed);
+    private static readonly SearchValues<byte> s_allowedBytes = SearchValues.Create(System.Text.Encoding.ASCII.GetBytes(s_allowed));
 
-    public static bool IsValidValue(ReadOnlySpan<byte> value)
-    {
-        foreach (byte b in value)
-        {
-            if (!IsAllowed((char)b))
-            {
-                return false;
-            }
-        }
+    public static bool IsValidValue(ReadOnlySpan<char> value) => value.IndexOfAnyExcept(s_allowedChars) < 0;
 
-        return true;
-    }
+    public static bool IsValidValue(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept(s_allowedBytes) < 0;
 
     /// <summary>True when every value of a (possibly repeated) header is valid.</summary>
     public static bool AreValidValues(StringValues values)
@@ -62,6 +53,4 @@ public static class HeaderRules
 
         return true;
     }
-
-    private static bool IsAllowed(char c) => c is '\t' or (>= ' ' and < (char)0x7F);
 }

@@ -1,4 +1,5 @@
 using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
 using Microsoft.AspNetCore.Http;
 
@@ -31,40 +32,55 @@ public abstract class EndpointHandler
     /// <summary>The endpoint's backends, in configuration order.</summary>
     protected IReadOnlyList<BackendDefinition> Backends => _backends;
 
-    /// <summary>Called by the router with the decoded route parameters, in the order they appear in the path.</summary>
+    /// <summary>
+    /// Called by the router with the decoded route parameters, in the order they appear in the path. Never throws:
+    /// an unexpected exception becomes the request guard's answer (<see cref="RequestGuard"/>).
+    /// </summary>
     public async Task InvokeAsync(HttpContext context, string[] routeValues)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using ForwardedRequest? forwarded = await ForwardedRequest.ReadAsync(context, _endpoint, _options.MaxRequestBodyBytes).ConfigureAwait(false);
-        if (forwarded is null)
+        ForwardedRequest? forwarded = null;
+        try
         {
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            context.Response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-            return;
-        }
-
-        // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
-        var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes, chained: _proxyChain is not null);
-        await using (exchange.ConfigureAwait(false))
-        {
-            try
+            forwarded = await ForwardedRequest.ReadAsync(context, _endpoint, _options.MaxRequestBodyBytes).ConfigureAwait(false);
+            if (forwarded is null)
             {
-                if (_proxyChain is not null && !await _proxyChain.RunAsync(exchange, _proxyChainUrl, _options.MaxResponseBodyBytes).ConfigureAwait(false))
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                context.Response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+                return;
+            }
+
+            // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
+            var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes, chained: _proxyChain is not null);
+            await using (exchange.ConfigureAwait(false))
+            {
+                try
                 {
-                    return;
+                    if (_proxyChain is not null && !await _proxyChain.RunAsync(exchange, _proxyChainUrl, _options.MaxResponseBodyBytes).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    await CallBackendsAsync(exchange).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The endpoint fails as a whole (steps never throw; this is a defect around them): cancel the
+                    // calls still running; the exchange still waits for them before the guard answers.
+                    exchange.Abandon();
+                    throw;
                 }
 
-                await CallBackendsAsync(exchange).ConfigureAwait(false);
+                await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
             }
-            catch
-            {
-                // The endpoint fails as a whole (steps never throw; this is a defect around them): cancel the calls
-                // still running, and let the request-level guard answer (GatewayDispatcher).
-                exchange.Abandon();
-                throw;
-            }
-
-            await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await RequestGuard.FailAsync(context, e).ConfigureAwait(false);
+        }
+        finally
+        {
+            forwarded?.Dispose();
         }
     }
 

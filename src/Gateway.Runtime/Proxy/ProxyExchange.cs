@@ -1,7 +1,7 @@
 using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Templates;
-using Gateway.Runtime.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Proxy;

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""A/B load comparison of two builds of the gateway: a base revision against the working tree, side by side.
+
+    python3 perf/load/ab.py --base REV [--rounds 5] [--duration 5]
+
+Publishes the native gateway with perf/load/krakend.json twice: from REV (checked out in a temporary git worktree,
+removed afterwards) and from the working tree. Starts one static nginx backend, then for every scenario of the load
+harness runs wrk against both builds in alternating rounds, each pinned to the same CPU, and reports the medians of
+requests/s and of CPU time per 10k requests (the figure that matters: requests/s saturates on the load generator's
+core), with the ratio working tree / base. Everything runs on loopback, bounded by --duration; every process it
+starts is stopped by its id.
+"""
+import argparse
+import statistics
+import subprocess
+import tempfile
+
+import run
+
+SCENARIOS = [
+    ("passthrough small JSON", "/passthrough/small"),
+    ("passthrough 20 KB", "/passthrough/20k"),
+    ("parallel aggregation (2 backends)", "/aggregate/25"),
+    ("sequential chain (2 steps)", "/chain/25"),
+    ("sequential chain (3 steps, shaping)", "/chain3/25"),
+]
+
+
+def publish(source, output):
+    run.log(f"publishing {output.name} from {source}")
+    subprocess.run(["dotnet", "publish", "src/Gateway.Host", "-c", "Release", f"-p:GatewayConfig={run.LOAD / 'krakend.json'}",
+                    "-o", str(output), "--nologo", "-v", "quiet"], cwd=source, check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", required=True, help="git revision to compare the working tree with")
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    run.OUT.mkdir(parents=True, exist_ok=True)
+    run.ensure_tools()
+    builds = {"base": run.OUT / "ab-base", "head": run.OUT / "ab-head"}
+    with tempfile.TemporaryDirectory() as scratch:
+        worktree = f"{scratch}/base"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", worktree, args.base], cwd=run.ROOT, check=True)
+        try:
+            publish(worktree, builds["base"])
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", worktree], cwd=run.ROOT, check=True)
+    publish(run.ROOT, builds["head"])
+
+    results = {}
+    try:
+        backend_port = run.free_port()
+        run.start(["nginx", "-c", str(run.nginx_config("backend", backend_port, run.backend_body(backend_port)))], run.LOAD_CPU, "backend")
+        run.wait_http(backend_port, "/hotels/25")
+        ports, processes = {}, {}
+        for name, build in builds.items():
+            ports[name] = run.free_port()
+            processes[name] = run.start([str(build / "gateway"), "--port", str(ports[name]), "--listen-ip", "127.0.0.1",
+                                         "--backend-host", f"http://backend.perf:8000=http://127.0.0.1:{backend_port}"], run.SUT_CPU, f"ab-{name}")
+            run.wait_http(ports[name], "/__health")
+
+        for scenario, path in SCENARIOS:
+            run.log(scenario)
+            rows = {name: [] for name in builds}
+            for round_index in range(args.rounds):
+                order = list(builds) if round_index % 2 == 0 else list(reversed(builds))
+                for name in order:
+                    rows[name].append(run.measure(name, processes[name], ports[name], path, args))
+            results[scenario] = {name: {
+                "rps": statistics.median(r["rps"] for r in rows[name]),
+                "cpu": statistics.median(r["cpu_s_per_10k"] for r in rows[name]),
+                "errors": sum(r["errors"] for r in rows[name]),
+            } for name in builds}
+    finally:
+        run.stop_all()
+
+    print(f"\n| scenario | base req/s | head req/s | base CPU s/10k | head CPU s/10k | CPU head/base |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for scenario, by in results.items():
+        base, head = by["base"], by["head"]
+        print(f"| {scenario} | {base['rps']:.0f} | {head['rps']:.0f} | {base['cpu']:.3f} | {head['cpu']:.3f} | {head['cpu'] / base['cpu']:.3f} |"
+              + (f" errors {base['errors']}/{head['errors']}" if base["errors"] or head["errors"] else ""))
+
+
+if __name__ == "__main__":
+    main()

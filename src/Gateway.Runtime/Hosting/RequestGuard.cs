@@ -1,0 +1,53 @@
+using Gateway.Runtime.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Runtime.Hosting;
+
+/// <summary>
+/// The request-level guard: an exception nobody else handled becomes a logged, well-formed answer. A <c>500</c> with
+/// <c>X-KrakenD-Completed: false</c> and an empty body when nothing was sent yet; an aborted connection when the
+/// answer had started (its status cannot change, and a truncated body must not look complete). A client that went
+/// away gets nothing, and is not an error of the gateway's.
+/// </summary>
+internal static class RequestGuard
+{
+    /// <summary>Awaits <paramref name="served"/> when it has not finished, turning an exception into the guard's answer.</summary>
+    public static Task Guard(Task served, HttpContext context) =>
+        served.IsCompletedSuccessfully ? Task.CompletedTask : GuardAsync(served, context);
+
+    public static Task FailAsync(HttpContext context, Exception exception)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+
+        string path = context.Request.Path.Value ?? string.Empty;
+        HttpResponse response = context.Response;
+        if (response.HasStarted)
+        {
+            GatewayLog.ResponseAborted(GatewayLog.For(context), context.Request.Method, path, exception);
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        GatewayLog.RequestFailed(GatewayLog.For(context), context.Request.Method, path, StatusCodes.Status500InternalServerError, exception);
+        response.Clear();
+        response.StatusCode = StatusCodes.Status500InternalServerError;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        response.ContentLength = 0;
+        return Task.CompletedTask;
+    }
+
+    private static async Task GuardAsync(Task served, HttpContext context)
+    {
+        try
+        {
+            await served.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await FailAsync(context, e).ConfigureAwait(false);
+        }
+    }
+}

@@ -31,18 +31,6 @@ internal static class BackendCaller
     /// </summary>
     public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, Templates.BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
-        try
-        {
-            return await SendAndCompleteAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            return BackendResult.Faulted(e);
-        }
-    }
-
-    private static async Task<BackendResult> SendAndCompleteAsync(ForwardedRequest client, BackendDefinition backend, string url, Templates.BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
-    {
         if (!Uri.TryCreate(url, in VerbatimUri, out Uri? uri))
         {
             return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
@@ -101,6 +89,11 @@ internal static class BackendCaller
                 response.Dispose();
                 uri = next;
             }
+        }
+        catch (Exception e)
+        {
+            // A stage threw (a defect, or input nobody foresaw): this step fails like any other; the request goes on.
+            return BackendResult.Faulted(e);
         }
         finally
         {
@@ -337,7 +330,7 @@ internal static class BackendCaller
             return (BackendFailure.BodyTooLarge, null);
         }
 
-        using var body = new BodyBuffer(budget, maxBodyBytes);
+        var body = new BodyBuffer(budget, maxBodyBytes);
         try
         {
             Stream stream = await content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
@@ -354,7 +347,7 @@ internal static class BackendCaller
                     int read = await stream.ReadAsync(memory, cancellation).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        break;
+                        return body.TryDetach(out PooledBuffer? whole) ? (BackendFailure.None, whole) : (BackendFailure.BufferLimit, null);
                     }
 
                     body.Advance(read);
@@ -373,14 +366,10 @@ internal static class BackendCaller
         {
             return (BackendFailure.Transport, null);
         }
-
-        try
+        finally
         {
-            return (BackendFailure.None, body.Detach());
-        }
-        catch (InsufficientMemoryException)
-        {
-            return (BackendFailure.BufferLimit, null);
+            // After Detach this returns nothing: the body's arrays moved to the result.
+            body.Dispose();
         }
     }
 

@@ -8,7 +8,8 @@ namespace Gateway.Runtime.Http;
 /// collector reclaims late. A complete body is joined into one buffer at the end (no copy when it fit in one segment). Every segment
 /// is reserved in the <see cref="BufferBudget"/> before it is taken, and reads stop at the body limit plus one byte.
 /// </summary>
-internal sealed class BodyBuffer : IDisposable
+/// <remarks>A mutable struct, to cost no allocation per body: keep it in a local that is not readonly (no <c>using</c>).</remarks>
+internal struct BodyBuffer : IDisposable
 {
     private const int FirstSegment = 4096;
     private const int MaxSegment = 64 * 1024;
@@ -30,7 +31,7 @@ internal sealed class BodyBuffer : IDisposable
         _maxLength = maxLength;
     }
 
-    public long Length { get; private set; }
+    public long Length { readonly get; private set; }
 
     /// <summary>
     /// Free space for the next read. <paramref name="expectedRemaining"/> (what a declared length leaves, or 0) sizes
@@ -86,43 +87,44 @@ internal sealed class BodyBuffer : IDisposable
     }
 
     /// <summary>
-    /// The whole body in one buffer that keeps its budget reservation until disposed; this buffer is emptied.
-    /// Throws <see cref="InsufficientMemoryException"/> when joining segments would go over the budget.
+    /// The whole body in one buffer that keeps its budget reservation until disposed; this buffer is emptied. False
+    /// (and nothing moved) when joining segments, which needs the body twice for a moment, would go over the budget.
     /// </summary>
-    public PooledBuffer Detach()
+    public bool TryDetach([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PooledBuffer? whole)
     {
         int length = (int)Length;
-        PooledBuffer joined;
         if (_full is null)
         {
-            joined = _last.Array is null ? new PooledBuffer(16) : PooledBuffer.Adopt(_last.Array, length, _budget);
+            whole = _last.Array is null ? new PooledBuffer(16) : PooledBuffer.Adopt(_last.Array, length, _budget);
             _last = default;
+            Dispose();
+            return true;
         }
-        else
+
+        int size = Math.Max(length, 1);
+        if (!_budget.TryReserve(size))
         {
-            int size = Math.Max(length, 1);
-            if (!_budget.TryReserve(size))
-            {
-                // Joining needs the body twice for a moment; over the budget, the caller fails the step.
-                throw new InsufficientMemoryException("The gateway's budget for buffered response bodies is spent.");
-            }
-
-            byte[] array = BufferPool.Rent(size);
-            _budget.Release(size - array.Length);
-            int offset = 0;
-            foreach (Segment segment in _full)
-            {
-                segment.Array.AsSpan(0, segment.Usable).CopyTo(array.AsSpan(offset));
-                offset += segment.Usable;
-            }
-
-            _last.Array.AsSpan(0, _lastUsed).CopyTo(array.AsSpan(offset));
-
-            joined = PooledBuffer.Adopt(array, length, _budget);
+            whole = null;
+            return false;
         }
 
+        byte[] array = BufferPool.Rent(size);
+        if (array.Length != size)
+        {
+            _budget.Release(size - array.Length);
+        }
+
+        int offset = 0;
+        foreach (Segment segment in _full)
+        {
+            segment.Array.AsSpan(0, segment.Usable).CopyTo(array.AsSpan(offset));
+            offset += segment.Usable;
+        }
+
+        _last.Array.AsSpan(0, _lastUsed).CopyTo(array.AsSpan(offset));
+        whole = PooledBuffer.Adopt(array, length, _budget);
         Dispose();
-        return joined;
+        return true;
     }
 
     public void Dispose()

@@ -25,8 +25,11 @@ public sealed class ProxyExchange : IAsyncDisposable
     private const double ConcurrentBudgetShare = 0.75;
 
     private readonly BackendResult[] _results;
-    private readonly Task<BackendResult>?[] _calls;
     private Exception?[]? _renderFaults;
+
+    // Calls started and not yet ended; disposal waits for zero (signalled through _drained when it must wait).
+    private int _inFlight;
+    private TaskCompletionSource? _drained;
     private readonly CancellationTokenSource _budget;
     private readonly int _maxResponseBodyBytes;
 
@@ -40,7 +43,6 @@ public sealed class ProxyExchange : IAsyncDisposable
         _maxResponseBodyBytes = maxResponseBodyBytes;
         _results = new BackendResult[backends.Length];
         Array.Fill(_results, BackendResult.NotCalled);
-        _calls = new Task<BackendResult>?[backends.Length];
         double share = endpoint.ConcurrentCalls > 1 ? ConcurrentBudgetShare : backends.Length > 1 || chained ? MergeBudgetShare : 1.0;
         _budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         _budget.CancelAfter(endpoint.Timeout * share);
@@ -84,49 +86,52 @@ public sealed class ProxyExchange : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Starts a call and keeps it, so that disposal can wait for it.</summary>
+    /// <summary>Starts a call and counts it, so that disposal can wait for it.</summary>
     private Task<BackendResult> Start(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        if (_calls[backend.Index] is not null)
-        {
-            request?.Dispose();
-            throw new InvalidOperationException($"Backend {backend.Index} was called twice in one request.");
-        }
-
-        Task<BackendResult> call = SendCoreAsync(backend, url, request, templated);
-        _calls[backend.Index] = call;
-        return call;
+        Interlocked.Increment(ref _inFlight);
+        return SendCoreAsync(backend, url, request, templated);
     }
 
     private async Task<BackendResult> SendCoreAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
     {
-        using BackendRequest? owned = request;
-        BackendResult result;
-        if (_renderFaults?[backend.Index] is { } fault)
+        try
         {
-            result = BackendResult.Faulted(fault);
-        }
-        else if (url is null || (templated && request is null))
-        {
-            result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
-        }
-        else if (Endpoint.ConcurrentCalls == 1)
-        {
-            result = await BackendCaller.CallAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
-        }
-        else
-        {
-            result = await SendConcurrentlyAsync(backend, url, request).ConfigureAwait(false);
-        }
+            using BackendRequest? owned = request;
+            BackendResult result;
+            if (_renderFaults?[backend.Index] is { } fault)
+            {
+                result = BackendResult.Faulted(fault);
+            }
+            else if (url is null || (templated && request is null))
+            {
+                result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
+            }
+            else if (Endpoint.ConcurrentCalls == 1)
+            {
+                result = await BackendCaller.CallAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                result = await SendConcurrentlyAsync(backend, url, request).ConfigureAwait(false);
+            }
 
-        if (result.Failure == BackendFailure.Internal)
-        {
-            GatewayLog.StepFailed(GatewayLog.For(Context), Context.Request.Method, Context.Request.Path.Value ?? string.Empty, backend.Index, result.Exception!);
-        }
+            if (result.Failure == BackendFailure.Internal)
+            {
+                GatewayLog.StepFailed(GatewayLog.For(Context), Context.Request.Method, Context.Request.Path.Value ?? string.Empty, backend.Index, result.Exception!);
+            }
 
-        _results[backend.Index] = result;
-        return result;
+            _results[backend.Index] = result;
+            return result;
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _inFlight) == 0)
+            {
+                Volatile.Read(ref _drained)?.TrySetResult();
+            }
+        }
     }
 
     /// <summary>A header of the client's request (<c>{input_headers.Name}</c>), comma-joined when repeated; null when absent.</summary>
@@ -193,12 +198,14 @@ public sealed class ProxyExchange : IAsyncDisposable
     /// <summary>Waits for every call this exchange started to end, then releases their results and the time budget.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (Task<BackendResult>? call in _calls)
+        if (Volatile.Read(ref _inFlight) > 0)
         {
-            if (call is { IsCompleted: false })
+            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _drained, drained);
+            // Checked again after publishing: the last call may have ended in between, without seeing _drained.
+            if (Volatile.Read(ref _inFlight) > 0)
             {
-                // Calls never throw (SendCoreAsync turns every failure into a result); the await is only a join.
-                await call.ConfigureAwait(false);
+                await drained.Task.ConfigureAwait(false);
             }
         }
 

@@ -29,7 +29,7 @@ public class BufferTests
     {
         var budget = new BufferBudget(long.MaxValue);
         const int limit = 3 * 1024 * 1024;
-        using (var body = new BodyBuffer(budget, limit))
+        var body = new BodyBuffer(budget, limit);
         {
             while (body.Length <= limit)
             {
@@ -41,6 +41,7 @@ public class BufferTests
             // Reads stop one byte past the limit; the budget holds the arrays, which the pool may round up a little.
             Assert.Equal(limit + 1, body.Length);
             Assert.InRange(budget.InUse, limit + 1, limit + 1 + (64 * 1024));
+            body.Dispose();
         }
 
         Assert.Equal(0, budget.InUse);
@@ -52,7 +53,7 @@ public class BufferTests
         var budget = new BufferBudget(long.MaxValue);
         var expected = new byte[100_000];
         new Random(7).NextBytes(expected);
-        using var body = new BodyBuffer(budget, 1 << 20);
+        var body = new BodyBuffer(budget, 1 << 20);
         int offset = 0;
         while (offset < expected.Length)
         {
@@ -63,7 +64,7 @@ public class BufferTests
             offset += take;
         }
 
-        using PooledBuffer joined = body.Detach();
+        Assert.True(body.TryDetach(out PooledBuffer? joined));
         Assert.True(expected.AsSpan().SequenceEqual(joined.WrittenSpan));
         Assert.Equal(joined.Capacity, budget.InUse);
         joined.Dispose();
@@ -74,19 +75,20 @@ public class BufferTests
     public void BodyBuffer_DeclaredLength_OneArrayNoCopy()
     {
         var budget = new BufferBudget(long.MaxValue);
-        using var body = new BodyBuffer(budget, 1 << 20);
+        var body = new BodyBuffer(budget, 1 << 20);
         Assert.True(body.TryGetMemory(5000, out Memory<byte> memory));
         Assert.True(memory.Length >= 5001);
         body.Advance(5000);
-        using PooledBuffer joined = body.Detach();
+        Assert.True(body.TryDetach(out PooledBuffer? joined));
         Assert.Equal(5000, joined.Length);
+        joined.Dispose();
     }
 
     [Fact]
     public void BodyBuffer_OverBudget_FailsAndDisposeReturnsEverything()
     {
         var budget = new BufferBudget(64 * 1024);
-        using (var body = new BodyBuffer(budget, int.MaxValue - 1))
+        var body = new BodyBuffer(budget, int.MaxValue - 1);
         {
             while (body.TryGetMemory(0, out Memory<byte> memory))
             {
@@ -94,6 +96,7 @@ public class BufferTests
             }
 
             Assert.InRange(budget.InUse, 1, 64 * 1024);
+            body.Dispose();
         }
 
         Assert.Equal(0, budget.InUse);

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Http;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -373,11 +374,6 @@ internal static class BackendCaller
         }
     }
 
-    /// <summary>Methods that RFC 9110 §9.2.2 defines as idempotent: repeating them has the effect of sending them once.</summary>
-    private static bool IsIdempotent(HttpMethod method) =>
-        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace
-        || method == HttpMethod.Put || method == HttpMethod.Delete;
-
     /// <summary>
     /// The headers every backend request carries (krakend.md §6.3): the client headers the endpoint forwards, then
     /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
@@ -458,7 +454,7 @@ internal static class BackendCaller
 
             request.Content = content;
         }
-        else if (!IsIdempotent(request.Method))
+        else if (!HttpRules.Contains(HttpRules.IdempotentMethods, request.Method.Method))
         {
             // The HTTP client re-sends a request without content when the connection closes before any byte of the
             // answer (it assumes the backend closed an idle connection). For POST and PATCH that could run the

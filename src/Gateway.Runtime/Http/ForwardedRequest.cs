@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Http;
 using Gateway.Runtime.Proxy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -13,17 +14,8 @@ public sealed class ForwardedRequest : IDisposable
 {
     public const string GatewayUserAgent = "Gateway/1.0";
 
-    /// <summary>
-    /// Never copied from the client: hop-by-hop headers (RFC 9110 §7.6.1), headers the HTTP client writes itself
-    /// (Host, Content-Length), the forwarding headers the gateway sets, and Accept-Encoding (the gateway must read
-    /// backend bodies as they are, so it never asks for compression on the client's behalf).
-    /// </summary>
-    private static readonly HashSet<string> s_neverForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", "TE", "Trailer",
-        "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Expect", "X-Forwarded-For", "X-Forwarded-Host",
-        "X-Forwarded-Via", "Accept-Encoding", "Forwarded",
-    };
+    /// <summary>Never copied from the client (<see cref="HttpRules.NeverForwarded"/>).</summary>
+    private static readonly HashSet<string> s_neverForwarded = new(HttpRules.NeverForwarded, StringComparer.OrdinalIgnoreCase);
 
     private SharedBody? _body;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Gateway.Http;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
@@ -300,11 +301,8 @@ internal static class ResponseComposer
         }
     }
 
-    /// <summary>Headers that describe one connection, not the message (RFC 9110 §7.6.1); Kestrel writes its own framing.</summary>
-    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-    };
+    /// <summary>Not relayed: they describe the backend's connection (<see cref="HttpRules.HopByHop"/>); Kestrel writes its own framing.</summary>
+    private static readonly HashSet<string> HopByHop = new(HttpRules.HopByHop, StringComparer.OrdinalIgnoreCase);
 
     private static Task WriteBody(HttpResponse response, ReadOnlySpan<byte> body)
     {

@@ -19,7 +19,7 @@ internal sealed partial class ConfigParser
             return new RequestTemplates(null, EquatableArray<HeaderTemplateModel>.Empty);
         }
 
-        CheckKeys(request, "\"gateway/request\"", Keys.RequestSupported, Array.Empty<string>());
+        _read.CheckKeys(request, "\"gateway/request\"", Keys.RequestSupported, Array.Empty<string>());
         var templates = new TemplateParser(_diagnostics, _source);
         RequestBodyModel? body = null;
         if (request.Find("body") is { } bodyProperty)
@@ -28,7 +28,7 @@ internal sealed partial class ConfigParser
         }
 
         var headers = new List<HeaderTemplateModel>();
-        if (request.Find("headers") is { } headersProperty && Expect(headersProperty, JsonKind.Object, "an object of header names and value templates"))
+        if (request.Find("headers") is { } headersProperty && _read.Expect(headersProperty, JsonKind.Object, "an object of header names and value templates"))
         {
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (JsonProperty header in headersProperty.Value.Properties!)
@@ -182,13 +182,13 @@ internal sealed partial class ConfigParser
 
     private HeaderTemplateModel? ParseHeaderTemplate(JsonProperty header, TemplateParser.Scope scope, TemplateParser templates, HashSet<string> seen)
     {
-        if (!TemplateParser.IsHeaderName(header.Name))
+        if (!Gateway.Http.HttpRules.IsHeaderName(header.Name))
         {
             _diagnostics.ReportAtKey(DiagnosticKind.InvalidHeaderTemplate, $"\"{header.Name}\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)", header);
             return null;
         }
 
-        foreach (string reserved in Keys.HeadersNotSettable)
+        foreach (string reserved in Gateway.Http.HttpRules.NotSettable)
         {
             if (string.Equals(reserved, header.Name, StringComparison.OrdinalIgnoreCase))
             {
@@ -203,7 +203,7 @@ internal sealed partial class ConfigParser
             return null;
         }
 
-        if (!Expect(header, JsonKind.String, "a header value template"))
+        if (!_read.Expect(header, JsonKind.String, "a header value template"))
         {
             return null;
         }
@@ -291,8 +291,6 @@ internal sealed partial class ConfigParser
         }
     }
 
-    private static readonly string[] ProxyChainMethods = { "GET", "POST", "PUT", "PATCH", "DELETE" };
-
     /// <summary>
     /// The APISIX proxy-chain plugin (peers.md §1): <c>services</c>, each with an absolute <c>uri</c> or a
     /// <c>host</c> + <c>url_pattern</c> like a backend, and an optional <c>token_header</c>.
@@ -300,12 +298,12 @@ internal sealed partial class ConfigParser
     private ProxyChainModel? ParseProxyChain(JsonNode node, List<RouteSegmentModel>? route, List<string>? rootHosts)
     {
         int errorsBefore = _diagnostics.ErrorCount;
-        CheckKeys(node, "\"proxy-chain\"", Keys.ProxyChainSupported, Array.Empty<string>());
+        _read.CheckKeys(node, "\"proxy-chain\"", Keys.ProxyChainSupported, Array.Empty<string>());
         string? tokenHeader = null;
-        if (node.Find("token_header") is { } tokenProperty && Expect(tokenProperty, JsonKind.String, "a header name"))
+        if (node.Find("token_header") is { } tokenProperty && _read.Expect(tokenProperty, JsonKind.String, "a header name"))
         {
             tokenHeader = tokenProperty.Value.Text!;
-            if (!TemplateParser.IsHeaderName(tokenHeader))
+            if (!Gateway.Http.HttpRules.IsHeaderName(tokenHeader))
             {
                 _diagnostics.Report(DiagnosticKind.InvalidProxyChain, $"token_header \"{tokenHeader}\" is not a valid header name", tokenProperty.Value);
             }
@@ -326,7 +324,7 @@ internal sealed partial class ConfigParser
         {
             _diagnostics.Report(DiagnosticKind.InvalidProxyChain, "proxy-chain needs \"services\": at least one {\"uri\": \"http://service/path\", \"method\": \"POST\"}", servicesProperty?.Value ?? node);
         }
-        else if (Expect(servicesProperty, JsonKind.Array, "an array of services"))
+        else if (_read.Expect(servicesProperty, JsonKind.Array, "an array of services"))
         {
             var scope = new TemplateParser.Scope(parameters, sequential: false, backendIndex: 0, new List<string?>());
             foreach (JsonNode service in servicesProperty.Value.Items!)
@@ -350,11 +348,11 @@ internal sealed partial class ConfigParser
         }
 
         int errorsBefore = _diagnostics.ErrorCount;
-        CheckKeys(node, "a proxy-chain service", Keys.ProxyChainServiceSupported, Array.Empty<string>());
+        _read.CheckKeys(node, "a proxy-chain service", Keys.ProxyChainServiceSupported, Array.Empty<string>());
 
         // APISIX defaults the method to POST; PATCH is accepted too.
-        string method = ParseMethod(node.Find("method"), "POST", ProxyChainMethods, "a proxy-chain service");
-        bool verbatim = ParseBool(node.Find("disable_host_sanitize"));
+        string method = _read.ParseMethod(node.Find("method"), "POST", Gateway.Http.HttpRules.EndpointMethods, "a proxy-chain service");
+        bool verbatim = _read.ParseBool(node.Find("disable_host_sanitize"));
         JsonProperty? uriProperty = node.Find("uri");
         JsonProperty? hostProperty = node.Find("host");
         JsonProperty? patternProperty = node.Find("url_pattern");
@@ -369,7 +367,7 @@ internal sealed partial class ConfigParser
                 return null;
             }
 
-            if (!Expect(uriProperty, JsonKind.String, "an absolute URL"))
+            if (!_read.Expect(uriProperty, JsonKind.String, "an absolute URL"))
             {
                 return null;
             }
@@ -390,7 +388,7 @@ internal sealed partial class ConfigParser
         }
         else
         {
-            hosts = ParseHosts(hostProperty, verbatim);
+            hosts = _read.ParseHosts(hostProperty, verbatim);
             if (hosts is null || hosts.Count == 0)
             {
                 hosts = rootHosts;
@@ -402,7 +400,7 @@ internal sealed partial class ConfigParser
                 return null;
             }
 
-            if (patternProperty is not null && Expect(patternProperty, JsonKind.String, "a URL path"))
+            if (patternProperty is not null && _read.Expect(patternProperty, JsonKind.String, "a URL path"))
             {
                 pattern = patternProperty.Value.Text!;
                 patternNode = patternProperty.Value;

@@ -19,16 +19,12 @@ internal sealed partial class ConfigParser
     public const int DefaultPort = 8080;
     public const long DefaultTimeoutMilliseconds = 2000;
 
-    /// <summary>Without <c>input_headers</c>, an endpoint forwards only <c>Content-Type</c> (krakend.md §6.3).</summary>
-    private static readonly EquatableArray<string> DefaultHeaders = new(new[] { "Content-Type" });
-
     private static readonly string[] ReplacedByFlatmap = { "allow", "deny", "mapping" };
 
-    private static readonly string[] EndpointMethods = { "GET", "POST", "PUT", "PATCH", "DELETE" };
-    private static readonly string[] BackendMethods = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" };
 
     private readonly ConfigSource _source;
     private readonly DiagnosticBag _diagnostics;
+    private readonly ConfigReader _read;
     private readonly List<HostGroupModel> _hostGroups = new();
 
     /// <summary>Set by errors outside any endpoint (version, port, root hosts, root timeout): the whole file is unusable.</summary>
@@ -41,6 +37,7 @@ internal sealed partial class ConfigParser
     {
         _source = source;
         _diagnostics = new DiagnosticBag(source);
+        _read = new ConfigReader(_diagnostics);
     }
 
     public static ConfigParseResult Parse(ConfigSource source, string generatedNamespace)
@@ -65,11 +62,11 @@ internal sealed partial class ConfigParser
             return null;
         }
 
-        CheckKeys(root, "the configuration root", Keys.RootSupported, Keys.RootNotYet);
+        _read.CheckKeys(root, "the configuration root", Keys.RootSupported, Keys.RootNotYet);
         CheckVersion(root);
 
         int port = DefaultPort;
-        if (root.Find("port") is { } portProperty && Expect(portProperty, JsonKind.Number, "a port number"))
+        if (root.Find("port") is { } portProperty && _read.Expect(portProperty, JsonKind.Number, "a port number"))
         {
             if (!int.TryParse(portProperty.Value.Text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port < 1 || port > 65535)
             {
@@ -83,17 +80,17 @@ internal sealed partial class ConfigParser
         var defaults = new EndpointDefaults(
             timeout,
             ParseCacheTtl(root.Find("cache_ttl"), rootLevel: true) ?? 0,
-            ParseOutputEncoding(root.Find("output_encoding")) ?? "json");
-        bool echo = ParseBool(root.Find("echo_endpoint"));
-        bool debug = ParseBool(root.Find("debug_endpoint"));
-        _disableRest = ParseBool(root.Find("disable_rest"));
+            _read.ParseOutputEncoding(root.Find("output_encoding")) ?? "json");
+        bool echo = _read.ParseBool(root.Find("echo_endpoint"));
+        bool debug = _read.ParseBool(root.Find("debug_endpoint"));
+        _disableRest = _read.ParseBool(root.Find("disable_rest"));
         bool returnErrorMessage = ParseRouterOptions(root.Find("extra_config"));
         int errorsBeforeHosts = _diagnostics.ErrorCount;
-        List<string>? rootHosts = ParseHosts(root.Find("host"));
+        List<string>? rootHosts = _read.ParseHosts(root.Find("host"));
         _rootLevelError |= _diagnostics.ErrorCount > errorsBeforeHosts;
 
         var endpoints = new List<EndpointModel>();
-        if (root.Find("endpoints") is { } endpointsProperty && Expect(endpointsProperty, JsonKind.Array, "an array of endpoints"))
+        if (root.Find("endpoints") is { } endpointsProperty && _read.Expect(endpointsProperty, JsonKind.Array, "an array of endpoints"))
         {
             var seen = new Dictionary<string, JsonNode>();
             foreach (JsonNode endpointNode in endpointsProperty.Value.Items!)
@@ -145,17 +142,17 @@ internal sealed partial class ConfigParser
         }
 
         int errorsBefore = _diagnostics.ErrorCount;
-        CheckKeys(node, "an endpoint", Keys.EndpointSupported, Keys.EndpointNotYet);
+        _read.CheckKeys(node, "an endpoint", Keys.EndpointSupported, Keys.EndpointNotYet);
 
         JsonProperty? pathProperty = node.Find("endpoint");
-        string method = ParseMethod(node.Find("method"), "GET", EndpointMethods, "an endpoint");
+        string method = _read.ParseMethod(node.Find("method"), "GET", Gateway.Http.HttpRules.EndpointMethods, "an endpoint");
         List<RouteSegmentModel>? route = null;
         string path = string.Empty;
         if (pathProperty is null)
         {
             _diagnostics.Report(DiagnosticKind.InvalidEndpointPath, "the endpoint has no \"endpoint\" path; add one, as in \"endpoint\": \"/users/{id}\"", node.Start, 1);
         }
-        else if (Expect(pathProperty, JsonKind.String, "a path"))
+        else if (_read.Expect(pathProperty, JsonKind.String, "a path"))
         {
             path = pathProperty.Value.Text!;
             if (path.Length == 0 || path[0] != '/')
@@ -181,10 +178,10 @@ internal sealed partial class ConfigParser
 
         long timeout = ParseTimeout(node.Find("timeout"), endpointLevel: true) ?? defaults.TimeoutMilliseconds;
         long cacheTtl = ParseCacheTtl(node.Find("cache_ttl"), rootLevel: false) ?? defaults.CacheTtlSeconds;
-        string outputEncoding = ParseOutputEncoding(node.Find("output_encoding")) ?? defaults.OutputEncoding;
-        int concurrentCalls = ParseConcurrentCalls(node.Find("concurrent_calls"));
-        ForwardingListModel query = ParseForwardingList(node.Find("input_query_strings"), endpointLevel: true, headers: false);
-        ForwardingListModel headers = ParseForwardingList(node.Find("input_headers"), endpointLevel: true, headers: true);
+        string outputEncoding = _read.ParseOutputEncoding(node.Find("output_encoding")) ?? defaults.OutputEncoding;
+        int concurrentCalls = _read.ParseConcurrentCalls(node.Find("concurrent_calls"));
+        ForwardingListModel query = _read.ParseForwardingList(node.Find("input_query_strings"), endpointLevel: true, headers: false);
+        ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: true, headers: true);
         EndpointProxyOptions proxy = ParseEndpointProxyOptions(node.Find("extra_config"));
         bool sequential = proxy.Sequential;
 
@@ -194,7 +191,7 @@ internal sealed partial class ConfigParser
         {
             _diagnostics.Report(DiagnosticKind.NoBackends, $"the endpoint {method} {path} has no backends; add at least one to \"backend\"", pathProperty?.Value ?? node);
         }
-        else if (Expect(backendProperty, JsonKind.Array, "an array of backends"))
+        else if (_read.Expect(backendProperty, JsonKind.Array, "an array of backends"))
         {
             List<string> parameters = new();
             if (route is not null)
@@ -269,8 +266,8 @@ internal sealed partial class ConfigParser
         }
 
         int errorsBefore = _diagnostics.ErrorCount;
-        CheckKeys(node, "a backend", Keys.BackendSupported, Keys.BackendNotYet);
-        string method = ParseMethod(node.Find("method"), endpointMethod, BackendMethods, "a backend");
+        _read.CheckKeys(node, "a backend", Keys.BackendSupported, Keys.BackendNotYet);
+        string method = _read.ParseMethod(node.Find("method"), endpointMethod, Gateway.Http.HttpRules.BackendMethods, "a backend");
 
         foreach (JsonProperty ignored in node.Properties!)
         {
@@ -281,8 +278,8 @@ internal sealed partial class ConfigParser
         }
 
         JsonProperty? hostProperty = node.Find("host");
-        bool verbatimHosts = ParseBool(node.Find("disable_host_sanitize"));
-        List<string>? hosts = ParseHosts(hostProperty, verbatimHosts);
+        bool verbatimHosts = _read.ParseBool(node.Find("disable_host_sanitize"));
+        List<string>? hosts = _read.ParseHosts(hostProperty, verbatimHosts);
         if (hosts is null || hosts.Count == 0)
         {
             hosts = rootHosts;
@@ -293,24 +290,24 @@ internal sealed partial class ConfigParser
             _diagnostics.Report(DiagnosticKind.NoHosts, "the backend has no host and the configuration has no root \"host\" list to inherit; add \"host\": [\"http://service:8080\"]", hostProperty?.Value ?? node);
         }
 
-        string encoding = noOpOutput ? "no-op" : ParseBackendEncoding(node.Find("encoding"));
-        bool isCollection = ParseBool(node.Find("is_collection"));
+        string encoding = noOpOutput ? "no-op" : _read.ParseBackendEncoding(node.Find("encoding"));
+        bool isCollection = _read.ParseBool(node.Find("is_collection"));
         string? target = null;
-        if (node.Find("target") is { } targetProperty && Expect(targetProperty, JsonKind.String, "a dotted field path") && targetProperty.Value.Text!.Length > 0)
+        if (node.Find("target") is { } targetProperty && _read.Expect(targetProperty, JsonKind.String, "a dotted field path") && targetProperty.Value.Text!.Length > 0)
         {
             target = targetProperty.Value.Text;
         }
 
-        EquatableArray<string> allow = ParseFieldList(node.Find("allow"));
-        EquatableArray<string> deny = ParseFieldList(node.Find("deny"));
+        EquatableArray<string> allow = _read.ParseFieldList(node.Find("allow"));
+        EquatableArray<string> deny = _read.ParseFieldList(node.Find("deny"));
         if (allow.Count > 0 && node.Find("deny") is { } denyProperty && deny.Count > 0)
         {
             _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"deny\" has no effect beside a non-empty \"allow\": only the allowed fields are kept", denyProperty);
         }
 
-        EquatableArray<MappingModel> mapping = ParseMapping(node.Find("mapping"));
-        ForwardingListModel query = ParseForwardingList(node.Find("input_query_strings"), endpointLevel: false, headers: false);
-        ForwardingListModel headers = ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
+        EquatableArray<MappingModel> mapping = _read.ParseMapping(node.Find("mapping"));
+        ForwardingListModel query = _read.ParseForwardingList(node.Find("input_query_strings"), endpointLevel: false, headers: false);
+        ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
         BackendExtraConfig extra = ParseBackendExtraConfig(node.Find("extra_config"));
         if (extra.Flatmap.Count > 0)
         {
@@ -324,7 +321,7 @@ internal sealed partial class ConfigParser
         }
 
         string? group = null;
-        if (node.Find("group") is { } groupProperty && Expect(groupProperty, JsonKind.String, "a key name"))
+        if (node.Find("group") is { } groupProperty && _read.Expect(groupProperty, JsonKind.String, "a key name"))
         {
             group = groupProperty.Value.Text!.Length == 0 ? null : groupProperty.Value.Text;
         }
@@ -336,7 +333,7 @@ internal sealed partial class ConfigParser
         {
             url = new TemplateParser(_diagnostics, _source).ParseUrl(pattern, node, scope);
         }
-        else if (Expect(patternProperty, JsonKind.String, "a URL path"))
+        else if (_read.Expect(patternProperty, JsonKind.String, "a URL path"))
         {
             pattern = patternProperty.Value.Text!;
             url = new TemplateParser(_diagnostics, _source).ParseUrl(pattern, patternProperty.Value, scope);
@@ -383,11 +380,11 @@ internal sealed partial class ConfigParser
             return new EndpointProxyOptions(false, null, EquatableArray<FlatmapOperationModel>.Empty, null, found[1]);
         }
 
-        CheckKeys(proxy, "the endpoint's \"proxy\" options", Keys.EndpointProxySupported, Keys.EndpointProxyNotYet);
-        bool sequential = ParseBool(proxy.Find("sequential"));
-        StaticDataModel? staticData = ParseStatic(proxy.Find("static"));
+        _read.CheckKeys(proxy, "the endpoint's \"proxy\" options", Keys.EndpointProxySupported, Keys.EndpointProxyNotYet);
+        bool sequential = _read.ParseBool(proxy.Find("sequential"));
+        StaticDataModel? staticData = _read.ParseStatic(proxy.Find("static"));
         JsonProperty? flatmapNode = proxy.Find("flatmap_filter");
-        return new EndpointProxyOptions(sequential, staticData, ParseFlatmap(flatmapNode), flatmapNode, found[1]);
+        return new EndpointProxyOptions(sequential, staticData, _read.ParseFlatmap(flatmapNode), flatmapNode, found[1]);
     }
 
     private BackendExtraConfig ParseBackendExtraConfig(JsonProperty? extraConfig)
@@ -403,9 +400,9 @@ internal sealed partial class ConfigParser
         string? returnErrorDetails = null;
         if (found[0] is { } http)
         {
-            CheckKeys(http, "\"backend/http\"", Keys.BackendHttpSupported, Array.Empty<string>());
-            returnErrorCode = ParseBool(http.Find("return_error_code"));
-            if (http.Find("return_error_details") is { } details && Expect(details, JsonKind.String, "an alias name"))
+            _read.CheckKeys(http, "\"backend/http\"", Keys.BackendHttpSupported, Array.Empty<string>());
+            returnErrorCode = _read.ParseBool(http.Find("return_error_code"));
+            if (http.Find("return_error_details") is { } details && _read.Expect(details, JsonKind.String, "an alias name"))
             {
                 // An empty alias turns the option off, and with it return_error_code (krakend.md §6.7).
                 returnErrorDetails = details.Value.Text;
@@ -420,15 +417,15 @@ internal sealed partial class ConfigParser
         EquatableArray<FlatmapOperationModel> flatmap = EquatableArray<FlatmapOperationModel>.Empty;
         if (found[1] is { } proxy)
         {
-            CheckKeys(proxy, "the backend's \"proxy\" options", Keys.BackendProxySupported, Keys.BackendProxyNotYet);
-            flatmap = ParseFlatmap(proxy.Find("flatmap_filter"));
+            _read.CheckKeys(proxy, "the backend's \"proxy\" options", Keys.BackendProxySupported, Keys.BackendProxyNotYet);
+            flatmap = _read.ParseFlatmap(proxy.Find("flatmap_filter"));
         }
 
         if (found[2] is { } client)
         {
             // The gateway buffers request bodies, so 307/308 redirects can always repeat the body.
-            CheckKeys(client, "\"backend/http/client\"", Keys.BackendHttpClientSupported, Array.Empty<string>());
-            ParseBool(client.Find("send_body_on_redirect"));
+            _read.CheckKeys(client, "\"backend/http/client\"", Keys.BackendHttpClientSupported, Array.Empty<string>());
+            _read.ParseBool(client.Find("send_body_on_redirect"));
         }
 
         return new BackendExtraConfig(returnErrorCode, returnErrorDetails, flatmap, found[3]);
@@ -443,8 +440,8 @@ internal sealed partial class ConfigParser
             return false;
         }
 
-        CheckKeys(router, "\"router\"", Keys.RouterSupported, Keys.RouterNotYet);
-        return ParseBool(router.Find("return_error_msg"));
+        _read.CheckKeys(router, "\"router\"", Keys.RouterSupported, Keys.RouterNotYet);
+        return _read.ParseBool(router.Find("return_error_msg"));
     }
 
     /// <summary>
@@ -454,7 +451,7 @@ internal sealed partial class ConfigParser
     private JsonNode?[] Namespaces(JsonProperty? extraConfig, string where, params (string Alias, string Legacy)[] known)
     {
         var found = new JsonNode?[known.Length];
-        if (extraConfig is null || !Expect(extraConfig, JsonKind.Object, "an object of namespaces"))
+        if (extraConfig is null || !_read.Expect(extraConfig, JsonKind.Object, "an object of namespaces"))
         {
             return found;
         }
@@ -483,7 +480,7 @@ internal sealed partial class ConfigParser
                 continue;
             }
 
-            if (!Expect(ns, JsonKind.Object, "an object") || (fromAlias[index] && !alias))
+            if (!_read.Expect(ns, JsonKind.Object, "an object") || (fromAlias[index] && !alias))
             {
                 continue;
             }
@@ -493,187 +490,6 @@ internal sealed partial class ConfigParser
         }
 
         return found;
-    }
-
-    private StaticDataModel? ParseStatic(JsonProperty? property)
-    {
-        if (property is null || !Expect(property, JsonKind.Object, "an object with \"data\" and \"strategy\""))
-        {
-            return null;
-        }
-
-        CheckKeys(property.Value, "\"static\"", Keys.StaticSupported, Array.Empty<string>());
-        string strategy = "always";
-        if (property.Value.Find("strategy") is { } strategyProperty && Expect(strategyProperty, JsonKind.String, "a strategy name"))
-        {
-            strategy = strategyProperty.Value.Text!;
-            if (!Keys.Contains(Keys.StaticStrategies, strategy))
-            {
-                _diagnostics.Report(DiagnosticKind.InvalidValue, $"unknown static strategy \"{strategy}\"; use one of {string.Join(", ", Keys.StaticStrategies)}", strategyProperty.Value);
-                return null;
-            }
-        }
-
-        JsonProperty? data = property.Value.Find("data");
-        if (data is null)
-        {
-            _diagnostics.ReportAtKey(DiagnosticKind.InvalidValue, "\"static\" needs a \"data\" object to write into the response", property);
-            return null;
-        }
-
-        return Expect(data, JsonKind.Object, "an object") ? new StaticDataModel(strategy, JsonText.Compact(data.Value)) : null;
-    }
-
-    private EquatableArray<FlatmapOperationModel> ParseFlatmap(JsonProperty? property)
-    {
-        var operations = new List<FlatmapOperationModel>();
-        if (property is null || !Expect(property, JsonKind.Array, "an array of operations"))
-        {
-            return EquatableArray.From(operations);
-        }
-
-        foreach (JsonNode item in property.Value.Items!)
-        {
-            if (item.Kind != JsonKind.Object)
-            {
-                _diagnostics.Report(DiagnosticKind.WrongType, $"a flatmap_filter operation must be an object like {{\"type\": \"move\", \"args\": [\"a\", \"b\"]}}, not {JsonNode.Describe(item.Kind)}", item);
-                continue;
-            }
-
-            CheckKeys(item, "a flatmap_filter operation", Keys.FlatmapSupported, Array.Empty<string>());
-            JsonProperty? type = item.Find("type");
-            JsonProperty? args = item.Find("args");
-            if (type is null || !Expect(type, JsonKind.String, "an operation name") || !Keys.Contains(Keys.FlatmapTypes, type.Value.Text!))
-            {
-                _diagnostics.Report(DiagnosticKind.InvalidValue, $"a flatmap_filter operation needs \"type\": one of {string.Join(", ", Keys.FlatmapTypes)}", type?.Value ?? item);
-                continue;
-            }
-
-            EquatableArray<string> arguments = ParseFieldList(args);
-            bool pair = type.Value.Text != "del";
-            if (args is null || (pair ? arguments.Count != 2 : arguments.Count == 0))
-            {
-                string expected = pair ? "exactly two paths: [source, destination]" : "at least one path";
-                _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{type.Value.Text}\" takes {expected} in \"args\"", args?.Value ?? item);
-                continue;
-            }
-
-            operations.Add(new FlatmapOperationModel(type.Value.Text!, arguments));
-        }
-
-        return EquatableArray.From(operations);
-    }
-
-    private EquatableArray<string> ParseFieldList(JsonProperty? property)
-    {
-        var fields = new List<string>();
-        if (property is null || !Expect(property, JsonKind.Array, "an array of dotted field names"))
-        {
-            return EquatableArray.From(fields);
-        }
-
-        foreach (JsonNode item in property.Value.Items!)
-        {
-            if (item.Kind != JsonKind.String || item.Text!.Length == 0)
-            {
-                _diagnostics.Report(DiagnosticKind.WrongType, $"each entry of \"{property.Name}\" must be a non-empty field name such as \"user.id\"", item);
-                continue;
-            }
-
-            fields.Add(item.Text);
-        }
-
-        return EquatableArray.From(fields);
-    }
-
-    private EquatableArray<MappingModel> ParseMapping(JsonProperty? property)
-    {
-        var mapping = new List<MappingModel>();
-        if (property is null || !Expect(property, JsonKind.Object, "an object of renames {\"old\": \"new\"}"))
-        {
-            return EquatableArray.From(mapping);
-        }
-
-        foreach (JsonProperty rename in property.Value.Properties!)
-        {
-            if (rename.Value.Kind != JsonKind.String || rename.Value.Text!.Length == 0)
-            {
-                _diagnostics.Report(DiagnosticKind.WrongType, $"mapping \"{rename.Name}\" must name the new key as a non-empty string", rename.Value);
-                continue;
-            }
-
-            // KrakenD keeps only the part of the new name before the first dot.
-            string to = rename.Value.Text;
-            int dot = to.IndexOf('.');
-            mapping.Add(new MappingModel(rename.Name, dot > 0 ? to.Substring(0, dot) : to));
-        }
-
-        return EquatableArray.From(mapping);
-    }
-
-    private ForwardingListModel ParseForwardingList(JsonProperty? property, bool endpointLevel, bool headers)
-    {
-        if (property is null || !Expect(property, JsonKind.Array, headers ? "an array of header names" : "an array of query keys"))
-        {
-            // Endpoint default: nothing (query) or only Content-Type (headers). Backend default: no further filter.
-            return endpointLevel
-                ? new ForwardingListModel(false, headers ? DefaultHeaders : EquatableArray<string>.Empty)
-                : new ForwardingListModel(false, null);
-        }
-
-        var names = new List<string>();
-        bool all = false;
-        foreach (JsonNode item in property.Value.Items!)
-        {
-            if (item.Kind != JsonKind.String)
-            {
-                _diagnostics.Report(DiagnosticKind.WrongType, $"each entry of \"{property.Name}\" must be a string, not {JsonNode.Describe(item.Kind)}", item);
-                continue;
-            }
-
-            if (item.Text == "*" && endpointLevel)
-            {
-                all = true;
-                continue;
-            }
-
-            if (headers && !IsHeaderName(item.Text!))
-            {
-                if (item.Text!.Length > 0 && item.Text != "*")
-                {
-                    _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{item.Text}\" is not a valid header name", item);
-                }
-
-                continue;
-            }
-
-            if (item.Text!.Length > 0 && !names.Contains(item.Text))
-            {
-                names.Add(item.Text);
-            }
-        }
-
-        return new ForwardingListModel(all, EquatableArray.From(names));
-    }
-
-    private static bool IsHeaderName(string name)
-    {
-        if (name.Length == 0)
-        {
-            return false;
-        }
-
-        foreach (char c in name)
-        {
-            // RFC 9110 §5.6.2 token characters.
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)
@@ -692,75 +508,6 @@ internal sealed partial class ConfigParser
         _diagnostics.Report(DiagnosticKind.InvalidDuration, $"cache_ttl {found} is not a duration; write a Go duration string such as \"300s\" or \"1h\"", property.Value);
         _rootLevelError |= rootLevel;
         return null;
-    }
-
-    private string? ParseOutputEncoding(JsonProperty? property) =>
-        ParseEncoding(property, Keys.OutputEncodings, Keys.OutputEncodingsNotYet);
-
-    private string ParseBackendEncoding(JsonProperty? property) =>
-        ParseEncoding(property, Keys.BackendEncodings, Keys.BackendEncodingsNotYet) ?? "json";
-
-    /// <summary>An <c>encoding</c> or <c>output_encoding</c> name: one of <paramref name="supported"/>, else a finding; null when absent or wrong.</summary>
-    private string? ParseEncoding(JsonProperty? property, string[] supported, string[] notYet)
-    {
-        if (property is null || !Expect(property, JsonKind.String, "an encoding name"))
-        {
-            return null;
-        }
-
-        string name = property.Value.Text!;
-        if (Keys.Contains(supported, name))
-        {
-            return name;
-        }
-
-        string choices = string.Join(", ", supported);
-        if (Keys.Contains(notYet, name))
-        {
-            _diagnostics.Report(DiagnosticKind.UnsupportedFeature, $"{property.Name} \"{name}\" is not supported yet; use one of {choices}", property.Value);
-        }
-        else
-        {
-            _diagnostics.Report(DiagnosticKind.UnknownEncoding, $"unknown {property.Name} \"{name}\"; use one of {choices}", property.Value);
-        }
-
-        return null;
-    }
-
-    private int ParseConcurrentCalls(JsonProperty? property)
-    {
-        if (property is null || !Expect(property, JsonKind.Number, "a whole number"))
-        {
-            return 1;
-        }
-
-        if (!int.TryParse(property.Value.Text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int calls) || calls < 1 || calls > 16)
-        {
-            _diagnostics.Report(DiagnosticKind.InvalidValue, $"concurrent_calls {property.Value.Text} is out of range; use a whole number from 1 to 16", property.Value);
-            return 1;
-        }
-
-        return calls;
-    }
-
-    private bool ParseBool(JsonProperty? property) =>
-        property is not null && Expect(property, JsonKind.True, "true or false") && property.Value.Kind == JsonKind.True;
-
-    private string ParseMethod(JsonProperty? property, string inherited, string[] allowed, string where)
-    {
-        if (property is null || !Expect(property, JsonKind.String, "an HTTP method"))
-        {
-            return inherited;
-        }
-
-        string method = property.Value.Text!.ToUpperInvariant();
-        if (!Keys.Contains(allowed, method))
-        {
-            _diagnostics.Report(DiagnosticKind.UnsupportedMethod, $"\"{property.Value.Text}\" is not a method {where} can use; use one of {string.Join(", ", allowed)}", property.Value);
-            return inherited;
-        }
-
-        return method;
     }
 
     private long? ParseTimeout(JsonProperty? property, bool endpointLevel = false)
@@ -785,39 +532,6 @@ internal sealed partial class ConfigParser
         return null;
     }
 
-    private List<string>? ParseHosts(JsonProperty? property, bool verbatim = false)
-    {
-        if (property is null || !Expect(property, JsonKind.Array, "an array of host URLs"))
-        {
-            return null;
-        }
-
-        var hosts = new List<string>();
-        bool ok = true;
-        foreach (JsonNode item in property.Value.Items!)
-        {
-            if (item.Kind != JsonKind.String)
-            {
-                _diagnostics.Report(DiagnosticKind.WrongType, $"a host must be a string such as \"http://service:8080\", not {JsonNode.Describe(item.Kind)}", item);
-                ok = false;
-                continue;
-            }
-
-            string host;
-            string problem;
-            if (verbatim ? !Hosts.TryUseVerbatim(item.Text!, out host, out problem) : !Hosts.TrySanitize(item.Text!, out host, out problem))
-            {
-                _diagnostics.Report(DiagnosticKind.InvalidHost, $"host \"{item.Text}\" is not valid: {problem}", item);
-                ok = false;
-                continue;
-            }
-
-            hosts.Add(host);
-        }
-
-        return ok ? hosts : null;
-    }
-
     private int HostGroup(List<string> hosts)
     {
         var group = new HostGroupModel(EquatableArray.From(hosts));
@@ -831,37 +545,4 @@ internal sealed partial class ConfigParser
         return _hostGroups.Count - 1;
     }
 
-    private void CheckKeys(JsonNode node, string where, string[] supported, string[] notYet)
-    {
-        foreach (JsonProperty property in node.Properties!)
-        {
-            if (Keys.Contains(supported, property.Name))
-            {
-                continue;
-            }
-
-            if (Keys.Contains(notYet, property.Name))
-            {
-                _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"\"{property.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)", property);
-                continue;
-            }
-
-            string? suggestion = Keys.Suggest(property.Name, supported, notYet);
-            string hint = suggestion is null ? string.Empty : $"; did you mean \"{suggestion}\"?";
-            _diagnostics.ReportAtKey(DiagnosticKind.UnknownKey, $"unknown key \"{property.Name}\" in {where} is ignored{hint}", property);
-        }
-    }
-
-    /// <summary>Checks a value's type; reports GW0004 at the value when it is wrong. <see cref="JsonKind.True"/> stands for any boolean.</summary>
-    private bool Expect(JsonProperty property, JsonKind kind, string what)
-    {
-        JsonKind actual = property.Value.Kind;
-        bool matches = actual == kind || (kind == JsonKind.True && actual == JsonKind.False);
-        if (!matches)
-        {
-            _diagnostics.Report(DiagnosticKind.WrongType, $"\"{property.Name}\" must be {what}, not {JsonNode.Describe(actual)}", property.Value);
-        }
-
-        return matches;
-    }
 }

@@ -65,13 +65,6 @@ internal static class Keys
 
     public static readonly string[] ProxyChainServiceSupported = { "uri", "method", "host", "url_pattern", "disable_host_sanitize", Comment };
 
-    /// <summary>Headers a template may not set: the HTTP client writes them, or they are hop-by-hop (RFC 9110 §7.6.1).</summary>
-    public static readonly string[] HeadersNotSettable =
-    {
-        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
-        "Proxy-Authenticate", "TE", "Trailer", "Upgrade", "Expect",
-    };
-
     public const string RouterNamespace = "router";
     public const string LegacyRouterNamespace = "github_com/luraproject/lura/router/gin";
 

@@ -197,7 +197,7 @@ internal sealed class TemplateParser
         if (TrySplitPrefixed(name, "input_headers.", out string header) || TrySplitPrefixed(name, "input_query.", out header))
         {
             bool isHeader = name.StartsWith("input_headers.", System.StringComparison.Ordinal);
-            if (isHeader && !IsHeaderName(header))
+            if (isHeader && !Gateway.Http.HttpRules.IsHeaderName(header))
             {
                 Report(DiagnosticKind.MalformedTemplate, $"{{{name}}}: \"{header}\" is not a valid header name", node, at, length);
                 return null;
@@ -208,7 +208,7 @@ internal sealed class TemplateParser
 
         if (TrySplitResponseHeader(name, out int headerSource, out string responseHeader))
         {
-            if (!IsHeaderName(responseHeader))
+            if (!Gateway.Http.HttpRules.IsHeaderName(responseHeader))
             {
                 Report(DiagnosticKind.MalformedTemplate, $"{{{name}}}: \"{responseHeader}\" is not a valid header name", node, at, length);
                 return null;
@@ -380,25 +380,6 @@ internal sealed class TemplateParser
         return i;
     }
 
-    /// <summary>An HTTP header name: one or more token characters (RFC 9110 §5.1).</summary>
-    public static bool IsHeaderName(string name)
-    {
-        if (name.Length == 0)
-        {
-            return false;
-        }
-
-        foreach (char c in name)
-        {
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     /// <summary><c>resp3_user.id</c> → backend 3, path <c>user.id</c>.</summary>
     private static bool TrySplitResponseReference(string name, out int backend, out string path)

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using Gateway.Components.ProxyChain;
 using Gateway.Config.Model;
 
 namespace Gateway.Generator.Emitters;
@@ -11,7 +12,7 @@ namespace Gateway.Generator.Emitters;
 /// </summary>
 internal static class HandlerEmitter
 {
-    private const string Runtime = "global::Gateway.Runtime";
+    internal const string Runtime = "global::Gateway.Runtime";
 
     public static string Emit(GatewayModel model, EndpointModel endpoint, string className)
     {
@@ -53,7 +54,7 @@ internal static class HandlerEmitter
         w.Line("}");
         if (endpoint.ProxyChain is not null)
         {
-            EmitProxyChain(w, endpoint, endpoint.ProxyChain, paths);
+            ProxyChainEmitter.Emit(w, endpoint, endpoint.ProxyChain, paths);
         }
         w.Line();
         w.Open($"private static {Runtime}.Proxy.BackendDefinition[] CreateBackends({Runtime}.Forwarding.BackendRegistry backends)");
@@ -206,7 +207,7 @@ internal static class HandlerEmitter
     }
 
     /// <summary>The statements that append a URL template's pieces to <c>url</c>; <paramref name="fail"/> runs when a value cannot be put in.</summary>
-    private static void EmitUrlParts(SourceWriter w, EndpointModel endpoint, EquatableArray<TemplatePartModel> parts, Dictionary<string, string> paths, string fail)
+    internal static void EmitUrlParts(SourceWriter w, EndpointModel endpoint, EquatableArray<TemplatePartModel> parts, Dictionary<string, string> paths, string fail)
     {
         foreach (TemplatePartModel part in parts)
         {
@@ -355,54 +356,6 @@ internal static class HandlerEmitter
         w.Line("return request;");
         w.Close();
         EmitRenderCatch(w, index, $"{Runtime}.Templates.BackendRequest", "request.Dispose();");
-        w.Close();
-    }
-
-    /// <summary>The APISIX proxy-chain services: their definitions and URL builders.</summary>
-    private static void EmitProxyChain(SourceWriter w, EndpointModel endpoint, ProxyChainModel chain, Dictionary<string, string> paths)
-    {
-        w.Line();
-        w.Line("/// <summary>The proxy-chain services, in calling order, each on its host group.</summary>");
-        w.Open($"private static {Runtime}.Proxy.ProxyChainDefinition CreateProxyChain({Runtime}.Forwarding.BackendRegistry backends)");
-        w.Line($"return new {Runtime}.Proxy.ProxyChainDefinition(");
-        w.Indent();
-        w.Line($"new {Runtime}.Proxy.ProxyChainService[]");
-        w.Line("{");
-        w.Indent();
-        for (int i = 0; i < chain.Services.Count; i++)
-        {
-            ProxyChainServiceModel service = chain.Services[i];
-            w.Line($"new({CSharp.HttpMethod(service.Method)}, backends.Group({service.HostGroup.ToString(CultureInfo.InvariantCulture)})), // {i + 1}. {service.Method} {CSharp.Comment(service.UrlPattern)}");
-        }
-
-        w.Outdent();
-        w.Line("},");
-        w.Line($"tokenHeader: {(chain.TokenHeader is null ? "null" : CSharp.String(chain.TokenHeader))});");
-        w.Outdent();
-        w.Close();
-        w.Line();
-        w.Line("/// <summary>Service <paramref name=\"service\"/>'s URL on <paramref name=\"host\"/>; null when a value cannot be put in it.</summary>");
-        w.Open($"protected override string? BuildProxyChainUrl({Runtime}.Proxy.ProxyExchange exchange, int service, string host)");
-        w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
-        w.Open("try");
-        w.Open("switch (service)");
-        for (int i = 0; i < chain.Services.Count; i++)
-        {
-            w.Line($"case {i.ToString(CultureInfo.InvariantCulture)}:");
-            w.Indent();
-            w.Line("url.AppendLiteral(host);");
-            EmitUrlParts(w, endpoint, chain.Services[i].Url, paths, "return null;");
-            w.Line("return url.ToUrl();");
-            w.Outdent();
-        }
-
-        w.Line("default:");
-        w.Line("    return null;");
-        w.Close();
-        w.Close();
-        w.Open("finally");
-        w.Line("url.Dispose();");
-        w.Close();
         w.Close();
     }
 

@@ -1,3 +1,5 @@
+using Gateway.Components.ProxyChain;
+
 namespace Gateway.Config.Model;
 
 // The configuration after parsing and validation: only what the emitted code needs, with defaults applied
@@ -83,15 +85,6 @@ internal sealed record RequestBodyModel(int WholeResponse, EquatableArray<Templa
 
 /// <summary>A request header a backend sets from a template (<c>extra_config."gateway/request".headers</c>).</summary>
 internal sealed record HeaderTemplateModel(string Name, string Template, EquatableArray<TemplatePartModel> Parts);
-
-/// <summary>
-/// The APISIX <c>proxy-chain</c> plugin on an endpoint: services called in order with the accumulated JSON object, before
-/// the endpoint's own backends receive it as their body.
-/// </summary>
-internal sealed record ProxyChainModel(EquatableArray<ProxyChainServiceModel> Services, string? TokenHeader);
-
-/// <summary>One <c>proxy-chain</c> service: its method and URL, on a host group like any backend.</summary>
-internal sealed record ProxyChainServiceModel(string Method, int HostGroup, string UrlPattern, EquatableArray<TemplatePartModel> Url);
 
 /// <summary>A top-level rename from <c>mapping</c>.</summary>
 internal sealed record MappingModel(string From, string To);

@@ -1,5 +1,11 @@
 using System;
 using System.Collections.Generic;
+using Gateway.Components;
+using Gateway.Components.BackendHttp;
+using Gateway.Components.Proxy;
+using Gateway.Components.ProxyChain;
+using Gateway.Components.RequestTemplates;
+using Gateway.Components.Router;
 using Gateway.Config.Diagnostics;
 using Gateway.Config.Json;
 using Gateway.Config.Model;
@@ -84,7 +90,7 @@ internal sealed partial class ConfigParser
         bool echo = _read.ParseBool(root.Find("echo_endpoint"));
         bool debug = _read.ParseBool(root.Find("debug_endpoint"));
         _disableRest = _read.ParseBool(root.Find("disable_rest"));
-        bool returnErrorMessage = ParseRouterOptions(root.Find("extra_config"));
+        bool returnErrorMessage = RouterConfig.Read(ExtraConfig.Read(root.Find("extra_config"), ConfigScope.Root, "the configuration root", _read), _read);
         int errorsBeforeHosts = _diagnostics.ErrorCount;
         List<string>? rootHosts = _read.ParseHosts(root.Find("host"));
         _rootLevelError |= _diagnostics.ErrorCount > errorsBeforeHosts;
@@ -182,7 +188,8 @@ internal sealed partial class ConfigParser
         int concurrentCalls = _read.ParseConcurrentCalls(node.Find("concurrent_calls"));
         ForwardingListModel query = _read.ParseForwardingList(node.Find("input_query_strings"), endpointLevel: true, headers: false);
         ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: true, headers: true);
-        EndpointProxyOptions proxy = ParseEndpointProxyOptions(node.Find("extra_config"));
+        ExtraConfig extra = ExtraConfig.Read(node.Find("extra_config"), ConfigScope.Endpoint, "an endpoint", _read);
+        EndpointProxyOptions proxy = ProxyConfig.ReadEndpoint(extra, _read);
         bool sequential = proxy.Sequential;
 
         var backends = new List<BackendModel>();
@@ -233,7 +240,7 @@ internal sealed partial class ConfigParser
             }
         }
 
-        ProxyChainModel? proxyChain = proxy.ProxyChain is null ? null : ParseProxyChain(proxy.ProxyChain, route, rootHosts);
+        ProxyChainModel? proxyChain = extra.Find(ProxyChainConfig.Namespace) is { } chain ? new ProxyChainConfig(_read, _source, HostGroup).Read(chain, route, rootHosts) : null;
         if (_diagnostics.ErrorCount > errorsBefore || route is null)
         {
             return null;
@@ -308,8 +315,10 @@ internal sealed partial class ConfigParser
         EquatableArray<MappingModel> mapping = _read.ParseMapping(node.Find("mapping"));
         ForwardingListModel query = _read.ParseForwardingList(node.Find("input_query_strings"), endpointLevel: false, headers: false);
         ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
-        BackendExtraConfig extra = ParseBackendExtraConfig(node.Find("extra_config"));
-        if (extra.Flatmap.Count > 0)
+        ExtraConfig extra = ExtraConfig.Read(node.Find("extra_config"), ConfigScope.Backend, "a backend", _read);
+        BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
+        EquatableArray<FlatmapOperationModel> flatmap = ProxyConfig.ReadBackend(extra, _read);
+        if (flatmap.Count > 0)
         {
             foreach (string replaced in ReplacedByFlatmap)
             {
@@ -339,7 +348,7 @@ internal sealed partial class ConfigParser
             url = new TemplateParser(_diagnostics, _source).ParseUrl(pattern, patternProperty.Value, scope);
         }
 
-        RequestTemplates request = ParseRequestTemplates(extra.Request, method, scope);
+        RequestTemplates request = new RequestTemplatesConfig(_read, _source).Read(extra, method, scope);
         if (_diagnostics.ErrorCount > errorsBefore || url is null || hosts is null)
         {
             return null;
@@ -354,142 +363,16 @@ internal sealed partial class ConfigParser
             encoding,
             isCollection,
             target,
-            extra.Flatmap.Count > 0 ? EquatableArray<string>.Empty : allow,
-            extra.Flatmap.Count > 0 || allow.Count > 0 ? EquatableArray<string>.Empty : deny,
-            extra.Flatmap.Count > 0 ? EquatableArray<MappingModel>.Empty : mapping,
-            extra.Flatmap,
+            flatmap.Count > 0 ? EquatableArray<string>.Empty : allow,
+            flatmap.Count > 0 || allow.Count > 0 ? EquatableArray<string>.Empty : deny,
+            flatmap.Count > 0 ? EquatableArray<MappingModel>.Empty : mapping,
+            flatmap,
             query,
             headers,
-            extra.ReturnErrorCode,
-            extra.ReturnErrorDetails,
+            http.ReturnErrorCode,
+            http.ReturnErrorDetails,
             request.Body,
             request.Headers);
-    }
-
-    /// <summary>What an endpoint's <c>extra_config</c> holds for the proxy layer.</summary>
-    private sealed record EndpointProxyOptions(bool Sequential, StaticDataModel? Static, EquatableArray<FlatmapOperationModel> Flatmap, JsonProperty? FlatmapNode, JsonNode? ProxyChain);
-
-    private sealed record BackendExtraConfig(bool ReturnErrorCode, string? ReturnErrorDetails, EquatableArray<FlatmapOperationModel> Flatmap, JsonNode? Request);
-
-    private EndpointProxyOptions ParseEndpointProxyOptions(JsonProperty? extraConfig)
-    {
-        JsonNode?[] found = Namespaces(extraConfig, "an endpoint", (Keys.ProxyNamespace, Keys.LegacyProxyNamespace), (Keys.ProxyChainNamespace, Keys.ProxyChainNamespace));
-        JsonNode? proxy = found[0];
-        if (proxy is null)
-        {
-            return new EndpointProxyOptions(false, null, EquatableArray<FlatmapOperationModel>.Empty, null, found[1]);
-        }
-
-        _read.CheckKeys(proxy, "the endpoint's \"proxy\" options", Keys.EndpointProxySupported, Keys.EndpointProxyNotYet);
-        bool sequential = _read.ParseBool(proxy.Find("sequential"));
-        StaticDataModel? staticData = _read.ParseStatic(proxy.Find("static"));
-        JsonProperty? flatmapNode = proxy.Find("flatmap_filter");
-        return new EndpointProxyOptions(sequential, staticData, _read.ParseFlatmap(flatmapNode), flatmapNode, found[1]);
-    }
-
-    private BackendExtraConfig ParseBackendExtraConfig(JsonProperty? extraConfig)
-    {
-        JsonNode?[] found = Namespaces(
-            extraConfig,
-            "a backend",
-            (Keys.BackendHttpNamespace, Keys.LegacyBackendHttpNamespace),
-            (Keys.ProxyNamespace, Keys.LegacyProxyNamespace),
-            (Keys.BackendHttpClientNamespace, Keys.BackendHttpClientNamespace),
-            (Keys.RequestNamespace, Keys.RequestNamespace));
-        bool returnErrorCode = false;
-        string? returnErrorDetails = null;
-        if (found[0] is { } http)
-        {
-            _read.CheckKeys(http, "\"backend/http\"", Keys.BackendHttpSupported, Array.Empty<string>());
-            returnErrorCode = _read.ParseBool(http.Find("return_error_code"));
-            if (http.Find("return_error_details") is { } details && _read.Expect(details, JsonKind.String, "an alias name"))
-            {
-                // An empty alias turns the option off, and with it return_error_code (krakend.md §6.7).
-                returnErrorDetails = details.Value.Text;
-                if (returnErrorDetails!.Length == 0)
-                {
-                    returnErrorDetails = null;
-                    returnErrorCode = false;
-                }
-            }
-        }
-
-        EquatableArray<FlatmapOperationModel> flatmap = EquatableArray<FlatmapOperationModel>.Empty;
-        if (found[1] is { } proxy)
-        {
-            _read.CheckKeys(proxy, "the backend's \"proxy\" options", Keys.BackendProxySupported, Keys.BackendProxyNotYet);
-            flatmap = _read.ParseFlatmap(proxy.Find("flatmap_filter"));
-        }
-
-        if (found[2] is { } client)
-        {
-            // The gateway buffers request bodies, so 307/308 redirects can always repeat the body.
-            _read.CheckKeys(client, "\"backend/http/client\"", Keys.BackendHttpClientSupported, Array.Empty<string>());
-            _read.ParseBool(client.Find("send_body_on_redirect"));
-        }
-
-        return new BackendExtraConfig(returnErrorCode, returnErrorDetails, flatmap, found[3]);
-    }
-
-    /// <summary>Reads root <c>extra_config</c>; returns <c>router.return_error_msg</c>.</summary>
-    private bool ParseRouterOptions(JsonProperty? extraConfig)
-    {
-        JsonNode? router = Namespaces(extraConfig, "the configuration root", (Keys.RouterNamespace, Keys.LegacyRouterNamespace))[0];
-        if (router is null)
-        {
-            return false;
-        }
-
-        _read.CheckKeys(router, "\"router\"", Keys.RouterSupported, Keys.RouterNotYet);
-        return _read.ParseBool(router.Find("return_error_msg"));
-    }
-
-    /// <summary>
-    /// Finds the namespaces an <c>extra_config</c> may hold, each under its v3 alias or its legacy name (the alias wins,
-    /// as in KrakenD); any other namespace is reported as not supported.
-    /// </summary>
-    private JsonNode?[] Namespaces(JsonProperty? extraConfig, string where, params (string Alias, string Legacy)[] known)
-    {
-        var found = new JsonNode?[known.Length];
-        if (extraConfig is null || !_read.Expect(extraConfig, JsonKind.Object, "an object of namespaces"))
-        {
-            return found;
-        }
-
-        var fromAlias = new bool[known.Length];
-        foreach (JsonProperty ns in extraConfig.Value.Properties!)
-        {
-            int index = -1;
-            bool alias = false;
-            for (int k = 0; k < known.Length; k++)
-            {
-                if (ns.Name == known[k].Alias || ns.Name == known[k].Legacy)
-                {
-                    index = k;
-                    alias = ns.Name == known[k].Alias;
-                }
-            }
-
-            if (index < 0)
-            {
-                if (ns.Name != Keys.Comment)
-                {
-                    _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"the extra_config namespace \"{ns.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)", ns);
-                }
-
-                continue;
-            }
-
-            if (!_read.Expect(ns, JsonKind.Object, "an object") || (fromAlias[index] && !alias))
-            {
-                continue;
-            }
-
-            found[index] = ns.Value;
-            fromAlias[index] = alias;
-        }
-
-        return found;
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)

@@ -45,51 +45,6 @@ internal static class Keys
     /// <summary>Keys KrakenD reads but ignores at this level; accepted with a warning that says so.</summary>
     public static readonly string[] BackendIgnored = { "timeout", "concurrent_calls" };
 
-    /// <summary>The namespaces that enable KrakenD's proxy options (the v3 alias and the legacy name).</summary>
-    public const string ProxyNamespace = "proxy";
-    public const string LegacyProxyNamespace = "github.com/devopsfaith/krakend/proxy";
-
-    public const string BackendHttpNamespace = "backend/http";
-    public const string LegacyBackendHttpNamespace = "github.com/devopsfaith/krakend/http";
-    public const string BackendHttpClientNamespace = "backend/http/client";
-
-    /// <summary>The gateway's own backend namespace: a body and headers built from templates (docs/configuration.md).</summary>
-    public const string RequestNamespace = "gateway/request";
-
-    /// <summary>The APISIX proxy-chain plugin's configuration on an endpoint (peers.md §1).</summary>
-    public const string ProxyChainNamespace = "proxy-chain";
-
-    public static readonly string[] RequestSupported = { "body", "headers", Comment };
-
-    public static readonly string[] ProxyChainSupported = { "services", "token_header", Comment };
-
-    public static readonly string[] ProxyChainServiceSupported = { "uri", "method", "host", "url_pattern", "disable_host_sanitize", Comment };
-
-    public const string RouterNamespace = "router";
-    public const string LegacyRouterNamespace = "github_com/luraproject/lura/router/gin";
-
-    public static readonly string[] EndpointProxySupported = { "sequential", "static", "flatmap_filter", Comment };
-
-    public static readonly string[] EndpointProxyNotYet = { "sequential_propagated_params", "combiner", "strategy", "force_sandboxed_request" };
-
-    public static readonly string[] BackendProxySupported = { "flatmap_filter", Comment };
-
-    public static readonly string[] BackendProxyNotYet = { "shadow", "shadow_timeout" };
-
-    public static readonly string[] BackendHttpSupported = { "return_error_code", "return_error_details", Comment };
-
-    public static readonly string[] BackendHttpClientSupported = { "send_body_on_redirect", Comment };
-
-    public static readonly string[] RouterSupported = { "return_error_msg", Comment };
-
-    public static readonly string[] RouterNotYet =
-    {
-        "disable_health", "health_path", "auto_options", "disable_access_log", "logger_skip_paths", "disable_path_decoding",
-        "hide_version_header", "disable_redirect_trailing_slash", "disable_redirect_fixed_path", "disable_handle_method_not_allowed",
-        "remove_extra_slash", "forwarded_by_client_ip", "remote_ip_headers", "trusted_proxies", "app_engine", "max_multipart_memory",
-        "use_h2c", "error_body",
-    };
-
     public static readonly string[] StaticSupported = { "strategy", "data", Comment };
 
     public static readonly string[] StaticStrategies = { "always", "success", "errored", "complete", "incomplete" };

@@ -25,10 +25,10 @@ internal sealed class PostApiV1CheckoutHandler : global::Gateway.Runtime.Proxy.E
     }
 
     /// <summary>The proxy-chain services, in calling order, each on its host group.</summary>
-    private static global::Gateway.Runtime.Proxy.ProxyChainDefinition CreateProxyChain(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
+    private static global::Gateway.Components.ProxyChain.ProxyChainDefinition CreateProxyChain(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
     {
-        return new global::Gateway.Runtime.Proxy.ProxyChainDefinition(
-            new global::Gateway.Runtime.Proxy.ProxyChainService[]
+        return new global::Gateway.Components.ProxyChain.ProxyChainDefinition(
+            new global::Gateway.Components.ProxyChain.ProxyChainService[]
             {
                 new(global::System.Net.Http.HttpMethod.Post, backends.Group(1)), // 1. POST /api/v1/user
             },

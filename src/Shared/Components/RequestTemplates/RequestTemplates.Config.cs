@@ -4,22 +4,43 @@ using System.Text;
 using Gateway.Config.Diagnostics;
 using Gateway.Config.Json;
 using Gateway.Config.Model;
+using Gateway.Config.Parsing;
 
-namespace Gateway.Config.Parsing;
+namespace Gateway.Components.RequestTemplates;
 
-// Request bodies and headers built from templates ("gateway/request"), and the APISIX proxy-chain plugin.
-internal sealed partial class ConfigParser
+/// <summary>A backend's request built from templates: a body, headers, or both.</summary>
+internal sealed record RequestTemplates(RequestBodyModel? Body, EquatableArray<HeaderTemplateModel> Headers);
+
+/// <summary>
+/// The gateway's own <c>gateway/request</c> namespace on a backend: a request body and headers built from the route,
+/// the client request and earlier responses, with one placeholder grammar and one rendering table
+/// (docs/configuration.md, request templates).
+/// </summary>
+internal sealed class RequestTemplatesConfig
 {
-    private sealed record RequestTemplates(RequestBodyModel? Body, EquatableArray<HeaderTemplateModel> Headers);
+    public static readonly ConfigNamespace Namespace = new("gateway/request", ConfigScope.Backend);
 
-    private RequestTemplates ParseRequestTemplates(JsonNode? request, string method, TemplateParser.Scope scope)
+    private static readonly string[] Supported = { "body", "headers", Keys.Comment };
+
+    private readonly ConfigReader _read;
+    private readonly DiagnosticBag _diagnostics;
+    private readonly ConfigSource _source;
+
+    public RequestTemplatesConfig(ConfigReader read, ConfigSource source)
     {
-        if (request is null)
+        _read = read;
+        _diagnostics = read.Diagnostics;
+        _source = source;
+    }
+
+    public RequestTemplates Read(ExtraConfig extra, string method, TemplateParser.Scope scope)
+    {
+        if (extra.Find(Namespace) is not { } request)
         {
             return new RequestTemplates(null, EquatableArray<HeaderTemplateModel>.Empty);
         }
 
-        _read.CheckKeys(request, "\"gateway/request\"", Keys.RequestSupported, Array.Empty<string>());
+        _read.CheckKeys(request, "\"gateway/request\"", Supported, Array.Empty<string>());
         var templates = new TemplateParser(_diagnostics, _source);
         RequestBodyModel? body = null;
         if (request.Find("body") is { } bodyProperty)
@@ -228,192 +249,5 @@ internal sealed partial class ConfigParser
         }
 
         return new HeaderTemplateModel(header.Name, template, parts.Value);
-    }
-
-    /// <summary>
-    /// Marks what later steps read of each backend beyond its shaped data: its raw body (<c>{respN}</c>) and the response
-    /// headers named in <c>{respN.headers.Name}</c>, so the runtime keeps exactly those.
-    /// </summary>
-    private static void KeepWhatLaterStepsRead(List<BackendModel> backends)
-    {
-        for (int n = 0; n < backends.Count; n++)
-        {
-            bool raw = false;
-            var headers = new List<string>();
-            foreach (BackendModel later in backends)
-            {
-                foreach (TemplatePartModel part in AllParts(later))
-                {
-                    if (part.Source != n)
-                    {
-                        continue;
-                    }
-
-                    raw |= part.Kind == TemplatePartKind.WholeResponse;
-                    if (part.Kind == TemplatePartKind.ResponseHeader && !headers.Exists(h => string.Equals(h, part.Path[0], StringComparison.OrdinalIgnoreCase)))
-                    {
-                        headers.Add(part.Path[0]);
-                    }
-                }
-
-                raw |= later.Body is { WholeResponse: var whole } && whole == n;
-            }
-
-            if (raw || headers.Count > 0)
-            {
-                backends[n] = backends[n] with { KeepRawBody = raw, CapturedHeaders = EquatableArray.From(headers) };
-            }
-        }
-    }
-
-    /// <summary>Every template part of a backend: URL, body and headers.</summary>
-    internal static IEnumerable<TemplatePartModel> AllParts(BackendModel backend)
-    {
-        foreach (TemplatePartModel part in backend.Url)
-        {
-            yield return part;
-        }
-
-        if (backend.Body is not null)
-        {
-            foreach (TemplatePartModel part in backend.Body.Parts)
-            {
-                yield return part;
-            }
-        }
-
-        foreach (HeaderTemplateModel header in backend.Headers)
-        {
-            foreach (TemplatePartModel part in header.Parts)
-            {
-                yield return part;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The APISIX proxy-chain plugin (peers.md §1): <c>services</c>, each with an absolute <c>uri</c> or a
-    /// <c>host</c> + <c>url_pattern</c> like a backend, and an optional <c>token_header</c>.
-    /// </summary>
-    private ProxyChainModel? ParseProxyChain(JsonNode node, List<RouteSegmentModel>? route, List<string>? rootHosts)
-    {
-        int errorsBefore = _diagnostics.ErrorCount;
-        _read.CheckKeys(node, "\"proxy-chain\"", Keys.ProxyChainSupported, Array.Empty<string>());
-        string? tokenHeader = null;
-        if (node.Find("token_header") is { } tokenProperty && _read.Expect(tokenProperty, JsonKind.String, "a header name"))
-        {
-            tokenHeader = tokenProperty.Value.Text!;
-            if (!Gateway.Http.HttpRules.IsHeaderName(tokenHeader))
-            {
-                _diagnostics.Report(DiagnosticKind.InvalidProxyChain, $"token_header \"{tokenHeader}\" is not a valid header name", tokenProperty.Value);
-            }
-        }
-
-        var parameters = new List<string>();
-        foreach (RouteSegmentModel segment in route ?? new List<RouteSegmentModel>())
-        {
-            if (segment.IsParameter)
-            {
-                parameters.Add(segment.Text);
-            }
-        }
-
-        var services = new List<ProxyChainServiceModel>();
-        JsonProperty? servicesProperty = node.Find("services");
-        if (servicesProperty is null || (servicesProperty.Value.Kind == JsonKind.Array && servicesProperty.Value.Items!.Count == 0))
-        {
-            _diagnostics.Report(DiagnosticKind.InvalidProxyChain, "proxy-chain needs \"services\": at least one {\"uri\": \"http://service/path\", \"method\": \"POST\"}", servicesProperty?.Value ?? node);
-        }
-        else if (_read.Expect(servicesProperty, JsonKind.Array, "an array of services"))
-        {
-            var scope = new TemplateParser.Scope(parameters, sequential: false, backendIndex: 0, new List<string?>());
-            foreach (JsonNode service in servicesProperty.Value.Items!)
-            {
-                if (ParseProxyChainService(service, scope, rootHosts) is { } parsed)
-                {
-                    services.Add(parsed);
-                }
-            }
-        }
-
-        return _diagnostics.ErrorCount > errorsBefore ? null : new ProxyChainModel(EquatableArray.From(services), tokenHeader);
-    }
-
-    private ProxyChainServiceModel? ParseProxyChainService(JsonNode node, TemplateParser.Scope scope, List<string>? rootHosts)
-    {
-        if (node.Kind != JsonKind.Object)
-        {
-            _diagnostics.Report(DiagnosticKind.WrongType, $"a proxy-chain service must be an object, not {JsonNode.Describe(node.Kind)}", node);
-            return null;
-        }
-
-        int errorsBefore = _diagnostics.ErrorCount;
-        _read.CheckKeys(node, "a proxy-chain service", Keys.ProxyChainServiceSupported, Array.Empty<string>());
-
-        // APISIX defaults the method to POST; PATCH is accepted too.
-        string method = _read.ParseMethod(node.Find("method"), "POST", Gateway.Http.HttpRules.EndpointMethods, "a proxy-chain service");
-        bool verbatim = _read.ParseBool(node.Find("disable_host_sanitize"));
-        JsonProperty? uriProperty = node.Find("uri");
-        JsonProperty? hostProperty = node.Find("host");
-        JsonProperty? patternProperty = node.Find("url_pattern");
-        List<string>? hosts = null;
-        string pattern = "/";
-        JsonNode patternNode = node;
-        if (uriProperty is not null)
-        {
-            if (hostProperty is not null || patternProperty is not null)
-            {
-                _diagnostics.ReportAtKey(DiagnosticKind.InvalidProxyChain, "a service has either \"uri\" (an absolute URL) or \"host\" and \"url_pattern\", not both", uriProperty);
-                return null;
-            }
-
-            if (!_read.Expect(uriProperty, JsonKind.String, "an absolute URL"))
-            {
-                return null;
-            }
-
-            string uri = uriProperty.Value.Text!;
-            int scheme = uri.IndexOf("://", StringComparison.Ordinal);
-            int pathStart = scheme < 0 ? -1 : uri.IndexOf('/', scheme + 3);
-            string origin = pathStart < 0 ? uri : uri.Substring(0, pathStart);
-            if (scheme < 0 || !(verbatim ? Hosts.TryUseVerbatim(origin, out string host, out string problem) : Hosts.TrySanitize(origin, out host, out problem)))
-            {
-                _diagnostics.Report(DiagnosticKind.InvalidProxyChain, $"\"uri\" must be an absolute http(s) URL such as \"http://customer_service/api/v1/user\"", uriProperty.Value);
-                return null;
-            }
-
-            hosts = new List<string> { host };
-            pattern = pathStart < 0 ? "/" : uri.Substring(pathStart);
-            patternNode = uriProperty.Value;
-        }
-        else
-        {
-            hosts = _read.ParseHosts(hostProperty, verbatim);
-            if (hosts is null || hosts.Count == 0)
-            {
-                hosts = rootHosts;
-            }
-
-            if (hosts is null || hosts.Count == 0)
-            {
-                _diagnostics.Report(DiagnosticKind.InvalidProxyChain, "a proxy-chain service needs \"uri\", or \"host\" (or the root host list) with \"url_pattern\"", hostProperty?.Value ?? node);
-                return null;
-            }
-
-            if (patternProperty is not null && _read.Expect(patternProperty, JsonKind.String, "a URL path"))
-            {
-                pattern = patternProperty.Value.Text!;
-                patternNode = patternProperty.Value;
-            }
-        }
-
-        // With a uri, a problem inside its path is reported at the whole uri value.
-        EquatableArray<TemplatePartModel>? url = new TemplateParser(_diagnostics, _source).ParseUrl(pattern, patternNode, scope);
-        if (_diagnostics.ErrorCount > errorsBefore || url is null || hosts is null)
-        {
-            return null;
-        }
-
-        return new ProxyChainServiceModel(method, HostGroup(hosts), pattern, url.Value);
     }
 }

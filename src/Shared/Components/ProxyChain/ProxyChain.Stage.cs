@@ -5,10 +5,11 @@ using System.Text.Json;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
+using Gateway.Runtime.Proxy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
-namespace Gateway.Runtime.Proxy;
+namespace Gateway.Components.ProxyChain;
 
 /// <summary>One service of an APISIX <c>proxy-chain</c> configuration: its method, on a host group like any backend.</summary>
 public sealed class ProxyChainService

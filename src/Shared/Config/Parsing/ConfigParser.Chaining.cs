@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+using Gateway.Config.Diagnostics;
+using Gateway.Config.Json;
+using Gateway.Config.Model;
+
+namespace Gateway.Config.Parsing;
+
+// What later steps of a sequence read from earlier ones.
+internal sealed partial class ConfigParser
+{
+    /// <summary>
+    /// Marks what later steps read of each backend beyond its shaped data: its raw body (<c>{respN}</c>) and the response
+    /// headers named in <c>{respN.headers.Name}</c>, so the runtime keeps exactly those.
+    /// </summary>
+    private static void KeepWhatLaterStepsRead(List<BackendModel> backends)
+    {
+        for (int n = 0; n < backends.Count; n++)
+        {
+            bool raw = false;
+            var headers = new List<string>();
+            foreach (BackendModel later in backends)
+            {
+                foreach (TemplatePartModel part in AllParts(later))
+                {
+                    if (part.Source != n)
+                    {
+                        continue;
+                    }
+
+                    raw |= part.Kind == TemplatePartKind.WholeResponse;
+                    if (part.Kind == TemplatePartKind.ResponseHeader && !headers.Exists(h => string.Equals(h, part.Path[0], StringComparison.OrdinalIgnoreCase)))
+                    {
+                        headers.Add(part.Path[0]);
+                    }
+                }
+
+                raw |= later.Body is { WholeResponse: var whole } && whole == n;
+            }
+
+            if (raw || headers.Count > 0)
+            {
+                backends[n] = backends[n] with { KeepRawBody = raw, CapturedHeaders = EquatableArray.From(headers) };
+            }
+        }
+    }
+
+    /// <summary>Every template part of a backend: URL, body and headers.</summary>
+    internal static IEnumerable<TemplatePartModel> AllParts(BackendModel backend)
+    {
+        foreach (TemplatePartModel part in backend.Url)
+        {
+            yield return part;
+        }
+
+        if (backend.Body is not null)
+        {
+            foreach (TemplatePartModel part in backend.Body.Parts)
+            {
+                yield return part;
+            }
+        }
+
+        foreach (HeaderTemplateModel header in backend.Headers)
+        {
+            foreach (TemplatePartModel part in header.Parts)
+            {
+                yield return part;
+            }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+using Gateway.Components.RequestTemplates;
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -36,7 +37,7 @@ public class HotPathBenchmarks
     [Benchmark]
     public int RenderBodyTemplate()
     {
-        using var body = new Gateway.Runtime.Templates.JsonBodyBuilder();
+        using var body = new JsonBodyBuilder();
         body.AppendLiteral("{\"hotel\":"u8);
         body.TryAppendValue(s_hotel, s_destinationId);
         body.AppendLiteral(",\"price\":"u8);
@@ -54,7 +55,7 @@ public class HotPathBenchmarks
     [Benchmark]
     public int RenderHeaderTemplate()
     {
-        using var header = new Gateway.Runtime.Templates.HeaderValueBuilder();
+        using var header = new HeaderValueBuilder();
         header.AppendLiteral("Bearer "u8);
         header.TryAppendJsonValue(s_hotel, s_destinationId);
         return header.ToValue()!.Length;

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using Gateway.Components.ProxyChain;
+using Gateway.Components.RequestTemplates;
 using Gateway.Config.Model;
 
 namespace Gateway.Generator.Emitters;
@@ -88,7 +89,7 @@ internal static class HandlerEmitter
             if (HasRequestTemplates(endpoint.Backends[i]))
             {
                 w.Line();
-                EmitRequestBuilder(w, endpoint, i, paths);
+                RequestTemplatesEmitter.Emit(w, endpoint, i, paths);
             }
         }
 
@@ -194,7 +195,7 @@ internal static class HandlerEmitter
     }
 
     /// <summary>A builder that throws fails its step, not the request (docs/configuration.md, failures).</summary>
-    private static void EmitRenderCatch(SourceWriter w, int index, string type, string? cleanup = null)
+    internal static void EmitRenderCatch(SourceWriter w, int index, string type, string? cleanup = null)
     {
         w.Open("catch (global::System.Exception e)");
         if (cleanup is not null)
@@ -237,7 +238,7 @@ internal static class HandlerEmitter
     }
 
     /// <summary>The C# expression for a text placeholder's value (null when absent at run time).</summary>
-    private static string TextSource(EndpointModel endpoint, TemplatePartModel part) => part.Kind switch
+    internal static string TextSource(EndpointModel endpoint, TemplatePartModel part) => part.Kind switch
     {
         TemplatePartKind.RouteParameter => $"exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}]",
         TemplatePartKind.ClientHeader => $"exchange.ClientHeader({CSharp.String(part.Path[0])})",
@@ -257,106 +258,6 @@ internal static class HandlerEmitter
         }
 
         throw new KeyNotFoundException(header);
-    }
-
-    /// <summary>
-    /// Backend <paramref name="index"/>'s body and headers from its templates: literal pieces as UTF-8 constants, a slot
-    /// per placeholder, rendered by position (docs/configuration.md). Null when a value cannot be put in.
-    /// </summary>
-    private static void EmitRequestBuilder(SourceWriter w, EndpointModel endpoint, int index, Dictionary<string, string> paths)
-    {
-        BackendModel backend = endpoint.Backends[index];
-        var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
-        foreach (int source in ReferencedBackends(backend))
-        {
-            parameters.Add($"{Runtime}.Forwarding.BackendResult response{source}");
-        }
-
-        string Fail = $"return {Runtime}.Templates.BackendRequest.Fail(request);";
-        w.Line($"/// <summary>Backend {index}: the body and headers its templates build; null when a value cannot be put in them.</summary>");
-        w.Open($"private {Runtime}.Templates.BackendRequest? BuildRequest{index}({string.Join(", ", parameters)})");
-        w.Line($"var request = new {Runtime}.Templates.BackendRequest();");
-        w.Open("try");
-        if (backend.Body is { } body)
-        {
-            if (body.WholeResponse >= 0)
-            {
-                w.Line($"// The body: backend {body.WholeResponse}'s raw body, with its Content-Type.");
-                w.Open($"if (!request.TrySetBody(response{body.WholeResponse}))");
-                w.Line(Fail);
-                w.Close();
-            }
-            else
-            {
-                w.Line("// The body: a JSON template.");
-                w.Open($"using (var body = new {Runtime}.Templates.JsonBodyBuilder())");
-                foreach (TemplatePartModel part in body.Parts)
-                {
-                    if (part.Kind == TemplatePartKind.Literal)
-                    {
-                        w.Line($"body.AppendLiteral({CSharp.Utf8(part.Text)});");
-                        continue;
-                    }
-
-                    string method = part.Position == TemplatePosition.JsonValue ? "TryAppendValue" : "TryAppendText";
-                    string call = part.Kind switch
-                    {
-                        TemplatePartKind.ResponseValue => $"body.{method}(response{part.Source}.Body, {paths[part.Text]})",
-                        TemplatePartKind.WholeResponse => $"body.{(part.Position == TemplatePosition.JsonValue ? "TryAppendWholeValue" : "TryAppendWholeText")}(response{part.Source})",
-                        _ => $"body.{method}({TextSource(endpoint, part)})",
-                    };
-                    w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
-                    w.Line(Fail);
-                    w.Close();
-                    w.Line();
-                }
-
-                w.Line("request.SetBody(body.Detach(), \"application/json\");");
-                w.Close();
-            }
-        }
-
-        bool first = backend.Body is null;
-        foreach (HeaderTemplateModel header in backend.Headers)
-        {
-            if (!first)
-            {
-                w.Line();
-            }
-
-            first = false;
-            w.Line($"// {CSharp.Comment(header.Name)}: {CSharp.Comment(header.Template)}");
-            w.Open($"using (var header = new {Runtime}.Templates.HeaderValueBuilder())");
-            foreach (TemplatePartModel part in header.Parts)
-            {
-                if (part.Kind == TemplatePartKind.Literal)
-                {
-                    w.Line($"header.AppendLiteral({CSharp.Utf8(part.Text)});");
-                    continue;
-                }
-
-                string call = part.Kind == TemplatePartKind.ResponseValue
-                    ? $"header.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]})"
-                    : $"header.TryAppendText({TextSource(endpoint, part)})";
-                w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
-                w.Line(Fail);
-                w.Close();
-                w.Line();
-            }
-
-            w.Open("if (header.ToValue() is not { } value)");
-            w.Line(Fail);
-            w.Close();
-            w.Line();
-            w.Line($"request.SetHeader({CSharp.String(header.Name)}, value);");
-            w.Close();
-        }
-
-        w.Line();
-        w.Line("return request;");
-        w.Close();
-        EmitRenderCatch(w, index, $"{Runtime}.Templates.BackendRequest", "request.Dispose();");
-        w.Close();
     }
 
     private static void EmitEndpointDefinition(SourceWriter w, GatewayModel model, EndpointModel endpoint)
@@ -654,7 +555,7 @@ internal static class HandlerEmitter
         throw new KeyNotFoundException(text);
     }
 
-    private static List<int> ReferencedBackends(BackendModel backend)
+    internal static List<int> ReferencedBackends(BackendModel backend)
     {
         var sources = new List<int>();
         foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))

@@ -1,3 +1,4 @@
+using Gateway.Components.RequestTemplates;
 using System.Net;
 using Gateway.Http;
 using System.Net.Http.Headers;
@@ -30,7 +31,7 @@ internal static class BackendCaller
     /// Calls <paramref name="backend"/> and turns its answer into a result. Never throws: whatever a stage throws
     /// becomes a failed step (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
     /// </summary>
-    public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, Templates.BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         if (!Uri.TryCreate(url, in VerbatimUri, out Uri? uri))
         {
@@ -379,7 +380,7 @@ internal static class BackendCaller
     /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
     /// the backend's own filter. The client body, when there is one, goes to every backend with its length.
     /// </summary>
-    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, Templates.BackendRequest? built, HttpRequestMessage request, bool withBody)
+    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, HttpRequestMessage request, bool withBody)
     {
         ForwardingList? filter = backend.InputHeaders;
         bool userAgentForwarded = false;

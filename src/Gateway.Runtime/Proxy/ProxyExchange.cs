@@ -1,3 +1,4 @@
+using Gateway.Components.RequestTemplates;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;

@@ -1,3 +1,4 @@
+using Gateway.Components.RequestTemplates;
 using System.Text;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;

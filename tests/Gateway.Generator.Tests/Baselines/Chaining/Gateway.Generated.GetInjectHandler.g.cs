@@ -96,23 +96,23 @@ internal sealed class GetInjectHandler : global::Gateway.Runtime.Proxy.EndpointH
     }
 
     /// <summary>Backend 1: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // Authorization: Bearer {resp0_evil.token}
-            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+            using (var header = new global::Gateway.Components.RequestTemplates.HeaderValueBuilder())
             {
                 header.AppendLiteral("Bearer "u8);
                 if (!header.TryAppendJsonValue(response0.Body, s_resp0EvilToken)) // {resp0_evil.token}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 if (header.ToValue() is not { } value)
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 request.SetHeader("Authorization", value);
@@ -123,7 +123,7 @@ internal sealed class GetInjectHandler : global::Gateway.Runtime.Proxy.EndpointH
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[1], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[1], e);
         }
     }
 }

@@ -96,18 +96,18 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
     }
 
     /// <summary>Backend 1: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // The body: a JSON template.
-            using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
+            using (var body = new global::Gateway.Components.RequestTemplates.JsonBodyBuilder())
             {
                 body.AppendLiteral("{\"x\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUserAbsent)) // {resp0_user.user.absent}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral("}"u8);
@@ -119,7 +119,7 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[1], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[1], e);
         }
     }
 }

@@ -59,23 +59,23 @@ internal sealed class GetTenantHandler : global::Gateway.Runtime.Proxy.EndpointH
     }
 
     /// <summary>Backend 0: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // X-Tenant-Id: tenant-{input_headers.X-Tenant}
-            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+            using (var header = new global::Gateway.Components.RequestTemplates.HeaderValueBuilder())
             {
                 header.AppendLiteral("tenant-"u8);
                 if (!header.TryAppendText(exchange.ClientHeader("X-Tenant"))) // {input_headers.X-Tenant}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 if (header.ToValue() is not { } value)
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 request.SetHeader("X-Tenant-Id", value);
@@ -86,7 +86,7 @@ internal sealed class GetTenantHandler : global::Gateway.Runtime.Proxy.EndpointH
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[0], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[0], e);
         }
     }
 }

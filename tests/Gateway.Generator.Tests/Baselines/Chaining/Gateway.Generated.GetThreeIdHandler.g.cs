@@ -171,102 +171,102 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     }
 
     /// <summary>Backend 2: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // The body: a JSON template.
-            using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
+            using (var body = new global::Gateway.Components.RequestTemplates.JsonBodyBuilder())
             {
                 body.AppendLiteral("{\"user_id\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUserId)) // {resp0_user.user.id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"name\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUserName)) // {resp0_user.user.name}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"score\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUserScore)) // {resp0_user.user.score}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"active\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUserActive)) // {resp0_user.user.active}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"tags\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUserTags)) // {resp0_user.user.tags}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"nothing\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUserNothing)) // {resp0_user.user.nothing}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"profile\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0UserUser)) // {resp0_user.user}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"orders\":"u8);
                 if (!body.TryAppendValue(response1.Body, s_resp1OrdersOrders)) // {resp1_orders.orders}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"first_total\":"u8);
                 if (!body.TryAppendValue(response1.Body, s_resp1OrdersOrders0Total)) // {resp1_orders.orders.0.total}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"order_ids\":"u8);
                 if (!body.TryAppendValue(response1.Body, s_resp1OrdersOrdersId)) // {resp1_orders.orders.*.id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"note\":\""u8);
                 if (!body.TryAppendText(response0.Body, s_resp0UserUserName)) // {resp0_user.user.name}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(" bought "u8);
                 if (!body.TryAppendText(response1.Body, s_resp1OrdersOrdersId)) // {resp1_orders.orders.*.id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(" for "u8);
                 if (!body.TryAppendText(response1.Body, s_resp1OrdersCurrency)) // {resp1_orders.currency}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral("\",\"route\":"u8);
                 if (!body.TryAppendValue(exchange.RouteValues[0])) // {id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"page\":"u8);
                 if (!body.TryAppendValue(exchange.ClientQuery("page"))) // {input_query.page}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"fixed\":[1,true,null,\"{not a placeholder}\"]}"u8);
@@ -274,65 +274,65 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
             }
 
             // Authorization: Bearer {resp0_user.token}
-            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+            using (var header = new global::Gateway.Components.RequestTemplates.HeaderValueBuilder())
             {
                 header.AppendLiteral("Bearer "u8);
                 if (!header.TryAppendJsonValue(response0.Body, s_resp0UserToken)) // {resp0_user.token}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 if (header.ToValue() is not { } value)
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 request.SetHeader("Authorization", value);
             }
 
             // X-Request-From: {resp0.headers.X-Request-Id}
-            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+            using (var header = new global::Gateway.Components.RequestTemplates.HeaderValueBuilder())
             {
                 if (!header.TryAppendText(response0.CapturedHeader(0))) // {resp0.headers.X-Request-Id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 if (header.ToValue() is not { } value)
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 request.SetHeader("X-Request-From", value);
             }
 
             // X-Tenant: {input_headers.X-Tenant}
-            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+            using (var header = new global::Gateway.Components.RequestTemplates.HeaderValueBuilder())
             {
                 if (!header.TryAppendText(exchange.ClientHeader("X-Tenant"))) // {input_headers.X-Tenant}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 if (header.ToValue() is not { } value)
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 request.SetHeader("X-Tenant", value);
             }
 
             // X-Orders: {resp1_orders.orders.*.id}
-            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+            using (var header = new global::Gateway.Components.RequestTemplates.HeaderValueBuilder())
             {
                 if (!header.TryAppendJsonValue(response1.Body, s_resp1OrdersOrdersId)) // {resp1_orders.orders.*.id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 if (header.ToValue() is not { } value)
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 request.SetHeader("X-Orders", value);
@@ -343,7 +343,7 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[2], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[2], e);
         }
     }
 }

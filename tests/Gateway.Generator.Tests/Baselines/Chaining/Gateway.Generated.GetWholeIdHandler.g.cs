@@ -144,15 +144,15 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     }
 
     /// <summary>Backend 2: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // The body: backend 0's raw body, with its Content-Type.
             if (!request.TrySetBody(response0))
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
             }
 
             return request;
@@ -160,7 +160,7 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[2], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[2], e);
         }
     }
 
@@ -185,15 +185,15 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     }
 
     /// <summary>Backend 3: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest3(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest3(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response1)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // The body: backend 1's raw body, with its Content-Type.
             if (!request.TrySetBody(response1))
             {
-                return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
             }
 
             return request;
@@ -201,7 +201,7 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[3], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[3], e);
         }
     }
 
@@ -226,30 +226,30 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     }
 
     /// <summary>Backend 4: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest4(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest4(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // The body: a JSON template.
-            using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
+            using (var body = new global::Gateway.Components.RequestTemplates.JsonBodyBuilder())
             {
                 body.AppendLiteral("{\"json\":"u8);
                 if (!body.TryAppendWholeValue(response0)) // {resp0}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"text\":"u8);
                 if (!body.TryAppendWholeValue(response1)) // {resp1}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"inline\":\"raw: "u8);
                 if (!body.TryAppendWholeText(response1)) // {resp1}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral("\"}"u8);
@@ -261,7 +261,7 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[4], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[4], e);
         }
     }
 }

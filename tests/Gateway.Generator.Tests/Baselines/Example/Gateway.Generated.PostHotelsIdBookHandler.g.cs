@@ -141,42 +141,42 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
     }
 
     /// <summary>Backend 2: the body and headers its templates build; null when a value cannot be put in them.</summary>
-    private global::Gateway.Runtime.Templates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    private global::Gateway.Components.RequestTemplates.BackendRequest? BuildRequest2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
     {
-        var request = new global::Gateway.Runtime.Templates.BackendRequest();
+        var request = new global::Gateway.Components.RequestTemplates.BackendRequest();
         try
         {
             // The body: a JSON template.
-            using (var body = new global::Gateway.Runtime.Templates.JsonBodyBuilder())
+            using (var body = new global::Gateway.Components.RequestTemplates.JsonBodyBuilder())
             {
                 body.AppendLiteral("{\"hotel_id\":"u8);
                 if (!body.TryAppendValue(response0.Body, s_resp0HotelId)) // {resp0_hotel.id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"nightly\":"u8);
                 if (!body.TryAppendValue(response1.Body, s_resp1RatesNightly)) // {resp1_rates.nightly}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"currency\":"u8);
                 if (!body.TryAppendValue(response1.Body, s_resp1RatesCurrency)) // {resp1_rates.currency}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"guest\":"u8);
                 if (!body.TryAppendValue(exchange.ClientHeader("X-Guest"))) // {input_headers.X-Guest}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral(",\"note\":\"Booking at "u8);
                 if (!body.TryAppendText(response0.Body, s_resp0HotelName)) // {resp0_hotel.name}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 body.AppendLiteral("\"}"u8);
@@ -184,16 +184,16 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
             }
 
             // X-Hotel-Id: {resp0_hotel.id}
-            using (var header = new global::Gateway.Runtime.Templates.HeaderValueBuilder())
+            using (var header = new global::Gateway.Components.RequestTemplates.HeaderValueBuilder())
             {
                 if (!header.TryAppendJsonValue(response0.Body, s_resp0HotelId)) // {resp0_hotel.id}
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 if (header.ToValue() is not { } value)
                 {
-                    return global::Gateway.Runtime.Templates.BackendRequest.Fail(request);
+                    return global::Gateway.Components.RequestTemplates.BackendRequest.Fail(request);
                 }
 
                 request.SetHeader("X-Hotel-Id", value);
@@ -204,7 +204,7 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
         catch (global::System.Exception e)
         {
             request.Dispose();
-            return exchange.RenderFailed<global::Gateway.Runtime.Templates.BackendRequest>(Backends[2], e);
+            return exchange.RenderFailed<global::Gateway.Components.RequestTemplates.BackendRequest>(Backends[2], e);
         }
     }
 }

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using Gateway.Runtime.Http;
 
-namespace Gateway.Runtime.Templates;
+namespace Gateway.Components.RequestTemplates;
 
 /// <summary>
 /// What a backend sends besides its URL when its configuration builds the request (<c>"gateway/request"</c>): a body
@@ -37,7 +37,7 @@ public sealed class BackendRequest : IDisposable
     /// Sends a copy of <paramref name="body"/>, the raw body of an earlier backend, with that backend's content type.
     /// False when the earlier body was not kept.
     /// </summary>
-    public bool TrySetBody(Forwarding.BackendResult response)
+    public bool TrySetBody(Gateway.Runtime.Forwarding.BackendResult response)
     {
         ArgumentNullException.ThrowIfNull(response);
         if (response.RawBody is not { } raw)

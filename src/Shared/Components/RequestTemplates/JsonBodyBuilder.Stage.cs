@@ -5,8 +5,9 @@ using System.Text.Unicode;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
+using Gateway.Runtime.Templates;
 
-namespace Gateway.Runtime.Templates;
+namespace Gateway.Components.RequestTemplates;
 
 /// <summary>
 /// Builds a backend's JSON body from a compiled template: literal JSON written at build time, and slots. A slot that

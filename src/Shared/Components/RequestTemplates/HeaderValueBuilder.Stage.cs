@@ -1,8 +1,9 @@
 using System.Text;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
+using Gateway.Runtime.Templates;
 
-namespace Gateway.Runtime.Templates;
+namespace Gateway.Components.RequestTemplates;
 
 /// <summary>
 /// Builds one request header value from a compiled template. Injected values use their text form

@@ -48,10 +48,30 @@ internal static class HandlerEmitter
             w.Line($"private static readonly {Runtime}.Json.JsonPath {path.Value} = new({string.Join(", ", segments)});");
         }
 
+        for (int i = 0; i < endpoint.Backends.Count; i++)
+        {
+            if (IsFixedUrl(endpoint, endpoint.Backends[i]))
+            {
+                w.Line();
+                w.Line($"/// <summary>Backend {i}'s URL on each host of its group, built once: <c>{CSharp.Doc(endpoint.Backends[i].UrlPattern)}</c> has no placeholder.</summary>");
+                w.Line($"private readonly {Runtime}.Http.FixedUrl _url{i};");
+            }
+        }
+
         w.Line();
         w.Line($"public {className}({Runtime}.Forwarding.BackendRegistry backends)");
         w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options{(endpoint.ProxyChain is null ? string.Empty : ", CreateProxyChain(backends)")})");
         w.Line("{");
+        w.Indent();
+        for (int i = 0; i < endpoint.Backends.Count; i++)
+        {
+            if (IsFixedUrl(endpoint, endpoint.Backends[i]))
+            {
+                w.Line($"_url{i} = new(Backends[{i}].Hosts, {CSharp.String(FixedPath(endpoint.Backends[i]))});");
+            }
+        }
+
+        w.Outdent();
         w.Line("}");
         if (endpoint.ProxyChain is not null)
         {
@@ -104,10 +124,9 @@ internal static class HandlerEmitter
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
             BackendModel backend = endpoint.Backends[i];
-            string arguments = UrlArguments(endpoint, i);
             w.Line();
             w.Line($"// {i + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
-            string call = $"exchange.SendAsync(Backends[{i}], {CallArguments(backend, i, arguments)}).ConfigureAwait(false)";
+            string call = $"exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)}).ConfigureAwait(false)";
             if (i == endpoint.Backends.Count - 1)
             {
                 w.Line($"await {call};");
@@ -127,7 +146,7 @@ internal static class HandlerEmitter
         {
             BackendModel only = endpoint.Backends[0];
             w.Line($"// 1. {only.Method} {CSharp.Comment(only.UrlPattern)}");
-            w.Line($"await exchange.SendAsync(Backends[0], {CallArguments(only, 0, "exchange")}).ConfigureAwait(false);");
+            w.Line($"await exchange.SendAsync(Backends[0], {CallArguments(only, 0)}).ConfigureAwait(false);");
             return;
         }
 
@@ -136,7 +155,7 @@ internal static class HandlerEmitter
         {
             BackendModel backend = endpoint.Backends[i];
             w.Line($"// {i + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
-            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> call{i} = exchange.SendAsync(Backends[{i}], {CallArguments(backend, i, "exchange")});");
+            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> call{i} = exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)});");
         }
 
         w.Line();
@@ -147,16 +166,18 @@ internal static class HandlerEmitter
     }
 
     /// <summary>The URL, and the built request when the backend has body or header templates.</summary>
-    private static string CallArguments(BackendModel backend, int index, string arguments) =>
-        HasRequestTemplates(backend) ? $"BuildUrl{index}({arguments}), BuildRequest{index}({arguments})" : $"BuildUrl{index}({arguments})";
+    private static string CallArguments(BackendModel backend, int index) =>
+        HasRequestTemplates(backend)
+            ? $"BuildUrl{index}({Arguments(UrlSources(backend))}), BuildRequest{index}({Arguments(RequestSources(backend))})"
+            : $"BuildUrl{index}({Arguments(UrlSources(backend))})";
 
     private static bool HasRequestTemplates(BackendModel backend) => backend.Body is not null || backend.Headers.Count > 0;
 
-    /// <summary>The arguments of backend <paramref name="index"/>'s URL builder: the route values, then each response it reads.</summary>
-    private static string UrlArguments(EndpointModel endpoint, int index)
+    /// <summary>A builder's arguments: the exchange, then each earlier response it reads, and only those.</summary>
+    private static string Arguments(List<int> sources)
     {
         var arguments = new List<string> { "exchange" };
-        foreach (int source in ReferencedBackends(endpoint.Backends[index]))
+        foreach (int source in sources)
         {
             arguments.Add($"response{source}");
         }
@@ -164,17 +185,68 @@ internal static class HandlerEmitter
         return string.Join(", ", arguments);
     }
 
-    private static void EmitUrlBuilder(SourceWriter w, EndpointModel endpoint, int index, Dictionary<string, string> paths)
+    /// <summary>A builder's parameters: the exchange, then each earlier response it reads.</summary>
+    internal static string Parameters(List<int> sources)
     {
-        BackendModel backend = endpoint.Backends[index];
         var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
-        foreach (int source in ReferencedBackends(backend))
+        foreach (int source in sources)
         {
             parameters.Add($"{Runtime}.Forwarding.BackendResult response{source}");
         }
 
+        return string.Join(", ", parameters);
+    }
+
+    /// <summary>
+    /// A URL that is the same for every request (no placeholder, no forwarded query) is built once per host when the
+    /// gateway starts (<c>FixedUrl</c>).
+    /// </summary>
+    private static bool IsFixedUrl(EndpointModel endpoint, BackendModel backend)
+    {
+        if (endpoint.InputQueryStrings.All || endpoint.InputQueryStrings.Names?.Count > 0)
+        {
+            return false;
+        }
+
+        foreach (TemplatePartModel part in backend.Url)
+        {
+            if (part.Kind != TemplatePartKind.Literal)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string FixedPath(BackendModel backend)
+    {
+        var path = new System.Text.StringBuilder();
+        foreach (TemplatePartModel part in backend.Url)
+        {
+            path.Append(part.Text);
+        }
+
+        return path.ToString();
+    }
+
+    private static void EmitUrlBuilder(SourceWriter w, EndpointModel endpoint, int index, Dictionary<string, string> paths)
+    {
+        BackendModel backend = endpoint.Backends[index];
+        if (IsFixedUrl(endpoint, backend))
+        {
+            w.Line($"/// <summary>Backend {index}: <c>{CSharp.Doc(backend.UrlPattern)}</c> on the next host of its group, as built when the gateway started.</summary>");
+            w.Open($"private string? BuildUrl{index}({Parameters(UrlSources(backend))})");
+            w.Open("try");
+            w.Line($"return _url{index}.Next();");
+            w.Close();
+            EmitRenderCatch(w, index, "string");
+            w.Close();
+            return;
+        }
+
         w.Line($"/// <summary>Backend {index}: <c>{CSharp.Doc(backend.UrlPattern)}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>");
-        w.Open($"private string? BuildUrl{index}({string.Join(", ", parameters)})");
+        w.Open($"private string? BuildUrl{index}({Parameters(UrlSources(backend))})");
         w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
         w.Open("try");
         w.Line($"url.AppendLiteral(Backends[{index}].Hosts.NextHost());");
@@ -210,7 +282,7 @@ internal static class HandlerEmitter
     /// <summary>The statements that append a URL template's pieces to <c>url</c>; <paramref name="fail"/> runs when a value cannot be put in.</summary>
     internal static void EmitUrlParts(SourceWriter w, EndpointModel endpoint, EquatableArray<TemplatePartModel> parts, Dictionary<string, string> paths, string fail)
     {
-        foreach (TemplatePartModel part in parts)
+        foreach (TemplatePartModel part in MergeLiterals(parts))
         {
             string component = $"{Runtime}.Http.UrlComponent.{(part.Position == TemplatePosition.QueryValue ? "QueryValue" : "PathSegment")}";
             switch (part.Kind)
@@ -235,6 +307,24 @@ internal static class HandlerEmitter
                     break;
             }
         }
+    }
+
+    /// <summary>Adjacent literal pieces (a path's end and a query's start, say) become one append.</summary>
+    private static List<TemplatePartModel> MergeLiterals(EquatableArray<TemplatePartModel> parts)
+    {
+        var merged = new List<TemplatePartModel>();
+        foreach (TemplatePartModel part in parts)
+        {
+            if (part.Kind == TemplatePartKind.Literal && merged.Count > 0 && merged[merged.Count - 1].Kind == TemplatePartKind.Literal)
+            {
+                merged[merged.Count - 1] = merged[merged.Count - 1] with { Text = merged[merged.Count - 1].Text + part.Text };
+                continue;
+            }
+
+            merged.Add(part);
+        }
+
+        return merged;
     }
 
     /// <summary>The C# expression for a text placeholder's value (null when absent at run time).</summary>
@@ -555,10 +645,30 @@ internal static class HandlerEmitter
         throw new KeyNotFoundException(text);
     }
 
-    internal static List<int> ReferencedBackends(BackendModel backend)
+    /// <summary>The earlier responses a backend's URL reads.</summary>
+    private static List<int> UrlSources(BackendModel backend) => Sources(backend.Url, -1);
+
+    /// <summary>The earlier responses a backend's body and header templates read.</summary>
+    internal static List<int> RequestSources(BackendModel backend)
+    {
+        var parts = new List<TemplatePartModel>();
+        if (backend.Body is { } body)
+        {
+            parts.AddRange(body.Parts);
+        }
+
+        foreach (HeaderTemplateModel header in backend.Headers)
+        {
+            parts.AddRange(header.Parts);
+        }
+
+        return Sources(parts, backend.Body?.WholeResponse ?? -1);
+    }
+
+    private static List<int> Sources(IEnumerable<TemplatePartModel> parts, int wholeBody)
     {
         var sources = new List<int>();
-        foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
+        foreach (TemplatePartModel part in parts)
         {
             if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.WholeResponse or TemplatePartKind.ResponseHeader && !sources.Contains(part.Source))
             {
@@ -566,9 +676,9 @@ internal static class HandlerEmitter
             }
         }
 
-        if (backend.Body is { WholeResponse: >= 0 } body && !sources.Contains(body.WholeResponse))
+        if (wholeBody >= 0 && !sources.Contains(wholeBody))
         {
-            sources.Add(body.WholeResponse);
+            sources.Add(wholeBody);
         }
 
         sources.Sort();

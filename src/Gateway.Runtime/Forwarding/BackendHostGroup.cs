@@ -53,11 +53,14 @@ public sealed class BackendHostGroup : IDisposable
 
     /// <summary>The base URL (<c>scheme://host[:port]</c>) for the next call.</summary>
     /// <remarks>Rendering a step's request starts here, so this is where the <see cref="StepStage.Render"/> probe runs.</remarks>
-    public string NextHost()
+    public string NextHost() => _hosts[NextIndex()];
+
+    /// <summary>The position in <see cref="Hosts"/> of the host for the next call (round robin).</summary>
+    public int NextIndex()
     {
-        string host = _hosts.Length == 1 ? _hosts[0] : _hosts[Interlocked.Increment(ref _next) % (uint)_hosts.Length];
-        StageProbe?.Invoke(StepStage.Render, host);
-        return host;
+        int index = _hosts.Length == 1 ? 0 : (int)(Interlocked.Increment(ref _next) % (uint)_hosts.Length);
+        StageProbe?.Invoke(StepStage.Render, _hosts[index]);
+        return index;
     }
 
     public void Dispose() => Invoker.Dispose();

@@ -17,15 +17,9 @@ internal static class RequestTemplatesEmitter
     public static void Emit(SourceWriter w, EndpointModel endpoint, int index, Dictionary<string, string> paths)
     {
         BackendModel backend = endpoint.Backends[index];
-        var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
-        foreach (int source in HandlerEmitter.ReferencedBackends(backend))
-        {
-            parameters.Add($"{Runtime}.Forwarding.BackendResult response{source}");
-        }
-
         string Fail = $"return {Stage}.BackendRequest.Fail(request);";
         w.Line($"/// <summary>Backend {index}: the body and headers its templates build; null when a value cannot be put in them.</summary>");
-        w.Open($"private {Stage}.BackendRequest? BuildRequest{index}({string.Join(", ", parameters)})");
+        w.Open($"private {Stage}.BackendRequest? BuildRequest{index}({HandlerEmitter.Parameters(HandlerEmitter.RequestSources(backend))})");
         w.Line($"var request = new {Stage}.BackendRequest();");
         w.Open("try");
         if (backend.Body is { } body)

@@ -23,9 +23,17 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
     /// <summary>Where <c>{resp0_user.user.absent}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0UserUserAbsent = new("user"u8.ToArray(), "absent"u8.ToArray());
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/users/1</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
+    /// <summary>Backend 1's URL on each host of its group, built once: <c>/echo/missing</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url1;
+
     public GetMissingHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/users/1");
+        _url1 = new(Backends[1].Hosts, "/echo/missing");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -52,46 +60,32 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
         }
 
         // 2. POST /echo/missing
-        await exchange.SendAsync(Backends[1], BuildUrl1(exchange, response0), BuildRequest1(exchange, response0)).ConfigureAwait(false);
+        await exchange.SendAsync(Backends[1], BuildUrl1(exchange), BuildRequest1(exchange, response0)).ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/users/1</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/users/1</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/users/1"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
         }
-        finally
-        {
-            url.Dispose();
-        }
     }
 
-    /// <summary>Backend 1: <c>/echo/missing</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
+    /// <summary>Backend 1: <c>/echo/missing</c> on the next host of its group, as built when the gateway started.</summary>
+    private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/echo/missing"u8);
-            return url.ToUrl();
+            return _url1.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[1], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 

@@ -18,9 +18,13 @@ internal sealed class GetTenantHandler : global::Gateway.Runtime.Proxy.EndpointH
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/echo/tenant</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
     public GetTenantHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/echo/tenant");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -38,23 +42,16 @@ internal sealed class GetTenantHandler : global::Gateway.Runtime.Proxy.EndpointH
         await exchange.SendAsync(Backends[0], BuildUrl0(exchange), BuildRequest0(exchange)).ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/echo/tenant</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/echo/tenant</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/echo/tenant"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 

@@ -95,7 +95,7 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         }
 
         // 3. POST /echo/create/{resp0_user.user.id}
-        await exchange.SendAsync(Backends[2], BuildUrl2(exchange, response0, response1), BuildRequest2(exchange, response0, response1)).ConfigureAwait(false);
+        await exchange.SendAsync(Backends[2], BuildUrl2(exchange, response0), BuildRequest2(exchange, response0, response1)).ConfigureAwait(false);
     }
 
     /// <summary>Backend 0: <c>/users/{id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -126,8 +126,7 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         try
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/orders"u8);
-            url.AppendLiteral("?user="u8);
+            url.AppendLiteral("/orders?user="u8);
             if (!url.TryAppendJsonValue(response0.Body, s_resp0UserUserId, global::Gateway.Runtime.Http.UrlComponent.QueryValue))
             {
                 return null;
@@ -146,7 +145,7 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
     }
 
     /// <summary>Backend 2: <c>/echo/create/{resp0_user.user.id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    private string? BuildUrl2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
     {
         var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try

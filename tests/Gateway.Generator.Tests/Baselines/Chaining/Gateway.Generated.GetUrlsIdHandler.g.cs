@@ -62,8 +62,7 @@ internal sealed class GetUrlsIdHandler : global::Gateway.Runtime.Proxy.EndpointH
         try
         {
             url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/orders"u8);
-            url.AppendLiteral("?user="u8);
+            url.AppendLiteral("/orders?user="u8);
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.QueryValue); // {id}
             return url.ToUrl();
         }

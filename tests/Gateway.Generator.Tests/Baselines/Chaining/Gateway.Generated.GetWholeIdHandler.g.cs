@@ -23,9 +23,25 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
 
+    /// <summary>Backend 1's URL on each host of its group, built once: <c>/text</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url1;
+
+    /// <summary>Backend 2's URL on each host of its group, built once: <c>/echo/raw-json</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url2;
+
+    /// <summary>Backend 3's URL on each host of its group, built once: <c>/echo/raw-text</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url3;
+
+    /// <summary>Backend 4's URL on each host of its group, built once: <c>/echo/wrapped</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url4;
+
     public GetWholeIdHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url1 = new(Backends[1].Hosts, "/text");
+        _url2 = new(Backends[2].Hosts, "/echo/raw-json");
+        _url3 = new(Backends[3].Hosts, "/echo/raw-text");
+        _url4 = new(Backends[4].Hosts, "/echo/wrapped");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -65,21 +81,21 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         }
 
         // 3. PUT /echo/raw-json
-        global::Gateway.Runtime.Forwarding.BackendResult response2 = await exchange.SendAsync(Backends[2], BuildUrl2(exchange, response0), BuildRequest2(exchange, response0)).ConfigureAwait(false);
+        global::Gateway.Runtime.Forwarding.BackendResult response2 = await exchange.SendAsync(Backends[2], BuildUrl2(exchange), BuildRequest2(exchange, response0)).ConfigureAwait(false);
         if (!response2.Complete)
         {
             return;
         }
 
         // 4. POST /echo/raw-text
-        global::Gateway.Runtime.Forwarding.BackendResult response3 = await exchange.SendAsync(Backends[3], BuildUrl3(exchange, response1), BuildRequest3(exchange, response1)).ConfigureAwait(false);
+        global::Gateway.Runtime.Forwarding.BackendResult response3 = await exchange.SendAsync(Backends[3], BuildUrl3(exchange), BuildRequest3(exchange, response1)).ConfigureAwait(false);
         if (!response3.Complete)
         {
             return;
         }
 
         // 5. POST /echo/wrapped
-        await exchange.SendAsync(Backends[4], BuildUrl4(exchange, response0, response1), BuildRequest4(exchange, response0, response1)).ConfigureAwait(false);
+        await exchange.SendAsync(Backends[4], BuildUrl4(exchange), BuildRequest4(exchange, response0, response1)).ConfigureAwait(false);
     }
 
     /// <summary>Backend 0: <c>/users/{id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -103,43 +119,29 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         }
     }
 
-    /// <summary>Backend 1: <c>/text</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 1: <c>/text</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/text"u8);
-            return url.ToUrl();
+            return _url1.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[1], e);
         }
-        finally
-        {
-            url.Dispose();
-        }
     }
 
-    /// <summary>Backend 2: <c>/echo/raw-json</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0)
+    /// <summary>Backend 2: <c>/echo/raw-json</c> on the next host of its group, as built when the gateway started.</summary>
+    private string? BuildUrl2(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[2].Hosts.NextHost());
-            url.AppendLiteral("/echo/raw-json"u8);
-            return url.ToUrl();
+            return _url2.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[2], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 
@@ -164,23 +166,16 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         }
     }
 
-    /// <summary>Backend 3: <c>/echo/raw-text</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl3(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    /// <summary>Backend 3: <c>/echo/raw-text</c> on the next host of its group, as built when the gateway started.</summary>
+    private string? BuildUrl3(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[3].Hosts.NextHost());
-            url.AppendLiteral("/echo/raw-text"u8);
-            return url.ToUrl();
+            return _url3.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[3], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 
@@ -205,23 +200,16 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         }
     }
 
-    /// <summary>Backend 4: <c>/echo/wrapped</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl4(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    /// <summary>Backend 4: <c>/echo/wrapped</c> on the next host of its group, as built when the gateway started.</summary>
+    private string? BuildUrl4(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[4].Hosts.NextHost());
-            url.AppendLiteral("/echo/wrapped"u8);
-            return url.ToUrl();
+            return _url4.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[4], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 

@@ -21,9 +21,13 @@ internal sealed class GetCachedKindHandler : global::Gateway.Runtime.Proxy.Endpo
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
         returnErrorMessage: true);
 
+    /// <summary>Backend 1's URL on each host of its group, built once: <c>/status/ok</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url1;
+
     public GetCachedKindHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url1 = new(Backends[1].Hosts, "/status/ok");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -70,23 +74,16 @@ internal sealed class GetCachedKindHandler : global::Gateway.Runtime.Proxy.Endpo
         }
     }
 
-    /// <summary>Backend 1: <c>/status/ok</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 1: <c>/status/ok</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/status/ok"u8);
-            return url.ToUrl();
+            return _url1.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[1], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 }

@@ -21,9 +21,17 @@ internal sealed class GetErrorDetailsSequenceHandler : global::Gateway.Runtime.P
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
         returnErrorMessage: true);
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/status/418</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
+    /// <summary>Backend 1's URL on each host of its group, built once: <c>/capture/after-details</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url1;
+
     public GetErrorDetailsSequenceHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/status/418");
+        _url1 = new(Backends[1].Hosts, "/capture/after-details");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -53,43 +61,29 @@ internal sealed class GetErrorDetailsSequenceHandler : global::Gateway.Runtime.P
         await exchange.SendAsync(Backends[1], BuildUrl1(exchange)).ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/status/418</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/status/418</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/status/418"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
         }
-        finally
-        {
-            url.Dispose();
-        }
     }
 
-    /// <summary>Backend 1: <c>/capture/after-details</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 1: <c>/capture/after-details</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/capture/after-details"u8);
-            return url.ToUrl();
+            return _url1.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[1], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 }

@@ -19,9 +19,13 @@ internal sealed class GetHeadersAllHandler : global::Gateway.Runtime.Proxy.Endpo
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.All,
         returnErrorMessage: true);
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/capture/headers-all</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
     public GetHeadersAllHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/capture/headers-all");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -39,23 +43,16 @@ internal sealed class GetHeadersAllHandler : global::Gateway.Runtime.Proxy.Endpo
         await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/capture/headers-all</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/capture/headers-all</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/capture/headers-all"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 }

@@ -20,9 +20,17 @@ internal sealed class GetHeadersListedHandler : global::Gateway.Runtime.Proxy.En
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("X-Custom", "User-Agent", "Connection", "Transfer-Encoding"),
         returnErrorMessage: true);
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/capture/headers-listed</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
+    /// <summary>Backend 1's URL on each host of its group, built once: <c>/capture/headers-filtered</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url1;
+
     public GetHeadersListedHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/capture/headers-listed");
+        _url1 = new(Backends[1].Hosts, "/capture/headers-filtered");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -48,43 +56,29 @@ internal sealed class GetHeadersListedHandler : global::Gateway.Runtime.Proxy.En
         await call1.ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/capture/headers-listed</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/capture/headers-listed</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/capture/headers-listed"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
         }
-        finally
-        {
-            url.Dispose();
-        }
     }
 
-    /// <summary>Backend 1: <c>/capture/headers-filtered</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 1: <c>/capture/headers-filtered</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/capture/headers-filtered"u8);
-            return url.ToUrl();
+            return _url1.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[1], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 }

@@ -55,8 +55,7 @@ internal sealed class GetQueryHandler : global::Gateway.Runtime.Proxy.EndpointHa
         try
         {
             url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/capture/query"u8);
-            url.AppendLiteral("?fixed=1"u8);
+            url.AppendLiteral("/capture/query?fixed=1"u8);
             url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }

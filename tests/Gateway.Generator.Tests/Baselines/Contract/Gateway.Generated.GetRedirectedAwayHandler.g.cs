@@ -19,9 +19,13 @@ internal sealed class GetRedirectedAwayHandler : global::Gateway.Runtime.Proxy.E
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
         returnErrorMessage: true);
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/moved-away</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
     public GetRedirectedAwayHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/moved-away");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -39,23 +43,16 @@ internal sealed class GetRedirectedAwayHandler : global::Gateway.Runtime.Proxy.E
         await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/moved-away</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/moved-away</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/moved-away"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 }

@@ -24,9 +24,13 @@ internal sealed class GetSequenceTextHandler : global::Gateway.Runtime.Proxy.End
     /// <summary>Where <c>{resp0_raw.content}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0RawContent = new("content"u8.ToArray());
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/text</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
     public GetSequenceTextHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/text");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -56,23 +60,16 @@ internal sealed class GetSequenceTextHandler : global::Gateway.Runtime.Proxy.End
         await exchange.SendAsync(Backends[1], BuildUrl1(exchange, response0)).ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/text</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/text</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/text"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 
@@ -83,8 +80,7 @@ internal sealed class GetSequenceTextHandler : global::Gateway.Runtime.Proxy.End
         try
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/capture/from-text"u8);
-            url.AppendLiteral("?body="u8);
+            url.AppendLiteral("/capture/from-text?body="u8);
             if (!url.TryAppendJsonValue(response0.Body, s_resp0RawContent, global::Gateway.Runtime.Http.UrlComponent.QueryValue))
             {
                 return null;

@@ -21,9 +21,17 @@ internal sealed class GetShapeEndpointFlatmapHandler : global::Gateway.Runtime.P
         flatmap: new global::Gateway.Runtime.Shaping.FlatmapOperation[] { new(global::Gateway.Runtime.Shaping.FlatmapKind.Delete, new[] { "collection.*.secret", "shapes.meta" }), new(global::Gateway.Runtime.Shaping.FlatmapKind.Move, new[] { "shapes.data.a", "first_a" }) },
         returnErrorMessage: true);
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/list</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
+    /// <summary>Backend 1's URL on each host of its group, built once: <c>/shapes</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url1;
+
     public GetShapeEndpointFlatmapHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/list");
+        _url1 = new(Backends[1].Hosts, "/shapes");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -49,43 +57,29 @@ internal sealed class GetShapeEndpointFlatmapHandler : global::Gateway.Runtime.P
         await call1.ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/list</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/list</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/list"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
         }
-        finally
-        {
-            url.Dispose();
-        }
     }
 
-    /// <summary>Backend 1: <c>/shapes</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 1: <c>/shapes</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl1(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[1].Hosts.NextHost());
-            url.AppendLiteral("/shapes"u8);
-            return url.ToUrl();
+            return _url1.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[1], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 }

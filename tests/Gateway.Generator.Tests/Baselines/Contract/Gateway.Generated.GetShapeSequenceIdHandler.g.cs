@@ -32,9 +32,13 @@ internal sealed class GetShapeSequenceIdHandler : global::Gateway.Runtime.Proxy.
     /// <summary>Where <c>{resp0_first.renamed}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0FirstRenamed = new("renamed"u8.ToArray());
 
+    /// <summary>Backend 0's URL on each host of its group, built once: <c>/shapes</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
+
     public GetShapeSequenceIdHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url0 = new(Backends[0].Hosts, "/shapes");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -64,23 +68,16 @@ internal sealed class GetShapeSequenceIdHandler : global::Gateway.Runtime.Proxy.
         await exchange.SendAsync(Backends[1], BuildUrl1(exchange, response0)).ConfigureAwait(false);
     }
 
-    /// <summary>Backend 0: <c>/shapes</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
+    /// <summary>Backend 0: <c>/shapes</c> on the next host of its group, as built when the gateway started.</summary>
     private string? BuildUrl0(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[0].Hosts.NextHost());
-            url.AppendLiteral("/shapes"u8);
-            return url.ToUrl();
+            return _url0.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[0], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 

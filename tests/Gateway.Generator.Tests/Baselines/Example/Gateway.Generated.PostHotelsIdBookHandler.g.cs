@@ -33,9 +33,13 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
     /// <summary>Where <c>{resp1_rates.nightly}</c> is read in backend 1's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp1RatesNightly = new("nightly"u8.ToArray());
 
+    /// <summary>Backend 2's URL on each host of its group, built once: <c>/bookings</c> has no placeholder.</summary>
+    private readonly global::Gateway.Runtime.Http.FixedUrl _url2;
+
     public PostHotelsIdBookHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
         : base(s_endpoint, CreateBackends(backends), backends.Options)
     {
+        _url2 = new(Backends[2].Hosts, "/bookings");
     }
 
     private static global::Gateway.Runtime.Proxy.BackendDefinition[] CreateBackends(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -71,7 +75,7 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
         }
 
         // 3. POST /bookings
-        await exchange.SendAsync(Backends[2], BuildUrl2(exchange, response0, response1), BuildRequest2(exchange, response0, response1)).ConfigureAwait(false);
+        await exchange.SendAsync(Backends[2], BuildUrl2(exchange), BuildRequest2(exchange, response0, response1)).ConfigureAwait(false);
     }
 
     /// <summary>Backend 0: <c>/hotels/{id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -120,23 +124,16 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
         }
     }
 
-    /// <summary>Backend 2: <c>/bookings</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
-    private string? BuildUrl2(global::Gateway.Runtime.Proxy.ProxyExchange exchange, global::Gateway.Runtime.Forwarding.BackendResult response0, global::Gateway.Runtime.Forwarding.BackendResult response1)
+    /// <summary>Backend 2: <c>/bookings</c> on the next host of its group, as built when the gateway started.</summary>
+    private string? BuildUrl2(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
-        var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try
         {
-            url.AppendLiteral(Backends[2].Hosts.NextHost());
-            url.AppendLiteral("/bookings"u8);
-            return url.ToUrl();
+            return _url2.Next();
         }
         catch (global::System.Exception e)
         {
             return exchange.RenderFailed<string>(Backends[2], e);
-        }
-        finally
-        {
-            url.Dispose();
         }
     }
 

@@ -581,17 +581,83 @@ internal static class HandlerEmitter
         foreach (BackendModel backend in endpoint.Backends)
         {
             string hosts = string.Join(", ", model.HostGroups[backend.HostGroup].Hosts);
-            string group = backend.Group is null ? string.Empty : $", wrapped in \"{CSharp.Doc(backend.Group)}\"";
-            w.Line($"/// <item><description><c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c> on {CSharp.Doc(hosts)}{group}</description></item>");
+            w.Line($"/// <item><description><c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c> on {CSharp.Doc(hosts)}{CSharp.Doc(BackendStages(backend))}</description></item>");
         }
 
         w.Line("/// </list>");
+        w.Line("/// The pipeline (docs/configuration.md, \"How a backend call runs\"): the client request is read");
         if (endpoint.ProxyChain is { } chain)
         {
-            w.Line($"/// Before them, the APISIX proxy-chain calls {chain.Services.Count} service(s) in order and the backends receive the merged JSON object as their body.");
+            w.Line($"/// → the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body");
         }
 
+        w.Line("/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape");
+        var after = new List<string> { endpoint.Backends.Count > 1 ? "merge in configuration order" : "take the one backend's data" };
+        if (endpoint.Flatmap.Count > 0)
+        {
+            after.Add($"endpoint flatmap_filter ({endpoint.Flatmap.Count} operation(s))");
+        }
+
+        if (endpoint.Static is { } data)
+        {
+            after.Add($"static data (strategy {data.Strategy})");
+        }
+
+        after.Add(endpoint.OutputEncoding == "no-op" ? "relay the backend's answer as it is (no-op)" : $"render as {endpoint.OutputEncoding}");
+        if (endpoint.CacheTtlSeconds > 0)
+        {
+            after.Add($"Cache-Control max-age={endpoint.CacheTtlSeconds.ToString(CultureInfo.InvariantCulture)} when complete");
+        }
+
+        w.Line($"/// → {string.Join(" → ", after)}.");
         w.Line("/// </summary>");
+    }
+
+    /// <summary>What happens to one backend's answer, in order, for the handler's doc comment; empty when nothing but JSON decoding.</summary>
+    private static string BackendStages(BackendModel backend)
+    {
+        var stages = new List<string>();
+        if (backend.Body is not null || backend.Headers.Count > 0)
+        {
+            stages.Add(backend.Body is null ? "headers from templates" : backend.Headers.Count == 0 ? "body from a template" : "body and headers from templates");
+        }
+
+        if (backend.Encoding != "json" || backend.IsCollection)
+        {
+            stages.Add($"decoded as {backend.Encoding}{(backend.IsCollection ? " (a collection)" : string.Empty)}");
+        }
+
+        if (backend.Target is not null)
+        {
+            stages.Add($"target \"{backend.Target}\"");
+        }
+
+        if (backend.Allow.Count > 0)
+        {
+            stages.Add($"allow {string.Join(", ", backend.Allow)}");
+        }
+
+        if (backend.Deny.Count > 0)
+        {
+            stages.Add($"deny {string.Join(", ", backend.Deny)}");
+        }
+
+        if (backend.Mapping.Count > 0)
+        {
+            stages.Add($"{backend.Mapping.Count} rename(s)");
+        }
+
+        if (backend.Flatmap.Count > 0)
+        {
+            stages.Add($"flatmap_filter ({backend.Flatmap.Count} operation(s))");
+        }
+
+        if (backend.Group is not null)
+        {
+            stages.Add($"wrapped in \"{backend.Group}\"");
+        }
+
+        return stages.Count == 0 ? string.Empty : ", " + string.Join(", ", stages);
     }
 
     /// <summary>One static <c>JsonPath</c> field per distinct <c>{respN_…}</c> reference of the endpoint.</summary>

@@ -7,8 +7,11 @@ namespace Gateway.Generated;
 /// <c>GET /missing</c> calls 2 backends one after the other (sequential proxy) and merges their responses, within 3000 ms:
 /// <list type="number">
 /// <item><description><c>GET /users/1</c> on http://svc.test:8080, wrapped in "user"</description></item>
-/// <item><description><c>POST /echo/missing</c> on http://svc.test:8080, wrapped in "echo"</description></item>
+/// <item><description><c>POST /echo/missing</c> on http://svc.test:8080, body from a template, wrapped in "echo"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.EndpointHandler

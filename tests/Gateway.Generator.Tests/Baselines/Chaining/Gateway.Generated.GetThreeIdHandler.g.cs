@@ -8,8 +8,11 @@ namespace Gateway.Generated;
 /// <list type="number">
 /// <item><description><c>GET /users/{id}</c> on http://svc.test:8080, wrapped in "user"</description></item>
 /// <item><description><c>GET /orders?user={resp0_user.user.id}</c> on http://svc.test:8080, wrapped in "orders"</description></item>
-/// <item><description><c>POST /echo/create/{resp0_user.user.id}</c> on http://svc.test:8080, wrapped in "created"</description></item>
+/// <item><description><c>POST /echo/create/{resp0_user.user.id}</c> on http://svc.test:8080, body and headers from templates, wrapped in "created"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.EndpointHandler

@@ -9,6 +9,9 @@ namespace Gateway.Generated;
 /// <item><description><c>GET /orders?user={id}</c> on http://svc.test:8080, wrapped in "orders"</description></item>
 /// <item><description><c>GET /echo/items/{resp0_orders.orders.*.id}?req={resp0.headers.X-Request-Id}&amp;tenant={input_headers.X-Tenant}&amp;q={input_query.q}</c> on http://svc.test:8080, wrapped in "echo"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetUrlsIdHandler : global::Gateway.Runtime.Proxy.EndpointHandler

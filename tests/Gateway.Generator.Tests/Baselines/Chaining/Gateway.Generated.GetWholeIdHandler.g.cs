@@ -7,11 +7,14 @@ namespace Gateway.Generated;
 /// <c>GET /whole/{id}</c> calls 5 backends one after the other (sequential proxy) and merges their responses, within 3000 ms:
 /// <list type="number">
 /// <item><description><c>GET /users/{id}</c> on http://svc.test:8080, wrapped in "user"</description></item>
-/// <item><description><c>GET /text</c> on http://svc.test:8080, wrapped in "text"</description></item>
-/// <item><description><c>PUT /echo/raw-json</c> on http://svc.test:8080, wrapped in "json"</description></item>
-/// <item><description><c>POST /echo/raw-text</c> on http://svc.test:8080, wrapped in "text_echo"</description></item>
-/// <item><description><c>POST /echo/wrapped</c> on http://svc.test:8080, wrapped in "wrapped"</description></item>
+/// <item><description><c>GET /text</c> on http://svc.test:8080, decoded as string, wrapped in "text"</description></item>
+/// <item><description><c>PUT /echo/raw-json</c> on http://svc.test:8080, body from a template, wrapped in "json"</description></item>
+/// <item><description><c>POST /echo/raw-text</c> on http://svc.test:8080, body from a template, wrapped in "text_echo"</description></item>
+/// <item><description><c>POST /echo/wrapped</c> on http://svc.test:8080, body from a template, wrapped in "wrapped"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.EndpointHandler

@@ -8,7 +8,10 @@ namespace Gateway.Generated;
 /// <list type="number">
 /// <item><description><c>POST /echo/order</c> on http://svc.test:8080</description></item>
 /// </list>
-/// Before them, the APISIX proxy-chain calls 2 service(s) in order and the backends receive the merged JSON object as their body.
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → the APISIX proxy-chain calls 2 service(s) in order, and the backends receive the merged JSON object as their body
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → take the one backend's data → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class PostApiV1OrdersIdHandler : global::Gateway.Runtime.Proxy.EndpointHandler

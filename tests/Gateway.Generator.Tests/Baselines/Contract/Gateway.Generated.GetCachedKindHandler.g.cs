@@ -9,6 +9,9 @@ namespace Gateway.Generated;
 /// <item><description><c>GET /status/{kind}</c> on http://backend.test:8080, wrapped in "first"</description></item>
 /// <item><description><c>GET /status/ok</c> on http://backend.test:8080, wrapped in "second"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json → Cache-Control max-age=300 when complete.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetCachedKindHandler : global::Gateway.Runtime.Proxy.EndpointHandler

@@ -6,8 +6,11 @@ namespace Gateway.Generated;
 /// <summary>
 /// <c>GET /decode/safejson/{kind}</c> proxies to one backend, within 2000 ms:
 /// <list type="number">
-/// <item><description><c>GET /safe/{kind}</c> on http://backend.test:8080</description></item>
+/// <item><description><c>GET /safe/{kind}</c> on http://backend.test:8080, decoded as safejson</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → take the one backend's data → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetDecodeSafejsonKindHandler : global::Gateway.Runtime.Proxy.EndpointHandler

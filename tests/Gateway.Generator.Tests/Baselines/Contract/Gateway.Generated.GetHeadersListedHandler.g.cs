@@ -9,6 +9,9 @@ namespace Gateway.Generated;
 /// <item><description><c>GET /capture/headers-listed</c> on http://backend.test:8080, wrapped in "one"</description></item>
 /// <item><description><c>GET /capture/headers-filtered</c> on http://backend.test:8080, wrapped in "two"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetHeadersListedHandler : global::Gateway.Runtime.Proxy.EndpointHandler

@@ -8,6 +8,9 @@ namespace Gateway.Generated;
 /// <list type="number">
 /// <item><description><c>GET /thing</c> on http://backend.test:8080/api</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → take the one backend's data → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetPrefixedHandler : global::Gateway.Runtime.Proxy.EndpointHandler

@@ -9,6 +9,9 @@ namespace Gateway.Generated;
 /// <item><description><c>GET /capture/query?fixed=1</c> on http://backend.test:8080, wrapped in "all"</description></item>
 /// <item><description><c>GET /capture/query-b</c> on http://backend.test:8080, wrapped in "only_b"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetQueryHandler : global::Gateway.Runtime.Proxy.EndpointHandler

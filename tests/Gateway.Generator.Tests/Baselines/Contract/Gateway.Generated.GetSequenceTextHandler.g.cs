@@ -6,9 +6,12 @@ namespace Gateway.Generated;
 /// <summary>
 /// <c>GET /sequence/text</c> calls 2 backends one after the other (sequential proxy) and merges their responses, within 2000 ms:
 /// <list type="number">
-/// <item><description><c>GET /text</c> on http://backend.test:8080, wrapped in "raw"</description></item>
+/// <item><description><c>GET /text</c> on http://backend.test:8080, decoded as string, wrapped in "raw"</description></item>
 /// <item><description><c>GET /capture/from-text?body={resp0_raw.content}</c> on http://backend.test:8080</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetSequenceTextHandler : global::Gateway.Runtime.Proxy.EndpointHandler

@@ -6,9 +6,12 @@ namespace Gateway.Generated;
 /// <summary>
 /// <c>GET /shape/endpoint-flatmap</c> calls 2 backends at once and merges their responses (on equal keys the later backend wins), within 2000 ms:
 /// <list type="number">
-/// <item><description><c>GET /list</c> on http://backend.test:8080</description></item>
+/// <item><description><c>GET /list</c> on http://backend.test:8080, decoded as json (a collection)</description></item>
 /// <item><description><c>GET /shapes</c> on http://backend.test:8080, wrapped in "shapes"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → endpoint flatmap_filter (2 operation(s)) → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetShapeEndpointFlatmapHandler : global::Gateway.Runtime.Proxy.EndpointHandler

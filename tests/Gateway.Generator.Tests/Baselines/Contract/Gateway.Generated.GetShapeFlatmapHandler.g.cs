@@ -6,8 +6,11 @@ namespace Gateway.Generated;
 /// <summary>
 /// <c>GET /shape/flatmap</c> proxies to one backend, within 2000 ms:
 /// <list type="number">
-/// <item><description><c>GET /list</c> on http://backend.test:8080</description></item>
+/// <item><description><c>GET /list</c> on http://backend.test:8080, decoded as json (a collection), flatmap_filter (2 operation(s))</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → take the one backend's data → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetShapeFlatmapHandler : global::Gateway.Runtime.Proxy.EndpointHandler

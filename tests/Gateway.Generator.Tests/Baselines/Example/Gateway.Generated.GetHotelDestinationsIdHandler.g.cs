@@ -9,6 +9,9 @@ namespace Gateway.Generated;
 /// <item><description><c>GET /hotels/{id}</c> on http://127.0.0.1:8000</description></item>
 /// <item><description><c>GET /destinations/{resp0_destination_id}</c> on http://127.0.0.1:8000, wrapped in "destination"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class GetHotelDestinationsIdHandler : global::Gateway.Runtime.Proxy.EndpointHandler

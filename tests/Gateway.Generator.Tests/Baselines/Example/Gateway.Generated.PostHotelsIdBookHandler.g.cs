@@ -8,8 +8,11 @@ namespace Gateway.Generated;
 /// <list type="number">
 /// <item><description><c>GET /hotels/{id}</c> on http://127.0.0.1:8000, wrapped in "hotel"</description></item>
 /// <item><description><c>GET /rates/{resp0_hotel.id}</c> on http://127.0.0.1:8000, wrapped in "rates"</description></item>
-/// <item><description><c>POST /bookings</c> on http://127.0.0.1:8000, wrapped in "booking"</description></item>
+/// <item><description><c>POST /bookings</c> on http://127.0.0.1:8000, body and headers from templates, wrapped in "booking"</description></item>
 /// </list>
+/// The pipeline (docs/configuration.md, "How a backend call runs"): the client request is read
+/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape
+/// → merge in configuration order → render as json.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.EndpointHandler

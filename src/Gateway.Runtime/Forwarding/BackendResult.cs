@@ -33,7 +33,7 @@ public sealed class BackendResult : IDisposable
 
     /// <summary>
     /// Succeeded with data that does not stand for a failure. <c>return_error_details</c> data is merged but leaves the
-    /// answer incomplete, and ends a sequence like a failure does (krakend.md §8.5.9).
+    /// answer incomplete, and ends a sequence like a failure does (docs/configuration.md, errors).
     /// </summary>
     public bool Complete { get => Succeeded && _complete; private init => _complete = value; }
 

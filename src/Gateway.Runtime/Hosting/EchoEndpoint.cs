@@ -8,7 +8,7 @@ namespace Gateway.Runtime.Hosting;
 
 /// <summary>
 /// <c>/__echo/…</c> (only with <c>echo_endpoint: true</c>): describes the request as the gateway received it, in
-/// KrakenD's field order (krakend.md §12.2). Meant for debugging a deployment; it reflects the client's headers.
+/// KrakenD's field order (docs/compatibility.md). Meant for debugging a deployment; it reflects the client's headers.
 /// </summary>
 internal static class EchoEndpoint
 {

@@ -4,7 +4,7 @@ using System.Text;
 namespace Gateway.Runtime.Http;
 
 /// <summary>
-/// Percent-encoding of injected values (deviations.md 1). Only characters that cannot change the URL's structure
+/// Percent-encoding of injected values (docs/compatibility.md, injected values). Only characters that cannot change the URL's structure
 /// where the value lands are kept as written; everything else, every control character and every non-ASCII byte is
 /// written as <c>%XX</c>.
 /// </summary>

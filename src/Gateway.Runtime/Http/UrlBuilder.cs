@@ -64,7 +64,7 @@ public ref struct UrlBuilder
 
     /// <summary>
     /// Appends the client's forwarded query parameters that <paramref name="filter"/> allows (null: all), after the
-    /// pattern's own query (krakend.md §6.2). Keys and values are encoded as query values.
+    /// pattern's own query (docs/configuration.md, forwarding). Keys and values are encoded as query values.
     /// </summary>
     public void AppendForwardedQuery(List<KeyValuePair<string, string>> query, Proxy.ForwardingList? filter)
     {
@@ -86,7 +86,7 @@ public ref struct UrlBuilder
     }
 
     /// <summary>
-    /// Appends the value at <paramref name="path"/> in <paramref name="json"/>, rendered as deviations.md 2 says and
+    /// Appends the value at <paramref name="path"/> in <paramref name="json"/>, rendered as docs/configuration.md ("How values are rendered") says and
     /// encoded for <paramref name="component"/>. False (nothing appended) when the value cannot be injected: missing,
     /// <c>null</c>, an object, an array holding anything but strings, numbers and booleans, a string that is not
     /// valid Unicode, or an empty value in a path segment.

@@ -18,7 +18,7 @@ public readonly struct MergeSource
 }
 
 /// <summary>
-/// Merges backend objects into one (krakend.md §8.2, deviations.md 5-6): the union of top-level keys, each keeping the
+/// Merges backend objects into one (docs/configuration.md, rendering; docs/compatibility.md, parallel merge): the union of top-level keys, each keeping the
 /// place where it first appeared and taking the value of the last source that has it. Values are copied byte for
 /// byte, so number literals and nested documents are never re-formatted; only top-level names are re-written.
 /// </summary>

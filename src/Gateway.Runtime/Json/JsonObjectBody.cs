@@ -4,7 +4,7 @@ using System.Text.Unicode;
 
 namespace Gateway.Runtime.Json;
 
-/// <summary>Checks that a backend body is one JSON object, as the <c>json</c> encoding requires (krakend.md §6.8).</summary>
+/// <summary>Checks that a backend body is one JSON object, as the <c>json</c> encoding requires (docs/configuration.md, decoding).</summary>
 /// <remarks>
 /// Every JSON backend response passes through here once, so this is a single forward scan written for speed rather
 /// than a tokenizer: no token objects, a 64-bit stack of container kinds, a table lookup per string byte and a

@@ -22,7 +22,7 @@ public readonly struct JsonValueRange
 
 /// <summary>
 /// Finds the value at a <see cref="JsonPath"/> by walking the document with <see cref="Utf8JsonReader"/>: no DOM, no
-/// allocation. Paths are strict (deviations.md 3): every segment must exist; a numeric segment indexes an array, or
+/// allocation. Paths are strict (docs/compatibility.md, <c>{respN_a.b}</c> references): every segment must exist; a numeric segment indexes an array, or
 /// names a property on an object. When an object repeats a name, the last one wins.
 /// </summary>
 public static class JsonValueLocator

@@ -3,7 +3,7 @@ using Gateway.Runtime.Shaping;
 
 namespace Gateway.Runtime.Proxy;
 
-/// <summary>How the endpoint's answer is rendered (<c>output_encoding</c>, krakend.md §11).</summary>
+/// <summary>How the endpoint's answer is rendered (<c>output_encoding</c>, docs/configuration.md, rendering).</summary>
 public enum OutputEncoding
 {
     Json,
@@ -12,7 +12,7 @@ public enum OutputEncoding
     NoOp,
 }
 
-/// <summary>When <c>proxy.static</c> data is written over the result (krakend.md §8.3).</summary>
+/// <summary>When <c>proxy.static</c> data is written over the result (docs/configuration.md, endpoint).</summary>
 public enum StaticStrategy
 {
     Always,

@@ -19,10 +19,10 @@ namespace Gateway.Runtime.Proxy;
 /// </remarks>
 public sealed class ProxyExchange : IAsyncDisposable
 {
-    /// <summary>Share of the endpoint timeout given to the backends of a multi-backend endpoint, leaving time to answer (krakend.md §7).</summary>
+    /// <summary>Share of the endpoint timeout given to the backends of a multi-backend endpoint, leaving time to answer (docs/compatibility.md, 85 % merge budget).</summary>
     private const double MergeBudgetShare = 0.85;
 
-    /// <summary>Share of the endpoint timeout given to <c>concurrent_calls</c> (krakend.md §7).</summary>
+    /// <summary>Share of the endpoint timeout given to <c>concurrent_calls</c> (docs/compatibility.md, 85 % merge budget).</summary>
     private const double ConcurrentBudgetShare = 0.75;
 
     private readonly BackendResult[] _results;
@@ -65,7 +65,7 @@ public sealed class ProxyExchange : IAsyncDisposable
 
     /// <summary>
     /// Calls <paramref name="backend"/> at <paramref name="url"/>. A null URL means a value could not be put in it:
-    /// the backend is not called and counts as failed (deviations.md 2).
+    /// the backend is not called and counts as failed (docs/compatibility.md, unresolvable placeholder).
     /// </summary>
     public Task<BackendResult> SendAsync(BackendDefinition backend, string? url) => Start(backend, url, null, templated: false);
 

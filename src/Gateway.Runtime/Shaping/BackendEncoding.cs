@@ -1,6 +1,6 @@
 namespace Gateway.Runtime.Shaping;
 
-/// <summary>How a backend's body is read (<c>encoding</c>, krakend.md §6.8).</summary>
+/// <summary>How a backend's body is read (<c>encoding</c>, docs/configuration.md, decoding).</summary>
 public enum BackendEncoding
 {
     /// <summary>One JSON object (or, with <c>is_collection</c>, an array).</summary>

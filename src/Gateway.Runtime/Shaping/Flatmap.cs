@@ -35,7 +35,7 @@ public sealed class FlatmapOperation
 }
 
 /// <summary>
-/// <c>flatmap_filter</c> (krakend.md §6.10) over a tree view of the data: paths are dotted, <c>*</c> matches every key or
+/// <c>flatmap_filter</c> (docs/configuration.md, backend) over a tree view of the data: paths are dotted, <c>*</c> matches every key or
 /// array index at its level, and numbers address array elements. This is the one shaping step that needs a document
 /// model; values that are not touched keep their original text (numbers are never re-formatted).
 /// </summary>

@@ -6,7 +6,7 @@ using Gateway.Runtime.Json;
 
 namespace Gateway.Runtime.Shaping;
 
-/// <summary>Turns a backend body into the JSON object the rest of the pipeline works on (krakend.md §6.8, §11.8).</summary>
+/// <summary>Turns a backend body into the JSON object the rest of the pipeline works on (docs/configuration.md, decoding).</summary>
 public static class ResponseDecoder
 {
     private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

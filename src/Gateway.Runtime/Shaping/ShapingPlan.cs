@@ -9,7 +9,7 @@ namespace Gateway.Runtime.Shaping;
 
 /// <summary>
 /// A backend's response shaping, built once from its configuration and applied to every response in KrakenD's order
-/// (krakend.md §6.9, §6.10): <c>target</c>, then <c>flatmap_filter</c> (which replaces the rest) or <c>allow</c>
+/// (docs/configuration.md, backend): <c>target</c>, then <c>flatmap_filter</c> (which replaces the rest) or <c>allow</c>
 /// (else <c>deny</c>), then <c>mapping</c>. <c>group</c> is applied by the merge. Values are copied byte for byte;
 /// only property names are re-written.
 /// </summary>

@@ -40,7 +40,7 @@ internal sealed class ProxyChainConfig
     }
 
     /// <summary>
-    /// The APISIX proxy-chain plugin (peers.md §1): <c>services</c>, each with an absolute <c>uri</c> or a
+    /// The APISIX proxy-chain plugin (docs/compatibility.md, APISIX proxy-chain): <c>services</c>, each with an absolute <c>uri</c> or a
     /// <c>host</c> + <c>url_pattern</c> like a backend, and an optional <c>token_header</c>.
     /// </summary>
     public ProxyChainModel? Read(JsonNode node, List<RouteSegmentModel>? route, List<string>? rootHosts)

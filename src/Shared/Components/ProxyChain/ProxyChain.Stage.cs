@@ -26,7 +26,7 @@ public sealed class ProxyChainService
 }
 
 /// <summary>
-/// The APISIX <c>proxy-chain</c> plugin (peers.md §1), run before the endpoint's backends: the client's JSON body and
+/// The APISIX <c>proxy-chain</c> plugin (docs/compatibility.md, APISIX proxy-chain), run before the endpoint's backends: the client's JSON body and
 /// query arguments form one object; each service is called in order with the object so far as its body (and
 /// <c>Authorization: Bearer &lt;token&gt;</c>), and the keys of its JSON answer are merged in; the endpoint's backends
 /// then receive the merged object as their body. Unlike the plugin: any 2xx is success; a client body that is not a

@@ -7,7 +7,7 @@ using Gateway.Config.Model;
 namespace Gateway.Config.Parsing;
 
 /// <summary>
-/// The public path of an endpoint (krakend.md §3.1, strict mode): segments separated by <c>/</c>, where a
+/// The public path of an endpoint (docs/configuration.md, endpoint; strict mode): segments separated by <c>/</c>, where a
 /// segment written exactly <c>{name}</c> (name of letters, digits, <c>_</c>, <c>-</c>) captures that segment.
 /// </summary>
 internal static class EndpointPaths

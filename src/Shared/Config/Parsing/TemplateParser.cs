@@ -9,7 +9,7 @@ namespace Gateway.Config.Parsing;
 /// <summary>
 /// Splits templates into literal text and slots at build time, with one placeholder grammar for URLs, header values
 /// and JSON bodies: <c>{param}</c> route parameters, <c>{respN_a.b}</c> values of an earlier backend's response
-/// (krakend.md §4.2, §8.5.2; numeric segments index arrays, <c>*</c> takes every element), <c>{respN}</c> an earlier
+/// (docs/configuration.md, placeholders; numeric segments index arrays, <c>*</c> takes every element), <c>{respN}</c> an earlier
 /// backend's whole body, <c>{respN.headers.Name}</c> its response header, <c>{input_headers.Name}</c> and
 /// <c>{input_query.name}</c> the client's header and query value.
 /// </summary>

@@ -369,6 +369,20 @@ public class ContractTests : IClassFixture<ContractFixture>
     }
 
     [Fact]
+    public async Task Static_EndpointFlatmapDeletesOrMovesTheSameKey_StaticKeyIsKept()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/static/after-flatmap");
+
+        // As in KrakenD, static data goes over the flattened merge (docs/configuration.md, rendering): the flatmap sees
+        // only backend data, so its del of "x" and its move of "status" cannot remove or move the static keys.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", Completed(response));
+        JsonAssert.Equivalent(
+            """{"shapes": {"data": {"a": 1.50, "b": {"c": "keep", "d": "drop"}, "list": [1e3], "z": 0}}, "moved": "ok", "x": "static", "status": "static"}""",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task OutputString_WithStringEncoding_ReturnsTheBackendText()
     {
         using HttpResponseMessage response = await Client.GetAsync("/render/string");

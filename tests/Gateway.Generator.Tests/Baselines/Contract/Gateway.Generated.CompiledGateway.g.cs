@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 30 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 31 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -51,6 +51,11 @@ internal static class CompiledGateway
                 "/headers/listed",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("headers"), global::Gateway.Runtime.Routing.RouteSegment.Literal("listed") },
                 new GetHeadersListedHandler(backends)),
+            new(
+                "GET",
+                "/headers/content-type",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("headers"), global::Gateway.Runtime.Routing.RouteSegment.Literal("content-type") },
+                new GetHeadersContentTypeHandler(backends)),
             new(
                 "GET",
                 "/headers/all",

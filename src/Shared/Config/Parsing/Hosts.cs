@@ -9,6 +9,15 @@ internal static class Hosts
 {
     private static readonly char[] ForbiddenInVerbatim = { ' ', '\t', '\r', '\n', '{', '}' };
 
+    /// <summary>What <see cref="IsPort"/> requires, for messages.</summary>
+    public const string PortRule = "the port must be a number from 1 to 65535";
+
+    /// <summary>
+    /// The one rule for a backend's port, wherever a host is written (sanitized, verbatim, <c>--backend-host</c>):
+    /// 1 to 65535. Port 0 only means "any free port" to a listener; no request can be sent to it.
+    /// </summary>
+    public static bool IsPort(int port) => port >= 1 && port <= 65535;
+
     /// <summary>
     /// <c>disable_host_sanitize</c>: the host is used as written, so it may carry a path prefix
     /// (<c>http://h:8080/api</c>). It must still be an absolute http(s) URL without query, fragment or user info.
@@ -25,6 +34,13 @@ internal static class Hosts
         if (uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0 || text.IndexOfAny(ForbiddenInVerbatim) >= 0)
         {
             problem = "it cannot carry a query, a fragment, user info, spaces or braces";
+            return false;
+        }
+
+        // The URL parser accepts port 0 (and refuses ports past 65535 itself).
+        if (!IsPort(uri.Port))
+        {
+            problem = PortRule;
             return false;
         }
 
@@ -78,9 +94,22 @@ internal static class Hosts
         if (colon >= 0)
         {
             string port = rest.Substring(colon + 1);
-            if (port.Length < 2 || port.Length > 6 || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || value < 1 || value > 65535)
+            if (port.Contains("/"))
             {
-                problem = port.Contains("/") ? "a host cannot contain a path; put the path in url_pattern" : "the port must be a number from 10 to 65535";
+                problem = "a host cannot contain a path; put the path in url_pattern";
+                return false;
+            }
+
+            // Up to 6 digits, as KrakenD's pattern allows (leading zeros included).
+            if (port.Length > 6 || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || !IsPort(value))
+            {
+                problem = PortRule;
+                return false;
+            }
+
+            if (port.Length < 2)
+            {
+                problem = "KrakenD needs at least two port digits; write :09 for port 9";
                 return false;
             }
         }

@@ -112,6 +112,8 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_g.id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp0_items.0.id}\"}], \"extra_config\": {\"github.com/devopsfaith/krakend/proxy\": {\"sequential\": true}}"),
         Config("\"endpoint\": \"/a\", \"timeout\": \"1m30s\", \"method\": \"post\", \"backend\": [{\"host\": [\"https://svc.local:8443/\"], \"url_pattern\": \"x\", \"@comment\": \"relative pattern\"}]"),
+        // Every port from 1 to 65535, one digit included.
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://127.0.0.1:9\", \"http://127.0.0.1:1\", \"http://127.0.0.1:65535\"], \"url_pattern\": \"/x\"}]"),
         Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"port\": 9090, \"timeout\": \"500ms\", \"host\": [\"backend\"], \"name\": \"n\","),
         Config("\"endpoint\": \"/f/{name}.json\", \"backend\": [{\"url_pattern\": \"/s/{name}\"}]", root: "\"host\": [\"h\"], \"disable_rest\": true,"),

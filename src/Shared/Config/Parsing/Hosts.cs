@@ -2,8 +2,9 @@ namespace Gateway.Config.Parsing;
 
 /// <summary>
 /// KrakenD's host sanitising (krakend.md §4.1): an optional lowercase <c>http://</c> or <c>https://</c>, a host
-/// name of <c>[A-Za-z0-9._-]</c>, an optional port of 2 to 6 digits and an optional trailing slash — nothing
-/// else (no path, no IPv6, no user info). The result is <c>scheme://host[:port]</c>.
+/// name of <c>[A-Za-z0-9._-]</c>, an optional port and an optional trailing slash — nothing else (no path, no IPv6,
+/// no user info). The result is <c>scheme://host[:port]</c>. Unlike KrakenD, whose pattern needs 2 to 6 port digits,
+/// a one-digit port is a port like any other (docs/compatibility.md).
 /// </summary>
 internal static class Hosts
 {
@@ -104,12 +105,6 @@ internal static class Hosts
             if (port.Length > 6 || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || !IsPort(value))
             {
                 problem = PortRule;
-                return false;
-            }
-
-            if (port.Length < 2)
-            {
-                problem = "KrakenD needs at least two port digits; write :09 for port 9";
                 return false;
             }
         }

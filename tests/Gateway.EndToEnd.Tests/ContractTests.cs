@@ -230,6 +230,30 @@ public class ContractTests : IClassFixture<ContractFixture>
     }
 
     [Fact]
+    public async Task InputHeaders_DefaultOnABodilessGet_ContentTypeForwardedUnlessTheBackendFiltersIt()
+    {
+        // A GET with Content-Type and neither Content-Length nor a body, as written on the wire.
+        (int status, _, _) = await _f.Gateway.SendRawAsync("GET", "/headers/content-type", "Content-Type: application/json\r\n");
+
+        Assert.Equal(200, status);
+
+        // KrakenD forwards it; HttpClient sends it as empty content, i.e. "Content-Length: 0" and no body bytes, never a
+        // chunked body (docs/compatibility.md, Content-Type without a body).
+        ReceivedRequest forwarded = Only("/capture/content-type-default");
+        Assert.Equal("GET", forwarded.Method);
+        Assert.Equal("application/json", forwarded.Headers.GetValueOrDefault("Content-Type"));
+        Assert.Equal("0", forwarded.Headers.GetValueOrDefault("Content-Length"));
+        Assert.False(forwarded.Headers.ContainsKey("Transfer-Encoding"));
+        Assert.Equal(string.Empty, forwarded.Body);
+
+        // A backend-level list without Content-Type keeps it out, and the GET stays as it was: no content at all.
+        ReceivedRequest filtered = Only("/capture/content-type-filtered");
+        Assert.False(filtered.Headers.ContainsKey("Content-Type"));
+        Assert.False(filtered.Headers.ContainsKey("Content-Length"));
+        Assert.False(filtered.Headers.ContainsKey("Transfer-Encoding"));
+    }
+
+    [Fact]
     public async Task InputHeaders_Star_ForwardsClientHeadersExceptHopByHopAndHost()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/headers/all");
@@ -366,6 +390,20 @@ public class ContractTests : IClassFixture<ContractFixture>
     {
         using HttpResponseMessage response = await Client.GetAsync("/static/errored/500");
         Assert.Contains("\"n\":1.50", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Static_EndpointFlatmapDeletesOrMovesTheSameKey_StaticKeyIsKept()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/static/after-flatmap");
+
+        // As in KrakenD, static data goes over the flattened merge (docs/configuration.md, rendering): the flatmap sees
+        // only backend data, so its del of "x" and its move of "status" cannot remove or move the static keys.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", Completed(response));
+        JsonAssert.Equivalent(
+            """{"shapes": {"data": {"a": 1.50, "b": {"c": "keep", "d": "drop"}, "list": [1e3], "z": 0}}, "moved": "ok", "x": "static", "status": "static"}""",
+            await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -52,13 +52,16 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         return $"http://127.0.0.1:{port}";
     }
 
-    /// <summary>Sends a request line exactly as written (HttpClient would normalise the path).</summary>
-    public async Task<(int Status, string Head, string Body)> SendRawAsync(string method, string target)
+    /// <summary>
+    /// Sends a request line exactly as written (HttpClient would normalise the path), then <paramref name="headers"/>
+    /// (CRLF-terminated lines) after Host and Connection: HttpClient cannot send a Content-Type without a Content-Length.
+    /// </summary>
+    public async Task<(int Status, string Head, string Body)> SendRawAsync(string method, string target, string headers = "")
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(Client.BaseAddress!.Host, Client.BaseAddress.Port);
         NetworkStream stream = tcp.GetStream();
-        byte[] request = System.Text.Encoding.ASCII.GetBytes($"{method} {target} HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n\r\n");
+        byte[] request = System.Text.Encoding.ASCII.GetBytes($"{method} {target} HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n{headers}\r\n");
         await stream.WriteAsync(request);
         using var reader = new StreamReader(stream);
         string response = await reader.ReadToEndAsync();

@@ -41,6 +41,10 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"timeout\": \"3 seconds\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1006", DiagnosticSeverity.Error, 6, 36 },
         // Invalid host (a path in the host), at the host string.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://h:8080/api\"], \"url_pattern\": \"/x\"}]"), "GW1007", DiagnosticSeverity.Error, 6, 47 },
+        // A port no backend can listen on, at the host string: 0, past 65535, and 0 in a host used verbatim.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://127.0.0.1:0\"], \"url_pattern\": \"/x\"}]"), "GW1007", DiagnosticSeverity.Error, 6, 47 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://127.0.0.1:65536\"], \"url_pattern\": \"/x\"}]"), "GW1007", DiagnosticSeverity.Error, 6, 47 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://127.0.0.1:0/api\"], \"disable_host_sanitize\": true, \"url_pattern\": \"/x\"}]"), "GW1007", DiagnosticSeverity.Error, 6, 47 },
         // Undefined placeholder: the {placeholder} inside the url_pattern.
         { Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x/{user}\"}]"), "GW1008", DiagnosticSeverity.Error, 6, 62 },
         // Reference to the same backend.
@@ -108,6 +112,8 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_g.id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp0_items.0.id}\"}], \"extra_config\": {\"github.com/devopsfaith/krakend/proxy\": {\"sequential\": true}}"),
         Config("\"endpoint\": \"/a\", \"timeout\": \"1m30s\", \"method\": \"post\", \"backend\": [{\"host\": [\"https://svc.local:8443/\"], \"url_pattern\": \"x\", \"@comment\": \"relative pattern\"}]"),
+        // Every port from 1 to 65535, one digit included.
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://127.0.0.1:9\", \"http://127.0.0.1:1\", \"http://127.0.0.1:65535\"], \"url_pattern\": \"/x\"}]"),
         Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"port\": 9090, \"timeout\": \"500ms\", \"host\": [\"backend\"], \"name\": \"n\","),
         Config("\"endpoint\": \"/f/{name}.json\", \"backend\": [{\"url_pattern\": \"/s/{name}\"}]", root: "\"host\": [\"h\"], \"disable_rest\": true,"),

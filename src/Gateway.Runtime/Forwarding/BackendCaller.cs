@@ -376,9 +376,19 @@ internal static class BackendCaller
     }
 
     /// <summary>
+    /// The client's <c>Content-Type</c> when this backend forwards it: the endpoint's list allowed it and the backend's
+    /// own list does too, or the gateway made the body itself (proxy-chain). Null when there is none or it does not parse.
+    /// </summary>
+    private static MediaTypeHeaderValue? ForwardedContentType(ForwardedRequest client, ForwardingList? filter) =>
+        client.ContentType is not null && (client.ContentTypeIsOwn || filter is null || filter.Allows("Content-Type")) && MediaTypeHeaderValue.TryParse(client.ContentType, out MediaTypeHeaderValue? type)
+            ? type
+            : null;
+
+    /// <summary>
     /// The headers every backend request carries (krakend.md §6.3): the client headers the endpoint forwards, then
     /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
-    /// the backend's own filter. The client body, when there is one, goes to every backend with its length.
+    /// the backend's own filter. The client body, when there is one, goes to every backend with its length; a forwarded
+    /// Content-Type goes without one too.
     /// </summary>
     private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, HttpRequestMessage request, bool withBody)
     {
@@ -448,12 +458,21 @@ internal static class BackendCaller
         else if (client.Body is { } body)
         {
             HttpContent content = body.CreateContent();
-            if (client.ContentType is not null && (client.ContentTypeIsOwn || filter is null || filter.Allows("Content-Type")) && MediaTypeHeaderValue.TryParse(client.ContentType, out MediaTypeHeaderValue? type))
+            if (ForwardedContentType(client, filter) is { } type)
             {
                 content.Headers.ContentType = type;
             }
 
             request.Content = content;
+        }
+        else if (ForwardedContentType(client, filter) is { } bodilessType)
+        {
+            // KrakenD forwards the client's Content-Type without a body too (a GET with Content-Type: application/json).
+            // The HTTP client sends it only as a content header, so the request gets empty content: "Content-Length: 0"
+            // and no body bytes on the wire, never a chunked body. Like any content, it turns off the client's re-send
+            // on a closed idle connection for this request (docs/compatibility.md, retries).
+            request.Content = new ByteArrayContent([]);
+            request.Content.Headers.ContentType = bodilessType;
         }
         else if (!HttpRules.Contains(HttpRules.IdempotentMethods, request.Method.Method))
         {

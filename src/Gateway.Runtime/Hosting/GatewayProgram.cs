@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Gateway.Config.Parsing;
 
 namespace Gateway.Runtime.Hosting;
 
@@ -196,7 +197,7 @@ public static class GatewayProgram
 
     private static readonly (string Suffix, long Size)[] s_units = [("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30)];
 
-    private static string? AddHostOverride(GatewayOptions options, string pair)
+    internal static string? AddHostOverride(GatewayOptions options, string pair)
     {
         int eq = pair.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0 || eq == pair.Length - 1)
@@ -208,6 +209,12 @@ public static class GatewayProgram
         if (!Uri.TryCreate(actual, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.PathAndQuery != "/")
         {
             return $"'{actual}' is not an http(s)://host[:port] base URL";
+        }
+
+        // The port rule of configured hosts (GW1007); the URL parser alone would accept port 0.
+        if (!Hosts.IsPort(uri.Port))
+        {
+            return $"'{actual}': {Hosts.PortRule}";
         }
 
         options.HostOverrides[pair[..eq].TrimEnd('/')] = actual;

@@ -67,16 +67,25 @@ internal static class ResponseComposer
         }
 
         // Buffers only when there is something to merge or flatten; a single ungrouped backend is answered as it is.
+        // Static data goes on top of the endpoint's flatmap_filter, so the flatmap never sees (nor deletes or moves) a
+        // static key; without a flatmap it joins the backends' merge as its last source, which gives the same object.
         PooledBuffer? merged = null;
         PooledBuffer? flattened = null;
+        PooledBuffer? withStatic = null;
         try
         {
-            ReadOnlySpan<byte> data = Merge(exchange, staticApplies, ref merged);
+            ReadOnlySpan<byte> data = Merge(exchange, staticApplies && endpoint.Flatmap is null, ref merged);
             if (endpoint.Flatmap is not null)
             {
                 flattened = new PooledBuffer(data.Length + 64);
                 Flatmap.Apply(data, endpoint.Flatmap, flattened);
                 data = flattened.WrittenSpan;
+                if (staticApplies)
+                {
+                    withStatic = new PooledBuffer(data.Length + endpoint.StaticData!.Length + 64);
+                    WriteMerged(withStatic, [new MergeSource(flattened.WrittenMemory, null), new MergeSource(endpoint.StaticData, null)]);
+                    data = withStatic.WrittenSpan;
+                }
             }
 
             // KrakenD: complete only when every backend answered completely and there is data (krakend.md §10.1).
@@ -96,10 +105,11 @@ internal static class ResponseComposer
         {
             merged?.Dispose();
             flattened?.Dispose();
+            withStatic?.Dispose();
         }
     }
 
-    /// <summary>The merged data object: each successful backend (wrapped in its group), then static data on top.</summary>
+    /// <summary>The merged data object: each successful backend (wrapped in its group), then, when asked, static data on top.</summary>
     private static ReadOnlySpan<byte> Merge(ProxyExchange exchange, bool withStatic, ref PooledBuffer? output)
     {
         IReadOnlyList<BackendResult> results = exchange.Results;
@@ -131,12 +141,14 @@ internal static class ResponseComposer
         }
 
         output = new PooledBuffer();
-        using (var writer = new Utf8JsonWriter(output, s_writerOptions))
-        {
-            JsonMerger.WriteMerged(writer, sources);
-        }
-
+        WriteMerged(output, sources);
         return output.WrittenSpan;
+    }
+
+    private static void WriteMerged(PooledBuffer output, ReadOnlySpan<MergeSource> sources)
+    {
+        using var writer = new Utf8JsonWriter(output, s_writerOptions);
+        JsonMerger.WriteMerged(writer, sources);
     }
 
     /// <summary>The renderers of krakend.md §11.1-11.3.</summary>

@@ -21,4 +21,17 @@ public class GatewayProgramTests
     [InlineData("99999999999999GiB")]
     [InlineData("10MB")]
     public void ParseSize_Invalid(string text) => Assert.Null(GatewayProgram.ParseSize(text));
+
+    [Theory]
+    [InlineData("http://users:8080=http://127.0.0.1:9")]
+    [InlineData("http://users:8080=http://127.0.0.1:65535/")]
+    [InlineData("http://users:8080=https://users.internal")]
+    public void AddHostOverride_BaseUrl_Accepted(string pair) => Assert.Null(GatewayProgram.AddHostOverride(new GatewayOptions(), pair));
+
+    [Theory]
+    [InlineData("http://users:8080=http://127.0.0.1:0")] // the same port rule as a configured host (GW1007)
+    [InlineData("http://users:8080=http://127.0.0.1:65536")]
+    [InlineData("http://users:8080=http://127.0.0.1:8080/api")]
+    [InlineData("http://users:8080")]
+    public void AddHostOverride_NotABaseUrl_Refused(string pair) => Assert.NotNull(GatewayProgram.AddHostOverride(new GatewayOptions(), pair));
 }

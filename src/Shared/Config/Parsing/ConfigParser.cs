@@ -74,7 +74,7 @@ internal sealed partial class ConfigParser
         int port = DefaultPort;
         if (root.Find("port") is { } portProperty && _read.Expect(portProperty, JsonKind.Number, "a port number"))
         {
-            if (!int.TryParse(portProperty.Value.Text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port < 1 || port > 65535)
+            if (!int.TryParse(portProperty.Value.Text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || !Hosts.IsPort(port))
             {
                 _diagnostics.Report(DiagnosticKind.InvalidPort, $"port {portProperty.Value.Text} is not a TCP port; use a whole number from 1 to 65535", portProperty.Value);
                 port = DefaultPort;

@@ -2,12 +2,22 @@ namespace Gateway.Config.Parsing;
 
 /// <summary>
 /// KrakenD's host sanitising (krakend.md §4.1): an optional lowercase <c>http://</c> or <c>https://</c>, a host
-/// name of <c>[A-Za-z0-9._-]</c>, an optional port of 2 to 6 digits and an optional trailing slash — nothing
-/// else (no path, no IPv6, no user info). The result is <c>scheme://host[:port]</c>.
+/// name of <c>[A-Za-z0-9._-]</c>, an optional port and an optional trailing slash — nothing else (no path, no IPv6,
+/// no user info). The result is <c>scheme://host[:port]</c>. Unlike KrakenD, whose pattern needs 2 to 6 port digits,
+/// a one-digit port is a port like any other (docs/compatibility.md).
 /// </summary>
 internal static class Hosts
 {
     private static readonly char[] ForbiddenInVerbatim = { ' ', '\t', '\r', '\n', '{', '}' };
+
+    /// <summary>What <see cref="IsPort"/> requires, for messages.</summary>
+    public const string PortRule = "the port must be a number from 1 to 65535";
+
+    /// <summary>
+    /// The one rule for a backend's port, wherever a host is written (sanitized, verbatim, <c>--backend-host</c>):
+    /// 1 to 65535. Port 0 only means "any free port" to a listener; no request can be sent to it.
+    /// </summary>
+    public static bool IsPort(int port) => port >= 1 && port <= 65535;
 
     /// <summary>
     /// <c>disable_host_sanitize</c>: the host is used as written, so it may carry a path prefix
@@ -25,6 +35,13 @@ internal static class Hosts
         if (uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0 || text.IndexOfAny(ForbiddenInVerbatim) >= 0)
         {
             problem = "it cannot carry a query, a fragment, user info, spaces or braces";
+            return false;
+        }
+
+        // The URL parser accepts port 0 (and refuses ports past 65535 itself).
+        if (!IsPort(uri.Port))
+        {
+            problem = PortRule;
             return false;
         }
 
@@ -78,9 +95,16 @@ internal static class Hosts
         if (colon >= 0)
         {
             string port = rest.Substring(colon + 1);
-            if (port.Length < 2 || port.Length > 6 || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || value < 1 || value > 65535)
+            if (port.Contains("/"))
             {
-                problem = port.Contains("/") ? "a host cannot contain a path; put the path in url_pattern" : "the port must be a number from 10 to 65535";
+                problem = "a host cannot contain a path; put the path in url_pattern";
+                return false;
+            }
+
+            // Up to 6 digits, as KrakenD's pattern allows (leading zeros included).
+            if (port.Length > 6 || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || !IsPort(value))
+            {
+                problem = PortRule;
                 return false;
             }
         }

@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 29 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 31 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -53,6 +53,11 @@ internal static class CompiledGateway
                 new GetHeadersListedHandler(backends)),
             new(
                 "GET",
+                "/headers/content-type",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("headers"), global::Gateway.Runtime.Routing.RouteSegment.Literal("content-type") },
+                new GetHeadersContentTypeHandler(backends)),
+            new(
+                "GET",
                 "/headers/all",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("headers"), global::Gateway.Runtime.Routing.RouteSegment.Literal("all") },
                 new GetHeadersAllHandler(backends)),
@@ -96,6 +101,11 @@ internal static class CompiledGateway
                 "/static/success/{kind}",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("static"), global::Gateway.Runtime.Routing.RouteSegment.Literal("success"), global::Gateway.Runtime.Routing.RouteSegment.Parameter("kind") },
                 new GetStaticSuccessKindHandler(backends)),
+            new(
+                "GET",
+                "/static/after-flatmap",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("static"), global::Gateway.Runtime.Routing.RouteSegment.Literal("after-flatmap") },
+                new GetStaticAfterFlatmapHandler(backends)),
             new(
                 "GET",
                 "/render/string",

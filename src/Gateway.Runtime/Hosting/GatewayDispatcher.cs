@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Runtime.Http;
+using Gateway.Runtime.Proxy;
 using Gateway.Runtime.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -71,9 +72,9 @@ internal sealed class GatewayDispatcher
             case RouteMatchStatus.MethodNotAllowed:
                 return WriteMethodNotAllowed(context.Response, allowed!);
             case RouteMatchStatus.BadPath:
-                return WriteText(context.Response, StatusCodes.Status400BadRequest, "400 malformed path"u8);
+                return FailureAnswers.WriteTextAsync(context.Response, StatusCodes.Status400BadRequest, "400 malformed path"u8);
             default:
-                return WriteText(context.Response, StatusCodes.Status404NotFound, "404 page not found"u8);
+                return FailureAnswers.WriteTextAsync(context.Response, StatusCodes.Status404NotFound, "404 page not found"u8);
         }
     }
 
@@ -107,15 +108,6 @@ internal sealed class GatewayDispatcher
     private static Task WriteMethodNotAllowed(HttpResponse response, string allowed)
     {
         response.Headers.Allow = allowed;
-        return WriteText(response, StatusCodes.Status405MethodNotAllowed, "405 method not allowed"u8);
-    }
-
-    private static Task WriteText(HttpResponse response, int status, ReadOnlySpan<byte> text)
-    {
-        response.StatusCode = status;
-        response.ContentType = GatewayHeaders.TextContentType;
-        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        response.ContentLength = text.Length;
-        return response.BodyWriter.WriteAsync(text.ToArray()).AsTask();
+        return FailureAnswers.WriteTextAsync(response, StatusCodes.Status405MethodNotAllowed, "405 method not allowed"u8);
     }
 }

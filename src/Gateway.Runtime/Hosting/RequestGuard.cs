@@ -1,4 +1,4 @@
-using Gateway.Runtime.Http;
+using Gateway.Runtime.Proxy;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Hosting;
@@ -33,9 +33,7 @@ internal static class RequestGuard
 
         GatewayLog.RequestFailed(GatewayLog.For(context), context.Request.Method, path, StatusCodes.Status500InternalServerError, exception);
         response.Clear();
-        response.StatusCode = StatusCodes.Status500InternalServerError;
-        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        response.ContentLength = 0;
+        FailureAnswers.WriteEmpty(response, StatusCodes.Status500InternalServerError);
         return Task.CompletedTask;
     }
 

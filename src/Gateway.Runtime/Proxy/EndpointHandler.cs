@@ -46,8 +46,7 @@ public abstract class EndpointHandler
             forwarded = await ForwardedRequest.ReadAsync(context, _endpoint, _options.MaxRequestBodyBytes).ConfigureAwait(false);
             if (forwarded is null)
             {
-                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                context.Response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+                FailureAnswers.WriteEmpty(context.Response, StatusCodes.Status413PayloadTooLarge);
                 return;
             }
 

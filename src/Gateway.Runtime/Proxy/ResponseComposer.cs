@@ -63,7 +63,7 @@ internal static class ResponseComposer
 
         if (succeeded == 0 && !staticApplies)
         {
-            return WriteErrorAsync(exchange);
+            return FailureAnswers.WriteNoDataAsync(exchange);
         }
 
         // Buffers only when there is something to merge or flatten; a single ungrouped backend is answered as it is.
@@ -179,64 +179,6 @@ internal static class ResponseComposer
     }
 
     /// <summary>
-    /// No data at all: 500, or the failing backend's own status when it has <c>return_error_code</c> and is the only
-    /// backend or the first of a sequence (krakend.md §9.2, §10.2). A body only with <c>return_error_msg</c>.
-    /// </summary>
-    private static Task WriteErrorAsync(ProxyExchange exchange)
-    {
-        HttpResponse response = exchange.Context.Response;
-        BackendResult first = exchange.Results[0];
-        bool propagate = (exchange.Backends.Length == 1 || exchange.Endpoint.Sequential) && exchange.Backends[0].ReturnErrorCode && first.Failure == BackendFailure.Status;
-        response.StatusCode = propagate ? first.StatusCode : StatusCodes.Status500InternalServerError;
-        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        if (!exchange.Endpoint.ReturnErrorMessage)
-        {
-            response.ContentLength = 0;
-            return Task.CompletedTask;
-        }
-
-        if (propagate && first.ErrorBody is not null)
-        {
-            if (first.ErrorContentType is not null)
-            {
-                response.ContentType = first.ErrorContentType;
-            }
-
-            return WriteBody(response, first.ErrorBody.WrittenSpan);
-        }
-
-        // The message names the failing backend and why, never its address (KrakenD prints the backend URL).
-        response.ContentType = GatewayHeaders.TextContentType;
-        var message = new StringBuilder();
-        for (int i = 0; i < exchange.Results.Count; i++)
-        {
-            BackendResult result = exchange.Results[i];
-            if (result.Failure is BackendFailure.None or BackendFailure.NotCalled)
-            {
-                continue;
-            }
-
-            message.Append(message.Length > 0 ? "\n" : string.Empty).Append("backend ").Append(i).Append(": ").Append(Describe(result));
-        }
-
-        return WriteBody(response, Encoding.UTF8.GetBytes(message.ToString()));
-    }
-
-    private static string Describe(BackendResult result) => result.Failure switch
-    {
-        BackendFailure.Status => $"invalid status code {result.StatusCode}",
-        BackendFailure.Timeout => "context deadline exceeded",
-        BackendFailure.Transport => "the backend could not be reached",
-        BackendFailure.InvalidBody => "the response is not in the backend's encoding",
-        BackendFailure.BodyTooLarge => "the response is too large",
-        BackendFailure.UnresolvedPlaceholder => "a value for the URL could not be resolved",
-        BackendFailure.BufferLimit => "the gateway's memory for response bodies is in use; try again",
-        BackendFailure.InvalidResponse => $"not a final HTTP response (status {result.StatusCode})",
-        BackendFailure.Internal => "the gateway failed while handling this backend (logged)",
-        _ => result.Failure.ToString(),
-    };
-
-    /// <summary>
     /// <c>no-op</c>: the backend's status, headers and body as they are, streamed (krakend.md §11.4). The endpoint's
     /// timeout bounds the whole exchange, body included: a backend that stalls mid-body loses the client connection
     /// (aborted, so the truncated body cannot pass for a complete one); one that stalls before its first body byte gets
@@ -249,8 +191,7 @@ internal static class ResponseComposer
         HttpResponseMessage? backend = exchange.Results[0].PassThrough;
         if (backend is null)
         {
-            response.StatusCode = StatusCodes.Status500InternalServerError;
-            response.ContentLength = 0;
+            FailureAnswers.WriteEmpty(response, StatusCodes.Status500InternalServerError);
             return;
         }
 
@@ -285,9 +226,7 @@ internal static class ResponseComposer
             {
                 // Nothing reached the client yet: answer as for a backend that failed.
                 response.Clear();
-                response.StatusCode = StatusCodes.Status500InternalServerError;
-                response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-                response.ContentLength = 0;
+                FailureAnswers.WriteEmpty(response, StatusCodes.Status500InternalServerError);
                 return;
             }
 
@@ -316,7 +255,7 @@ internal static class ResponseComposer
     /// <summary>Not relayed: they describe the backend's connection (<see cref="HttpRules.HopByHop"/>); Kestrel writes its own framing.</summary>
     private static readonly HashSet<string> HopByHop = new(HttpRules.HopByHop, StringComparer.OrdinalIgnoreCase);
 
-    private static Task WriteBody(HttpResponse response, ReadOnlySpan<byte> body)
+    internal static Task WriteBody(HttpResponse response, ReadOnlySpan<byte> body)
     {
         response.ContentLength = body.Length;
         if (body.IsEmpty)

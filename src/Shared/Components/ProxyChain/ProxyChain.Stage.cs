@@ -77,7 +77,7 @@ public sealed class ProxyChainDefinition
             }
             else
             {
-                await FailAsync(context, StatusCodes.Status400BadRequest, "the request body must be a JSON object").ConfigureAwait(false);
+                await FailureAnswers.WriteProxyChainErrorAsync(context, StatusCodes.Status400BadRequest, "the request body must be a JSON object").ConfigureAwait(false);
                 return false;
             }
 
@@ -91,7 +91,7 @@ public sealed class ProxyChainDefinition
             string? token = Token(context.Request.Headers);
             if (token is not null && !HeaderRules.IsValidValue(token))
             {
-                await FailAsync(context, StatusCodes.Status400BadRequest, "the token holds characters a header cannot carry").ConfigureAwait(false);
+                await FailureAnswers.WriteProxyChainErrorAsync(context, StatusCodes.Status400BadRequest, "the token holds characters a header cannot carry").ConfigureAwait(false);
                 return false;
             }
 
@@ -106,7 +106,7 @@ public sealed class ProxyChainDefinition
                 (PooledBuffer? answer, int status, string? error) = await CallAsync(exchange, Services[i], url(exchange, i, Services[i].Hosts.NextHost()), layers[0], authorization, maxBodyBytes).ConfigureAwait(false);
                 if (error is not null)
                 {
-                    await FailAsync(context, status, $"proxy-chain service {i + 1} of {Services.Count} {error}").ConfigureAwait(false);
+                    await FailureAnswers.WriteProxyChainErrorAsync(context, status, $"proxy-chain service {i + 1} of {Services.Count} {error}").ConfigureAwait(false);
                     return false;
                 }
 
@@ -240,11 +240,11 @@ public sealed class ProxyChainDefinition
         }
         catch (OperationCanceledException)
         {
-            return (null, StatusCodes.Status504GatewayTimeout, "did not answer in time");
+            return Failed(BackendFailure.Timeout);
         }
         catch (HttpRequestException)
         {
-            return (null, StatusCodes.Status502BadGateway, "could not be reached");
+            return Failed(BackendFailure.Transport);
         }
 
         using (response)
@@ -260,14 +260,7 @@ public sealed class ProxyChainDefinition
             (BackendFailure read, PooledBuffer? answered) = await BackendCaller.ReadBodyAsync(response.Content, service.Hosts.Budget, maxBodyBytes, exchange.Budget).ConfigureAwait(false);
             if (answered is not { } answer)
             {
-                return read == BackendFailure.Timeout
-                    ? (null, StatusCodes.Status504GatewayTimeout, "did not answer in time")
-                    : (null, StatusCodes.Status502BadGateway, read switch
-                    {
-                        BackendFailure.BodyTooLarge => "answered with a body that is too large",
-                        BackendFailure.BufferLimit => "answered while the gateway's memory for response bodies was spent",
-                        _ => "could not be read",
-                    });
+                return Failed(read, reading: true);
             }
 
             ReadOnlySpan<byte> bytes = answer.WrittenSpan;
@@ -280,7 +273,7 @@ public sealed class ProxyChainDefinition
             if (!JsonObjectBody.TryGetObject(bytes, out int start, out int length))
             {
                 answer.Dispose();
-                return (null, StatusCodes.Status502BadGateway, "did not answer with a JSON object");
+                return Failed(BackendFailure.InvalidBody);
             }
 
             var slice = new PooledBuffer(length);
@@ -290,31 +283,9 @@ public sealed class ProxyChainDefinition
         }
     }
 
-    private static async Task FailAsync(HttpContext context, int status, string message)
+    private static (PooledBuffer? Answer, int Status, string? Error) Failed(BackendFailure failure, bool reading = false)
     {
-        context.Response.StatusCode = status;
-        context.Response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        context.Response.ContentType = GatewayHeaders.JsonContentType;
-        var buffer = new PooledBuffer(128);
-        try
-        {
-            using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("error"u8, message);
-                writer.WriteEndObject();
-            }
-
-            context.Response.ContentLength = buffer.Length;
-            await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client went away.
-        }
-        finally
-        {
-            buffer.Dispose();
-        }
+        (int status, string error) = FailureAnswers.ProxyChainFailure(failure, reading);
+        return (null, status, error);
     }
 }

@@ -1,0 +1,143 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Runtime.Proxy;
+
+/// <summary>
+/// Every answer the gateway gives when it has no data to give, in one place (docs/configuration.md, errors): the
+/// failed-backends answer with its status rules and <c>return_error_msg</c> texts, proxy-chain's JSON errors, the
+/// routing errors (400, 404, 405), 413 for a client body over the limit, and the empty 500 of the request guard.
+/// Each carries <c>X-KrakenD-Completed: false</c>.
+/// </summary>
+internal static class FailureAnswers
+{
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// No data at all: 500, or the failing backend's own status when it has <c>return_error_code</c> and is the only
+    /// backend or the first of a sequence (docs/configuration.md, errors). A body only with <c>return_error_msg</c>.
+    /// </summary>
+    public static Task WriteNoDataAsync(ProxyExchange exchange)
+    {
+        HttpResponse response = exchange.Context.Response;
+        BackendResult first = exchange.Results[0];
+        bool propagate = (exchange.Backends.Length == 1 || exchange.Endpoint.Sequential) && exchange.Backends[0].ReturnErrorCode && first.Failure == BackendFailure.Status;
+        response.StatusCode = propagate ? first.StatusCode : StatusCodes.Status500InternalServerError;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        if (!exchange.Endpoint.ReturnErrorMessage)
+        {
+            response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
+        if (propagate && first.ErrorBody is not null)
+        {
+            if (first.ErrorContentType is not null)
+            {
+                response.ContentType = first.ErrorContentType;
+            }
+
+            return ResponseComposer.WriteBody(response, first.ErrorBody.WrittenSpan);
+        }
+
+        // The message names the failing backend and why, never its address (KrakenD prints the backend URL).
+        response.ContentType = GatewayHeaders.TextContentType;
+        var message = new StringBuilder();
+        for (int i = 0; i < exchange.Results.Count; i++)
+        {
+            BackendResult result = exchange.Results[i];
+            if (result.Failure is BackendFailure.None or BackendFailure.NotCalled)
+            {
+                continue;
+            }
+
+            message.Append(message.Length > 0 ? "\n" : string.Empty).Append("backend ").Append(i).Append(": ").Append(Describe(result));
+        }
+
+        return ResponseComposer.WriteBody(response, Encoding.UTF8.GetBytes(message.ToString()));
+    }
+
+    /// <summary>Why a backend failed, as <c>return_error_msg</c> shows it (docs/configuration.md, errors).</summary>
+    public static string Describe(BackendResult result) => result.Failure switch
+    {
+        BackendFailure.Status => $"invalid status code {result.StatusCode}",
+        BackendFailure.Timeout => "context deadline exceeded",
+        BackendFailure.Transport => "the backend could not be reached",
+        BackendFailure.InvalidBody => "the response is not in the backend's encoding",
+        BackendFailure.BodyTooLarge => "the response is too large",
+        BackendFailure.UnresolvedPlaceholder => "a value for the URL could not be resolved",
+        BackendFailure.BufferLimit => "the gateway's memory for response bodies is in use; try again",
+        BackendFailure.InvalidResponse => $"not a final HTTP response (status {result.StatusCode})",
+        BackendFailure.Internal => "the gateway failed while handling this backend (logged)",
+        _ => result.Failure.ToString(),
+    };
+
+    /// <summary>A status and no body.</summary>
+    public static void WriteEmpty(HttpResponse response, int status)
+    {
+        response.StatusCode = status;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        response.ContentLength = 0;
+    }
+
+    /// <summary>A plain-text answer for what the router refuses (400 malformed path, 404, 405 with <c>Allow</c>).</summary>
+    public static Task WriteTextAsync(HttpResponse response, int status, ReadOnlySpan<byte> text)
+    {
+        response.StatusCode = status;
+        response.ContentType = GatewayHeaders.TextContentType;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        response.ContentLength = text.Length;
+        return response.BodyWriter.WriteAsync(text.ToArray()).AsTask();
+    }
+
+    /// <summary>
+    /// A proxy-chain failure: <c>{"error": "..."}</c> with the given status. The message names the service by position
+    /// and says what went wrong, never its URL or its body (docs/compatibility.md, APISIX proxy-chain).
+    /// </summary>
+    public static async Task WriteProxyChainErrorAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        context.Response.ContentType = GatewayHeaders.JsonContentType;
+        var buffer = new PooledBuffer(128);
+        try
+        {
+            using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("error"u8, message);
+                writer.WriteEndObject();
+            }
+
+            context.Response.ContentLength = buffer.Length;
+            await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// How a proxy-chain service's failure shows to the client: its status, and what to say. A transport failure is
+    /// "could not be reached" before the answer's headers, "could not be read" after them.
+    /// </summary>
+    public static (int Status, string Error) ProxyChainFailure(BackendFailure failure, bool reading = false) => failure switch
+    {
+        BackendFailure.Transport when reading => (StatusCodes.Status502BadGateway, "could not be read"),
+        BackendFailure.Timeout => (StatusCodes.Status504GatewayTimeout, "did not answer in time"),
+        BackendFailure.BodyTooLarge => (StatusCodes.Status502BadGateway, "answered with a body that is too large"),
+        BackendFailure.BufferLimit => (StatusCodes.Status502BadGateway, "answered while the gateway's memory for response bodies was spent"),
+        BackendFailure.Transport => (StatusCodes.Status502BadGateway, "could not be reached"),
+        BackendFailure.InvalidBody => (StatusCodes.Status502BadGateway, "did not answer with a JSON object"),
+        _ => (StatusCodes.Status502BadGateway, "could not be read"),
+    };
+}

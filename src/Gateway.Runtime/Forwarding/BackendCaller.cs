@@ -27,85 +27,13 @@ internal static class BackendCaller
 
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>
-    /// Calls <paramref name="backend"/> and turns its answer into a result. Never throws: whatever a stage throws
-    /// becomes a failed step (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
-    /// </summary>
-    public static async Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
-    {
-        if (!Uri.TryCreate(url, in VerbatimUri, out Uri? uri))
-        {
-            return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
-        }
+    /// <summary>Calls <paramref name="backend"/> (<see cref="RequestPipeline.CallBackendAsync"/>): never throws.</summary>
+    public static Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation) =>
+        RequestPipeline.CallBackendAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation);
 
-        BackendHostGroup hosts = backend.Hosts;
-        HttpRequestMessage? request = null;
-        try
-        {
-            HttpMethod method = backend.Method;
-            bool withBody = true;
-            for (int redirects = 0; ; redirects++)
-            {
-                request?.Dispose();
-                request = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
-                AddHeadersAndBody(client, backend, built, request, withBody);
-                HttpResponseMessage response;
-                try
-                {
-                    hosts.Probe(redirects == 0 ? StepStage.Send : StepStage.Redirect, uri);
-                    response = await hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return BackendResult.Failed(clientAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
-                }
-                catch (HttpRequestException)
-                {
-                    return BackendResult.Failed(BackendFailure.Transport);
-                }
+    internal const int MaxRedirects = 10;
 
-                // 101 Switching Protocols (the HTTP client returns it as final) and any other 1xx that reaches here are
-                // not an answer: the gateway never asked to switch protocols, and must not relay a connection it cannot read.
-                int code = (int)response.StatusCode;
-                if (code < 200)
-                {
-                    response.Dispose();
-                    return BackendResult.Failed(BackendFailure.InvalidResponse, code);
-                }
-
-                // Redirects are followed (krakend.md §6.6) only to the same origin: a backend must not be able to send
-                // the gateway, with the client's headers and body, to another host (an internal address, say). A
-                // redirect elsewhere, or to a location that is not a valid URL, is the backend's answer: 3xx is not a success.
-                if (redirects == MaxRedirects || RedirectTarget(response, uri) is not { } next)
-                {
-                    return await CompleteAsync(response, backend, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
-                }
-
-                // 301/302/303 continue as GET without a body, as HTTP clients do; 307/308 repeat the method and body.
-                if (code is 301 or 302 or 303 && method != HttpMethod.Head)
-                {
-                    method = HttpMethod.Get;
-                    withBody = false;
-                }
-
-                response.Dispose();
-                uri = next;
-            }
-        }
-        catch (Exception e)
-        {
-            // A stage threw (a defect, or input nobody foresaw): this step fails like any other; the request goes on.
-            return BackendResult.Faulted(e);
-        }
-        finally
-        {
-            request?.Dispose();
-        }
-    }
-
-    private const int MaxRedirects = 10;
-
-    private static Uri? RedirectTarget(HttpResponseMessage response, Uri current)
+    internal static Uri? RedirectTarget(HttpResponseMessage response, Uri current)
     {
         int code = (int)response.StatusCode;
         if (code is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
@@ -125,83 +53,8 @@ internal static class BackendCaller
         return sameOrigin ? target : null;
     }
 
-    /// <summary>Turns the final backend response into a result: pass-through, status rules, decoding, shaping.</summary>
-    private static async Task<BackendResult> CompleteAsync(HttpResponseMessage response, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
-    {
-        // no-op: status, headers and body go to the client untouched, streamed. Behind another renderer a no-op
-        // backend contributes no data, whatever it answered (krakend.md §6.8).
-        if (backend.Encoding == BackendEncoding.NoOp)
-        {
-            if (passThrough)
-            {
-                return BackendResult.Streamed(response);
-            }
-
-            var empty = new PooledBuffer(16);
-            empty.Write("{}"u8);
-            BackendResult noData = BackendResult.Success((int)response.StatusCode, empty);
-            using (response)
-            {
-                // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
-                if (backend.KeepRawBody)
-                {
-                    backend.Hosts.Probe(StepStage.ReadBody, response.RequestMessage!.RequestUri!);
-                    (BackendFailure keptRead, PooledBuffer? kept) = await ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
-                    if (keptRead != BackendFailure.None)
-                    {
-                        return noData;
-                    }
-
-                    noData.WithSource(kept, response.Content.Headers.ContentType?.ToString(), Capture(response, backend.CapturedHeaders));
-                }
-                else if (backend.CapturedHeaders is not null)
-                {
-                    noData.WithSource(null, null, Capture(response, backend.CapturedHeaders));
-                }
-            }
-
-            return noData;
-        }
-
-        using (response)
-        {
-            int status = (int)response.StatusCode;
-            Uri uri = response.RequestMessage!.RequestUri!;
-            backend.Hosts.Probe(StepStage.ReadBody, uri);
-            (BackendFailure read, PooledBuffer? body) = await ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
-            if (body is not { } raw)
-            {
-                return BackendResult.Failed(read == BackendFailure.Timeout && clientAborted.IsCancellationRequested ? BackendFailure.Canceled : read, status);
-            }
-
-            // Only 200 and 201 are successes (krakend.md §6.7).
-            if (status != 200 && status != 201)
-            {
-                return FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString());
-            }
-
-            PooledBuffer? rawCopy = null;
-            if (backend.KeepRawBody)
-            {
-                rawCopy = new PooledBuffer(Math.Max(raw.Length, 16));
-                rawCopy.Write(raw.WrittenSpan);
-            }
-
-            BackendResult decoded = Decode(backend, status, raw, uri);
-            if (!decoded.Succeeded)
-            {
-                rawCopy?.Dispose();
-                return decoded;
-            }
-
-            return rawCopy is null && backend.CapturedHeaders is null
-                ? decoded
-                : decoded.WithSource(rawCopy, response.Content.Headers.ContentType?.ToString(), Capture(response, backend.CapturedHeaders));
-        }
-    }
-
     /// <summary>The values of the response headers later steps read, by position; null when none are read.</summary>
-    private static string?[]? Capture(HttpResponseMessage response, string[]? names)
+    internal static string?[]? Capture(HttpResponseMessage response, string[]? names)
     {
         if (names is null)
         {
@@ -221,7 +74,7 @@ internal static class BackendCaller
     }
 
     /// <summary>Decodes (krakend.md §6.8) and shapes a successful body; takes ownership of <paramref name="raw"/>.</summary>
-    private static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
+    internal static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
     {
         // A pooled buffer left undisposed by a throwing stage is only garbage; the raw body holds budget, so it goes back.
         try
@@ -281,7 +134,7 @@ internal static class BackendCaller
     }
 
     /// <summary>A status other than 200/201, with the backend's error options applied (krakend.md §9.2, §9.3).</summary>
-    private static BackendResult FailedStatus(BackendDefinition backend, int status, PooledBuffer body, string? contentType)
+    internal static BackendResult FailedStatus(BackendDefinition backend, int status, PooledBuffer body, string? contentType)
     {
         if (backend.ErrorDetailsKey is not null)
         {
@@ -390,7 +243,7 @@ internal static class BackendCaller
     /// the backend's own filter. The client body, when there is one, goes to every backend with its length; a forwarded
     /// Content-Type goes without one too.
     /// </summary>
-    private static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, HttpRequestMessage request, bool withBody)
+    internal static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, HttpRequestMessage request, bool withBody)
     {
         ForwardingList? filter = backend.InputHeaders;
         bool userAgentForwarded = false;

@@ -35,54 +35,22 @@ public abstract class EndpointHandler
 
     /// <summary>
     /// Called by the router with the decoded route parameters, in the order they appear in the path. Never throws:
-    /// an unexpected exception becomes the request guard's answer (<see cref="RequestGuard"/>).
+    /// an unexpected exception becomes the request guard's answer. The stages run in <see cref="RequestPipeline"/>'s order.
     /// </summary>
-    public async Task InvokeAsync(HttpContext context, string[] routeValues)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ForwardedRequest? forwarded = null;
-        try
-        {
-            forwarded = await ForwardedRequest.ReadAsync(context, _endpoint, _options.MaxRequestBodyBytes).ConfigureAwait(false);
-            if (forwarded is null)
-            {
-                FailureAnswers.WriteEmpty(context.Response, StatusCodes.Status413PayloadTooLarge);
-                return;
-            }
+    public Task InvokeAsync(HttpContext context, string[] routeValues) => RequestPipeline.RunEndpointAsync(this, context, routeValues);
 
-            // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
-            var exchange = new ProxyExchange(context, routeValues, forwarded, _endpoint, _backends, _options.MaxResponseBodyBytes, chained: _proxyChain is not null);
-            await using (exchange.ConfigureAwait(false))
-            {
-                try
-                {
-                    if (_proxyChain is not null && !await _proxyChain.RunAsync(exchange, _proxyChainUrl, _options.MaxResponseBodyBytes).ConfigureAwait(false))
-                    {
-                        return;
-                    }
+    internal EndpointDefinition Endpoint => _endpoint;
 
-                    await CallBackendsAsync(exchange).ConfigureAwait(false);
-                }
-                catch
-                {
-                    // The endpoint fails as a whole (steps never throw; this is a defect around them): cancel the
-                    // calls still running; the exchange still waits for them before the guard answers.
-                    exchange.Abandon();
-                    throw;
-                }
+    internal BackendDefinition[] BackendDefinitions => _backends;
 
-                await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e)
-        {
-            await RequestGuard.FailAsync(context, e).ConfigureAwait(false);
-        }
-        finally
-        {
-            forwarded?.Dispose();
-        }
-    }
+    internal BackendClientOptions Options => _options;
+
+    internal ProxyChainDefinition? ProxyChain => _proxyChain;
+
+    internal Func<ProxyExchange, int, string, string?> ProxyChainUrl => _proxyChainUrl;
+
+    /// <summary>The generated backend calls, for the pipeline.</summary>
+    internal Task CallBackends(ProxyExchange exchange) => CallBackendsAsync(exchange);
 
     /// <summary>The endpoint's backend calls, in the order the configuration dictates (generated).</summary>
     protected abstract Task CallBackendsAsync(ProxyExchange exchange);

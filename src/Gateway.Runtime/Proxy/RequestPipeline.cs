@@ -1,0 +1,230 @@
+using System.Net;
+using Gateway.Components.RequestTemplates;
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Hosting;
+using Gateway.Runtime.Http;
+using Gateway.Runtime.Shaping;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Runtime.Proxy;
+
+/// <summary>
+/// The order of the stages every request goes through, in one place, as Lura's proxy factory fixes its stack
+/// (docs/configuration.md, "How a backend call runs").
+/// <list type="number">
+/// <item><description>An endpoint: read the client request (body limit: 413) → endpoint stages (none configured
+/// yet: CORS, authentication and rate limits go here) → APISIX proxy-chain → the backend calls, as the generated
+/// handler orders them (all at once, or a sequence) → compose the answer: merge → endpoint flatmap_filter → static
+/// data → render (<see cref="ResponseComposer"/>).</description></item>
+/// <item><description>A backend call: render the request (generated) → backend stages (none configured yet: circuit
+/// breakers and modifiers go here) → send, following same-origin redirects → status rules → read the body → decode →
+/// shape (<see cref="BackendCaller"/> holds each stage).</description></item>
+/// </list>
+/// Answers without data are written by <see cref="FailureAnswers"/>; an unexpected exception by the request guard.
+/// </summary>
+internal static class RequestPipeline
+{
+    /// <summary>Runs an endpoint for one request. Never throws.</summary>
+    public static async Task RunEndpointAsync(EndpointHandler handler, HttpContext context, string[] routeValues)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ForwardedRequest? forwarded = null;
+        try
+        {
+            // 1. The client request: what backends receive of it, within the body limit.
+            forwarded = await ForwardedRequest.ReadAsync(context, handler.Endpoint, handler.Options.MaxRequestBodyBytes).ConfigureAwait(false);
+            if (forwarded is null)
+            {
+                FailureAnswers.WriteEmpty(context.Response, StatusCodes.Status413PayloadTooLarge);
+                return;
+            }
+
+            // 2. Endpoint stages: none are configurable yet (CORS, authentication and rate limits will run here).
+            // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
+            var exchange = new ProxyExchange(context, routeValues, forwarded, handler.Endpoint, handler.BackendDefinitions, handler.Options.MaxResponseBodyBytes, chained: handler.ProxyChain is not null);
+            await using (exchange.ConfigureAwait(false))
+            {
+                try
+                {
+                    // 3. APISIX proxy-chain, when configured; it answers by itself when a service fails.
+                    if (handler.ProxyChain is not null && !await handler.ProxyChain.RunAsync(exchange, handler.ProxyChainUrl, handler.Options.MaxResponseBodyBytes).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    // 4. The backend calls, in the order the generated handler fixes (each: CallBackendAsync).
+                    await handler.CallBackends(exchange).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The endpoint fails as a whole (steps never throw; this is a defect around them): cancel the
+                    // calls still running; the exchange still waits for them before the guard answers.
+                    exchange.Abandon();
+                    throw;
+                }
+
+                // 5. The answer: merge → endpoint flatmap_filter → static data → render (or a failure answer).
+                await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            await RequestGuard.FailAsync(context, e).ConfigureAwait(false);
+        }
+        finally
+        {
+            forwarded?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="backend"/> and turns its answer into a result. Never throws: whatever a stage throws
+    /// becomes a failed step (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
+    /// </summary>
+    public static async Task<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        if (!Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? uri))
+        {
+            return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
+        }
+
+        BackendHostGroup hosts = backend.Hosts;
+        HttpRequestMessage? request = null;
+        try
+        {
+            HttpMethod method = backend.Method;
+            bool withBody = true;
+            for (int redirects = 0; ; redirects++)
+            {
+                request?.Dispose();
+                request = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+                BackendCaller.AddHeadersAndBody(client, backend, built, request, withBody);
+                HttpResponseMessage response;
+                try
+                {
+                    hosts.Probe(redirects == 0 ? StepStage.Send : StepStage.Redirect, uri);
+                    response = await hosts.Invoker.SendAsync(request, cancellation).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return BackendResult.Failed(clientAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
+                }
+                catch (HttpRequestException)
+                {
+                    return BackendResult.Failed(BackendFailure.Transport);
+                }
+
+                // 101 Switching Protocols (the HTTP client returns it as final) and any other 1xx that reaches here are
+                // not an answer: the gateway never asked to switch protocols, and must not relay a connection it cannot read.
+                int code = (int)response.StatusCode;
+                if (code < 200)
+                {
+                    response.Dispose();
+                    return BackendResult.Failed(BackendFailure.InvalidResponse, code);
+                }
+
+                // Redirects are followed (krakend.md §6.6) only to the same origin: a backend must not be able to send
+                // the gateway, with the client's headers and body, to another host (an internal address, say). A
+                // redirect elsewhere, or to a location that is not a valid URL, is the backend's answer: 3xx is not a success.
+                if (redirects == BackendCaller.MaxRedirects || BackendCaller.RedirectTarget(response, uri) is not { } next)
+                {
+                    return await CompleteAsync(response, backend, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
+                }
+
+                // 301/302/303 continue as GET without a body, as HTTP clients do; 307/308 repeat the method and body.
+                if (code is 301 or 302 or 303 && method != HttpMethod.Head)
+                {
+                    method = HttpMethod.Get;
+                    withBody = false;
+                }
+
+                response.Dispose();
+                uri = next;
+            }
+        }
+        catch (Exception e)
+        {
+            // A stage threw (a defect, or input nobody foresaw): this step fails like any other; the request goes on.
+            return BackendResult.Faulted(e);
+        }
+        finally
+        {
+            request?.Dispose();
+        }
+    }
+
+    /// <summary>Turns the final backend response into a result: pass-through, status rules, decoding, shaping.</summary>
+    private static async Task<BackendResult> CompleteAsync(HttpResponseMessage response, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        // no-op: status, headers and body go to the client untouched, streamed. Behind another renderer a no-op
+        // backend contributes no data, whatever it answered (krakend.md §6.8).
+        if (backend.Encoding == BackendEncoding.NoOp)
+        {
+            if (passThrough)
+            {
+                return BackendResult.Streamed(response);
+            }
+
+            var empty = new PooledBuffer(16);
+            empty.Write("{}"u8);
+            BackendResult noData = BackendResult.Success((int)response.StatusCode, empty);
+            using (response)
+            {
+                // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
+                if (backend.KeepRawBody)
+                {
+                    backend.Hosts.Probe(StepStage.ReadBody, response.RequestMessage!.RequestUri!);
+                    (BackendFailure keptRead, PooledBuffer? kept) = await BackendCaller.ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+                    if (keptRead != BackendFailure.None)
+                    {
+                        return noData;
+                    }
+
+                    noData.WithSource(kept, response.Content.Headers.ContentType?.ToString(), BackendCaller.Capture(response, backend.CapturedHeaders));
+                }
+                else if (backend.CapturedHeaders is not null)
+                {
+                    noData.WithSource(null, null, BackendCaller.Capture(response, backend.CapturedHeaders));
+                }
+            }
+
+            return noData;
+        }
+
+        using (response)
+        {
+            int status = (int)response.StatusCode;
+            Uri uri = response.RequestMessage!.RequestUri!;
+            backend.Hosts.Probe(StepStage.ReadBody, uri);
+            (BackendFailure read, PooledBuffer? body) = await BackendCaller.ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+            if (body is not { } raw)
+            {
+                return BackendResult.Failed(read == BackendFailure.Timeout && clientAborted.IsCancellationRequested ? BackendFailure.Canceled : read, status);
+            }
+
+            // Only 200 and 201 are successes (krakend.md §6.7).
+            if (status != 200 && status != 201)
+            {
+                return BackendCaller.FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString());
+            }
+
+            PooledBuffer? rawCopy = null;
+            if (backend.KeepRawBody)
+            {
+                rawCopy = new PooledBuffer(Math.Max(raw.Length, 16));
+                rawCopy.Write(raw.WrittenSpan);
+            }
+
+            BackendResult decoded = BackendCaller.Decode(backend, status, raw, uri);
+            if (!decoded.Succeeded)
+            {
+                rawCopy?.Dispose();
+                return decoded;
+            }
+
+            return rawCopy is null && backend.CapturedHeaders is null
+                ? decoded
+                : decoded.WithSource(rawCopy, response.Content.Headers.ContentType?.ToString(), BackendCaller.Capture(response, backend.CapturedHeaders));
+        }
+    }
+}

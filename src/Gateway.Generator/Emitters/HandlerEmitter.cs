@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
-using Gateway.Components.ProxyChain;
+using Gateway.Components;
 using Gateway.Components.RequestTemplates;
 using Gateway.Config.Model;
 
@@ -60,7 +60,7 @@ internal static class HandlerEmitter
 
         w.Line();
         w.Line($"public {className}({Runtime}.Forwarding.BackendRegistry backends)");
-        w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options{(endpoint.ProxyChain is null ? string.Empty : ", CreateProxyChain(backends)")})");
+        w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options{Stages(endpoint)})");
         w.Line("{");
         w.Indent();
         for (int i = 0; i < endpoint.Backends.Count; i++)
@@ -73,9 +73,9 @@ internal static class HandlerEmitter
 
         w.Outdent();
         w.Line("}");
-        if (endpoint.ProxyChain is not null)
+        foreach (EndpointComponentModel component in endpoint.Components)
         {
-            ProxyChainEmitter.Emit(w, endpoint, endpoint.ProxyChain, paths);
+            ComponentEmitters.EmitMembers(w, endpoint, component, paths);
         }
         w.Line();
         w.Open($"private static {Runtime}.Proxy.BackendDefinition[] CreateBackends({Runtime}.Forwarding.BackendRegistry backends)");
@@ -163,6 +163,23 @@ internal static class HandlerEmitter
         {
             w.Line($"await call{i}.ConfigureAwait(false);");
         }
+    }
+
+    /// <summary>The base constructor's stages argument: the endpoint components' stages in registry order, or nothing.</summary>
+    private static string Stages(EndpointModel endpoint)
+    {
+        if (endpoint.Components.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var stages = new List<string>();
+        foreach (EndpointComponentModel component in endpoint.Components)
+        {
+            stages.Add(ComponentEmitters.StageExpression(component));
+        }
+
+        return $", new {Runtime}.Proxy.IEndpointStage[] {{ {string.Join(", ", stages)} }}";
     }
 
     /// <summary>The URL, and the built request when the backend has body or header templates.</summary>
@@ -586,9 +603,9 @@ internal static class HandlerEmitter
 
         w.Line("/// </list>");
         w.Line("/// The pipeline (docs/configuration.md, \"How a backend call runs\"): the client request is read");
-        if (endpoint.ProxyChain is { } chain)
+        foreach (EndpointComponentModel component in endpoint.Components)
         {
-            w.Line($"/// → the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body");
+            w.Line($"/// → {CSharp.Doc(ComponentEmitters.Describe(component))}");
         }
 
         w.Line("/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape");

@@ -1,4 +1,3 @@
-using Gateway.Components.ProxyChain;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
@@ -16,18 +15,17 @@ public abstract class EndpointHandler
     private readonly EndpointDefinition _endpoint;
     private readonly BackendDefinition[] _backends;
     private readonly BackendClientOptions _options;
-    private readonly ProxyChainDefinition? _proxyChain;
-    private readonly Func<ProxyExchange, int, string, string?> _proxyChainUrl;
+    private readonly IEndpointStage[] _stages;
 
-    protected EndpointHandler(EndpointDefinition endpoint, BackendDefinition[] backends, BackendClientOptions options, ProxyChainDefinition? proxyChain = null)
+    /// <param name="stages">The endpoint components' stages, in the order they run before the backend calls.</param>
+    protected EndpointHandler(EndpointDefinition endpoint, BackendDefinition[] backends, BackendClientOptions options, IEndpointStage[]? stages = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(backends);
         _endpoint = endpoint;
         _backends = backends;
         _options = options;
-        _proxyChain = proxyChain;
-        _proxyChainUrl = BuildProxyChainUrl;
+        _stages = stages ?? [];
     }
 
     /// <summary>The endpoint's backends, in configuration order.</summary>
@@ -45,16 +43,11 @@ public abstract class EndpointHandler
 
     internal BackendClientOptions Options => _options;
 
-    internal ProxyChainDefinition? ProxyChain => _proxyChain;
-
-    internal Func<ProxyExchange, int, string, string?> ProxyChainUrl => _proxyChainUrl;
+    internal IEndpointStage[] Stages => _stages;
 
     /// <summary>The generated backend calls, for the pipeline.</summary>
     internal Task CallBackends(ProxyExchange exchange) => CallBackendsAsync(exchange);
 
     /// <summary>The endpoint's backend calls, in the order the configuration dictates (generated).</summary>
     protected abstract Task CallBackendsAsync(ProxyExchange exchange);
-
-    /// <summary>The URL of proxy-chain service <paramref name="service"/> on <paramref name="host"/> (generated when the endpoint has one).</summary>
-    protected virtual string? BuildProxyChainUrl(ProxyExchange exchange, int service, string host) => null;
 }

@@ -143,6 +143,9 @@ public sealed class ProxyExchange : IAsyncDisposable
     public string? ClientQuery(string name) =>
         Context.Request.Query.TryGetValue(name, out Microsoft.Extensions.Primitives.StringValues values) && values.Count > 0 ? values[0] : null;
 
+    /// <summary>The largest body accepted from a backend or a service.</summary>
+    internal int MaxResponseBodyBytes => _maxResponseBodyBytes;
+
     /// <summary>The time budget of the backend calls (and of proxy-chain services).</summary>
     internal CancellationToken Budget => _budget.Token;
 

@@ -12,9 +12,9 @@ namespace Gateway.Runtime.Proxy;
 /// The order of the stages every request goes through, in one place, as Lura's proxy factory fixes its stack
 /// (docs/configuration.md, "How a backend call runs").
 /// <list type="number">
-/// <item><description>An endpoint: read the client request (body limit: 413) → endpoint stages (none configured
-/// yet: CORS, authentication and rate limits go here) → APISIX proxy-chain → the backend calls, as the generated
-/// handler orders them (all at once, or a sequence) → compose the answer: merge → endpoint flatmap_filter → static
+/// <item><description>An endpoint: read the client request (body limit: 413) → the endpoint components' stages, in
+/// the registry's order (<see cref="IEndpointStage"/>: APISIX proxy-chain; CORS, authentication and rate limits are to
+/// come) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer: merge → endpoint flatmap_filter → static
 /// data → render (<see cref="ResponseComposer"/>).</description></item>
 /// <item><description>A backend call: render the request (generated) → backend stages (none configured yet: circuit
 /// breakers and modifiers go here) → send, following same-origin redirects → status rules → read the body → decode →
@@ -39,20 +39,24 @@ internal static class RequestPipeline
                 return;
             }
 
-            // 2. Endpoint stages: none are configurable yet (CORS, authentication and rate limits will run here).
             // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
-            var exchange = new ProxyExchange(context, routeValues, forwarded, handler.Endpoint, handler.BackendDefinitions, handler.Options.MaxResponseBodyBytes, chained: handler.ProxyChain is not null);
+            IEndpointStage[] stages = handler.Stages;
+            var exchange = new ProxyExchange(context, routeValues, forwarded, handler.Endpoint, handler.BackendDefinitions, handler.Options.MaxResponseBodyBytes, chained: CallsServices(stages));
             await using (exchange.ConfigureAwait(false))
             {
                 try
                 {
-                    // 3. APISIX proxy-chain, when configured; it answers by itself when a service fails.
-                    if (handler.ProxyChain is not null && !await handler.ProxyChain.RunAsync(exchange, handler.ProxyChainUrl, handler.Options.MaxResponseBodyBytes).ConfigureAwait(false))
+                    // 2. The endpoint's configured stages, in the registry's order (APISIX proxy-chain today; CORS,
+                    // authentication and rate limits are to come). A stage may answer by itself and end the request.
+                    foreach (IEndpointStage stage in stages)
                     {
-                        return;
+                        if (!await stage.RunAsync(exchange).ConfigureAwait(false))
+                        {
+                            return;
+                        }
                     }
 
-                    // 4. The backend calls, in the order the generated handler fixes (each: CallBackendAsync).
+                    // 3. The backend calls, in the order the generated handler fixes (each: CallBackendAsync).
                     await handler.CallBackends(exchange).ConfigureAwait(false);
                 }
                 catch
@@ -63,7 +67,7 @@ internal static class RequestPipeline
                     throw;
                 }
 
-                // 5. The answer: merge → endpoint flatmap_filter → static data → render (or a failure answer).
+                // 4. The answer: merge → endpoint flatmap_filter → static data → render (or a failure answer).
                 await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
             }
         }
@@ -75,6 +79,19 @@ internal static class RequestPipeline
         {
             forwarded?.Dispose();
         }
+    }
+
+    private static bool CallsServices(IEndpointStage[] stages)
+    {
+        foreach (IEndpointStage stage in stages)
+        {
+            if (stage.CallsServices)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

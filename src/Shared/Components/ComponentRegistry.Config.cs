@@ -1,4 +1,9 @@
 using System;
+using System.Collections.Generic;
+using Gateway.Config.Diagnostics;
+using Gateway.Config.Json;
+using Gateway.Config.Model;
+using Gateway.Config.Parsing;
 
 namespace Gateway.Components;
 
@@ -32,6 +37,29 @@ internal sealed class ConfigNamespace
 }
 
 /// <summary>
+/// The model of an endpoint-level component: what its reader found, equatable so that an edit which changes no meaning
+/// re-emits nothing. Each component derives its own record.
+/// </summary>
+internal abstract record EndpointComponentModel;
+
+/// <summary>What an endpoint component's reader may use: the value readers, the file, the host groups, the route.</summary>
+internal sealed record EndpointReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup, List<RouteSegmentModel>? Route, List<string>? RootHosts);
+
+/// <summary>An endpoint-level component: its namespace, and the reader that turns the namespace's object into its model (null on errors, which it reports).</summary>
+internal sealed class EndpointComponent
+{
+    public EndpointComponent(ConfigNamespace ns, Func<JsonNode, EndpointReadContext, EndpointComponentModel?> read)
+    {
+        Namespace = ns;
+        Read = read;
+    }
+
+    public ConfigNamespace Namespace { get; }
+
+    public Func<JsonNode, EndpointReadContext, EndpointComponentModel?> Read { get; }
+}
+
+/// <summary>
 /// Every <c>extra_config</c> namespace the gateway understands, one line per component. A component is one folder
 /// under src/Shared/Components: its configuration reader and model (<c>*.Config.cs</c>, compiled into the generator
 /// and the runtime), its emitter part (<c>*.Emitter.cs</c>, generator only) and its run-time stage (<c>*.Stage.cs</c>,
@@ -39,6 +67,16 @@ internal sealed class ConfigNamespace
 /// </summary>
 internal static class ComponentRegistry
 {
+    /// <summary>
+    /// The endpoint-level components, in the order their stages run before the backend calls (RequestPipeline, step
+    /// 2). Adding one is a folder and a line here (and its emitter's line in ComponentRegistry.Emitter.cs).
+    /// </summary>
+    public static readonly EndpointComponent[] EndpointComponents =
+    {
+        new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
+    };
+
+    /// <summary>Every namespace: the core ones the parser reads itself, then the components'.</summary>
     public static readonly ConfigNamespace[] Namespaces =
     {
         Router.RouterConfig.Namespace,
@@ -46,6 +84,19 @@ internal static class ComponentRegistry
         BackendHttp.BackendHttpConfig.Namespace,
         BackendHttp.BackendHttpConfig.ClientNamespace,
         RequestTemplates.RequestTemplatesConfig.Namespace,
-        ProxyChain.ProxyChainConfig.Namespace,
     };
+
+    /// <summary>All namespaces: <see cref="Namespaces"/> and those of <see cref="EndpointComponents"/>.</summary>
+    public static IEnumerable<ConfigNamespace> All()
+    {
+        foreach (ConfigNamespace ns in Namespaces)
+        {
+            yield return ns;
+        }
+
+        foreach (EndpointComponent component in EndpointComponents)
+        {
+            yield return component.Namespace;
+        }
+    }
 }

@@ -8,7 +8,7 @@ using Gateway.Config.Parsing;
 namespace Gateway.Components.ProxyChain;
 
 /// <summary>An endpoint's APISIX <c>proxy-chain</c>: its services in calling order, and the header holding the token.</summary>
-internal sealed record ProxyChainModel(EquatableArray<ProxyChainServiceModel> Services, string? TokenHeader);
+internal sealed record ProxyChainModel(EquatableArray<ProxyChainServiceModel> Services, string? TokenHeader) : EndpointComponentModel;
 
 /// <summary>One proxy-chain service: its method, host group and URL template.</summary>
 internal sealed record ProxyChainServiceModel(string Method, int HostGroup, string UrlPattern, EquatableArray<TemplatePartModel> Url);
@@ -30,8 +30,12 @@ internal sealed class ProxyChainConfig
     private readonly ConfigSource _source;
     private readonly Func<List<string>, int> _hostGroup;
 
+    /// <summary>The component's reader (ComponentRegistry).</summary>
+    public static EndpointComponentModel? Read(JsonNode node, EndpointReadContext context) =>
+        new ProxyChainConfig(context.Read, context.Source, context.HostGroup).Read(node, context.Route, context.RootHosts);
+
     /// <param name="hostGroup">Registers a host list with the gateway and returns its group index.</param>
-    public ProxyChainConfig(ConfigReader read, ConfigSource source, Func<List<string>, int> hostGroup)
+    private ProxyChainConfig(ConfigReader read, ConfigSource source, Func<List<string>, int> hostGroup)
     {
         _read = read;
         _diagnostics = read.Diagnostics;
@@ -43,7 +47,7 @@ internal sealed class ProxyChainConfig
     /// The APISIX proxy-chain plugin (docs/compatibility.md, APISIX proxy-chain): <c>services</c>, each with an absolute <c>uri</c> or a
     /// <c>host</c> + <c>url_pattern</c> like a backend, and an optional <c>token_header</c>.
     /// </summary>
-    public ProxyChainModel? Read(JsonNode node, List<RouteSegmentModel>? route, List<string>? rootHosts)
+    private ProxyChainModel? Read(JsonNode node, List<RouteSegmentModel>? route, List<string>? rootHosts)
     {
         int errorsBefore = _diagnostics.ErrorCount;
         _read.CheckKeys(node, "\"proxy-chain\"", Supported, Array.Empty<string>());

@@ -6,16 +6,19 @@ using Gateway.Generator.Emitters;
 namespace Gateway.Components.ProxyChain;
 
 /// <summary>
-/// The generated part of a proxy-chain endpoint: the services' definitions (method and host group, in calling order)
-/// and the handler override that renders each service's URL with the shared URL-part emitter.
+/// The generated part of a proxy-chain endpoint: the stage's construction (services with their method and host group,
+/// in calling order) and the function that renders each service's URL with the shared URL-part emitter.
 /// </summary>
 internal static class ProxyChainEmitter
 {
     private const string Runtime = HandlerEmitter.Runtime;
     private const string Stage = "global::Gateway.Components.ProxyChain";
 
+    /// <summary>The expression, in the handler's constructor, that builds the stage.</summary>
+    public const string StageExpression = "CreateProxyChain(backends)";
+
     /// <summary>The APISIX proxy-chain services: their definitions and URL builders.</summary>
-    public static void Emit(SourceWriter w, EndpointModel endpoint, ProxyChainModel chain, Dictionary<string, string> paths)
+    public static void EmitMembers(SourceWriter w, EndpointModel endpoint, ProxyChainModel chain, Dictionary<string, string> paths)
     {
         w.Line();
         w.Line("/// <summary>The proxy-chain services, in calling order, each on its host group.</summary>");
@@ -33,12 +36,13 @@ internal static class ProxyChainEmitter
 
         w.Outdent();
         w.Line("},");
+        w.Line("BuildProxyChainUrl,");
         w.Line($"tokenHeader: {(chain.TokenHeader is null ? "null" : CSharp.String(chain.TokenHeader))});");
         w.Outdent();
         w.Close();
         w.Line();
         w.Line("/// <summary>Service <paramref name=\"service\"/>'s URL on <paramref name=\"host\"/>; null when a value cannot be put in it.</summary>");
-        w.Open($"protected override string? BuildProxyChainUrl({Runtime}.Proxy.ProxyExchange exchange, int service, string host)");
+        w.Open($"private static string? BuildProxyChainUrl({Runtime}.Proxy.ProxyExchange exchange, int service, string host)");
         w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
         w.Open("try");
         w.Open("switch (service)");

@@ -33,18 +33,28 @@ public sealed class ProxyChainService
 /// JSON object is a 400, not silently dropped; a service answering anything but a JSON object fails the request (an
 /// array is not merged by index); errors never carry service URLs or bodies; nothing is logged.
 /// </summary>
-public sealed class ProxyChainDefinition
+public sealed class ProxyChainDefinition : IEndpointStage
 {
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue s_anything = new("*/*");
 
-    public ProxyChainDefinition(ProxyChainService[] services, string? tokenHeader = null)
+    private readonly Func<ProxyExchange, int, string, string?> _url;
+
+    /// <param name="services">The services, in calling order.</param>
+    /// <param name="url">Renders service <c>i</c>'s URL on a host (generated); null when a value cannot be put in it.</param>
+    /// <param name="tokenHeader">The request header holding the token, when not <c>Authorization</c>.</param>
+    public ProxyChainDefinition(ProxyChainService[] services, Func<ProxyExchange, int, string, string?> url, string? tokenHeader = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(url);
         Services = services;
+        _url = url;
         TokenHeader = tokenHeader;
     }
+
+    /// <summary>The services run within the endpoint's time budget.</summary>
+    public bool CallsServices => true;
 
     public IReadOnlyList<ProxyChainService> Services { get; }
 
@@ -53,12 +63,13 @@ public sealed class ProxyChainDefinition
 
     /// <summary>
     /// Runs the services. True when the backends may go on with the merged body; false when an error answer was
-    /// written. <paramref name="url"/> renders service <c>i</c>'s URL on a host (generated), null when it cannot be.
+    /// written.
     /// </summary>
-    public async Task<bool> RunAsync(ProxyExchange exchange, Func<ProxyExchange, int, string, string?> url, int maxBodyBytes)
+    public async Task<bool> RunAsync(ProxyExchange exchange)
     {
         ArgumentNullException.ThrowIfNull(exchange);
-        ArgumentNullException.ThrowIfNull(url);
+        Func<ProxyExchange, int, string, string?> url = _url;
+        int maxBodyBytes = exchange.MaxResponseBodyBytes;
         HttpContext context = exchange.Context;
         var layers = new List<PooledBuffer>();
         try

@@ -1,4 +1,4 @@
-using Gateway.Components.ProxyChain;
+using Gateway.Components;
 
 namespace Gateway.Config.Model;
 
@@ -33,7 +33,7 @@ internal sealed record EndpointModel(
     StaticDataModel? Static,
     EquatableArray<FlatmapOperationModel> Flatmap,
     EquatableArray<BackendModel> Backends,
-    ProxyChainModel? ProxyChain = null);
+    EquatableArray<EndpointComponentModel> Components = default);
 
 /// <summary>
 /// A segment of the public path: literal text, or a <c>{parameter}</c> capturing the segment. With

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using Gateway.Components;
 using Gateway.Components.BackendHttp;
 using Gateway.Components.Proxy;
-using Gateway.Components.ProxyChain;
 using Gateway.Components.RequestTemplates;
 using Gateway.Components.Router;
 using Gateway.Config.Diagnostics;
@@ -240,7 +239,16 @@ internal sealed partial class ConfigParser
             }
         }
 
-        ProxyChainModel? proxyChain = extra.Find(ProxyChainConfig.Namespace) is { } chain ? new ProxyChainConfig(_read, _source, HostGroup).Read(chain, route, rootHosts) : null;
+        var components = new List<EndpointComponentModel>();
+        var context = new EndpointReadContext(_read, _source, HostGroup, route, rootHosts);
+        foreach (EndpointComponent component in ComponentRegistry.EndpointComponents)
+        {
+            if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)
+            {
+                components.Add(model);
+            }
+        }
+
         if (_diagnostics.ErrorCount > errorsBefore || route is null)
         {
             return null;
@@ -261,7 +269,7 @@ internal sealed partial class ConfigParser
             proxy.Static,
             backends.Count > 1 ? proxy.Flatmap : EquatableArray<FlatmapOperationModel>.Empty,
             EquatableArray.From(backends),
-            proxyChain);
+            EquatableArray.From(components));
     }
 
     private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput)

@@ -30,7 +30,7 @@ internal sealed class ExtraConfig
         foreach (JsonProperty entry in extraConfig.Value.Properties!)
         {
             ConfigNamespace? known = null;
-            foreach (ConfigNamespace candidate in ComponentRegistry.Namespaces)
+            foreach (ConfigNamespace candidate in ComponentRegistry.All())
             {
                 if ((candidate.Scopes & scope) != 0 && candidate.IsNamed(entry.Name))
                 {

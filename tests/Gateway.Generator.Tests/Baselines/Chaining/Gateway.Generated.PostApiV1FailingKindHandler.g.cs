@@ -26,7 +26,7 @@ internal sealed class PostApiV1FailingKindHandler : global::Gateway.Runtime.Prox
     private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
 
     public PostApiV1FailingKindHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(s_endpoint, CreateBackends(backends), backends.Options, CreateProxyChain(backends))
+        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointStage[] { CreateProxyChain(backends) })
     {
         _url0 = new(Backends[0].Hosts, "/echo/after-failure");
     }
@@ -39,11 +39,12 @@ internal sealed class PostApiV1FailingKindHandler : global::Gateway.Runtime.Prox
             {
                 new(global::System.Net.Http.HttpMethod.Post, backends.Group(1)), // 1. POST /api/v1/fail/{kind}
             },
+            BuildProxyChainUrl,
             tokenHeader: null);
     }
 
     /// <summary>Service <paramref name="service"/>'s URL on <paramref name="host"/>; null when a value cannot be put in it.</summary>
-    protected override string? BuildProxyChainUrl(global::Gateway.Runtime.Proxy.ProxyExchange exchange, int service, string host)
+    private static string? BuildProxyChainUrl(global::Gateway.Runtime.Proxy.ProxyExchange exchange, int service, string host)
     {
         var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try

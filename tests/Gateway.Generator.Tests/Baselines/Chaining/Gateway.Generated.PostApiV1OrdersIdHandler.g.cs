@@ -26,7 +26,7 @@ internal sealed class PostApiV1OrdersIdHandler : global::Gateway.Runtime.Proxy.E
     private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
 
     public PostApiV1OrdersIdHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(s_endpoint, CreateBackends(backends), backends.Options, CreateProxyChain(backends))
+        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointStage[] { CreateProxyChain(backends) })
     {
         _url0 = new(Backends[0].Hosts, "/echo/order");
     }
@@ -40,11 +40,12 @@ internal sealed class PostApiV1OrdersIdHandler : global::Gateway.Runtime.Proxy.E
                 new(global::System.Net.Http.HttpMethod.Post, backends.Group(1)), // 1. POST /api/v1/user
                 new(global::System.Net.Http.HttpMethod.Put, backends.Group(2)), // 2. PUT /api/v1/price/{id}?seen={input_headers.X-Token}
             },
+            BuildProxyChainUrl,
             tokenHeader: "X-Token");
     }
 
     /// <summary>Service <paramref name="service"/>'s URL on <paramref name="host"/>; null when a value cannot be put in it.</summary>
-    protected override string? BuildProxyChainUrl(global::Gateway.Runtime.Proxy.ProxyExchange exchange, int service, string host)
+    private static string? BuildProxyChainUrl(global::Gateway.Runtime.Proxy.ProxyExchange exchange, int service, string host)
     {
         var url = new global::Gateway.Runtime.Http.UrlBuilder(stackalloc byte[256]);
         try

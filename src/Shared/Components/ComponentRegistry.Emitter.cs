@@ -1,0 +1,38 @@
+using System;
+using System.Collections.Generic;
+using Gateway.Config.Model;
+using Gateway.Generator.Emitters;
+
+namespace Gateway.Components;
+
+/// <summary>
+/// The generator's side of <see cref="ComponentRegistry"/>: for each endpoint component's model, the handler members
+/// it needs, the expression that builds its run-time stage, and how the handler's doc comment describes it. One line
+/// per component in each switch.
+/// </summary>
+internal static class ComponentEmitters
+{
+    public static void EmitMembers(SourceWriter w, EndpointModel endpoint, EndpointComponentModel component, Dictionary<string, string> paths)
+    {
+        switch (component)
+        {
+            case ProxyChain.ProxyChainModel chain:
+                ProxyChain.ProxyChainEmitter.EmitMembers(w, endpoint, chain, paths);
+                break;
+            default:
+                throw new InvalidOperationException($"no emitter for {component.GetType().Name}");
+        }
+    }
+
+    public static string StageExpression(EndpointComponentModel component) => component switch
+    {
+        ProxyChain.ProxyChainModel => ProxyChain.ProxyChainEmitter.StageExpression,
+        _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
+    };
+
+    public static string Describe(EndpointComponentModel component) => component switch
+    {
+        ProxyChain.ProxyChainModel chain => $"the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body",
+        _ => component.GetType().Name,
+    };
+}

@@ -1,3 +1,4 @@
+using Gateway.Components.Shaping;
 using Gateway.Components.RequestTemplates;
 using System.Buffers;
 using System.Text.Encodings.Web;

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using Gateway.Components;
+using Gateway.Components.Shaping;
 using Gateway.Components.RequestTemplates;
 using Gateway.Config.Model;
 
@@ -31,7 +32,7 @@ internal static class HandlerEmitter
         EmitEndpointDefinition(w, model, endpoint);
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
-            EmitShapingPlan(w, endpoint.Backends[i], i);
+            ShapingEmitter.EmitPlan(w, endpoint.Backends[i], i);
         }
 
         foreach (KeyValuePair<string, string> path in SortedByField(paths))
@@ -422,47 +423,6 @@ internal static class HandlerEmitter
         w.Outdent();
     }
 
-    private static void EmitShapingPlan(SourceWriter w, BackendModel backend, int index)
-    {
-        if (backend.Target is null && backend.Allow.Count == 0 && backend.Deny.Count == 0 && backend.Mapping.Count == 0 && backend.Flatmap.Count == 0)
-        {
-            return;
-        }
-
-        var args = new List<string>
-        {
-            $"target: {(backend.Target is null ? "null" : CSharp.String(backend.Target))}",
-            $"allow: {Strings(backend.Allow)}",
-            $"deny: {Strings(backend.Deny)}",
-        };
-        if (backend.Mapping.Count == 0)
-        {
-            args.Add("mapping: null");
-        }
-        else
-        {
-            var renames = new List<string>();
-            foreach (MappingModel rename in backend.Mapping)
-            {
-                renames.Add($"new({CSharp.String(rename.From)}, {CSharp.String(rename.To)})");
-            }
-
-            args.Add($"mapping: new global::System.Collections.Generic.KeyValuePair<string, string>[] {{ {string.Join(", ", renames)} }}");
-        }
-
-        args.Add($"flatmap: {(backend.Flatmap.Count == 0 ? "null" : Flatmap(backend.Flatmap))}");
-        w.Line();
-        w.Line($"/// <summary>Backend {index}: target, then allow/deny or flatmap_filter, then mapping.</summary>");
-        w.Line($"private static readonly {Runtime}.Shaping.ShapingPlan s_shaping{index} = new(");
-        w.Indent();
-        for (int i = 0; i < args.Count; i++)
-        {
-            w.Line(args[i] + (i == args.Count - 1 ? ");" : ","));
-        }
-
-        w.Outdent();
-    }
-
     private static void EmitBackendDefinition(SourceWriter w, BackendModel backend, int index)
     {
         var args = new List<string>
@@ -541,19 +501,19 @@ internal static class HandlerEmitter
         return $"{Runtime}.Proxy.ForwardingList.{(headers ? "HeaderNames" : "QueryKeys")}({string.Join(", ", names)})";
     }
 
-    private static string Flatmap(EquatableArray<FlatmapOperationModel> operations)
+    internal static string Flatmap(EquatableArray<FlatmapOperationModel> operations)
     {
         var items = new List<string>();
         foreach (FlatmapOperationModel operation in operations)
         {
             string kind = operation.Type switch { "move" => "Move", "del" => "Delete", _ => "Append" };
-            items.Add($"new({Runtime}.Shaping.FlatmapKind.{kind}, {Strings(operation.Args)})");
+            items.Add($"new(global::Gateway.Components.Shaping.FlatmapKind.{kind}, {Strings(operation.Args)})");
         }
 
-        return $"new {Runtime}.Shaping.FlatmapOperation[] {{ {string.Join(", ", items)} }}";
+        return $"new global::Gateway.Components.Shaping.FlatmapOperation[] {{ {string.Join(", ", items)} }}";
     }
 
-    private static string Strings(EquatableArray<string> values)
+    internal static string Strings(EquatableArray<string> values)
     {
         if (values.Count == 0)
         {

@@ -1,3 +1,4 @@
+using Gateway.Components.Shaping;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Shaping;
 

@@ -1,3 +1,4 @@
+using Gateway.Components.Shaping;
 using System.Text;
 using Gateway.Runtime.Shaping;
 

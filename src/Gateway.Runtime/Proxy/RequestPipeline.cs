@@ -1,3 +1,4 @@
+using Gateway.Components.Shaping;
 using System.Net;
 using Gateway.Components.RequestTemplates;
 using Gateway.Runtime.Forwarding;

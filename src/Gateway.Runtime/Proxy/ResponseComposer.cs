@@ -1,3 +1,4 @@
+using Gateway.Components.Shaping;
 using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text;

@@ -4,6 +4,7 @@ using Gateway.Components;
 using Gateway.Components.BackendHttp;
 using Gateway.Components.Proxy;
 using Gateway.Components.RequestTemplates;
+using Gateway.Components.Shaping;
 using Gateway.Components.Router;
 using Gateway.Config.Diagnostics;
 using Gateway.Config.Json;
@@ -23,8 +24,6 @@ internal sealed partial class ConfigParser
 {
     public const int DefaultPort = 8080;
     public const long DefaultTimeoutMilliseconds = 2000;
-
-    private static readonly string[] ReplacedByFlatmap = { "allow", "deny", "mapping" };
 
 
     private readonly ConfigSource _source;
@@ -307,35 +306,13 @@ internal sealed partial class ConfigParser
 
         string encoding = noOpOutput ? "no-op" : _read.ParseBackendEncoding(node.Find("encoding"));
         bool isCollection = _read.ParseBool(node.Find("is_collection"));
-        string? target = null;
-        if (node.Find("target") is { } targetProperty && _read.Expect(targetProperty, JsonKind.String, "a dotted field path") && targetProperty.Value.Text!.Length > 0)
-        {
-            target = targetProperty.Value.Text;
-        }
-
-        EquatableArray<string> allow = _read.ParseFieldList(node.Find("allow"));
-        EquatableArray<string> deny = _read.ParseFieldList(node.Find("deny"));
-        if (allow.Count > 0 && node.Find("deny") is { } denyProperty && deny.Count > 0)
-        {
-            _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"deny\" has no effect beside a non-empty \"allow\": only the allowed fields are kept", denyProperty);
-        }
-
-        EquatableArray<MappingModel> mapping = _read.ParseMapping(node.Find("mapping"));
+        ShapingModel shapingKeys = ShapingConfig.ReadKeys(node, _read);
         ForwardingListModel query = _read.ParseForwardingList(node.Find("input_query_strings"), endpointLevel: false, headers: false);
         ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
         ExtraConfig extra = ExtraConfig.Read(node.Find("extra_config"), ConfigScope.Backend, "a backend", _read);
         BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
         EquatableArray<FlatmapOperationModel> flatmap = ProxyConfig.ReadBackend(extra, _read);
-        if (flatmap.Count > 0)
-        {
-            foreach (string replaced in ReplacedByFlatmap)
-            {
-                if (node.Find(replaced) is { } property)
-                {
-                    _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, $"\"{replaced}\" has no effect: the backend's flatmap_filter replaces allow, deny and mapping", property);
-                }
-            }
-        }
+        ShapingModel shaping = ShapingConfig.WithFlatmap(shapingKeys, flatmap, node, _read);
 
         string? group = null;
         if (node.Find("group") is { } groupProperty && _read.Expect(groupProperty, JsonKind.String, "a key name"))
@@ -370,11 +347,11 @@ internal sealed partial class ConfigParser
             group,
             encoding,
             isCollection,
-            target,
-            flatmap.Count > 0 ? EquatableArray<string>.Empty : allow,
-            flatmap.Count > 0 || allow.Count > 0 ? EquatableArray<string>.Empty : deny,
-            flatmap.Count > 0 ? EquatableArray<MappingModel>.Empty : mapping,
-            flatmap,
+            shaping.Target,
+            shaping.Allow,
+            shaping.Deny,
+            shaping.Mapping,
+            shaping.Flatmap,
             query,
             headers,
             http.ReturnErrorCode,

@@ -23,7 +23,7 @@ internal sealed class GetShapeAllowHandler : global::Gateway.Runtime.Proxy.Endpo
         returnErrorMessage: true);
 
     /// <summary>Backend 0: target, then allow/deny or flatmap_filter, then mapping.</summary>
-    private static readonly global::Gateway.Runtime.Shaping.ShapingPlan s_shaping0 = new(
+    private static readonly global::Gateway.Components.Shaping.ShapingPlan s_shaping0 = new(
         target: "data",
         allow: new[] { "a", "b.c", "list" },
         deny: null,

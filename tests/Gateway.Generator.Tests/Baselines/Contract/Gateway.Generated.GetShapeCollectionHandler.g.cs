@@ -23,7 +23,7 @@ internal sealed class GetShapeCollectionHandler : global::Gateway.Runtime.Proxy.
         returnErrorMessage: true);
 
     /// <summary>Backend 0: target, then allow/deny or flatmap_filter, then mapping.</summary>
-    private static readonly global::Gateway.Runtime.Shaping.ShapingPlan s_shaping0 = new(
+    private static readonly global::Gateway.Components.Shaping.ShapingPlan s_shaping0 = new(
         target: null,
         allow: null,
         deny: null,

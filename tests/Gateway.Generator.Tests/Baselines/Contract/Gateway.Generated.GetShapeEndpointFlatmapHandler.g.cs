@@ -21,7 +21,7 @@ internal sealed class GetShapeEndpointFlatmapHandler : global::Gateway.Runtime.P
         timeout: global::System.TimeSpan.FromMilliseconds(2000),
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
-        flatmap: new global::Gateway.Runtime.Shaping.FlatmapOperation[] { new(global::Gateway.Runtime.Shaping.FlatmapKind.Delete, new[] { "collection.*.secret", "shapes.meta" }), new(global::Gateway.Runtime.Shaping.FlatmapKind.Move, new[] { "shapes.data.a", "first_a" }) },
+        flatmap: new global::Gateway.Components.Shaping.FlatmapOperation[] { new(global::Gateway.Components.Shaping.FlatmapKind.Delete, new[] { "collection.*.secret", "shapes.meta" }), new(global::Gateway.Components.Shaping.FlatmapKind.Move, new[] { "shapes.data.a", "first_a" }) },
         returnErrorMessage: true);
 
     /// <summary>Backend 0's URL on each host of its group, built once: <c>/list</c> has no placeholder.</summary>

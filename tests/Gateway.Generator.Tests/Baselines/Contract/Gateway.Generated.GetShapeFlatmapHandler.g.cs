@@ -23,12 +23,12 @@ internal sealed class GetShapeFlatmapHandler : global::Gateway.Runtime.Proxy.End
         returnErrorMessage: true);
 
     /// <summary>Backend 0: target, then allow/deny or flatmap_filter, then mapping.</summary>
-    private static readonly global::Gateway.Runtime.Shaping.ShapingPlan s_shaping0 = new(
+    private static readonly global::Gateway.Components.Shaping.ShapingPlan s_shaping0 = new(
         target: null,
         allow: null,
         deny: null,
         mapping: null,
-        flatmap: new global::Gateway.Runtime.Shaping.FlatmapOperation[] { new(global::Gateway.Runtime.Shaping.FlatmapKind.Move, new[] { "collection.*.name", "collection.*.title" }), new(global::Gateway.Runtime.Shaping.FlatmapKind.Delete, new[] { "collection.*.secret" }) });
+        flatmap: new global::Gateway.Components.Shaping.FlatmapOperation[] { new(global::Gateway.Components.Shaping.FlatmapKind.Move, new[] { "collection.*.name", "collection.*.title" }), new(global::Gateway.Components.Shaping.FlatmapKind.Delete, new[] { "collection.*.secret" }) });
 
     /// <summary>Backend 0's URL on each host of its group, built once: <c>/list</c> has no placeholder.</summary>
     private readonly global::Gateway.Runtime.Http.FixedUrl _url0;

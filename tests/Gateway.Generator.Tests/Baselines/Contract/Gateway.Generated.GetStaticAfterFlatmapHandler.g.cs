@@ -23,7 +23,7 @@ internal sealed class GetStaticAfterFlatmapHandler : global::Gateway.Runtime.Pro
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
         staticStrategy: global::Gateway.Runtime.Proxy.StaticStrategy.Always,
         staticData: "{\"x\":\"static\",\"status\":\"static\"}",
-        flatmap: new global::Gateway.Runtime.Shaping.FlatmapOperation[] { new(global::Gateway.Runtime.Shaping.FlatmapKind.Delete, new[] { "x", "shapes.meta" }), new(global::Gateway.Runtime.Shaping.FlatmapKind.Move, new[] { "status", "moved" }) },
+        flatmap: new global::Gateway.Components.Shaping.FlatmapOperation[] { new(global::Gateway.Components.Shaping.FlatmapKind.Delete, new[] { "x", "shapes.meta" }), new(global::Gateway.Components.Shaping.FlatmapKind.Move, new[] { "status", "moved" }) },
         returnErrorMessage: true);
 
     /// <summary>Backend 0's URL on each host of its group, built once: <c>/status/ok</c> has no placeholder.</summary>

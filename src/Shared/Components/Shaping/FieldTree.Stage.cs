@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Gateway.Runtime.Shaping;
+namespace Gateway.Components.Shaping;
 
 /// <summary>
 /// A set of dotted field paths (<c>a</c>, <c>b.c</c>, <c>b.d.e</c>) as a tree of UTF-8 names, built once when the

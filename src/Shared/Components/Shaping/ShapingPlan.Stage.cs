@@ -5,7 +5,7 @@ using System.Text.Json;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
 
-namespace Gateway.Runtime.Shaping;
+namespace Gateway.Components.Shaping;
 
 /// <summary>
 /// A backend's response shaping, built once from its configuration and applied to every response in KrakenD's order

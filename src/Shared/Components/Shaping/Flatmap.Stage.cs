@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Gateway.Runtime.Shaping;
+namespace Gateway.Components.Shaping;
 
 /// <summary>The operations of <c>flatmap_filter</c>.</summary>
 public enum FlatmapKind

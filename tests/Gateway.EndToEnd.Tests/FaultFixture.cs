@@ -106,6 +106,32 @@ public sealed class FaultFixture : IAsyncLifetime
         return body;
     }
 
+    /// <summary>
+    /// Holds the connection without sending more, until the gateway closes it (true) or <paramref name="atMost"/> passes
+    /// (false): a backend that stalls, which learns whether the gateway gave up on it.
+    /// </summary>
+    public static async Task<bool> HoldUntilClosedAsync(NetworkStream stream, TimeSpan atMost)
+    {
+        using var deadline = new CancellationTokenSource(atMost);
+        var buffer = new byte[256];
+        try
+        {
+            while (await stream.ReadAsync(buffer, deadline.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true; // reset by the gateway
+        }
+    }
+
     public static int ContentLength(string head)
     {
         foreach (string line in head.Split("\r\n"))

@@ -12,8 +12,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.EndToEnd.Tests;
 
-/// <summary>What a backend received: the request line exactly as sent, and when the call started and ended.</summary>
-public sealed record ReceivedRequest(string Method, string RawTarget, IReadOnlyDictionary<string, string> Headers, TimeSpan Started, TimeSpan Finished, string Body = "");
+/// <summary>
+/// What a backend received: the request line exactly as sent, when the call started and ended, and whether the caller
+/// had given up on it (<see cref="HttpContext.RequestAborted"/> fired) by the time the handler ended.
+/// </summary>
+public sealed record ReceivedRequest(string Method, string RawTarget, IReadOnlyDictionary<string, string> Headers, TimeSpan Started, TimeSpan Finished, string Body = "", bool Aborted = false);
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 with a random port, answering by the first path segment with handlers the
@@ -25,6 +28,7 @@ public sealed class TestBackend : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, Func<HttpContext, Task>> _handlers = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private TaskCompletionSource _recorded = NewSignal();
 
     private TestBackend(WebApplication app) => _app = app;
 
@@ -62,6 +66,37 @@ public sealed class TestBackend : IAsyncDisposable
 
     public void ClearReceived() => _received.Clear();
 
+    /// <summary>
+    /// Waits until <paramref name="count"/> requests whose target starts with <paramref name="prefix"/> have been
+    /// recorded, and returns them. A request is recorded when its handler ends, which for a call the gateway gave up on
+    /// can be after the gateway has answered its client. <paramref name="atMost"/> (default 10 s) only keeps a broken
+    /// gateway from hanging the run; it is not what a test asserts.
+    /// </summary>
+    public async Task<ReceivedRequest[]> WaitForAsync(string prefix, int count = 1, TimeSpan? atMost = null)
+    {
+        using var deadline = new CancellationTokenSource(atMost ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            Task recorded = Volatile.Read(ref _recorded).Task;
+            ReceivedRequest[] found = ReceivedWith(prefix);
+            if (found.Length >= count)
+            {
+                return found;
+            }
+
+            try
+            {
+                await recorded.WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"{found.Length} of {count} requests to {prefix} recorded: {string.Join(", ", _received.Select(r => r.RawTarget))}");
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private async Task HandleAsync(HttpContext context)
     {
         TimeSpan started = s_clock.Elapsed;
@@ -91,7 +126,8 @@ public sealed class TestBackend : IAsyncDisposable
         finally
         {
             var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            _received.Enqueue(new ReceivedRequest(context.Request.Method, rawTarget, headers, started, s_clock.Elapsed, body));
+            _received.Enqueue(new ReceivedRequest(context.Request.Method, rawTarget, headers, started, s_clock.Elapsed, body, context.RequestAborted.IsCancellationRequested));
+            Interlocked.Exchange(ref _recorded, NewSignal()).TrySetResult();
         }
     }
 

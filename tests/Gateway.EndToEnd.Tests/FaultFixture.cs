@@ -46,16 +46,11 @@ public sealed class FaultFixture : IAsyncLifetime
         A = await TestBackend.StartAsync();
         B = await TestBackend.StartAsync();
         Raw = RawBackend.Start();
-        A.On("hop", context =>
-        {
-            context.Response.StatusCode = 302;
-            context.Response.Headers.Location = "/landing";
-            return Task.CompletedTask;
-        });
-        A.OnJson("landing", """{"a": 1, "dropped": true}""");
-        A.OnJson("ok", """{"from_chain": true}""");
-        B.OnJson("ok", """{"b": 2}""");
-        B.OnJson("echo-headers", """{"echoed": true}""");
+        A.Answer("/hop").RedirectTo("/landing");
+        A.Answer("/landing").WithJson("""{"a": 1, "dropped": true}""");
+        A.Answer("/ok").WithJson("""{"from_chain": true}""");
+        B.Answer("/ok").WithJson("""{"b": 2}""");
+        B.Answer("/echo-headers").WithJson("""{"echoed": true}""");
 
         var hosts = new Dictionary<string, string>
         {

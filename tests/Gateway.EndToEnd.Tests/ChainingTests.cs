@@ -24,55 +24,21 @@ public sealed class ChainingFixture : IAsyncLifetime
         PricingA = await TestBackend.StartAsync();
         PricingB = await TestBackend.StartAsync();
 
-        Services.On("users", context =>
-        {
-            context.Response.Headers["X-Request-Id"] = "req-1";
-            return TestBackend.Json(context, UserJson);
-        });
-        Services.On("orders", context =>
-        {
-            context.Response.Headers["X-Request-Id"] = "req 2";
-            return TestBackend.Json(context, """{"orders": [{"id": 1, "total": 10.0}, {"id": 2, "total": 20.50}], "currency": "EUR"}""");
-        });
-        Services.On("text", context =>
-        {
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            return context.Response.WriteAsync("plain \"text\"\nline two é");
-        });
-        Services.OnJson("evil", """{"token": "abc\r\nX-Injected: 1"}""");
-        Services.On("echo", context => TestBackend.Json(context, """{"echoed": true}"""));
-        Services.On("api", async context =>
-        {
-            string path = context.Request.Path.Value!;
-            if (path == "/api/v1/user")
-            {
-                await TestBackend.Json(context, """{"user_id": 7, "tier": "gold"}""");
-                return;
-            }
+        Services.Answer("/users").WithHeader("X-Request-Id", "req-1").WithJson(UserJson);
+        Services.Answer("/orders").WithHeader("X-Request-Id", "req 2").WithJson("""{"orders": [{"id": 1, "total": 10.0}, {"id": 2, "total": 20.50}], "currency": "EUR"}""");
+        Services.Answer("/text").WithBody("plain \"text\"\nline two é", "text/plain; charset=utf-8");
+        Services.Answer("/evil").WithJson("""{"token": "abc\r\nX-Injected: 1"}""");
+        Services.Answer("/echo").WithJson("""{"echoed": true}""");
 
-            string kind = path["/api/v1/fail/".Length..];
-            switch (kind)
-            {
-                case "401":
-                    await TestBackend.Json(context, """{"error": "token expired at http://10.0.0.7/internal"}""", 401);
-                    break;
-                case "201":
-                    await TestBackend.Json(context, """{"created": true}""", 201);
-                    break;
-                case "204":
-                    context.Response.StatusCode = 204;
-                    break;
-                case "array":
-                    await TestBackend.Json(context, "[1, 2]");
-                    break;
-                default:
-                    context.Response.ContentType = "text/html";
-                    await context.Response.WriteAsync("<html>oops</html>");
-                    break;
-            }
-        });
-        PricingA.On("api", context => TestBackend.Json(context, """{"price": 9.99, "priced_by": "a"}"""));
-        PricingB.On("api", context => TestBackend.Json(context, """{"price": 9.99, "priced_by": "b"}"""));
+        // The proxy-chain services: the user service, and /api/v1/fail/{kind} failing in the ways a service can.
+        Services.Answer("/api/v1/user").WithJson("""{"user_id": 7, "tier": "gold"}""");
+        Services.Answer("/api/v1/fail/401").WithStatus(401).WithJson("""{"error": "token expired at http://10.0.0.7/internal"}""");
+        Services.Answer("/api/v1/fail/201").WithStatus(201).WithJson("""{"created": true}""");
+        Services.Answer("/api/v1/fail/204").WithStatus(204);
+        Services.Answer("/api/v1/fail/array").WithJson("[1, 2]");
+        Services.Answer("/api/v1/fail").WithBody("<html>oops</html>", "text/html");
+        PricingA.Answer("/api").WithJson("""{"price": 9.99, "priced_by": "a"}""");
+        PricingB.Answer("/api").WithJson("""{"price": 9.99, "priced_by": "b"}""");
 
         Gateway = await GatewayUnderTest.StartAsync(
             global::Gateway.EndToEnd.Chaining.CompiledGateway.Definition,

@@ -46,16 +46,11 @@ public sealed class FaultFixture : IAsyncLifetime
         A = await TestBackend.StartAsync();
         B = await TestBackend.StartAsync();
         Raw = RawBackend.Start();
-        A.On("hop", context =>
-        {
-            context.Response.StatusCode = 302;
-            context.Response.Headers.Location = "/landing";
-            return Task.CompletedTask;
-        });
-        A.OnJson("landing", """{"a": 1, "dropped": true}""");
-        A.OnJson("ok", """{"from_chain": true}""");
-        B.OnJson("ok", """{"b": 2}""");
-        B.OnJson("echo-headers", """{"echoed": true}""");
+        A.Answer("/hop").RedirectTo("/landing");
+        A.Answer("/landing").WithJson("""{"a": 1, "dropped": true}""");
+        A.Answer("/ok").WithJson("""{"from_chain": true}""");
+        B.Answer("/ok").WithJson("""{"b": 2}""");
+        B.Answer("/echo-headers").WithJson("""{"echoed": true}""");
 
         var hosts = new Dictionary<string, string>
         {
@@ -104,6 +99,32 @@ public sealed class FaultFixture : IAsyncLifetime
         }
 
         return body;
+    }
+
+    /// <summary>
+    /// Holds the connection without sending more, until the gateway closes it (true) or <paramref name="atMost"/> passes
+    /// (false): a backend that stalls, which learns whether the gateway gave up on it.
+    /// </summary>
+    public static async Task<bool> HoldUntilClosedAsync(NetworkStream stream, TimeSpan atMost)
+    {
+        using var deadline = new CancellationTokenSource(atMost);
+        var buffer = new byte[256];
+        try
+        {
+            while (await stream.ReadAsync(buffer, deadline.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true; // reset by the gateway
+        }
     }
 
     public static int ContentLength(string head)

@@ -11,8 +11,8 @@ public sealed class RelaxedRoutingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _backend = await TestBackend.StartAsync();
-        _backend.OnJson("store", """{"stored": true}""");
-        _backend.OnJson("items", """{"items": []}""");
+        _backend.Answer("/store").WithJson("""{"stored": true}""");
+        _backend.Answer("/items").WithJson("""{"items": []}""");
         _gateway = await GatewayUnderTest.StartAsync(
             global::Gateway.EndToEnd.Relaxed.CompiledGateway.Definition,
             new Dictionary<string, string> { ["http://backend.test:8080"] = _backend.BaseUrl });

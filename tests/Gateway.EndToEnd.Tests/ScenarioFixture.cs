@@ -34,79 +34,53 @@ public sealed class ScenarioFixture : IAsyncLifetime
 
     private void ConfigureBackends()
     {
-        Backend.On("slow", async context =>
+        // Slow answers; the timeout endpoints call /slow/forever.
+        Backend.Answer("/slow").After(TimeSpan.FromMilliseconds(1000)).WithJson("""{"slow": true}""");
+        Backend.Answer("/slow/forever").After(TimeSpan.FromSeconds(10)).WithJson("""{"slow": true}""");
+
+        Backend.Answer("/merge/first").WithJson("""{"id": 1, "name": "first", "price": 1.50, "only_first": "kept"}""");
+        Backend.Answer("/merge/second").WithJson("""{"name": "second", "big": 12345678901234567890123, "exp": 1e3}""");
+        Backend.Answer("/merge").WithJson("""{"nested": {"a": [1, 2, {"b": null}]}}""");
+
+        // /step/N/...: answers after 150 ms with the token the next step must use.
+        foreach (string step in new[] { "0", "1", "2" })
         {
-            bool forever = context.Request.Path.Value!.EndsWith("/forever", StringComparison.Ordinal);
-            try
-            {
-                await Task.Delay(forever ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(1000), context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            Backend.Answer("/step/" + step).After(TimeSpan.FromMilliseconds(150)).WithJson($$"""{"step{{step}}": true, "next": "from-{{step}}"}""");
+        }
 
-            await TestBackend.Json(context, """{"slow": true}""");
-        });
-
-        Backend.On("merge", context => context.Request.Path.Value switch
-        {
-            "/merge/first" => TestBackend.Json(context, """{"id": 1, "name": "first", "price": 1.50, "only_first": "kept"}"""),
-            "/merge/second" => TestBackend.Json(context, """{"name": "second", "big": 12345678901234567890123, "exp": 1e3}"""),
-            _ => TestBackend.Json(context, """{"nested": {"a": [1, 2, {"b": null}]}}"""),
-        });
-
-        // /step/N answers after 150 ms with the token the next step must use.
-        Backend.On("step", async context =>
-        {
-            await Task.Delay(150);
-            string step = context.Request.Path.Value!.Split('/')[2];
-            await TestBackend.Json(context, $$"""{"step{{step}}": true, "next": "from-{{step}}"}""");
-        });
-
-        Backend.OnJson("profile", """{"user": {"id": "u 1/2", "tags": ["a", "b c", 3]}, "items": [{"id": 10}, {"id": 11}], "price": 1.50}""");
-        Backend.OnJson("detail", """{"ok": true}""");
-        Backend.OnJson("legacy", """{"code": "L-1"}""");
-        Backend.On("inject", context => context.Request.Path.Value == "/inject/source"
-            ? TestBackend.Json(context, InjectSource)
-            : TestBackend.Json(context, """{"reached": true}"""));
-        Backend.OnJson("route-echo", """{"echo": true}""");
+        Backend.Answer("/profile").WithJson("""{"user": {"id": "u 1/2", "tags": ["a", "b c", 3]}, "items": [{"id": 10}, {"id": 11}], "price": 1.50}""");
+        Backend.Answer("/detail").WithJson("""{"ok": true}""");
+        Backend.Answer("/legacy").WithJson("""{"code": "L-1"}""");
+        Backend.Answer("/inject/source").WithJson(() => InjectSource);
+        Backend.Answer("/inject").WithJson("""{"reached": true}""");
+        Backend.Answer("/route-echo").WithJson("""{"echo": true}""");
 
         // /fail/N/{which}: step N fails when {which} names it.
-        Backend.On("fail", context =>
+        foreach (string step in new[] { "0", "1", "2" })
         {
-            string[] parts = context.Request.Path.Value!.Split('/');
-            string step = parts[2];
-            string which = parts[3];
-            bool fail = (step, which) is ("0", "first") or ("1", "second") or ("2", "third");
-            return fail
-                ? TestBackend.Json(context, """{"error": "boom"}""", StatusCodes.Status503ServiceUnavailable)
-                : TestBackend.Json(context, $$"""{"step{{step}}": "ok"}""");
-        });
+            Backend.Answer("/fail/" + step).WithJson($$"""{"step{{step}}": "ok"}""");
+        }
 
-        Backend.On("body", context =>
-        {
-            string kind = context.Request.Path.Value!["/body/".Length..];
-            context.Response.ContentType = "application/json";
-            return kind switch
-            {
-                "object" => context.Response.WriteAsync("""  {"ok": true, "text": "caf\u00e9 \u00e9"}  trailing"""),
-                "text" => context.Response.WriteAsync("hello, not json"),
-                "array" => context.Response.WriteAsync("[1, 2, 3]"),
-                "empty" => Task.CompletedTask,
-                "null" => context.Response.WriteAsync("null"),
-                "truncated" => context.Response.WriteAsync("""{"a": [1, 2"""),
-                "deep" => context.Response.WriteAsync(new string('[', 5000) + new string(']', 5000)),
-                "huge" => context.Response.WriteAsync("{\"blob\": \"" + new string('x', 200_000) + "\"}"),
-                "accepted" => TestBackend.Json(context, """{"queued": true}""", StatusCodes.Status202Accepted),
-                "created" => TestBackend.Json(context, """{"created": true}""", StatusCodes.Status201Created),
-                "emptyobject" => context.Response.WriteAsync("{}"),
-                _ => TestBackend.Json(context, "{}", StatusCodes.Status404NotFound),
-            };
-        });
+        Backend.Answer("/fail/0/first").WithStatus(StatusCodes.Status503ServiceUnavailable).WithJson("""{"error": "boom"}""");
+        Backend.Answer("/fail/1/second").WithStatus(StatusCodes.Status503ServiceUnavailable).WithJson("""{"error": "boom"}""");
+        Backend.Answer("/fail/2/third").WithStatus(StatusCodes.Status503ServiceUnavailable).WithJson("""{"error": "boom"}""");
 
-        Backend.OnJson("whoami", """{"replica": "a"}""");
-        ReplicaB.OnJson("whoami", """{"replica": "b"}""");
+        // /body/{kind}: bodies that are and are not one JSON object, all sent as application/json.
+        Backend.Answer("/body/object").WithJson("""  {"ok": true, "text": "caf\u00e9 \u00e9"}  trailing""");
+        Backend.Answer("/body/text").WithJson("hello, not json");
+        Backend.Answer("/body/array").WithJson("[1, 2, 3]");
+        Backend.Answer("/body/empty").WithJson(string.Empty);
+        Backend.Answer("/body/null").WithJson("null");
+        Backend.Answer("/body/truncated").WithJson("""{"a": [1, 2""");
+        Backend.Answer("/body/deep").WithJson(new string('[', 5000) + new string(']', 5000));
+        Backend.Answer("/body/huge").WithJson("{\"blob\": \"" + new string('x', 200_000) + "\"}");
+        Backend.Answer("/body/accepted").WithStatus(StatusCodes.Status202Accepted).WithJson("""{"queued": true}""");
+        Backend.Answer("/body/created").WithStatus(StatusCodes.Status201Created).WithJson("""{"created": true}""");
+        Backend.Answer("/body/emptyobject").WithJson("{}");
+        Backend.Answer("/body").WithStatus(StatusCodes.Status404NotFound).WithJson("{}");
+
+        Backend.Answer("/whoami").WithJson("""{"replica": "a"}""");
+        ReplicaB.Answer("/whoami").WithJson("""{"replica": "b"}""");
     }
 
     public async Task DisposeAsync()

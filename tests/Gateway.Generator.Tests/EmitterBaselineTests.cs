@@ -9,7 +9,9 @@ namespace Gateway.Generator.Tests;
 
 /// <summary>
 /// The emitted code for the bundled example, compared with reviewed baselines. To accept a deliberate change:
-/// <c>GATEWAY_UPDATE_BASELINES=1 dotnet test tests/Gateway.Generator.Tests</c>, then review the diff.
+/// <c>GATEWAY_UPDATE_BASELINES=1 dotnet test tests/Gateway.Generator.Tests</c>, then review the diff. A baseline
+/// directory must hold exactly the files the generator produces: a snapshot it no longer produces fails the test, and
+/// the update mode deletes it.
 /// </summary>
 public class EmitterBaselineTests
 {
@@ -21,28 +23,75 @@ public class EmitterBaselineTests
     [InlineData("chaining.krakend.json", "Chaining", 10)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
-        string config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", configFile));
-        var (driver, output, diagnostics) = GeneratorHarness.Run(config);
-        Assert.Empty(diagnostics);
-        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
-
-        GeneratedSourceResult[] sources = driver.GetRunResult().Results[0].GeneratedSources.ToArray();
-        Assert.Equal(files, sources.Length);
+        GeneratedFile[] produced = Generate(configFile);
+        Assert.Equal(files, produced.Length);
         string baselineDirectory = Path.Combine(SourceDirectory(), "Baselines", baseline);
-        bool update = Environment.GetEnvironmentVariable("GATEWAY_UPDATE_BASELINES") == "1";
-        foreach (GeneratedSourceResult source in sources)
+        if (BaselineDirectory.UpdateRequested)
         {
-            string path = Path.Combine(baselineDirectory, source.HintName);
-            string actual = source.SourceText.ToString();
-            if (update)
-            {
-                Directory.CreateDirectory(baselineDirectory);
-                File.WriteAllText(path, actual);
-                continue;
-            }
+            BaselineDirectory.Update(baselineDirectory, produced);
+            return;
+        }
 
-            Assert.True(File.Exists(path), $"no baseline {path}; run with GATEWAY_UPDATE_BASELINES=1");
-            Assert.Equal(File.ReadAllText(path), actual);
+        BaselineDirectory.Verify(baselineDirectory, produced);
+    }
+
+    [Fact]
+    public void Emit_BaselineDirectoryHoldsAFileTheGeneratorDidNotProduce_FailsNamingIt()
+    {
+        // A copy of the reviewed Example baselines plus the snapshot of an endpoint that no longer exists.
+        GeneratedFile[] produced = Generate("example.krakend.json");
+        string directory = CopyOfBaselines("Example");
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "Gateway.Generated.GetRemovedHandler.g.cs"), "// an endpoint that was removed");
+
+            var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => BaselineDirectory.Verify(directory, produced));
+            Assert.Contains("Gateway.Generated.GetRemovedHandler.g.cs", failure.Message, StringComparison.Ordinal);
+            Assert.Contains(BaselineDirectory.UpdateVariable, failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Emit_UpdateModeWithAnOrphanedBaseline_DeletesItAndKeepsTheProducedFiles()
+    {
+        GeneratedFile[] produced = Generate("example.krakend.json");
+        string directory = CopyOfBaselines("Example");
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "Gateway.Generated.GetRemovedHandler.g.cs"), "// an endpoint that was removed");
+            File.WriteAllText(Path.Combine(directory, produced[0].Name), "// stale text");
+
+            BaselineDirectory.Update(directory, produced);
+
+            Assert.Equal(produced.Select(f => f.Name).Order(StringComparer.Ordinal), Directory.EnumerateFiles(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(produced[0].Text, File.ReadAllText(Path.Combine(directory, produced[0].Name)));
+            BaselineDirectory.Verify(directory, produced);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Emit_BaselineMissingForAProducedFile_FailsNamingIt()
+    {
+        GeneratedFile[] produced = Generate("example.krakend.json");
+        string directory = CopyOfBaselines("Example");
+        try
+        {
+            File.Delete(Path.Combine(directory, produced[^1].Name));
+
+            var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => BaselineDirectory.Verify(directory, produced));
+            Assert.Contains(produced[^1].Name, failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
         }
     }
 
@@ -79,6 +128,29 @@ public class EmitterBaselineTests
         {
             context.Unload();
         }
+    }
+
+    /// <summary>Runs the generator over a bundled configuration; asserts it compiles without warnings.</summary>
+    private static GeneratedFile[] Generate(string configFile)
+    {
+        string config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", configFile));
+        var (driver, output, diagnostics) = GeneratorHarness.Run(config);
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        return driver.GetRunResult().Results[0].GeneratedSources.Select(s => new GeneratedFile(s.HintName, s.SourceText.ToString())).ToArray();
+    }
+
+    /// <summary>A scratch copy of a reviewed baseline directory, for tests that must not touch the real one.</summary>
+    private static string CopyOfBaselines(string baseline)
+    {
+        string copy = Path.Combine(Path.GetTempPath(), "gateway-baselines-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(copy);
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(SourceDirectory(), "Baselines", baseline)))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        return copy;
     }
 
     private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;

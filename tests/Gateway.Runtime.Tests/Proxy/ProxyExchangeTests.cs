@@ -62,6 +62,58 @@ public class ProxyExchangeTests
         Assert.Equal(BackendFailure.Timeout, (await call).Failure);
     }
 
+    [Fact]
+    public async Task SendAsync_ConcurrentCalls_FirstSuccessWinsAndCancelsTheSlowCopy()
+    {
+        int calls = 0;
+        var slowCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var backend = new FakeBackend(async (_, cancellation) =>
+        {
+            int call = Interlocked.Increment(ref calls);
+            if (call == 1)
+            {
+                // The slow copy answers only if nobody cancels it.
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                    slowCancelled.TrySetResult();
+                    throw;
+                }
+            }
+
+            return FakeBackend.Json($$"""{"call": {{call}}}""");
+        });
+        using BackendRegistry registry = backend.Registry();
+        var backends = new[] { new BackendDefinition(0, HttpMethod.Get, registry.Group(0)) };
+
+        // The budget is an hour away: only the winning copy can cancel the slow one.
+        var endpoint = new EndpointDefinition(TimeSpan.FromHours(1), concurrentCalls: 3);
+        var context = new DefaultHttpContext();
+        using ForwardedRequest forwarded = (await ForwardedRequest.ReadAsync(context, endpoint, 1024))!;
+        var exchange = new ProxyExchange(context, [], forwarded, endpoint, backends, 1024);
+        try
+        {
+            // The exchange joins every copy before it returns; the bound only keeps a broken race from hanging the run.
+            Task<BackendResult> race = exchange.SendAsync(backends[0], "http://backend.test/x");
+            Assert.True(await Task.WhenAny(race, Task.Delay(TimeSpan.FromSeconds(10))) == race, "the race never ended: the slow copy was not cancelled when another copy won");
+            BackendResult result = await race;
+
+            Assert.True(result.Succeeded);
+            Assert.NotEqual("""{"call": 1}""", System.Text.Encoding.UTF8.GetString(result.Body));
+            Assert.Equal(3, Volatile.Read(ref calls));
+            Assert.True(slowCancelled.Task.IsCompleted, "the slow copy was not cancelled when another copy won");
+        }
+        finally
+        {
+            // Ends a copy a broken race left running (nothing is running when the test passes), so disposal cannot hang.
+            exchange.Abandon();
+            await exchange.DisposeAsync();
+        }
+    }
+
     /// <summary>A backend that takes the request, reads its body only when released, then answers {}.</summary>
     private sealed class HeldHandler : HttpMessageHandler
     {

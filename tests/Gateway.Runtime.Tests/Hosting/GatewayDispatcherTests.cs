@@ -1,0 +1,202 @@
+using System.Text;
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Hosting;
+using Gateway.Runtime.Http;
+using Gateway.Runtime.Proxy;
+using Gateway.Runtime.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.Runtime.Tests.Hosting;
+
+/// <summary>
+/// The gateway's only middleware on a <see cref="DefaultHttpContext"/>: built-in endpoints, the route table, 404/405,
+/// and the guard that turns a handler's exception into a defined answer.
+/// </summary>
+public sealed class GatewayDispatcherTests : IDisposable
+{
+    private readonly FakeBackend _backend = new(_ => FakeBackend.Json("""{"ok": true}"""));
+    private readonly BackendRegistry _registry;
+
+    public GatewayDispatcherTests() => _registry = _backend.Registry();
+
+    public void Dispose() => _registry.Dispose();
+
+    [Fact]
+    public async Task DispatchAsync_HealthGet_200StatusOk()
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(), "GET", "/__health");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.ContentType);
+        Assert.Equal("""{"status":"ok"}""", body);
+    }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("HEAD")]
+    [InlineData("DELETE")]
+    public async Task DispatchAsync_HealthOtherMethod_405AllowingGet(string method)
+    {
+        (HttpResponse response, _) = await DispatchAsync(Dispatcher(), method, "/__health");
+
+        Assert.Equal(405, response.StatusCode);
+        Assert.Equal("GET", response.Headers.Allow.ToString());
+        Assert.Equal("false", response.Headers[GatewayHeaders.Completed].ToString());
+    }
+
+    [Theory]
+    [InlineData("/nothing/here")]
+    [InlineData("/items/1/extra")]
+    [InlineData("/__healthz")]
+    public async Task DispatchAsync_UnknownPath_404PageNotFound(string path)
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(), "GET", path);
+
+        Assert.Equal(404, response.StatusCode);
+        Assert.Equal("false", response.Headers[GatewayHeaders.Completed].ToString());
+        Assert.Equal("text/plain; charset=utf-8", response.ContentType);
+        Assert.Equal("404 page not found", body);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_KnownPathOtherMethod_405AllowingEveryMethodOfThePath()
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(), "PUT", "/items/7");
+
+        Assert.Equal(405, response.StatusCode);
+        Assert.Equal("GET, DELETE", response.Headers.Allow.ToString());
+        Assert.Equal("false", response.Headers[GatewayHeaders.Completed].ToString());
+        Assert.Equal("405 method not allowed", body);
+        Assert.Empty(_backend.Sent);
+    }
+
+    [Theory]
+    [InlineData("/items/%zz")]
+    [InlineData("/items/%C3%28")]
+    public async Task DispatchAsync_MalformedEscapeInTheRawPath_400(string rawTarget)
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(), "GET", rawTarget);
+
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal("400 malformed path", body);
+        Assert.Empty(_backend.Sent);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_MatchingRoute_HandlerGetsTheDecodedValueAndAnswers()
+    {
+        var handler = new CallingHandler(_registry);
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(handler), "GET", "/items/a%2Fb%20c");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("true", response.Headers[GatewayHeaders.Completed].ToString());
+        Assert.Equal("""{"ok": true}""", body);
+        Assert.Equal(new[] { "a/b c" }, handler.RouteValues);
+        Assert.Single(_backend.Sent);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DispatchAsync_HandlerThrows_500IncompleteWithAnEmptyBody(bool afterAwaiting)
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(throwing: new ThrowingHandler(_registry, afterAwaiting)), "GET", "/broken");
+
+        Assert.Equal(500, response.StatusCode);
+        Assert.Equal("false", response.Headers[GatewayHeaders.Completed].ToString());
+        Assert.Equal(0, response.ContentLength);
+        Assert.Equal(string.Empty, body);
+    }
+
+    [Theory]
+    [InlineData(true, 200)]
+    [InlineData(false, 404)]
+    public async Task DispatchAsync_DebugEndpoint_PongOnlyWhenEnabled(bool enabled, int status)
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(debug: enabled), "GET", "/__debug/anything");
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(enabled, body == """{"message":"pong"}""");
+    }
+
+    [Theory]
+    [InlineData(true, 200)]
+    [InlineData(false, 404)]
+    public async Task DispatchAsync_EchoEndpoint_DescribesTheRequestOnlyWhenEnabled(bool enabled, int status)
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(echo: enabled), "GET", "/__echo/a?x=1");
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(enabled, body.Contains("\"req_uri\":\"/__echo/a?x=1\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("/__debugger")]
+    [InlineData("/__echoes")]
+    public async Task DispatchAsync_PathThatOnlyStartsLikeABuiltIn_NotTheBuiltIn(string path)
+    {
+        (HttpResponse response, _) = await DispatchAsync(Dispatcher(echo: true, debug: true), "GET", path);
+
+        Assert.Equal(404, response.StatusCode);
+    }
+
+    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false)
+    {
+        EndpointHandler handler = items ?? new CallingHandler(_registry);
+        RouteSegment[] itemSegments = [RouteSegment.Literal("items"), RouteSegment.Parameter("id")];
+        return new GatewayDispatcher(
+            new RouteTable(
+            [
+                new RouteEntry("GET", "/items/{id}", itemSegments, handler),
+                new RouteEntry("DELETE", "/items/{id}", itemSegments, handler),
+                new RouteEntry("GET", "/broken", [RouteSegment.Literal("broken")], throwing ?? new ThrowingHandler(_registry, afterAwaiting: false)),
+            ]),
+            echo,
+            debug);
+    }
+
+    /// <summary>Serves <paramref name="rawTarget"/> (path and query as the client sent them) and reads what was written.</summary>
+    private static async Task<(HttpResponse Response, string Body)> DispatchAsync(GatewayDispatcher dispatcher, string method, string rawTarget)
+    {
+        var context = new DefaultHttpContext();
+        int query = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        context.Request.Method = method;
+        context.Request.Path = query < 0 ? rawTarget : rawTarget[..query];
+        context.Request.QueryString = query < 0 ? QueryString.Empty : new QueryString(rawTarget[query..]);
+        context.Features.Get<IHttpRequestFeature>()!.RawTarget = rawTarget;
+        var body = new MemoryStream();
+        context.Response.Body = body;
+
+        await dispatcher.DispatchAsync(context);
+
+        return (context.Response, Encoding.UTF8.GetString(body.ToArray()));
+    }
+
+    /// <summary>One backend, called once; keeps the route values it was given.</summary>
+    private sealed class CallingHandler(BackendRegistry registry)
+        : EndpointHandler(new EndpointDefinition(TimeSpan.FromSeconds(5)), [new BackendDefinition(0, HttpMethod.Get, registry.Group(0))], registry.Options)
+    {
+        public string[]? RouteValues { get; private set; }
+
+        protected override Task CallBackendsAsync(ProxyExchange exchange)
+        {
+            RouteValues = exchange.RouteValues;
+            return exchange.SendAsync(Backends[0], "http://backend.test/item");
+        }
+    }
+
+    /// <summary>Throws, as a defect around the calls would: at once, or after awaiting something.</summary>
+    private sealed class ThrowingHandler(BackendRegistry registry, bool afterAwaiting)
+        : EndpointHandler(new EndpointDefinition(TimeSpan.FromSeconds(5)), [new BackendDefinition(0, HttpMethod.Get, registry.Group(0))], registry.Options)
+    {
+        protected override Task CallBackendsAsync(ProxyExchange exchange) =>
+            afterAwaiting ? ThrowLaterAsync() : throw new InvalidOperationException("a defect");
+
+        private static async Task ThrowLaterAsync()
+        {
+            await Task.Yield();
+            throw new InvalidOperationException("a defect");
+        }
+    }
+}

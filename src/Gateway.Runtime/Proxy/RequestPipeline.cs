@@ -101,7 +101,8 @@ internal static class RequestPipeline
     /// </summary>
     public static async Task<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
-        if (!Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? uri))
+        // Only an absolute http(s) URL is ever sent: on Unix a bare path would parse as a file: URI.
+        if (!Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
         }

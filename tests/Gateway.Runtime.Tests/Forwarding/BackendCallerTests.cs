@@ -327,6 +327,8 @@ public class BackendCallerTests
     [InlineData("not a url")]
     [InlineData("http://")]
     [InlineData("")]
+    [InlineData("/relative/only")] // a file: URI on Unix
+    [InlineData("ftp://h/x")]
     public async Task CallAsync_UrlThatIsNotAbsolute_UnresolvedPlaceholderAndNoCall(string url)
     {
         var backend = new FakeBackend(_ => FakeBackend.Json("{}"));

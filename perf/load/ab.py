@@ -39,6 +39,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", default="", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
 
     run.OUT.mkdir(parents=True, exist_ok=True)
@@ -66,6 +67,8 @@ def main():
             run.wait_http(ports[name], "/__health")
 
         for scenario, path in SCENARIOS:
+            if args.only not in scenario:
+                continue
             run.log(scenario)
             rows = {name: [] for name in builds}
             for round_index in range(args.rounds):

@@ -15,8 +15,9 @@ using Microsoft.Extensions.Primitives;
 namespace Gateway.Runtime.Forwarding;
 
 /// <summary>
-/// Sends one request to a backend and turns the answer into a <see cref="BackendResult"/>: status rules
-/// (krakend.md §6.7), decoding (§6.8) and shaping (§6.9-6.10).
+/// The stages of one backend call, each on its own: building the HTTP request, following a redirect, reading the
+/// body, the status rules, decoding and shaping (docs/configuration.md, decoding and backend).
+/// <see cref="Proxy.RequestPipeline.CallBackendAsync"/> runs them in order.
 /// </summary>
 internal static class BackendCaller
 {
@@ -74,7 +75,7 @@ internal static class BackendCaller
         return values;
     }
 
-    /// <summary>Decodes (krakend.md §6.8) and shapes a successful body; takes ownership of <paramref name="raw"/>.</summary>
+    /// <summary>Decodes (docs/configuration.md, decoding) and shapes a successful body; takes ownership of <paramref name="raw"/>.</summary>
     internal static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
     {
         // A pooled buffer left undisposed by a throwing stage is only garbage; the raw body holds budget, so it goes back.
@@ -134,7 +135,7 @@ internal static class BackendCaller
         return BackendResult.Success(status, shaped);
     }
 
-    /// <summary>A status other than 200/201, with the backend's error options applied (krakend.md §9.2, §9.3).</summary>
+    /// <summary>A status other than 200/201, with the backend's error options applied (docs/configuration.md, errors).</summary>
     internal static BackendResult FailedStatus(BackendDefinition backend, int status, PooledBuffer body, string? contentType)
     {
         if (backend.ErrorDetailsKey is not null)
@@ -239,7 +240,7 @@ internal static class BackendCaller
             : null;
 
     /// <summary>
-    /// The headers every backend request carries (krakend.md §6.3): the client headers the endpoint forwards, then
+    /// The headers every backend request carries (docs/configuration.md, forwarding): the client headers the endpoint forwards, then
     /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
     /// the backend's own filter. The client body, when there is one, goes to every backend with its length; a forwarded
     /// Content-Type goes without one too.

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Primitives;
 namespace Gateway.Runtime.Http;
 
 /// <summary>
-/// What the client's request contributes to every backend request, worked out once per request (krakend.md §6.2,
-/// §6.3): the allowed query parameters, the allowed headers, the body, and the client's address and host.
+/// What the client's request contributes to every backend request, worked out once per request (docs/configuration.md,
+/// forwarding): the allowed query parameters, the allowed headers, the body, and the client's address and host.
 /// </summary>
 public sealed class ForwardedRequest : IDisposable
 {
@@ -86,7 +86,7 @@ public sealed class ForwardedRequest : IDisposable
                 }
             }
 
-            // KrakenD appends forwarded parameters with their keys sorted (krakend.md §6.2); List.Sort is not stable,
+            // KrakenD appends forwarded parameters with their keys sorted (docs/configuration.md, forwarding); List.Sort is not stable,
             // so sort by key and then by the original position.
             if (query.Count > 1)
             {

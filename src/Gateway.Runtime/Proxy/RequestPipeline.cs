@@ -142,7 +142,7 @@ internal static class RequestPipeline
                     return BackendResult.Failed(BackendFailure.InvalidResponse, code);
                 }
 
-                // Redirects are followed (krakend.md §6.6) only to the same origin: a backend must not be able to send
+                // Redirects are followed (docs/configuration.md, decoding) only to the same origin: a backend must not be able to send
                 // the gateway, with the client's headers and body, to another host (an internal address, say). A
                 // redirect elsewhere, or to a location that is not a valid URL, is the backend's answer: 3xx is not a success.
                 if (redirects == BackendCaller.MaxRedirects || BackendCaller.RedirectTarget(response, uri) is not { } next)
@@ -176,7 +176,7 @@ internal static class RequestPipeline
     private static async Task<BackendResult> CompleteAsync(HttpResponseMessage response, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         // no-op: status, headers and body go to the client untouched, streamed. Behind another renderer a no-op
-        // backend contributes no data, whatever it answered (krakend.md §6.8).
+        // backend contributes no data, whatever it answered (docs/configuration.md, decoding).
         if (backend.Encoding == BackendEncoding.NoOp)
         {
             if (passThrough)
@@ -221,7 +221,7 @@ internal static class RequestPipeline
                 return BackendResult.Failed(read == BackendFailure.Timeout && clientAborted.IsCancellationRequested ? BackendFailure.Canceled : read, status);
             }
 
-            // Only 200 and 201 are successes (krakend.md §6.7).
+            // Only 200 and 201 are successes (docs/configuration.md, decoding).
             if (status != 200 && status != 201)
             {
                 return BackendCaller.FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString());

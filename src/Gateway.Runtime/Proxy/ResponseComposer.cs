@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Runtime.Proxy;
 
 /// <summary>
-/// Turns the backends' results into the client's response, in KrakenD's order (krakend.md §8, §10): merge, endpoint
+/// Turns the backends' results into the client's response, in KrakenD's order (docs/configuration.md, rendering and errors): merge, endpoint
 /// flatmap_filter, static data, then the renderer of <c>output_encoding</c>, the status code, completeness and caching.
 /// </summary>
 internal static class ResponseComposer
@@ -89,7 +89,7 @@ internal static class ResponseComposer
                 }
             }
 
-            // KrakenD: complete only when every backend answered completely and there is data (krakend.md §10.1).
+            // KrakenD: complete only when every backend answered completely and there is data (docs/configuration.md, errors).
             complete &= succeeded > 0 && !IsEmptyObject(data);
             HttpResponse response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;
@@ -152,7 +152,7 @@ internal static class ResponseComposer
         JsonMerger.WriteMerged(writer, sources);
     }
 
-    /// <summary>The renderers of krakend.md §11.1-11.3.</summary>
+    /// <summary>The renderers of <c>output_encoding</c> (docs/configuration.md, rendering).</summary>
     private static Task Render(HttpResponse response, OutputEncoding output, ReadOnlySpan<byte> data)
     {
         switch (output)
@@ -180,7 +180,7 @@ internal static class ResponseComposer
     }
 
     /// <summary>
-    /// <c>no-op</c>: the backend's status, headers and body as they are, streamed (krakend.md §11.4). The endpoint's
+    /// <c>no-op</c>: the backend's status, headers and body as they are, streamed (docs/configuration.md, rendering). The endpoint's
     /// timeout bounds the whole exchange, body included: a backend that stalls mid-body loses the client connection
     /// (aborted, so the truncated body cannot pass for a complete one); one that stalls before its first body byte gets
     /// the failed-backend answer.

@@ -1,7 +1,7 @@
 namespace Gateway.Config.Parsing;
 
 /// <summary>
-/// KrakenD's host sanitising (krakend.md §4.1): an optional lowercase <c>http://</c> or <c>https://</c>, a host
+/// KrakenD's host sanitising (docs/configuration.md, root; docs/compatibility.md for where ports differ): an optional lowercase <c>http://</c> or <c>https://</c>, a host
 /// name of <c>[A-Za-z0-9._-]</c>, an optional port and an optional trailing slash — nothing else (no path, no IPv6,
 /// no user info). The result is <c>scheme://host[:port]</c>. Unlike KrakenD, whose pattern needs 2 to 6 port digits,
 /// a one-digit port is a port like any other (docs/compatibility.md).

@@ -142,9 +142,10 @@ internal static class RequestPipeline
                     return BackendResult.Failed(BackendFailure.InvalidResponse, code);
                 }
 
-                // Redirects are followed (docs/configuration.md, decoding) only to the same origin: a backend must not be able to send
-                // the gateway, with the client's headers and body, to another host (an internal address, say). A
-                // redirect elsewhere, or to a location that is not a valid URL, is the backend's answer: 3xx is not a success.
+                // Redirects are followed (docs/configuration.md, decoding) only to the same origin: a backend must not
+                // be able to send the gateway, with the client's headers and body, to another host (an internal address,
+                // say). A redirect elsewhere, or to a location that is not a valid URL, is the backend's answer: 3xx is
+                // not a success.
                 if (redirects == BackendCaller.MaxRedirects || BackendCaller.RedirectTarget(response, uri) is not { } next)
                 {
                     return await CompleteAsync(response, backend, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);

@@ -72,6 +72,10 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gateway_port/
 body=$(curl -s "http://127.0.0.1:$gateway_port/both/7")
 case "$body" in *'"rates":{"currency": "EUR", "nightly": 310.00, "available": false}'*) ;; *) fail "parallel body: $body" ;; esac
 
+# A circuit breaker in front of a healthy backend lets the call through.
+body=$(curl -s "http://127.0.0.1:$gateway_port/guarded/25")
+case "$body" in *'"name": "Hotel Miramar"'*) ;; *) fail "breaker-guarded backend: $body" ;; esac
+
 # Request templates and proxy-chain in the native binary.
 body=$(curl -s -X POST "http://127.0.0.1:$gateway_port/book/25")
 case "$body" in *'"received": {"hotel_id":25,"note":"at Hotel Miramar"}, "hotel_header": "25"'*) ;; *) fail "templated booking body: $body" ;; esac

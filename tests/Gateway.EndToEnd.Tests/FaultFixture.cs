@@ -50,6 +50,7 @@ public sealed class FaultFixture : IAsyncLifetime
         A.Answer("/landing").WithJson("""{"a": 1, "dropped": true}""");
         A.Answer("/ok").WithJson("""{"from_chain": true}""");
         B.Answer("/ok").WithJson("""{"b": 2}""");
+        A.Answer("/down").WithJson("""{"down": true}""").WithStatus(503);
         B.Answer("/echo-headers").WithJson("""{"echoed": true}""");
 
         var hosts = new Dictionary<string, string>

@@ -322,6 +322,27 @@ public sealed class FaultTests : IClassFixture<FaultFixture>
         Assert.Equal(0, await BudgetSettledAsync(_f.SmallLimits));
     }
 
+    // ---- A backend component: the circuit breaker stops calling a backend that keeps failing ----
+
+    [Fact]
+    public async Task CircuitBreaker_FailuresOverMaxErrors_BackendNoLongerCalled()
+    {
+        int before = _f.A.ReceivedWith("/down").Length;
+        for (int i = 0; i < 2; i++)
+        {
+            using HttpResponseMessage failing = await _f.Gateway.Client.GetAsync("/breaker");
+            Assert.Equal(HttpStatusCode.InternalServerError, failing.StatusCode);
+            Assert.Equal("backend 0: invalid status code 503", await failing.Content.ReadAsStringAsync());
+        }
+
+        using HttpResponseMessage open = await _f.Gateway.Client.GetAsync("/breaker");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, open.StatusCode);
+        Assert.Equal("false", open.Headers.GetValues(Completed).Single());
+        Assert.Equal("backend 0: the circuit breaker is open", await open.Content.ReadAsStringAsync());
+        Assert.Equal(before + 2, _f.A.ReceivedWith("/down").Length);
+    }
+
     // ---- 5. Header text a header line cannot carry: dropped with a rule, never a 500 ----
 
     [Fact]

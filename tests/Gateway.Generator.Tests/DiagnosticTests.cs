@@ -89,6 +89,12 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"Authorization\": \"Bearer {token}\"}}}}]"), "GW1008", DiagnosticSeverity.Error, 6, 133 },
         // proxy-chain without services, at its object.
         { Config("\"endpoint\": \"/a\", \"method\": \"POST\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"proxy-chain\": {\"token_header\": \"X-Token\"}}"), "GW1019", DiagnosticSeverity.Error, 6, 111 },
+        // qos/circuit-breaker: values, a required timeout, a key without effect, a typo.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"interval\": 60, \"timeout\": 0, \"max_errors\": 1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 127 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"max_errors\": -1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 129 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"max_errors\": 1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 99 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"log_status_change\": true}}}]"), "GW3002", DiagnosticSeverity.Warning, 6, 115 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"maxErrors\": 1}}}]"), "GW3001", DiagnosticSeverity.Warning, 6, 115 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };

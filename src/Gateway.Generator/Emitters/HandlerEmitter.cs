@@ -481,6 +481,17 @@ internal static class HandlerEmitter
             args.Add($"capturedHeaders: {Strings(backend.CapturedHeaders)}");
         }
 
+        if (backend.Components.Count > 0)
+        {
+            var stages = new List<string>();
+            foreach (BackendComponentModel component in backend.Components)
+            {
+                stages.Add(ComponentEmitters.BackendStageExpression(component));
+            }
+
+            args.Add($"stages: new {Runtime}.Forwarding.IBackendStage[] {{ {string.Join(", ", stages)} }}");
+        }
+
         w.Line($"// {index + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
         w.Line($"new({string.Join(", ", args)}),");
     }
@@ -632,6 +643,11 @@ internal static class HandlerEmitter
         if (backend.Group is not null)
         {
             stages.Add($"wrapped in \"{backend.Group}\"");
+        }
+
+        foreach (BackendComponentModel component in backend.Components)
+        {
+            stages.Add(ComponentEmitters.Describe(component));
         }
 
         return stages.Count == 0 ? string.Empty : ", " + string.Join(", ", stages);

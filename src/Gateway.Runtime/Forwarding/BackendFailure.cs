@@ -41,4 +41,7 @@ public enum BackendFailure
 
     /// <summary>The gateway itself failed while handling this step (a defect, logged with its exception).</summary>
     Internal,
+
+    /// <summary>The backend's circuit breaker is open: it failed too often, so it is not called for a while.</summary>
+    CircuitOpen,
 }

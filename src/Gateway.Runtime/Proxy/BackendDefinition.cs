@@ -20,8 +20,10 @@ public sealed class BackendDefinition
         bool returnErrorCode = false,
         string? returnErrorDetails = null,
         bool keepRawBody = false,
-        string[]? capturedHeaders = null)
+        string[]? capturedHeaders = null,
+        IBackendStage[]? stages = null)
     {
+        Stages = stages ?? [];
         KeepRawBody = keepRawBody;
         CapturedHeaders = capturedHeaders is { Length: > 0 } ? capturedHeaders : null;
         Index = index;
@@ -36,6 +38,9 @@ public sealed class BackendDefinition
         ReturnErrorCode = returnErrorCode;
         ErrorDetailsKey = returnErrorDetails is null ? null : System.Text.Encoding.UTF8.GetBytes("error_" + returnErrorDetails);
     }
+
+    /// <summary>The backend components' stages around the HTTP call, outermost first; empty when none is configured.</summary>
+    public IBackendStage[] Stages { get; }
 
     /// <summary>The position in the endpoint's <c>backend</c> list: the N of <c>{respN_…}</c>.</summary>
     public int Index { get; }

@@ -73,6 +73,7 @@ internal static class FailureAnswers
         BackendFailure.BufferLimit => "the gateway's memory for response bodies is in use; try again",
         BackendFailure.InvalidResponse => $"not a final HTTP response (status {result.StatusCode})",
         BackendFailure.Internal => "the gateway failed while handling this backend (logged)",
+        BackendFailure.CircuitOpen => "the circuit breaker is open",
         _ => result.Failure.ToString(),
     };
 

@@ -17,8 +17,8 @@ namespace Gateway.Runtime.Proxy;
 /// the registry's order (<see cref="IEndpointStage"/>: APISIX proxy-chain; CORS, authentication and rate limits are to
 /// come) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer: merge → endpoint flatmap_filter → static
 /// data → render (<see cref="ResponseComposer"/>).</description></item>
-/// <item><description>A backend call: render the request (generated) → backend stages (none configured yet: circuit
-/// breakers and modifiers go here) → send, following same-origin redirects → status rules → read the body → decode →
+/// <item><description>A backend call: render the request (generated) → the backend components' stages, outermost
+/// first (<see cref="IBackendStage"/>: the circuit breaker; modifiers are to come) → send, following same-origin redirects → status rules → read the body → decode →
 /// shape (<see cref="BackendCaller"/> holds each stage).</description></item>
 /// </list>
 /// Answers without data are written by <see cref="FailureAnswers"/>; an unexpected exception by the request guard.
@@ -96,10 +96,31 @@ internal static class RequestPipeline
     }
 
     /// <summary>
-    /// Calls <paramref name="backend"/> and turns its answer into a result. Never throws: whatever a stage throws
-    /// becomes a failed step (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
+    /// Calls <paramref name="backend"/> and turns its answer into a result, through the backend's component stages
+    /// when it has any (<see cref="IBackendStage"/>). Never throws: whatever a stage throws becomes a failed step
+    /// (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
     /// </summary>
-    public static async Task<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    public static Task<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation) =>
+        backend.Stages.Length == 0
+            ? SendAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation)
+            : RunStageAsync(0, client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation);
+
+    private static async Task<BackendResult> RunStageAsync(int stage, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        try
+        {
+            return stage == backend.Stages.Length
+                ? await SendAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false)
+                : await backend.Stages[stage].InvokeAsync(() => RunStageAsync(stage + 1, client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation)).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return BackendResult.Faulted(e);
+        }
+    }
+
+    /// <summary>The HTTP part of a backend call: send (and follow same-origin redirects), then complete the result.</summary>
+    private static async Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         // Only an absolute http(s) URL is ever sent: on Unix a bare path would parse as a file: URI.
         if (!Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))

@@ -59,6 +59,26 @@ internal sealed class EndpointComponent
     public Func<JsonNode, EndpointReadContext, EndpointComponentModel?> Read { get; }
 }
 
+/// <summary>The model of a backend-level component, equatable like every model record.</summary>
+internal abstract record BackendComponentModel;
+
+/// <summary>What a backend component's reader may use: the value readers and the file.</summary>
+internal sealed record BackendReadContext(ConfigReader Read, ConfigSource Source);
+
+/// <summary>A backend-level component: its namespace and its reader (null on errors, which it reports).</summary>
+internal sealed class BackendComponent
+{
+    public BackendComponent(ConfigNamespace ns, Func<JsonNode, BackendReadContext, BackendComponentModel?> read)
+    {
+        Namespace = ns;
+        Read = read;
+    }
+
+    public ConfigNamespace Namespace { get; }
+
+    public Func<JsonNode, BackendReadContext, BackendComponentModel?> Read { get; }
+}
+
 /// <summary>
 /// Every <c>extra_config</c> namespace the gateway understands, one line per component. A component is one folder
 /// under src/Shared/Components: its configuration reader and model (<c>*.Config.cs</c>, compiled into the generator
@@ -76,6 +96,15 @@ internal static class ComponentRegistry
         new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
     };
 
+    /// <summary>
+    /// The backend-level components, in the order their stages wrap a backend's HTTP call (the first is outermost).
+    /// Adding one is a folder and a line here (and its emitter's line in ComponentRegistry.Emitter.cs).
+    /// </summary>
+    public static readonly BackendComponent[] BackendComponents =
+    {
+        new(CircuitBreaker.CircuitBreakerConfig.Namespace, CircuitBreaker.CircuitBreakerConfig.Read),
+    };
+
     /// <summary>Every namespace: the core ones the parser reads itself, then the components'.</summary>
     public static readonly ConfigNamespace[] Namespaces =
     {
@@ -86,7 +115,7 @@ internal static class ComponentRegistry
         RequestTemplates.RequestTemplatesConfig.Namespace,
     };
 
-    /// <summary>All namespaces: <see cref="Namespaces"/> and those of <see cref="EndpointComponents"/>.</summary>
+    /// <summary>All namespaces: <see cref="Namespaces"/> and those of the components.</summary>
     public static IEnumerable<ConfigNamespace> All()
     {
         foreach (ConfigNamespace ns in Namespaces)
@@ -95,6 +124,11 @@ internal static class ComponentRegistry
         }
 
         foreach (EndpointComponent component in EndpointComponents)
+        {
+            yield return component.Namespace;
+        }
+
+        foreach (BackendComponent component in BackendComponents)
         {
             yield return component.Namespace;
         }

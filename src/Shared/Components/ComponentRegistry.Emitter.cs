@@ -6,9 +6,9 @@ using Gateway.Generator.Emitters;
 namespace Gateway.Components;
 
 /// <summary>
-/// The generator's side of <see cref="ComponentRegistry"/>: for each endpoint component's model, the handler members
-/// it needs, the expression that builds its run-time stage, and how the handler's doc comment describes it. One line
-/// per component in each switch.
+/// The generator's side of <see cref="ComponentRegistry"/>: for each component's model, the handler members it needs,
+/// the expression that builds its run-time stage, and how the handler's doc comment describes it. One line per
+/// component in each switch.
 /// </summary>
 internal static class ComponentEmitters
 {
@@ -28,6 +28,19 @@ internal static class ComponentEmitters
     {
         ProxyChain.ProxyChainModel => ProxyChain.ProxyChainEmitter.StageExpression,
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
+    };
+
+    /// <summary>The expression that builds a backend component's run-time stage, in the backend's definition.</summary>
+    public static string BackendStageExpression(BackendComponentModel component) => component switch
+    {
+        CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.StageExpression(breaker),
+        _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
+    };
+
+    public static string Describe(BackendComponentModel component) => component switch
+    {
+        CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.Describe(breaker),
+        _ => component.GetType().Name,
     };
 
     public static string Describe(EndpointComponentModel component) => component switch

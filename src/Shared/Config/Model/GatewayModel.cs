@@ -74,7 +74,8 @@ internal sealed record BackendModel(
     RequestBodyModel? Body = null,
     EquatableArray<HeaderTemplateModel> Headers = default,
     bool KeepRawBody = false,
-    EquatableArray<string> CapturedHeaders = default);
+    EquatableArray<string> CapturedHeaders = default,
+    EquatableArray<BackendComponentModel> Components = default);
 
 /// <summary>
 /// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw

@@ -311,6 +311,16 @@ internal sealed partial class ConfigParser
         ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
         ExtraConfig extra = ExtraConfig.Read(node.Find("extra_config"), ConfigScope.Backend, "a backend", _read);
         BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
+        var components = new List<BackendComponentModel>();
+        var context = new BackendReadContext(_read, _source);
+        foreach (BackendComponent component in ComponentRegistry.BackendComponents)
+        {
+            if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)
+            {
+                components.Add(model);
+            }
+        }
+
         EquatableArray<FlatmapOperationModel> flatmap = ProxyConfig.ReadBackend(extra, _read);
         ShapingModel shaping = ShapingConfig.WithFlatmap(shapingKeys, flatmap, node, _read);
 
@@ -357,7 +367,8 @@ internal sealed partial class ConfigParser
             http.ReturnErrorCode,
             http.ReturnErrorDetails,
             request.Body,
-            request.Headers);
+            request.Headers,
+            Components: EquatableArray.From(components));
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)

@@ -62,6 +62,9 @@ public sealed class TestBackend : IAsyncDisposable
     }
 
     /// <summary>Answers requests below <c>/<paramref name="firstSegment"/></c> with code, for what a canned answer cannot say.</summary>
+    /// <summary>Raised with the path when a request's head and body have arrived, before it is answered.</summary>
+    public event Action<string>? RequestArrived;
+
     public void On(string firstSegment, Func<HttpContext, Task> handler) => _byPath["/" + firstSegment] = handler;
 
     public static Task Json(HttpContext context, string json, int status = 200)
@@ -120,6 +123,7 @@ public sealed class TestBackend : IAsyncDisposable
         }
 
         context.Request.Body.Position = 0;
+        RequestArrived?.Invoke(context.Request.Path.Value!);
         try
         {
             if (Find(context.Request.Path.Value!) is { } handler)

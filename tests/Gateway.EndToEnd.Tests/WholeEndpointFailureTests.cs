@@ -19,11 +19,22 @@ public sealed class WholeEndpointFailureTests
         await using TestBackend backend = await TestBackend.StartAsync();
         backend.Answer("/slow").After(TimeSpan.FromSeconds(30)).WithJson("{}");
 
+        // The handler throws only once the backend has the request: before that, cancelling the call would only mean
+        // it was never sent, and there would be nothing running to cancel.
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        backend.RequestArrived += path =>
+        {
+            if (path.StartsWith("/slow", StringComparison.Ordinal))
+            {
+                arrived.TrySetResult();
+            }
+        };
+
         var log = new CapturingLoggerProvider();
         var definition = new GatewayDefinition(
             port: 0,
             hostGroups: [["http://slow.test:8080"]],
-            createRoutes: registry => [new RouteEntry("GET", "/broken", [RouteSegment.Literal("broken")], new BrokenHandler(registry))]);
+            createRoutes: registry => [new RouteEntry("GET", "/broken", [RouteSegment.Literal("broken")], new BrokenHandler(registry, arrived.Task))]);
         await using GatewayUnderTest gateway = await GatewayUnderTest.StartAsync(
             definition,
             new Dictionary<string, string> { ["http://slow.test:8080"] = backend.BaseUrl },
@@ -42,7 +53,7 @@ public sealed class WholeEndpointFailureTests
     }
 
     /// <summary>Starts a call to a slow backend, then throws before its second call, as a defect would.</summary>
-    private sealed class BrokenHandler(BackendRegistry registry)
+    private sealed class BrokenHandler(BackendRegistry registry, Task arrived)
         : EndpointHandler(
             new EndpointDefinition(TimeSpan.FromSeconds(25)),
             [new BackendDefinition(0, HttpMethod.Get, registry.Group(0)), new BackendDefinition(1, HttpMethod.Get, registry.Group(0))],
@@ -51,7 +62,7 @@ public sealed class WholeEndpointFailureTests
         protected override async Task CallBackendsAsync(ProxyExchange exchange)
         {
             _ = exchange.SendAsync(Backends[0], Backends[0].Hosts.NextHost() + "/slow"); // joined by the exchange, not here
-            await Task.Delay(100);
+            await arrived.WaitAsync(TimeSpan.FromSeconds(20));
             throw new InvalidOperationException("a defect between two calls");
         }
     }

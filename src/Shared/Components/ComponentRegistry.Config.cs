@@ -45,30 +45,20 @@ internal abstract record EndpointComponentModel;
 /// <summary>What an endpoint component's reader may use: the value readers, the file, the host groups, the route.</summary>
 internal sealed record EndpointReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup, List<RouteSegmentModel>? Route, List<string>? RootHosts);
 
-/// <summary>An endpoint-level component: its namespace, and the reader that turns the namespace's object into its model (null on errors, which it reports).</summary>
-internal sealed class EndpointComponent
-{
-    public EndpointComponent(ConfigNamespace ns, Func<JsonNode, EndpointReadContext, EndpointComponentModel?> read)
-    {
-        Namespace = ns;
-        Read = read;
-    }
-
-    public ConfigNamespace Namespace { get; }
-
-    public Func<JsonNode, EndpointReadContext, EndpointComponentModel?> Read { get; }
-}
-
 /// <summary>The model of a backend-level component, equatable like every model record.</summary>
 internal abstract record BackendComponentModel;
 
 /// <summary>What a backend component's reader may use: the value readers and the file.</summary>
 internal sealed record BackendReadContext(ConfigReader Read, ConfigSource Source);
 
-/// <summary>A backend-level component: its namespace and its reader (null on errors, which it reports).</summary>
-internal sealed class BackendComponent
+/// <summary>
+/// A component at one level of the configuration: its namespace, and the reader that turns the namespace's object
+/// into its model (null on errors, which the reader reports at their place).
+/// </summary>
+internal sealed class Component<TContext, TModel>
+    where TModel : class
 {
-    public BackendComponent(ConfigNamespace ns, Func<JsonNode, BackendReadContext, BackendComponentModel?> read)
+    public Component(ConfigNamespace ns, Func<JsonNode, TContext, TModel?> read)
     {
         Namespace = ns;
         Read = read;
@@ -76,7 +66,7 @@ internal sealed class BackendComponent
 
     public ConfigNamespace Namespace { get; }
 
-    public Func<JsonNode, BackendReadContext, BackendComponentModel?> Read { get; }
+    public Func<JsonNode, TContext, TModel?> Read { get; }
 }
 
 /// <summary>
@@ -91,7 +81,7 @@ internal static class ComponentRegistry
     /// The endpoint-level components, in the order their stages run before the backend calls (RequestPipeline, step
     /// 2). Adding one is a folder and a line here (and its emitter's line in ComponentRegistry.Emitter.cs).
     /// </summary>
-    public static readonly EndpointComponent[] EndpointComponents =
+    public static readonly Component<EndpointReadContext, EndpointComponentModel>[] EndpointComponents =
     {
         new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
     };
@@ -100,7 +90,7 @@ internal static class ComponentRegistry
     /// The backend-level components, in the order their stages wrap a backend's HTTP call (the first is outermost).
     /// Adding one is a folder and a line here (and its emitter's line in ComponentRegistry.Emitter.cs).
     /// </summary>
-    public static readonly BackendComponent[] BackendComponents =
+    public static readonly Component<BackendReadContext, BackendComponentModel>[] BackendComponents =
     {
         new(CircuitBreaker.CircuitBreakerConfig.Namespace, CircuitBreaker.CircuitBreakerConfig.Read),
     };
@@ -123,12 +113,12 @@ internal static class ComponentRegistry
             yield return ns;
         }
 
-        foreach (EndpointComponent component in EndpointComponents)
+        foreach (Component<EndpointReadContext, EndpointComponentModel> component in EndpointComponents)
         {
             yield return component.Namespace;
         }
 
-        foreach (BackendComponent component in BackendComponents)
+        foreach (Component<BackendReadContext, BackendComponentModel> component in BackendComponents)
         {
             yield return component.Namespace;
         }

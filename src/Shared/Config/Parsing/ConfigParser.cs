@@ -240,7 +240,7 @@ internal sealed partial class ConfigParser
 
         var components = new List<EndpointComponentModel>();
         var context = new EndpointReadContext(_read, _source, HostGroup, route, rootHosts);
-        foreach (EndpointComponent component in ComponentRegistry.EndpointComponents)
+        foreach (Component<EndpointReadContext, EndpointComponentModel> component in ComponentRegistry.EndpointComponents)
         {
             if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)
             {
@@ -313,7 +313,7 @@ internal sealed partial class ConfigParser
         BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
         var components = new List<BackendComponentModel>();
         var context = new BackendReadContext(_read, _source);
-        foreach (BackendComponent component in ComponentRegistry.BackendComponents)
+        foreach (Component<BackendReadContext, BackendComponentModel> component in ComponentRegistry.BackendComponents)
         {
             if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)
             {

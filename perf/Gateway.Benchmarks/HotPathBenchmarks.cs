@@ -1,9 +1,9 @@
-using Gateway.Components.Shaping;
-using Gateway.Components.RequestTemplates;
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using Gateway.Components.RequestTemplates;
+using Gateway.Components.Shaping;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
 using Gateway.Runtime.Shaping;

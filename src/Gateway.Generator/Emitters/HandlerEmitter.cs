@@ -1,8 +1,8 @@
 using System.Collections.Generic;
 using System.Globalization;
 using Gateway.Components;
-using Gateway.Components.Shaping;
 using Gateway.Components.RequestTemplates;
+using Gateway.Components.Shaping;
 using Gateway.Config.Model;
 
 namespace Gateway.Generator.Emitters;

@@ -1,11 +1,11 @@
-using Gateway.Components.Shaping;
-using Gateway.Components.RequestTemplates;
 using System.Net;
-using Gateway.Http;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Gateway.Components.RequestTemplates;
+using Gateway.Components.Shaping;
+using Gateway.Http;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
 using Gateway.Runtime.Proxy;
@@ -28,10 +28,6 @@ internal static class BackendCaller
     };
 
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>Calls <paramref name="backend"/> (<see cref="RequestPipeline.CallBackendAsync"/>): never throws.</summary>
-    public static Task<BackendResult> CallAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation) =>
-        RequestPipeline.CallBackendAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation);
 
     internal const int MaxRedirects = 10;
 

@@ -10,16 +10,12 @@ namespace Gateway.Runtime.Http;
 /// </summary>
 public static class HeaderRules
 {
-    public static bool IsValidValue(ReadOnlySpan<char> value) => HttpRules.IsHeaderValue(value);
-
-    public static bool IsValidValue(ReadOnlySpan<byte> value) => HttpRules.IsHeaderValue(value);
-
     /// <summary>True when every value of a (possibly repeated) header is valid.</summary>
     public static bool AreValidValues(StringValues values)
     {
         foreach (string? value in values)
         {
-            if (value is not null && !IsValidValue(value))
+            if (value is not null && !HttpRules.IsHeaderValue(value))
             {
                 return false;
             }
@@ -33,7 +29,7 @@ public static class HeaderRules
     {
         foreach (string value in values)
         {
-            if (!IsValidValue(value))
+            if (!HttpRules.IsHeaderValue(value))
             {
                 return false;
             }

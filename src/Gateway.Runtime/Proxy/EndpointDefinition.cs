@@ -1,5 +1,5 @@
-using Gateway.Components.Shaping;
 using System.Text;
+using Gateway.Components.Shaping;
 using Gateway.Runtime.Shaping;
 
 namespace Gateway.Runtime.Proxy;

@@ -111,7 +111,7 @@ public sealed class ProxyExchange : IAsyncDisposable
             }
             else if (Endpoint.ConcurrentCalls == 1)
             {
-                result = await BackendCaller.CallAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
+                result = await RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
             }
             else
             {
@@ -156,7 +156,7 @@ public sealed class ProxyExchange : IAsyncDisposable
         var calls = new List<Task<BackendResult>>(Endpoint.ConcurrentCalls);
         for (int i = 0; i < Endpoint.ConcurrentCalls; i++)
         {
-            calls.Add(BackendCaller.CallAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token));
+            calls.Add(RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token));
         }
 
         BackendResult? winner = null;

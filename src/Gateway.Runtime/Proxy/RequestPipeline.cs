@@ -1,6 +1,6 @@
-using Gateway.Components.Shaping;
 using System.Net;
 using Gateway.Components.RequestTemplates;
+using Gateway.Components.Shaping;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;

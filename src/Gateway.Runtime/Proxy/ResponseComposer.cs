@@ -1,9 +1,9 @@
-using Gateway.Components.Shaping;
 using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Gateway.Components.Shaping;
 using Gateway.Http;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;

@@ -289,7 +289,7 @@ public class BackendCallerTests
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(client.Token);
         using ForwardedRequest forwarded = await ForwardAsync(new DefaultHttpContext());
 
-        Task<BackendResult> call = BackendCaller.CallAsync(forwarded, Define(registry), Url, null, 1024, passThrough: false, client.Token, budget.Token);
+        Task<BackendResult> call = RequestPipeline.CallBackendAsync(forwarded, Define(registry), Url, null, 1024, passThrough: false, client.Token, budget.Token);
         await entered.Task;
         await (clientGone ? client : budget).CancelAsync();
         using BackendResult result = await call;
@@ -369,7 +369,7 @@ public class BackendCallerTests
     private static async Task<BackendResult> CallAsync(BackendDefinition backend, DefaultHttpContext? client = null, string url = Url, int maxBodyBytes = 64 * 1024)
     {
         using ForwardedRequest forwarded = await ForwardAsync(client ?? new DefaultHttpContext());
-        return await BackendCaller.CallAsync(forwarded, backend, url, null, maxBodyBytes, passThrough: false, CancellationToken.None, CancellationToken.None);
+        return await RequestPipeline.CallBackendAsync(forwarded, backend, url, null, maxBodyBytes, passThrough: false, CancellationToken.None, CancellationToken.None);
     }
 
     /// <summary>UTF-8 text whose length is declared in Content-Length, or not (as a chunked body).</summary>

@@ -120,9 +120,9 @@ public class BufferTests
     [InlineData("line\r\nbreak", false)]
     [InlineData("nul\0", false)]
     [InlineData("del\u007f", false)]
-    public void HeaderRules_IsValidValue(string value, bool valid)
+    public void HttpRules_IsHeaderValue(string value, bool valid)
     {
-        Assert.Equal(valid, HeaderRules.IsValidValue(value));
-        Assert.Equal(valid, HeaderRules.IsValidValue(System.Text.Encoding.Latin1.GetBytes(value)));
+        Assert.Equal(valid, Gateway.Http.HttpRules.IsHeaderValue(value));
+        Assert.Equal(valid, Gateway.Http.HttpRules.IsHeaderValue(System.Text.Encoding.Latin1.GetBytes(value)));
     }
 }

@@ -1,6 +1,6 @@
-using Gateway.Components.Shaping;
 using System.Buffers;
 using System.Text;
+using Gateway.Components.Shaping;
 using Gateway.Runtime.Shaping;
 
 namespace Gateway.Runtime.Tests.Shaping;

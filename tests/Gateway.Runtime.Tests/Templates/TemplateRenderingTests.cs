@@ -1,5 +1,5 @@
-using Gateway.Components.RequestTemplates;
 using System.Text;
+using Gateway.Components.RequestTemplates;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
 using Gateway.Runtime.Templates;

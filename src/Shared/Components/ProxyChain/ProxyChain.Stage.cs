@@ -100,7 +100,7 @@ public sealed class ProxyChainDefinition : IEndpointStage
 
             // 3. The token: the configured header, else Authorization; "Bearer " is never doubled.
             string? token = Token(context.Request.Headers);
-            if (token is not null && !HeaderRules.IsValidValue(token))
+            if (token is not null && !Gateway.Http.HttpRules.IsHeaderValue(token))
             {
                 await FailureAnswers.WriteProxyChainErrorAsync(context, StatusCodes.Status400BadRequest, "the token holds characters a header cannot carry").ConfigureAwait(false);
                 return false;

@@ -42,7 +42,7 @@ public sealed class HeaderValueBuilder : IDisposable
     public string? ToValue()
     {
         ReadOnlySpan<byte> value = _buffer.WrittenSpan;
-        return HeaderRules.IsValidValue(value) ? Encoding.ASCII.GetString(value) : null;
+        return Gateway.Http.HttpRules.IsHeaderValue(value) ? Encoding.ASCII.GetString(value) : null;
     }
 
     public void Dispose() => _buffer.Dispose();

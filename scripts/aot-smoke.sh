@@ -76,6 +76,15 @@ case "$body" in *'"rates":{"currency": "EUR", "nightly": 310.00, "available": fa
 body=$(curl -s "http://127.0.0.1:$gateway_port/guarded/25")
 case "$body" in *'"name": "Hotel Miramar"'*) ;; *) fail "breaker-guarded backend: $body" ;; esac
 
+# security/cors: the gateway answers a preflight itself, and marks an allowed origin's answer.
+preflight=$(curl -s -o /dev/null -D - -X OPTIONS -H 'Origin: https://app.example.test' -H 'Access-Control-Request-Method: GET' \
+  -H 'Access-Control-Request-Headers: x-tenant' "http://127.0.0.1:$gateway_port/chain/25")
+case "$preflight" in *"HTTP/1.1 204"*) ;; *) fail "CORS preflight status: $preflight" ;; esac
+grep -qi '^access-control-allow-origin: https://app.example.test' <<<"$preflight" || fail "CORS preflight headers: $preflight"
+grep -qi '^access-control-max-age: 3600' <<<"$preflight" || fail "CORS preflight max age: $preflight"
+cors=$(curl -s -o /dev/null -D - -H 'Origin: https://evil.example.test' "http://127.0.0.1:$gateway_port/chain/25")
+if grep -qi '^access-control-allow-origin' <<<"$cors"; then fail "CORS allowed an origin it does not list: $cors"; fi
+
 # Request templates and proxy-chain in the native binary.
 body=$(curl -s -X POST "http://127.0.0.1:$gateway_port/book/25")
 case "$body" in *'"received": {"hotel_id":25,"note":"at Hotel Miramar"}, "hotel_header": "25"'*) ;; *) fail "templated booking body: $body" ;; esac

@@ -95,6 +95,18 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"max_errors\": 1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 99 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"log_status_change\": true}}}]"), "GW3002", DiagnosticSeverity.Warning, 6, 115 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"maxErrors\": 1}}}]"), "GW3001", DiagnosticSeverity.Warning, 6, 115 },
+        // security/cors at the configuration root: each wrong value at its place.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com/\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://*.*.example.com\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"app.example.com\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_methods\": [\"GET\", \"FETCH\"]}},"), "GW1005", DiagnosticSeverity.Error, 3, 78 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_headers\": [\"X Token\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"max_age\": \"12 hours\"}},"), "GW1006", DiagnosticSeverity.Error, 3, 64 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"options_success_status\": 404}},"), "GW1016", DiagnosticSeverity.Error, 3, 79 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"*\"], \"allow_credentials\": true}},"), "GW3002", DiagnosticSeverity.Warning, 3, 77 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origin\": [\"*\"]}},"), "GW3001", DiagnosticSeverity.Warning, 3, 53 },
+        // security/cors is a root namespace: on an endpoint it is refused at its key.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"security/cors\": {}}"), "GW2001", DiagnosticSeverity.Error, 6, 78 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -126,6 +138,8 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"output_encoding\": \"no-op\", \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"no-op\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"allow\": [\"a\"], \"deny\": []}], \"extra_config\": {\"proxy\": {\"static\": {\"strategy\": \"errored\", \"data\": {\"a\": 1}}}}"),
         Config("\"endpoint\": \"/a\", \"cache_ttl\": \"0s\", \"input_headers\": [\"*\"], \"input_query_strings\": [\"q\"], \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"safejson\", \"extra_config\": {\"backend/http\": {\"return_error_code\": true}}}]"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com\", \"https://*.example.com\", \"http://localhost:3000\"], \"allow_methods\": [\"get\", \"POST\", \"PATCH\"], \"allow_headers\": [\"Authorization\", \"X-Tenant\"], \"expose_headers\": [\"X-Request-Id\"], \"max_age\": \"12h\", \"allow_credentials\": true, \"allow_private_network\": true, \"options_success_status\": 200, \"debug\": false}},"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"github_com/devopsfaith/krakend-cors\": {\"allow_origins\": [], \"max_age\": \"0s\"}},"),
     };
 
     [Theory]

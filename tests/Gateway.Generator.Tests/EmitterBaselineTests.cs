@@ -21,6 +21,7 @@ public class EmitterBaselineTests
     [InlineData("example.krakend.json", "Example", 4)]
     [InlineData("contract.krakend.json", "Contract", 32)]
     [InlineData("chaining.krakend.json", "Chaining", 10)]
+    [InlineData("cors.krakend.json", "Cors", 6)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

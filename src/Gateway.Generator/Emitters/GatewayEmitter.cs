@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using Gateway.Components;
 using Gateway.Config.Model;
 
 namespace Gateway.Generator.Emitters;
@@ -88,12 +89,46 @@ internal static class GatewayEmitter
 
         w.Outdent();
         w.Line("},");
-        w.Line(model.EchoEndpoint || model.DebugEndpoint ? "createRoutes: CreateRoutes," : "createRoutes: CreateRoutes);");
+        var arguments = new List<string> { "createRoutes: CreateRoutes" };
         if (model.EchoEndpoint || model.DebugEndpoint)
         {
-            w.Line($"echoEndpoint: {(model.EchoEndpoint ? "true" : "false")},");
-            w.Line($"debugEndpoint: {(model.DebugEndpoint ? "true" : "false")});");
+            arguments.Add($"echoEndpoint: {(model.EchoEndpoint ? "true" : "false")}");
+            arguments.Add($"debugEndpoint: {(model.DebugEndpoint ? "true" : "false")}");
         }
+
+        if (model.Components.Count > 0)
+        {
+            arguments.Add("components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]");
+        }
+
+        for (int i = 0; i < arguments.Count; i++)
+        {
+            bool last = i == arguments.Count - 1;
+            w.Line(last && model.Components.Count == 0 ? arguments[i] + ");" : (last ? arguments[i] : arguments[i] + ","));
+        }
+
+        if (model.Components.Count > 0)
+        {
+            w.Line("{");
+            w.Indent();
+            foreach (GatewayComponentModel component in model.Components)
+            {
+                (string type, string[] componentArguments) = ComponentEmitters.GatewayComponentConstruction(component);
+                w.Line($"// {ComponentEmitters.Describe(component)}");
+                w.Line($"new {type}(");
+                w.Indent();
+                for (int i = 0; i < componentArguments.Length; i++)
+                {
+                    w.Line(componentArguments[i] + (i == componentArguments.Length - 1 ? ")," : ","));
+                }
+
+                w.Outdent();
+            }
+
+            w.Outdent();
+            w.Line("});");
+        }
+
         w.Outdent();
         w.Line();
         w.Line("/// <summary>The route table: one row per endpoint, each with its handler built once.</summary>");

@@ -4,16 +4,23 @@ using Gateway.Runtime.Routing;
 namespace Gateway.Runtime.Hosting;
 
 /// <summary>
-/// What the generator compiled from the configuration: the default port, the backend host groups, and a factory
+/// What the generator compiled from the configuration: the default port, the backend host groups, and the root components, and a factory
 /// that builds the route table once the host groups (with any operator overrides) exist.
 /// </summary>
 public sealed class GatewayDefinition
 {
     private readonly Func<BackendRegistry, RouteEntry[]> _createRoutes;
 
-    public GatewayDefinition(int port, string[][] hostGroups, Func<BackendRegistry, RouteEntry[]> createRoutes, bool echoEndpoint = false, bool debugEndpoint = false)
+    public GatewayDefinition(
+        int port,
+        string[][] hostGroups,
+        Func<BackendRegistry, RouteEntry[]> createRoutes,
+        bool echoEndpoint = false,
+        bool debugEndpoint = false,
+        IGatewayComponent[]? components = null)
     {
         Port = port;
+        Components = components ?? [];
         EchoEndpoint = echoEndpoint;
         DebugEndpoint = debugEndpoint;
         HostGroups = hostGroups;
@@ -28,6 +35,9 @@ public sealed class GatewayDefinition
 
     /// <summary><c>debug_endpoint</c>: <c>/__debug/</c> answers <c>{"message":"pong"}</c>.</summary>
     public bool DebugEndpoint { get; }
+
+    /// <summary>The components of the configuration root, in the registry's order (empty when it has none).</summary>
+    public IReadOnlyList<IGatewayComponent> Components { get; }
 
     /// <summary>Distinct sanitised host lists, in the order backends first use them.</summary>
     public IReadOnlyList<string[]> HostGroups { get; }

@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Gateway.Runtime.Hosting;
 
 /// <summary>
-/// The gateway's only middleware: built-in endpoints, then the compiled route table, then 404/405.
+/// The gateway's only middleware: the root components' stages, built-in endpoints, then the compiled route table,
+/// then 404/405.
 /// </summary>
 internal sealed class GatewayDispatcher
 {
@@ -21,12 +22,14 @@ internal sealed class GatewayDispatcher
     private readonly RouteTable _routes;
     private readonly bool _echo;
     private readonly bool _debug;
+    private readonly IGatewayStage[] _stages;
 
-    public GatewayDispatcher(RouteTable routes, bool echo, bool debug)
+    public GatewayDispatcher(RouteTable routes, bool echo, bool debug, IGatewayStage[] stages)
     {
         _routes = routes;
         _echo = echo;
         _debug = debug;
+        _stages = stages;
     }
 
     /// <summary>
@@ -48,6 +51,12 @@ internal sealed class GatewayDispatcher
 
     private Task Dispatch(HttpContext context)
     {
+        // 1. The root components' stages (RequestPipeline): none unless the configuration has such a component.
+        if (_stages.Length != 0 && RunStages(context) is { } answered)
+        {
+            return answered;
+        }
+
         HttpRequest request = context.Request;
         ReadOnlySpan<char> path = RawPath(context);
         if (path.SequenceEqual(HealthPath))
@@ -76,6 +85,19 @@ internal sealed class GatewayDispatcher
             default:
                 return FailureAnswers.WriteTextAsync(context.Response, StatusCodes.Status404NotFound, "404 page not found"u8);
         }
+    }
+
+    private Task? RunStages(HttpContext context)
+    {
+        foreach (IGatewayStage stage in _stages)
+        {
+            if (stage.TryAnswer(context) is { } answer)
+            {
+                return RequestGuard.Guard(answer, context);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The request target's path exactly as the client sent it, still percent-encoded.</summary>

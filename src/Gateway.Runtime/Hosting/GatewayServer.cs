@@ -21,7 +21,16 @@ public static class GatewayServer
 
         var backends = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(options.HostOverrides, StringComparer.Ordinal), options.Backend);
         var routes = new RouteTable(definition.CreateRoutes(backends));
-        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint);
+        var stages = new List<IGatewayStage>();
+        foreach (IGatewayComponent component in definition.Components)
+        {
+            if (component is IGatewayStage stage)
+            {
+                stages.Add(stage);
+            }
+        }
+
+        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages]);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -43,6 +52,11 @@ public static class GatewayServer
             kestrel.Listen(options.ListenAddress, port);
         });
         builder.Services.AddSingleton(backends);
+        var host = new GatewayHost(builder, options);
+        foreach (IGatewayComponent component in definition.Components)
+        {
+            component.ConfigureHost(host);
+        }
 
         // Kestrel's own pipes may continue inline too: the gateway never blocks on its I/O threads (see GatewayProgram).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1");

@@ -45,6 +45,12 @@ internal abstract record EndpointComponentModel;
 /// <summary>What an endpoint component's reader may use: the value readers, the file, the host groups, the route.</summary>
 internal sealed record EndpointReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup, List<RouteSegmentModel>? Route, List<string>? RootHosts);
 
+/// <summary>The model of a component of the configuration root (a service-level namespace), equatable like every model record.</summary>
+internal abstract record GatewayComponentModel;
+
+/// <summary>What a root component's reader may use: the value readers and the file.</summary>
+internal sealed record GatewayReadContext(ConfigReader Read, ConfigSource Source);
+
 /// <summary>The model of a backend-level component, equatable like every model record.</summary>
 internal abstract record BackendComponentModel;
 
@@ -77,6 +83,16 @@ internal sealed class Component<TContext, TModel>
 /// </summary>
 internal static class ComponentRegistry
 {
+    /// <summary>
+    /// The components of the configuration root, in the order their stages run on every request, before routing
+    /// (RequestPipeline, step 1). Adding one is a folder and a line here (and its emitter's line in
+    /// ComponentRegistry.Emitter.cs).
+    /// </summary>
+    public static readonly Component<GatewayReadContext, GatewayComponentModel>[] GatewayComponents =
+    {
+        new(Cors.CorsConfig.Namespace, Cors.CorsConfig.Read),
+    };
+
     /// <summary>
     /// The endpoint-level components, in the order their stages run before the backend calls (RequestPipeline, step
     /// 2). Adding one is a folder and a line here (and its emitter's line in ComponentRegistry.Emitter.cs).
@@ -111,6 +127,11 @@ internal static class ComponentRegistry
         foreach (ConfigNamespace ns in Namespaces)
         {
             yield return ns;
+        }
+
+        foreach (Component<GatewayReadContext, GatewayComponentModel> component in GatewayComponents)
+        {
+            yield return component.Namespace;
         }
 
         foreach (Component<EndpointReadContext, EndpointComponentModel> component in EndpointComponents)

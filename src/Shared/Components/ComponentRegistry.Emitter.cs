@@ -12,6 +12,19 @@ namespace Gateway.Components;
 /// </summary>
 internal static class ComponentEmitters
 {
+    /// <summary>The type and constructor arguments of a root component's run-time object, built in <c>CompiledGateway</c>.</summary>
+    public static (string Type, string[] Arguments) GatewayComponentConstruction(GatewayComponentModel component) => component switch
+    {
+        Cors.CorsModel cors => (Cors.CorsEmitter.TypeName, Cors.CorsEmitter.Arguments(cors)),
+        _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
+    };
+
+    public static string Describe(GatewayComponentModel component) => component switch
+    {
+        Cors.CorsModel cors => Cors.CorsEmitter.Describe(cors),
+        _ => component.GetType().Name,
+    };
+
     public static void EmitMembers(SourceWriter w, EndpointModel endpoint, EndpointComponentModel component, Dictionary<string, string> paths)
     {
         switch (component)

@@ -141,7 +141,7 @@ public sealed class GatewayDispatcherTests : IDisposable
         Assert.Equal(404, response.StatusCode);
     }
 
-    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false)
+    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false, IGatewayStage[]? stages = null)
     {
         EndpointHandler handler = items ?? new CallingHandler(_registry);
         RouteSegment[] itemSegments = [RouteSegment.Literal("items"), RouteSegment.Parameter("id")];
@@ -153,7 +153,43 @@ public sealed class GatewayDispatcherTests : IDisposable
                 new RouteEntry("GET", "/broken", [RouteSegment.Literal("broken")], throwing ?? new ThrowingHandler(_registry, afterAwaiting: false)),
             ]),
             echo,
-            debug);
+            debug,
+            stages ?? []);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_RootStageAnswers_NothingElseRuns()
+    {
+        var first = new RecordingStage(answer: true);
+        var second = new RecordingStage(answer: false);
+        (HttpResponse response, _) = await DispatchAsync(Dispatcher(stages: [first, second]), "GET", "/__health");
+
+        Assert.Equal(299, response.StatusCode);
+        Assert.Equal(1, first.Runs);
+        Assert.Equal(0, second.Runs);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_RootStagesLetTheRequestGoOn_EachRunsOnceInOrderThenRouting()
+    {
+        var order = new List<RecordingStage>();
+        var first = new RecordingStage(answer: false, order);
+        var second = new RecordingStage(answer: false, order);
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(stages: [first, second]), "GET", "/__health");
+
+        Assert.Equal([first, second], order);
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("""{"status":"ok"}""", body);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_RootStageAnswerFails_GuardAnswers500()
+    {
+        var failing = new RecordingStage(answer: true, fail: true);
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(stages: [failing]), "GET", "/items/1");
+
+        Assert.Equal(500, response.StatusCode);
+        Assert.Equal(string.Empty, body);
     }
 
     /// <summary>Serves <paramref name="rawTarget"/> (path and query as the client sent them) and reads what was written.</summary>
@@ -171,6 +207,34 @@ public sealed class GatewayDispatcherTests : IDisposable
         await dispatcher.DispatchAsync(context);
 
         return (context.Response, Encoding.UTF8.GetString(body.ToArray()));
+    }
+
+    /// <summary>A root stage that answers (status 299) or lets the request go on, and counts its runs.</summary>
+    private sealed class RecordingStage(bool answer, List<RecordingStage>? order = null, bool fail = false) : IGatewayStage
+    {
+        public int Runs { get; private set; }
+
+        public void ConfigureHost(GatewayHost host)
+        {
+        }
+
+        public Task? TryAnswer(HttpContext context)
+        {
+            Runs++;
+            order?.Add(this);
+            if (!answer)
+            {
+                return null;
+            }
+
+            if (fail)
+            {
+                return Task.FromException(new InvalidOperationException("a defect in a stage"));
+            }
+
+            context.Response.StatusCode = 299;
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>One backend, called once; keeps the route values it was given.</summary>

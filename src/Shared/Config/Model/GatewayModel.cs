@@ -12,6 +12,7 @@ internal sealed record GatewayModel(
     bool EchoEndpoint,
     bool DebugEndpoint,
     bool ReturnErrorMessage,
+    EquatableArray<GatewayComponentModel> Components,
     EquatableArray<HostGroupModel> HostGroups,
     EquatableArray<EndpointModel> Endpoints);
 

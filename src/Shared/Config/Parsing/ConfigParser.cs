@@ -88,7 +88,18 @@ internal sealed partial class ConfigParser
         bool echo = _read.ParseBool(root.Find("echo_endpoint"));
         bool debug = _read.ParseBool(root.Find("debug_endpoint"));
         _disableRest = _read.ParseBool(root.Find("disable_rest"));
-        bool returnErrorMessage = RouterConfig.Read(ExtraConfig.Read(root.Find("extra_config"), ConfigScope.Root, "the configuration root", _read), _read);
+        ExtraConfig rootExtra = ExtraConfig.Read(root.Find("extra_config"), ConfigScope.Root, "the configuration root", _read);
+        bool returnErrorMessage = RouterConfig.Read(rootExtra, _read);
+        var components = new List<GatewayComponentModel>();
+        var rootContext = new GatewayReadContext(_read, _source);
+        foreach (Component<GatewayReadContext, GatewayComponentModel> component in ComponentRegistry.GatewayComponents)
+        {
+            if (rootExtra.Find(component.Namespace) is { } options && component.Read(options, rootContext) is { } model)
+            {
+                components.Add(model);
+            }
+        }
+
         int errorsBeforeHosts = _diagnostics.ErrorCount;
         List<string>? rootHosts = _read.ParseHosts(root.Find("host"));
         _rootLevelError |= _diagnostics.ErrorCount > errorsBeforeHosts;
@@ -110,10 +121,10 @@ internal sealed partial class ConfigParser
         if (_rootLevelError)
         {
             // The file as a whole is unusable; emit the entry point with no endpoints so only the GW errors show.
-            return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
+            return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray<GatewayComponentModel>.Empty, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
         }
 
-        return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
+        return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray.From(components), EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
     }
 
     private void CheckVersion(JsonNode root)

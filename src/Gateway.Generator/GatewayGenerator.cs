@@ -15,7 +15,7 @@ namespace Gateway.Generator;
 /// <item>Pick the AdditionalFiles marked <c>GatewayConfig="true"</c> (set by Gateway.Generator.targets from <c>$(GatewayConfig)</c>).</item>
 /// <item>Parse each into a position-free, value-equal model plus its diagnostics. Both are plain data, so an edit
 /// that changes no meaning (whitespace, <c>@comment</c>) stops here.</item>
-/// <item>Report the diagnostics at their exact place in the file.</item>
+/// <item>Report the diagnostics at their exact place in the file (warnings as errors with <c>-p:GatewayStrict=true</c>).</item>
 /// <item>Emit one handler class per endpoint and the <c>CompiledGateway</c> entry point, only when the model changed.</item>
 /// </list>
 /// </summary>
@@ -46,11 +46,15 @@ public sealed class GatewayGenerator : IIncrementalGenerator
             .Select(static (config, cancellationToken) => Parse(config.File, config.Namespace, cancellationToken))
             .WithTrackingName(Steps.Parse);
 
-        // 3. Diagnostics travel on their own, so a moved warning does not re-emit code.
+        // 3. Diagnostics travel on their own, so a moved warning does not re-emit code. With -p:GatewayStrict=true,
+        //    every warning is reported as an error.
+        IncrementalValueProvider<bool> strict = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.GatewayStrict", out string? value)
+                && string.Equals(value?.Trim(), "true", System.StringComparison.OrdinalIgnoreCase));
         IncrementalValuesProvider<ParsedDiagnostics> diagnostics = parsed
             .Select(static (p, _) => new ParsedDiagnostics(p.Path, p.Diagnostics))
             .WithTrackingName(Steps.Diagnostics);
-        context.RegisterSourceOutput(diagnostics, static (spc, d) => Report(spc, d));
+        context.RegisterSourceOutput(diagnostics.Combine(strict), static (spc, d) => Report(spc, d.Left, d.Right));
 
         // 4. Code, from the model alone.
         IncrementalValuesProvider<GatewayModel> models = parsed
@@ -82,7 +86,7 @@ public sealed class GatewayGenerator : IIncrementalGenerator
         return new ParsedConfig(file.Path, result.Model, result.Diagnostics);
     }
 
-    private static void Report(SourceProductionContext context, ParsedDiagnostics parsed)
+    private static void Report(SourceProductionContext context, ParsedDiagnostics parsed, bool strict)
     {
         foreach (ConfigDiagnostic diagnostic in parsed.Diagnostics)
         {
@@ -90,7 +94,10 @@ public sealed class GatewayGenerator : IIncrementalGenerator
                 parsed.Path,
                 new TextSpan(diagnostic.Start, diagnostic.Length),
                 new LinePositionSpan(new LinePosition(diagnostic.Line, diagnostic.Column), new LinePosition(diagnostic.EndLine, diagnostic.EndColumn)));
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.For(diagnostic.Kind), location, diagnostic.Message));
+            DiagnosticDescriptor descriptor = DiagnosticDescriptors.For(diagnostic.Kind);
+            context.ReportDiagnostic(strict && descriptor.DefaultSeverity != DiagnosticSeverity.Error
+                ? Diagnostic.Create(descriptor, location, DiagnosticSeverity.Error, additionalLocations: null, properties: null, diagnostic.Message)
+                : Diagnostic.Create(descriptor, location, diagnostic.Message));
         }
     }
 

@@ -240,19 +240,25 @@ public class ContractTests : IClassFixture<ContractFixture>
     }
 
     [Fact]
-    public async Task Body_PostEndpoint_EveryBackendGetsItsOwnCopyWithLength()
+    public async Task Body_PostEndpoint_PostBackendGetsItWithLengthAndTheGetBackendNever()
     {
         using var content = new StringContent("""{"order": 7}""", Encoding.UTF8, "application/json");
         using HttpResponseMessage response = await Client.PostAsync("/body", content);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        JsonAssert.Equivalent("""{"post": {"body": "{\"order\": 7}"}, "get": {"body": "{\"order\": 7}"}}""", await response.Content.ReadAsStringAsync());
+        // A GET step never carries the client's body (KrakenD sends it; a backend that does not read it leaves the
+        // bytes on the pooled connection for the next request to trip over).
+        JsonAssert.Equivalent("""{"post": {"body": "{\"order\": 7}"}, "get": {"body": ""}}""", await response.Content.ReadAsStringAsync());
         ReceivedRequest post = Only("/capture/body-post");
         Assert.Equal("POST", post.Method);
         Assert.Equal("12", post.Headers["Content-Length"]);
         Assert.StartsWith("application/json", post.Headers["Content-Type"], StringComparison.Ordinal);
         Assert.False(post.Headers.ContainsKey("Transfer-Encoding"));
-        Assert.Equal("GET", Only("/capture/body-get").Method);
+        ReceivedRequest get = Only("/capture/body-get");
+        Assert.Equal("GET", get.Method);
+        Assert.Equal(string.Empty, get.Body);
+        Assert.False(get.Headers.ContainsKey("Transfer-Encoding"));
+        Assert.True(!get.Headers.TryGetValue("Content-Length", out string? length) || length == "0");
     }
 
     [Fact]

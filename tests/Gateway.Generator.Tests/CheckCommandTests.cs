@@ -74,15 +74,42 @@ public class CheckCommandTests
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("/no/such/file.json")]
-    [InlineData("a.json b.json")]
-    [InlineData("a.json --format xml")]
-    public void Check_UsageErrors_Exit2(string commandLine)
+    [InlineData("", "gateway check: no configuration file given")]
+    [InlineData("/no/such/file.json", "gateway check: cannot read '/no/such/file.json': no such file")]
+    [InlineData("/tmp", "gateway check: cannot read '/tmp': it is a directory, not a file")]
+    [InlineData("a.json b.json", "gateway check: unknown argument 'b.json'; the options are --format text|json and --strict")]
+    [InlineData("a.json --format yaml", "gateway check: --format needs text or json, not 'yaml'")]
+    [InlineData("a.json --format", "gateway check: --format needs text or json")]
+    [InlineData("a.json --verbose", "gateway check: unknown argument '--verbose'; the options are --format text|json and --strict")]
+    public void Check_UsageErrors_Exit2WithALineAPersonCanActOn(string commandLine, string firstLine)
     {
         string[] args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         using var error = new StringWriter();
         Assert.Equal(CheckCommand.ExitUsage, CheckCommand.Run(args, TextWriter.Null, error));
-        Assert.NotEmpty(error.ToString());
+        Assert.Equal(firstLine, error.ToString().Split('\n')[0]);
+    }
+
+    [Fact]
+    public void Check_Strict_AWarningMakesTheFileInvalid()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"gateway-check-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"version": 3, "x-owner-team": "payments", "endpoints": []}""");
+        try
+        {
+            using var lenient = new StringWriter();
+            using var strict = new StringWriter();
+
+            Assert.Equal(CheckCommand.ExitValid, CheckCommand.Run([path], lenient, TextWriter.Null));
+            Assert.Equal(CheckCommand.ExitInvalid, CheckCommand.Run([path, "--strict"], strict, TextWriter.Null));
+
+            Assert.Contains("warning GW3001", lenient.ToString(), StringComparison.Ordinal);
+            Assert.Contains($"{path}: valid (1 warning(s))", lenient.ToString(), StringComparison.Ordinal);
+            Assert.Contains("error GW3001", strict.ToString(), StringComparison.Ordinal);
+            Assert.Contains($"{path}: 1 error(s), 0 warning(s)", strict.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

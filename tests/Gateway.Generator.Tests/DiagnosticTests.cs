@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.CodeAnalysis;
 
 namespace Gateway.Generator.Tests;
@@ -59,8 +60,12 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1013", DiagnosticSeverity.Error, 6, 94 },
         // A KrakenD feature not implemented yet: at the key.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW2001", DiagnosticSeverity.Error, 6, 59 },
-        // Unknown key with a suggestion: at the key.
-        { Config("\"endpoint\": \"/a\", \"timeuot\": \"1s\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3001", DiagnosticSeverity.Warning, 6, 25 },
+        // Unknown key close to a known one: a misspelling, an error at the key.
+        // A key no one knows, far from every known key: another tool's extension, a warning at the key.
+        { Config("\"endpoint\": \"/a\", \"x-owner-team\": \"payments\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3001", DiagnosticSeverity.Warning, 6, 25 },
+        // A backend without url_pattern (a misspelled one is also GW1020), at the backend.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://b:1\"]}]"), "GW1021", DiagnosticSeverity.Error, 6, 37 },
+        { Config("\"endpoint\": \"/a\", \"timeuot\": \"1s\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1020", DiagnosticSeverity.Error, 6, 25 },
         // no-op output with several backends: at output_encoding's value.
         { Config("\"endpoint\": \"/a\", \"output_encoding\": \"no-op\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y\"}]"), "GW1014", DiagnosticSeverity.Error, 6, 44 },
         // Unknown backend encoding.
@@ -94,7 +99,7 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"max_errors\": -1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 129 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"max_errors\": 1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 99 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"log_status_change\": true}}}]"), "GW3002", DiagnosticSeverity.Warning, 6, 115 },
-        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"maxErrors\": 1}}}]"), "GW3001", DiagnosticSeverity.Warning, 6, 115 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"maxErrors\": 1}}}]"), "GW1020", DiagnosticSeverity.Error, 6, 115 },
         // security/cors at the configuration root: each wrong value at its place.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com/\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://*.*.example.com\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
@@ -104,7 +109,7 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"max_age\": \"12 hours\"}},"), "GW1006", DiagnosticSeverity.Error, 3, 64 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"options_success_status\": 404}},"), "GW1016", DiagnosticSeverity.Error, 3, 79 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"*\"], \"allow_credentials\": true}},"), "GW3002", DiagnosticSeverity.Warning, 3, 77 },
-        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origin\": [\"*\"]}},"), "GW3001", DiagnosticSeverity.Warning, 3, 53 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origin\": [\"*\"]}},"), "GW1020", DiagnosticSeverity.Error, 3, 53 },
         // security/cors is a root namespace: on an endpoint it is refused at its key.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"security/cors\": {}}"), "GW2001", DiagnosticSeverity.Error, 6, 78 },
         // Port out of range.
@@ -122,6 +127,20 @@ public class DiagnosticTests
         var position = diagnostic.Location.GetLineSpan();
         Assert.Equal(GeneratorHarness.ConfigPath, position.Path);
         Assert.Equal((line, column), (position.StartLinePosition.Line + 1, position.StartLinePosition.Character + 1));
+    }
+
+    [Fact]
+    public void Generate_StrictBuild_WarningsAreErrorsAtTheSamePlace()
+    {
+        string config = Config("\"endpoint\": \"/a\", \"x-owner-team\": \"payments\", \"backend\": [{\"url_pattern\": \"/x\"}]");
+
+        Diagnostic lenient = Assert.Single(GeneratorHarness.Run(config).Diagnostics);
+        Diagnostic strict = Assert.Single(GeneratorHarness.Run(config, strict: true).Diagnostics);
+
+        Assert.Equal((DiagnosticSeverity.Warning, "GW3001"), (lenient.Severity, lenient.Id));
+        Assert.Equal((DiagnosticSeverity.Error, "GW3001"), (strict.Severity, strict.Id));
+        Assert.Equal(lenient.Location, strict.Location);
+        Assert.Equal(lenient.GetMessage(CultureInfo.InvariantCulture), strict.GetMessage(CultureInfo.InvariantCulture));
     }
 
     public static TheoryData<string> CloseButValid => new()

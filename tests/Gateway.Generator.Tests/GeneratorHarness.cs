@@ -15,9 +15,9 @@ internal static class GeneratorHarness
 
     private static readonly Lazy<MetadataReference[]> s_references = new(LoadReferences);
 
-    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null, string path = ConfigPath)
+    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null, string path = ConfigPath, bool strict = false)
     {
-        GeneratorDriver driver = CreateDriver(new InMemoryAdditionalText(path, config), @namespace);
+        GeneratorDriver driver = CreateDriver(new InMemoryAdditionalText(path, config), @namespace, strict);
         driver = driver.RunGeneratorsAndUpdateCompilation(CreateCompilation(), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return (driver, output, diagnostics);
     }
@@ -25,9 +25,9 @@ internal static class GeneratorHarness
     public static GeneratorDriver CreateDriver(string config, string? @namespace = null) =>
         CreateDriver(new InMemoryAdditionalText(ConfigPath, config), @namespace);
 
-    public static GeneratorDriver CreateDriver(AdditionalText config, string? @namespace = null)
+    public static GeneratorDriver CreateDriver(AdditionalText config, string? @namespace = null, bool strict = false)
     {
-        var options = new TestOptionsProvider(@namespace);
+        var options = new TestOptionsProvider(@namespace, strict);
         return CSharpGeneratorDriver.Create(
             new[] { new GatewayGenerator().AsSourceGenerator() },
             new[] { config },
@@ -69,8 +69,10 @@ internal static class GeneratorHarness
     {
         private readonly DictionaryOptions _fileOptions;
 
-        public TestOptionsProvider(string? @namespace)
+        public TestOptionsProvider(string? @namespace, bool strict)
         {
+            // What -p:GatewayStrict=true becomes through CompilerVisibleProperty.
+            GlobalOptions = new DictionaryOptions(strict ? new Dictionary<string, string> { ["build_property.GatewayStrict"] = "true" } : new Dictionary<string, string>());
             var values = new Dictionary<string, string> { ["build_metadata.AdditionalFiles.GatewayConfig"] = "true" };
             if (@namespace is not null)
             {
@@ -80,7 +82,7 @@ internal static class GeneratorHarness
             _fileOptions = new DictionaryOptions(values);
         }
 
-        public override AnalyzerConfigOptions GlobalOptions { get; } = new DictionaryOptions(new Dictionary<string, string>());
+        public override AnalyzerConfigOptions GlobalOptions { get; }
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => GlobalOptions;
 

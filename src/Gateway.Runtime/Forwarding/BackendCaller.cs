@@ -238,8 +238,8 @@ internal static class BackendCaller
     /// <summary>
     /// The headers every backend request carries (docs/configuration.md, forwarding): the client headers the endpoint forwards, then
     /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
-    /// the backend's own filter. The client body, when there is one, goes to every backend with its length; a forwarded
-    /// Content-Type goes without one too.
+    /// the backend's own filter. The client body, when there is one, goes to every backend except GET and HEAD ones, with
+    /// its length; a forwarded Content-Type goes without one too.
     /// </summary>
     internal static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, HttpRequestMessage request, bool withBody)
     {
@@ -306,7 +306,7 @@ internal static class BackendCaller
             request.Content = own.CreateContent();
             request.Content.Headers.ContentType = built.ContentType;
         }
-        else if (client.Body is { } body)
+        else if (client.Body is { } body && !IsBodiless(request.Method))
         {
             HttpContent content = body.CreateContent();
             if (ForwardedContentType(client, filter) is { } type)
@@ -347,4 +347,11 @@ internal static class BackendCaller
             }
         }
     }
+
+    /// <summary>
+    /// GET and HEAD steps never carry the client's body (docs/compatibility.md, request bodies): a backend that does not
+    /// read a GET body leaves its bytes on the pooled connection, where they would be read as the next request, and a
+    /// body on GET is a request-smuggling shape. KrakenD forwards it to every backend.
+    /// </summary>
+    private static bool IsBodiless(HttpMethod method) => method == HttpMethod.Get || method == HttpMethod.Head;
 }

@@ -19,8 +19,9 @@ internal sealed partial class CheckJsonContext : JsonSerializerContext
 }
 
 /// <summary>
-/// <c>gateway check path/to/krakend.json [--format text|json]</c>: validates a configuration with exactly the rules the
-/// build applies (the parser is the generator's own, linked in) and prints the findings in the compiler's format.
+/// <c>gateway check path/to/krakend.json [--format text|json] [--strict]</c>: validates a configuration with exactly the
+/// rules the build applies (the parser is the generator's own, linked in) and prints the findings in the compiler's
+/// format. <c>--strict</c> counts every warning as an error, as <c>-p:GatewayStrict=true</c> does for the build.
 /// Exit code 0 when valid, 1 on errors, 2 on usage errors.
 /// </summary>
 public static class CheckCommand
@@ -29,7 +30,10 @@ public static class CheckCommand
     public const int ExitInvalid = 1;
     public const int ExitUsage = 2;
 
-    private const string Usage = "usage: gateway check path/to/krakend.json [--format text|json]";
+    private const string Usage =
+        "usage: gateway check path/to/krakend.json [--format text|json] [--strict]\n" +
+        "  --format text|json  the compiler's format (default) or one JSON report\n" +
+        "  --strict            count every warning as an error (as -p:GatewayStrict=true does for the build)";
 
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
@@ -38,24 +42,36 @@ public static class CheckCommand
         ArgumentNullException.ThrowIfNull(error);
         string? path = null;
         string format = "text";
+        bool strict = false;
         for (int i = 0; i < args.Count; i++)
         {
-            if (args[i] == "--format" && i + 1 < args.Count && args[i + 1] is "text" or "json")
+            string arg = args[i];
+            if (arg == "--format")
             {
+                if (i + 1 >= args.Count || args[i + 1] is not ("text" or "json"))
+                {
+                    error.WriteLine($"gateway check: --format needs text or json{(i + 1 < args.Count ? $", not '{args[i + 1]}'" : string.Empty)}\n{Usage}");
+                    return ExitUsage;
+                }
+
                 format = args[++i];
             }
-            else if (args[i] is "-h" or "--help")
+            else if (arg == "--strict")
+            {
+                strict = true;
+            }
+            else if (arg is "-h" or "--help")
             {
                 output.WriteLine(Usage);
                 return ExitValid;
             }
-            else if (path is null && !args[i].StartsWith("--", StringComparison.Ordinal))
+            else if (path is null && !arg.StartsWith('-'))
             {
-                path = args[i];
+                path = arg;
             }
             else
             {
-                error.WriteLine($"gateway check: unexpected argument '{args[i]}'\n{Usage}");
+                error.WriteLine($"gateway check: unknown argument '{arg}'; the options are --format text|json and --strict\n{Usage}");
                 return ExitUsage;
             }
         }
@@ -66,19 +82,14 @@ public static class CheckCommand
             return ExitUsage;
         }
 
-        string text;
-        try
+        if (ReadProblem(path, out string text) is { } problem)
         {
-            text = File.ReadAllText(path, Encoding.UTF8);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            error.WriteLine($"gateway check: cannot read '{path}': {e.Message}");
+            error.WriteLine($"gateway check: cannot read '{path}': {problem}");
             return ExitUsage;
         }
 
         IReadOnlyList<ConfigDiagnostic> diagnostics = Check(path, text);
-        int errors = diagnostics.Count(d => d.Severity == ConfigSeverity.Error);
+        int errors = strict ? diagnostics.Count : diagnostics.Count(d => d.Severity == ConfigSeverity.Error);
         if (format == "json")
         {
             var report = new CheckReport(
@@ -86,20 +97,46 @@ public static class CheckCommand
                 errors == 0,
                 errors,
                 diagnostics.Count - errors,
-                diagnostics.Select(d => new CheckFinding(path, d.Line + 1, d.Column + 1, d.Severity == ConfigSeverity.Error ? "error" : "warning", d.Id, d.Message)).ToArray());
+                diagnostics.Select(d => new CheckFinding(path, d.Line + 1, d.Column + 1, d.Severity == ConfigSeverity.Error || strict ? "error" : "warning", d.Id, d.Message)).ToArray());
             output.WriteLine(JsonSerializer.Serialize(report, CheckJsonContext.Default.CheckReport));
         }
         else
         {
             foreach (ConfigDiagnostic diagnostic in diagnostics)
             {
-                output.WriteLine(diagnostic.Format(path));
+                output.WriteLine(diagnostic.Format(path, strict));
             }
 
             output.WriteLine(errors == 0 ? $"{path}: valid ({diagnostics.Count} warning(s))" : $"{path}: {errors} error(s), {diagnostics.Count - errors} warning(s)");
         }
 
         return errors == 0 ? ExitValid : ExitInvalid;
+    }
+
+    /// <summary>
+    /// Reads the file; on failure, a sentence of the gateway's own. The native binary strips the framework's resource
+    /// strings, so an exception's message would be a resource key such as <c>IO_PathNotFound_Path</c>.
+    /// </summary>
+    private static string? ReadProblem(string path, out string text)
+    {
+        text = string.Empty;
+        try
+        {
+            text = File.ReadAllText(path, Encoding.UTF8);
+            return null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return "no such file";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Directory.Exists(path) ? "it is a directory, not a file" : "permission denied";
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException)
+        {
+            return Directory.Exists(path) ? "it is a directory, not a file" : $"the file cannot be read ({e.GetType().Name})";
+        }
     }
 
     /// <summary>The findings for a configuration text, in file order as the generator reports them.</summary>

@@ -73,7 +73,7 @@ internal sealed class RequestTemplatesConfig
     {
         if (method is "GET" or "HEAD")
         {
-            _diagnostics.ReportAtKey(DiagnosticKind.MalformedBodyTemplate, $"a {method} backend sends no body; give the backend \"method\": \"POST\" (or PUT, PATCH, DELETE) to send this one", property);
+            _diagnostics.ReportAtKey(DiagnosticKind.MalformedBodyTemplate, $"a {method} backend never sends a body (neither the client's nor a template; docs/compatibility.md, request bodies); remove \"body\", or give the backend \"method\": \"POST\" (or PUT, PATCH, DELETE) to send one", property);
             return null;
         }
 

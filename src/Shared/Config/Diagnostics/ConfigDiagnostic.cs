@@ -47,9 +47,12 @@ internal sealed class ConfigDiagnostic : IEquatable<ConfigDiagnostic>
 
     public int EndColumn { get; }
 
-    /// <summary>The compiler's format, which editors and CI logs understand: <c>path(line,col): error GW0001: message</c>.</summary>
-    public string Format(string path) =>
-        $"{path}({Line + 1},{Column + 1}): {(Severity == ConfigSeverity.Error ? "error" : "warning")} {Id}: {Message}";
+    /// <summary>
+    /// The compiler's format, which editors and CI logs understand: <c>path(line,col): error GW0001: message</c>.
+    /// <paramref name="strict"/> prints a warning as the error it counts as (<c>gateway check --strict</c>).
+    /// </summary>
+    public string Format(string path, bool strict = false) =>
+        $"{path}({Line + 1},{Column + 1}): {(Severity == ConfigSeverity.Error || strict ? "error" : "warning")} {Id}: {Message}";
 
     public bool Equals(ConfigDiagnostic? other) =>
         other is not null && ReferenceEquals(Kind, other.Kind) && Message == other.Message && Start == other.Start && Length == other.Length;

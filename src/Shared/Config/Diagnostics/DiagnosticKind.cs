@@ -47,6 +47,11 @@ internal sealed class DiagnosticKind
     public static readonly DiagnosticKind InvalidHeaderTemplate = new("GW1018", ConfigSeverity.Error, "Invalid request header template");
     public static readonly DiagnosticKind InvalidProxyChain = new("GW1019", ConfigSeverity.Error, "Invalid proxy-chain configuration");
 
+    // Errors, not warnings: what the author meant would silently not happen ("alow" lets the field through,
+    // "url_patern" calls the backend's root).
+    public static readonly DiagnosticKind MisspelledKey = new("GW1020", ConfigSeverity.Error, "Misspelled key");
+    public static readonly DiagnosticKind MissingUrlPattern = new("GW1021", ConfigSeverity.Error, "Backend without url_pattern");
+
     // An error, not a warning: a configuration that builds must behave as written. Ignoring, say, an auth/validator
     // namespace or "tls" would serve an endpoint with less protection than its author asked for.
     public static readonly DiagnosticKind UnsupportedFeature = new("GW2001", ConfigSeverity.Error, "Feature not supported yet");

@@ -346,7 +346,8 @@ internal sealed partial class ConfigParser
         JsonProperty? patternProperty = node.Find("url_pattern");
         if (patternProperty is null)
         {
-            url = new TemplateParser(_diagnostics, _source).ParseUrl(pattern, node, scope);
+            // KrakenD requires it too; without this error a typo such as "url_patern" would call "GET /".
+            _diagnostics.Report(DiagnosticKind.MissingUrlPattern, "the backend has no \"url_pattern\"; write the path to call, such as \"/users/{id}\" (\"/\" for the root)", node.Start, 1);
         }
         else if (_read.Expect(patternProperty, JsonKind.String, "a URL path"))
         {

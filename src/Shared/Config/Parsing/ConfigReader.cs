@@ -301,9 +301,15 @@ internal sealed class ConfigReader
                 continue;
             }
 
-            string? suggestion = Keys.Suggest(property.Name, supported, notYet);
-            string hint = suggestion is null ? string.Empty : $"; did you mean \"{suggestion}\"?";
-            _diagnostics.ReportAtKey(DiagnosticKind.UnknownKey, $"unknown key \"{property.Name}\" in {where} is ignored{hint}", property);
+            // A key close to a known one is a typo whose intent would silently not happen: an error. Any other unknown
+            // key may be another tool's extension: a warning.
+            if (Keys.Suggest(property.Name, supported, notYet) is { } suggestion)
+            {
+                _diagnostics.ReportAtKey(DiagnosticKind.MisspelledKey, $"unknown key \"{property.Name}\" in {where}; did you mean \"{suggestion}\"? (a misspelled key is an error: what it meant would not happen)", property);
+                continue;
+            }
+
+            _diagnostics.ReportAtKey(DiagnosticKind.UnknownKey, $"unknown key \"{property.Name}\" in {where} is ignored", property);
         }
     }
 

@@ -181,6 +181,33 @@ public class ChainingTests : IClassFixture<ChainingFixture>
     }
 
     [Fact]
+    public async Task Defaults_MissingOrUnusableValues_TakeTheirDefaultsAndTheStepRuns()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/defaults");
+
+        Assert.Equal("true", Completed(response));
+        ReceivedRequest echo = Only("/echo/defaults");
+        // tier is missing, X-Device was not sent, nothing is null: each takes its default, encoded for its place.
+        Assert.Equal("/echo/defaults/basic?device=unknown&nothing=none", echo.RawTarget);
+        Assert.Equal("unknown", echo.Headers["X-Device"]);
+        Assert.Equal("tier-basic", echo.Headers["X-Tier"]);
+        // In a JSON body a default keeps its JSON type; a null that is there is a value and stays null.
+        Assert.Equal("""{"id":42,"count":0,"vip":false,"label":"n=0","nothing":null}""", echo.Body);
+    }
+
+    [Fact]
+    public async Task Defaults_ValuesPresent_TheValuesWin()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/defaults");
+        request.Headers.Add("X-Device", "ios 17");
+        using HttpResponseMessage response = await Client.SendAsync(request);
+
+        ReceivedRequest echo = Only("/echo/defaults");
+        Assert.Equal("/echo/defaults/basic?device=ios%2017&nothing=none", echo.RawTarget);
+        Assert.Equal("ios 17", echo.Headers["X-Device"]);
+    }
+
+    [Fact]
     public async Task HeaderTemplate_ClientHeaderOnAParallelEndpoint()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/tenant");

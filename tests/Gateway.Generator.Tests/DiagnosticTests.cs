@@ -112,6 +112,10 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origin\": [\"*\"]}},"), "GW1020", DiagnosticSeverity.Error, 3, 53 },
         // security/cors is a root namespace: on an endpoint it is refused at its key.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"security/cors\": {}}"), "GW2001", DiagnosticSeverity.Error, 6, 78 },
+        // Placeholder defaults that cannot work where they land: at the default.
+        { Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x/{id|unknown}\"}]"), "GW1011", DiagnosticSeverity.Error, 6, 66 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x?d={input_headers.X-D|null}\"}]"), "GW1011", DiagnosticSeverity.Error, 6, 78 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x/{input_query.q|\\\"\\\"}\"}]"), "GW1011", DiagnosticSeverity.Error, 6, 53 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };

@@ -308,24 +308,43 @@ internal static class HandlerEmitter
                 case TemplatePartKind.Literal:
                     w.Line($"url.AppendLiteral({CSharp.Utf8(part.Text)});");
                     break;
-                case TemplatePartKind.RouteParameter:
+                case TemplatePartKind.RouteParameter when part.Default is null:
                     w.Line($"url.AppendEncoded(exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}], {component}); // {{{CSharp.Comment(part.Text)}}}");
                     break;
                 case TemplatePartKind.ResponseValue:
-                    w.Open($"if (!url.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]}, {component}))");
-                    w.Line(fail);
+                    w.Open($"if (!url.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]}, {component})) // {{{Shown(part)}}}");
+                    EmitFallback(w, part, $"url.AppendEncoded({CSharp.String(part.DefaultText ?? string.Empty)}, {component});", fail);
                     w.Close();
                     w.Line();
                     break;
                 default:
-                    w.Open($"if (!url.TryAppendText({TextSource(endpoint, part)}, {component})) // {{{CSharp.Comment(part.Text)}}}");
-                    w.Line(fail);
+                    w.Open($"if (!url.TryAppendText({TextSource(endpoint, part)}, {component})) // {{{Shown(part)}}}");
+                    EmitFallback(w, part, $"url.AppendEncoded({CSharp.String(part.DefaultText ?? string.Empty)}, {component});", fail);
                     w.Close();
                     w.Line();
                     break;
             }
         }
     }
+
+    /// <summary>
+    /// What a slot does when its value is missing or cannot be used: put in the placeholder's default
+    /// (<paramref name="useDefault"/>), or, without one, fail the step (<paramref name="fail"/>).
+    /// </summary>
+    internal static void EmitFallback(SourceWriter w, TemplatePartModel part, string useDefault, string fail)
+    {
+        if (part.Default is null)
+        {
+            w.Line(fail);
+            return;
+        }
+
+        w.Line($"{useDefault} // the default");
+    }
+
+    /// <summary>A placeholder as written, for comments: its name and any default.</summary>
+    internal static string Shown(TemplatePartModel part) =>
+        CSharp.Comment(part.Default is null ? part.Text : part.Text + "|" + part.Default);
 
     /// <summary>Adjacent literal pieces (a path's end and a query's start, say) become one append.</summary>
     private static List<TemplatePartModel> MergeLiterals(EquatableArray<TemplatePartModel> parts)

@@ -19,9 +19,16 @@ public sealed class HeaderValueBuilder : IDisposable
     /// <summary>A value of a response. False when it is missing or has no text form.</summary>
     public bool TryAppendJsonValue(ReadOnlySpan<byte> json, JsonPath path)
     {
+        // A failed append leaves nothing behind, so a default can take its place.
+        int mark = _buffer.Length;
         bool ok = JsonValueLocator.TryResolve(json, path, TemplateScratch.Values, out ReadOnlySpan<byte> value)
             && TemplateText.TryWrite(value, _buffer, jsonEscaped: false);
         TemplateScratch.Trim();
+        if (!ok)
+        {
+            _buffer.Truncate(mark);
+        }
+
         return ok;
     }
 

@@ -50,8 +50,8 @@ internal static class RequestTemplatesEmitter
                         TemplatePartKind.WholeResponse => $"body.{(part.Position == TemplatePosition.JsonValue ? "TryAppendWholeValue" : "TryAppendWholeText")}(response{part.Source})",
                         _ => $"body.{method}({HandlerEmitter.TextSource(endpoint, part)})",
                     };
-                    w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
-                    w.Line(Fail);
+                    w.Open($"if (!{call}) // {{{HandlerEmitter.Shown(part)}}}");
+                    HandlerEmitter.EmitFallback(w, part, $"body.AppendLiteral({CSharp.Utf8(part.Position == TemplatePosition.JsonValue ? part.Default ?? string.Empty : JsonEscaped(part.DefaultText))});", Fail);
                     w.Close();
                     w.Line();
                 }
@@ -83,8 +83,8 @@ internal static class RequestTemplatesEmitter
                 string call = part.Kind == TemplatePartKind.ResponseValue
                     ? $"header.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]})"
                     : $"header.TryAppendText({HandlerEmitter.TextSource(endpoint, part)})";
-                w.Open($"if (!{call}) // {{{CSharp.Comment(part.Text)}}}");
-                w.Line(Fail);
+                w.Open($"if (!{call}) // {{{HandlerEmitter.Shown(part)}}}");
+                HandlerEmitter.EmitFallback(w, part, $"header.AppendLiteral({CSharp.Utf8(part.DefaultText ?? string.Empty)});", Fail);
                 w.Close();
                 w.Line();
             }
@@ -102,5 +102,13 @@ internal static class RequestTemplatesEmitter
         w.Close();
         HandlerEmitter.EmitRenderCatch(w, index, $"{Stage}.BackendRequest", "request.Dispose();");
         w.Close();
+    }
+
+    /// <summary>A default's text form as it goes inside a JSON string: escaped.</summary>
+    private static string JsonEscaped(string? text)
+    {
+        var escaped = new System.Text.StringBuilder();
+        Gateway.Config.Json.JsonText.WriteEscaped(text ?? string.Empty, escaped);
+        return escaped.ToString();
     }
 }

@@ -134,9 +134,13 @@ internal enum TemplatePosition
 /// value is rendered. For response values, <see cref="Path"/> is the field path inside the referenced backend's shaped
 /// response (its <c>group</c> prefix already removed; <c>*</c> selects every element of an array).
 /// </summary>
+/// <see cref="Default"/> is the placeholder's default as compact JSON and <see cref="DefaultText"/> its text form
+/// (null for <c>null</c>), both null without a default.
 internal sealed record TemplatePartModel(
     TemplatePartKind Kind,
     string Text,
     TemplatePosition Position,
     int Source,
-    EquatableArray<string> Path);
+    EquatableArray<string> Path,
+    string? Default = null,
+    string? DefaultText = null);

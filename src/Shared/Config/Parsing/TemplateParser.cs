@@ -67,7 +67,8 @@ internal sealed class TemplateParser
             if (c == '{')
             {
                 int close = pattern.IndexOf('}', i + 1);
-                string? name = close < 0 ? null : pattern.Substring(i + 1, close - i - 1);
+                string? literalDefault = null;
+                string? name = close < 0 ? null : PlaceholderDefaults.Split(pattern.Substring(i + 1, close - i - 1), out literalDefault);
                 if (name is null || !IsPlaceholderName(name))
                 {
                     Report(DiagnosticKind.MalformedTemplate, "'{' does not start a placeholder: write {name} with letters, digits, '_', '-', '.', ':', '/' or '*'", node, i + offsetShift, 1);
@@ -77,7 +78,14 @@ internal sealed class TemplateParser
                 }
 
                 FlushLiteral(parts, literal, inQuery);
-                TemplatePartModel? part = ResolvePlaceholder(name, inQuery ? TemplatePosition.QueryValue : TemplatePosition.PathSegment, node, i + offsetShift, close - i + 1, scope);
+                TemplatePosition position = inQuery ? TemplatePosition.QueryValue : TemplatePosition.PathSegment;
+                TemplatePartModel? part = WithDefault(
+                    ResolvePlaceholder(name, position, node, i + offsetShift, close - i + 1, scope),
+                    literalDefault,
+                    position,
+                    node,
+                    i + offsetShift + name.Length + 2,
+                    close - i - name.Length - 2);
                 if (part is null)
                 {
                     ok = false;
@@ -134,7 +142,8 @@ internal sealed class TemplateParser
         while (i < template.Length)
         {
             int close = template[i] == '{' ? template.IndexOf('}', i + 1) : -1;
-            string? name = close < 0 ? null : template.Substring(i + 1, close - i - 1);
+            string? literalDefault = null;
+            string? name = close < 0 ? null : PlaceholderDefaults.Split(template.Substring(i + 1, close - i - 1), out literalDefault);
             if (name is null || !IsPlaceholderName(name))
             {
                 literal.Append(template[i]);
@@ -148,7 +157,7 @@ internal sealed class TemplateParser
                 literal.Clear();
             }
 
-            TemplatePartModel? part = ResolvePlaceholder(name, position, node, i, close - i + 1, scope);
+            TemplatePartModel? part = WithDefault(ResolvePlaceholder(name, position, node, i, close - i + 1, scope), literalDefault, position, node, i + name.Length + 2, close - i - name.Length - 2);
             if (part is null)
             {
                 ok = false;
@@ -169,10 +178,45 @@ internal sealed class TemplateParser
         return ok ? EquatableArray.From(parts) : null;
     }
 
-    /// <summary>True when <paramref name="value"/> is exactly one placeholder, as in <c>"{resp0_user}"</c>.</summary>
+    /// <summary>True when <paramref name="value"/> is exactly one placeholder, as in <c>"{resp0_user}"</c> or <c>"{resp0_tier|\"basic\"}"</c>.</summary>
     public static bool IsSinglePlaceholder(string value) =>
         value.Length > 2 && value[0] == '{' && value[value.Length - 1] == '}' && value.IndexOf('}') == value.Length - 1
-        && IsPlaceholderName(value.Substring(1, value.Length - 2));
+        && IsPlaceholderName(PlaceholderDefaults.Split(value.Substring(1, value.Length - 2), out _));
+
+    /// <summary>
+    /// Adds a placeholder's default (<c>|</c> and a JSON scalar) to its part, checked for where it lands: text in a URL
+    /// or a header needs a text form (not null; not empty in a path segment; only header characters in a header).
+    /// Null after reporting an error at the default.
+    /// </summary>
+    private TemplatePartModel? WithDefault(TemplatePartModel? part, string? literal, TemplatePosition position, JsonNode node, int at, int length)
+    {
+        if (part is null || literal is null)
+        {
+            return part;
+        }
+
+        if (!PlaceholderDefaults.TryRead(literal, out string compact, out string? text))
+        {
+            Report(DiagnosticKind.MalformedTemplate, $"the default '{literal}' is not a JSON scalar: write a string in double quotes (\"unknown\"), a number, true, false or null", node, at, length);
+            return null;
+        }
+
+        string? problem = position switch
+        {
+            TemplatePosition.JsonValue => null,
+            _ when text is null => "null has no text form; write a string, a number or a boolean here",
+            TemplatePosition.PathSegment when text.Length == 0 => "an empty default would leave an empty path segment",
+            TemplatePosition.HeaderValue when !Gateway.Http.HttpRules.IsHeaderValue(text) => "a header value cannot hold this text (control or non-ASCII characters)",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            Report(DiagnosticKind.MalformedTemplate, $"the default {literal} cannot be used here: {problem}", node, at, length);
+            return null;
+        }
+
+        return part with { Default = compact, DefaultText = text };
+    }
 
     /// <summary>Resolves <c>{respN}</c> as a whole request body; null after reporting why it cannot be one.</summary>
     public int? ResolveWholeResponseBody(string name, JsonNode node, Scope scope)

@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 9 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 10 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -50,6 +50,11 @@ internal static class CompiledGateway
                 "/missing",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("missing") },
                 new GetMissingHandler(backends)),
+            new(
+                "GET",
+                "/defaults",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("defaults") },
+                new GetDefaultsHandler(backends)),
             new(
                 "GET",
                 "/tenant",

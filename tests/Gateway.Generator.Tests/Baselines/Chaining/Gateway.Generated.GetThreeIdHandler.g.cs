@@ -130,7 +130,7 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/orders?user="u8);
-            if (!url.TryAppendJsonValue(response0.Body, s_resp0UserUserId, global::Gateway.Runtime.Http.UrlComponent.QueryValue))
+            if (!url.TryAppendJsonValue(response0.Body, s_resp0UserUserId, global::Gateway.Runtime.Http.UrlComponent.QueryValue)) // {resp0_user.user.id}
             {
                 return null;
             }
@@ -155,7 +155,7 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         {
             url.AppendLiteral(Backends[2].Hosts.NextHost());
             url.AppendLiteral("/echo/create/"u8);
-            if (!url.TryAppendJsonValue(response0.Body, s_resp0UserUserId, global::Gateway.Runtime.Http.UrlComponent.PathSegment))
+            if (!url.TryAppendJsonValue(response0.Body, s_resp0UserUserId, global::Gateway.Runtime.Http.UrlComponent.PathSegment)) // {resp0_user.user.id}
             {
                 return null;
             }

@@ -87,7 +87,7 @@ internal sealed class GetUrlsIdHandler : global::Gateway.Runtime.Proxy.EndpointH
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/echo/items/"u8);
-            if (!url.TryAppendJsonValue(response0.Body, s_resp0OrdersOrdersId, global::Gateway.Runtime.Http.UrlComponent.PathSegment))
+            if (!url.TryAppendJsonValue(response0.Body, s_resp0OrdersOrdersId, global::Gateway.Runtime.Http.UrlComponent.PathSegment)) // {resp0_orders.orders.*.id}
             {
                 return null;
             }

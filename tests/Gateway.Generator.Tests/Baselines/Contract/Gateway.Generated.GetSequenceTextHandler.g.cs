@@ -84,7 +84,7 @@ internal sealed class GetSequenceTextHandler : global::Gateway.Runtime.Proxy.End
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/capture/from-text?body="u8);
-            if (!url.TryAppendJsonValue(response0.Body, s_resp0RawContent, global::Gateway.Runtime.Http.UrlComponent.QueryValue))
+            if (!url.TryAppendJsonValue(response0.Body, s_resp0RawContent, global::Gateway.Runtime.Http.UrlComponent.QueryValue)) // {resp0_raw.content}
             {
                 return null;
             }

@@ -92,7 +92,7 @@ internal sealed class GetShapeSequenceIdHandler : global::Gateway.Runtime.Proxy.
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/capture/shaped/"u8);
-            if (!url.TryAppendJsonValue(response0.Body, s_resp0FirstRenamed, global::Gateway.Runtime.Http.UrlComponent.PathSegment))
+            if (!url.TryAppendJsonValue(response0.Body, s_resp0FirstRenamed, global::Gateway.Runtime.Http.UrlComponent.PathSegment)) // {resp0_first.renamed}
             {
                 return null;
             }

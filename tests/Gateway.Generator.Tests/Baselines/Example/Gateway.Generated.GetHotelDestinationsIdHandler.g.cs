@@ -87,7 +87,7 @@ internal sealed class GetHotelDestinationsIdHandler : global::Gateway.Runtime.Pr
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/destinations/"u8);
-            if (!url.TryAppendJsonValue(response0.Body, s_resp0DestinationId, global::Gateway.Runtime.Http.UrlComponent.PathSegment))
+            if (!url.TryAppendJsonValue(response0.Body, s_resp0DestinationId, global::Gateway.Runtime.Http.UrlComponent.PathSegment)) // {resp0_destination_id}
             {
                 return null;
             }

@@ -110,7 +110,7 @@ internal sealed class PostHotelsIdBookHandler : global::Gateway.Runtime.Proxy.En
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/rates/"u8);
-            if (!url.TryAppendJsonValue(response0.Body, s_resp0HotelId, global::Gateway.Runtime.Http.UrlComponent.PathSegment))
+            if (!url.TryAppendJsonValue(response0.Body, s_resp0HotelId, global::Gateway.Runtime.Http.UrlComponent.PathSegment)) // {resp0_hotel.id}
             {
                 return null;
             }

@@ -208,6 +208,53 @@ public class ChainingTests : IClassFixture<ChainingFixture>
     }
 
     [Fact]
+    public async Task Required_AnOptionalStepFails_PartialDataAndTheFailedStepNamed()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/required/optional-fails");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("false", Completed(response));
+        Assert.Equal("backend 1: invalid status code 401", Header(response, "X-Gateway-Failed-Steps"));
+        Assert.Contains("\"user\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Required_TheRequiredStepFails_TheEndpointFailsWithItsStatus()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/required/fails");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("false", Completed(response));
+        Assert.Equal("backend 1: invalid status code 401", Header(response, "X-Gateway-Failed-Steps"));
+        Assert.DoesNotContain("user", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Required_TheRequiredStepIsNeverCalled_TheEndpointFailsAndTheHeaderSaysWhy()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/required/not-called");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("false", Completed(response));
+        Assert.Equal(
+            "backend 1: a value for the URL could not be resolved; backend 2: not called (an earlier step failed)",
+            Header(response, "X-Gateway-Failed-Steps"));
+        Assert.Empty(_f.Services.ReceivedWith("/echo/audit"));
+    }
+
+    [Fact]
+    public async Task FailedStepsHeader_CompleteAnswer_HasNone()
+    {
+        using HttpResponseMessage response = await Client.GetAsync("/defaults");
+
+        Assert.Equal("true", Completed(response));
+        Assert.Null(Header(response, "X-Gateway-Failed-Steps"));
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out IEnumerable<string>? values) ? string.Join(", ", values) : null;
+
+    [Fact]
     public async Task HeaderTemplate_ClientHeaderOnAParallelEndpoint()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/tenant");

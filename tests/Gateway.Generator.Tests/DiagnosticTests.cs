@@ -116,6 +116,9 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x/{id|unknown}\"}]"), "GW1011", DiagnosticSeverity.Error, 6, 66 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x?d={input_headers.X-D|null}\"}]"), "GW1011", DiagnosticSeverity.Error, 6, 78 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x/{input_query.q|\\\"\\\"}\"}]"), "GW1011", DiagnosticSeverity.Error, 6, 53 },
+        // gateway/step on a backend: a misspelled key; on an endpoint it is refused at its key.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/step\": {\"requried\": true}}}]"), "GW1020", DiagnosticSeverity.Error, 6, 93 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"gateway/step\": {\"required\": true}}"), "GW2001", DiagnosticSeverity.Error, 6, 78 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };

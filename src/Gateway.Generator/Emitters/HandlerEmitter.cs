@@ -431,6 +431,11 @@ internal static class HandlerEmitter
             args.Add("returnErrorMessage: true");
         }
 
+        if (model.FailedStepsHeader)
+        {
+            args.Add("failedStepsHeader: true");
+        }
+
         w.Line("/// <summary>The endpoint's own settings: time budget, forwarding lists, rendering.</summary>");
         w.Line($"private static readonly {Runtime}.Proxy.EndpointDefinition s_endpoint = new(");
         w.Indent();
@@ -493,6 +498,11 @@ internal static class HandlerEmitter
         if (backend.KeepRawBody)
         {
             args.Add("keepRawBody: true");
+        }
+
+        if (backend.Required)
+        {
+            args.Add("required: true");
         }
 
         if (backend.CapturedHeaders.Count > 0)
@@ -624,6 +634,11 @@ internal static class HandlerEmitter
     private static string BackendStages(BackendModel backend)
     {
         var stages = new List<string>();
+        if (backend.Required)
+        {
+            stages.Add("required: if it fails, so does the endpoint");
+        }
+
         if (backend.Body is not null || backend.Headers.Count > 0)
         {
             stages.Add(backend.Body is null ? "headers from templates" : backend.Headers.Count == 0 ? "body from a template" : "body and headers from templates");

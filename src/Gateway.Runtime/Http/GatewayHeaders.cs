@@ -6,6 +6,9 @@ public static class GatewayHeaders
     /// <summary>KrakenD's completeness header: true only when every backend answered and the data is not empty.</summary>
     public const string Completed = "X-KrakenD-Completed";
 
+    /// <summary>The failed steps of an incomplete answer, when the endpoint asks for it (docs/configuration.md, errors).</summary>
+    public const string FailedSteps = "X-Gateway-Failed-Steps";
+
     public const string True = "true";
 
     public const string False = "false";

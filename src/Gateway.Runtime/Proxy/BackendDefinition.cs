@@ -21,8 +21,10 @@ public sealed class BackendDefinition
         string? returnErrorDetails = null,
         bool keepRawBody = false,
         string[]? capturedHeaders = null,
-        IBackendStage[]? stages = null)
+        IBackendStage[]? stages = null,
+        bool required = false)
     {
+        Required = required;
         Stages = stages ?? [];
         KeepRawBody = keepRawBody;
         CapturedHeaders = capturedHeaders is { Length: > 0 } ? capturedHeaders : null;
@@ -67,6 +69,9 @@ public sealed class BackendDefinition
 
     /// <summary><c>backend/http.return_error_code</c>: a failing status is kept for the client.</summary>
     public bool ReturnErrorCode { get; }
+
+    /// <summary><c>gateway/step.required</c>: when this step fails or is not called, the endpoint has no answer to give.</summary>
+    public bool Required { get; }
 
     /// <summary>A later step reads this backend's raw body (<c>{respN}</c>): keep it.</summary>
     public bool KeepRawBody { get; }

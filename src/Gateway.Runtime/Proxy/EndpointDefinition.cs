@@ -37,8 +37,10 @@ public sealed class EndpointDefinition
         StaticStrategy staticStrategy = StaticStrategy.Always,
         string? staticData = null,
         FlatmapOperation[]? flatmap = null,
-        bool returnErrorMessage = false)
+        bool returnErrorMessage = false,
+        bool failedStepsHeader = false)
     {
+        FailedStepsHeader = failedStepsHeader || returnErrorMessage;
         Timeout = timeout;
         Sequential = sequential;
         Output = output;
@@ -80,4 +82,10 @@ public sealed class EndpointDefinition
 
     /// <summary><c>router.return_error_msg</c>: an error answer carries a body saying what failed.</summary>
     public bool ReturnErrorMessage { get; }
+
+    /// <summary>
+    /// An incomplete answer names its failed steps in <c>X-Gateway-Failed-Steps</c>: with <c>gateway/debug</c>'s
+    /// <c>failed_steps_header</c>, or with <c>return_error_msg</c> (docs/configuration.md, errors).
+    /// </summary>
+    public bool FailedStepsHeader { get; }
 }

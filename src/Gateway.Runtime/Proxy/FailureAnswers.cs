@@ -21,13 +21,20 @@ internal static class FailureAnswers
     /// No data at all: 500, or the failing backend's own status when it has <c>return_error_code</c> and is the only
     /// backend or the first of a sequence (docs/configuration.md, errors). A body only with <c>return_error_msg</c>.
     /// </summary>
-    public static Task WriteNoDataAsync(ProxyExchange exchange)
+    /// <remarks>
+    /// <paramref name="requiredStep"/> is the index of a failed <c>gateway/step.required</c> step when that, not the
+    /// lack of data, is why there is no answer: its status is the one <c>return_error_code</c> keeps.
+    /// </remarks>
+    public static Task WriteNoDataAsync(ProxyExchange exchange, int? requiredStep = null)
     {
         HttpResponse response = exchange.Context.Response;
-        BackendResult first = exchange.Results[0];
-        bool propagate = (exchange.Backends.Length == 1 || exchange.Endpoint.Sequential) && exchange.Backends[0].ReturnErrorCode && first.Failure == BackendFailure.Status;
+        int cause = requiredStep ?? 0;
+        BackendResult first = exchange.Results[cause];
+        bool propagate = (requiredStep is not null || exchange.Backends.Length == 1 || exchange.Endpoint.Sequential)
+            && exchange.Backends[cause].ReturnErrorCode && first.Failure == BackendFailure.Status;
         response.StatusCode = propagate ? first.StatusCode : StatusCodes.Status500InternalServerError;
         response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        WriteFailedSteps(exchange);
         if (!exchange.Endpoint.ReturnErrorMessage)
         {
             response.ContentLength = 0;
@@ -61,6 +68,37 @@ internal static class FailureAnswers
         return ResponseComposer.WriteBody(response, Encoding.UTF8.GetBytes(message.ToString()));
     }
 
+    /// <summary>
+    /// <c>X-Gateway-Failed-Steps</c> on an answer that lacks some steps, when the endpoint asks for it: every step that
+    /// failed or was not called, by index and reason, e.g. <c>backend 1: a value for the URL could not be resolved;
+    /// backend 2: not called</c>. Reasons never carry values, URLs or bodies.
+    /// </summary>
+    public static void WriteFailedSteps(ProxyExchange exchange)
+    {
+        if (!exchange.Endpoint.FailedStepsHeader)
+        {
+            return;
+        }
+
+        StringBuilder? steps = null;
+        for (int i = 0; i < exchange.Results.Count; i++)
+        {
+            BackendResult result = exchange.Results[i];
+            if (result.Succeeded)
+            {
+                continue;
+            }
+
+            steps = steps is null ? new StringBuilder() : steps.Append("; ");
+            steps.Append("backend ").Append(i).Append(": ").Append(Describe(result));
+        }
+
+        if (steps is not null)
+        {
+            exchange.Context.Response.Headers[GatewayHeaders.FailedSteps] = steps.ToString();
+        }
+    }
+
     /// <summary>Why a backend failed, as <c>return_error_msg</c> shows it (docs/configuration.md, errors).</summary>
     public static string Describe(BackendResult result) => result.Failure switch
     {
@@ -74,6 +112,7 @@ internal static class FailureAnswers
         BackendFailure.InvalidResponse => $"not a final HTTP response (status {result.StatusCode})",
         BackendFailure.Internal => "the gateway failed while handling this backend (logged)",
         BackendFailure.CircuitOpen => "the circuit breaker is open",
+        BackendFailure.NotCalled => "not called (an earlier step failed)",
         _ => result.Failure.ToString(),
     };
 

@@ -67,6 +67,11 @@ internal static class ResponseComposer
             return FailureAnswers.WriteNoDataAsync(exchange);
         }
 
+        if (errored && FailedRequiredStep(exchange) is { } required)
+        {
+            return FailureAnswers.WriteNoDataAsync(exchange, required);
+        }
+
         // Buffers only when there is something to merge or flatten; a single ungrouped backend is answered as it is.
         // Static data goes on top of the endpoint's flatmap_filter, so the flatmap never sees (nor deletes or moves) a
         // static key; without a flatmap it joins the backends' merge as its last source, which gives the same object.
@@ -99,6 +104,11 @@ internal static class ResponseComposer
                 response.Headers.CacheControl = endpoint.CacheControl;
             }
 
+            if (errored)
+            {
+                FailureAnswers.WriteFailedSteps(exchange);
+            }
+
             // Render copies the body into Kestrel's pipe before it returns, so the buffers can go back to the pool.
             return Render(response, endpoint.Output, data);
         }
@@ -108,6 +118,20 @@ internal static class ResponseComposer
             flattened?.Dispose();
             withStatic?.Dispose();
         }
+    }
+
+    /// <summary>The first <c>gateway/step.required</c> step that failed or was not called, or null.</summary>
+    private static int? FailedRequiredStep(ProxyExchange exchange)
+    {
+        for (int i = 0; i < exchange.Results.Count; i++)
+        {
+            if (exchange.Backends[i].Required && !exchange.Results[i].Succeeded)
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The merged data object: each successful backend (wrapped in its group), then, when asked, static data on top.</summary>

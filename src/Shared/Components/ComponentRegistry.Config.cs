@@ -119,6 +119,8 @@ internal static class ComponentRegistry
         BackendHttp.BackendHttpConfig.Namespace,
         BackendHttp.BackendHttpConfig.ClientNamespace,
         RequestTemplates.RequestTemplatesConfig.Namespace,
+        Step.StepConfig.Namespace,
+        Debug.DebugConfig.Namespace,
     };
 
     /// <summary>All namespaces: <see cref="Namespaces"/> and those of the components.</summary>

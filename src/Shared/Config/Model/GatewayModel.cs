@@ -12,6 +12,7 @@ internal sealed record GatewayModel(
     bool EchoEndpoint,
     bool DebugEndpoint,
     bool ReturnErrorMessage,
+    bool FailedStepsHeader,
     EquatableArray<GatewayComponentModel> Components,
     EquatableArray<HostGroupModel> HostGroups,
     EquatableArray<EndpointModel> Endpoints);
@@ -76,7 +77,8 @@ internal sealed record BackendModel(
     EquatableArray<HeaderTemplateModel> Headers = default,
     bool KeepRawBody = false,
     EquatableArray<string> CapturedHeaders = default,
-    EquatableArray<BackendComponentModel> Components = default);
+    EquatableArray<BackendComponentModel> Components = default,
+    bool Required = false);
 
 /// <summary>
 /// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw

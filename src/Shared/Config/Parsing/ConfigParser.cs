@@ -90,6 +90,7 @@ internal sealed partial class ConfigParser
         _disableRest = _read.ParseBool(root.Find("disable_rest"));
         ExtraConfig rootExtra = ExtraConfig.Read(root.Find("extra_config"), ConfigScope.Root, "the configuration root", _read);
         bool returnErrorMessage = RouterConfig.Read(rootExtra, _read);
+        bool failedStepsHeader = Components.Debug.DebugConfig.ReadFailedStepsHeader(rootExtra, _read);
         var components = new List<GatewayComponentModel>();
         var rootContext = new GatewayReadContext(_read, _source);
         foreach (Component<GatewayReadContext, GatewayComponentModel> component in ComponentRegistry.GatewayComponents)
@@ -121,10 +122,10 @@ internal sealed partial class ConfigParser
         if (_rootLevelError)
         {
             // The file as a whole is unusable; emit the entry point with no endpoints so only the GW errors show.
-            return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray<GatewayComponentModel>.Empty, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
+            return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, failedStepsHeader, EquatableArray<GatewayComponentModel>.Empty, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
         }
 
-        return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, EquatableArray.From(components), EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
+        return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, failedStepsHeader, EquatableArray.From(components), EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
     }
 
     private void CheckVersion(JsonNode root)
@@ -322,6 +323,7 @@ internal sealed partial class ConfigParser
         ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
         ExtraConfig extra = ExtraConfig.Read(node.Find("extra_config"), ConfigScope.Backend, "a backend", _read);
         BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
+        bool required = Components.Step.StepConfig.ReadRequired(extra, _read);
         var components = new List<BackendComponentModel>();
         var context = new BackendReadContext(_read, _source);
         foreach (Component<BackendReadContext, BackendComponentModel> component in ComponentRegistry.BackendComponents)
@@ -380,7 +382,8 @@ internal sealed partial class ConfigParser
             http.ReturnErrorDetails,
             request.Body,
             request.Headers,
-            Components: EquatableArray.From(components));
+            Components: EquatableArray.From(components),
+            Required: required);
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)

@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 10 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 13 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -55,6 +55,21 @@ internal static class CompiledGateway
                 "/defaults",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("defaults") },
                 new GetDefaultsHandler(backends)),
+            new(
+                "GET",
+                "/required/optional-fails",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("required"), global::Gateway.Runtime.Routing.RouteSegment.Literal("optional-fails") },
+                new GetRequiredOptionalFailsHandler(backends)),
+            new(
+                "GET",
+                "/required/fails",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("required"), global::Gateway.Runtime.Routing.RouteSegment.Literal("fails") },
+                new GetRequiredFailsHandler(backends)),
+            new(
+                "GET",
+                "/required/not-called",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("required"), global::Gateway.Runtime.Routing.RouteSegment.Literal("not-called") },
+                new GetRequiredNotCalledHandler(backends)),
             new(
                 "GET",
                 "/tenant",

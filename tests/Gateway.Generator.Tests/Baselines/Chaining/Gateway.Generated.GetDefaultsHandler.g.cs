@@ -21,7 +21,8 @@ internal sealed class GetDefaultsHandler : global::Gateway.Runtime.Proxy.Endpoin
         timeout: global::System.TimeSpan.FromMilliseconds(3000),
         sequential: true,
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
-        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
+        failedStepsHeader: true);
 
     /// <summary>Where <c>{resp0_user.user.count}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0UserUserCount = new("user"u8.ToArray(), "count"u8.ToArray());

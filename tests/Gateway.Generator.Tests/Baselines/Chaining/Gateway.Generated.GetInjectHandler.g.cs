@@ -21,7 +21,8 @@ internal sealed class GetInjectHandler : global::Gateway.Runtime.Proxy.EndpointH
         timeout: global::System.TimeSpan.FromMilliseconds(3000),
         sequential: true,
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
-        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
+        failedStepsHeader: true);
 
     /// <summary>Where <c>{resp0_evil.token}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0EvilToken = new("token"u8.ToArray());

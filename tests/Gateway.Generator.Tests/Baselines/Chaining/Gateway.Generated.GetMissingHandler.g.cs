@@ -21,7 +21,8 @@ internal sealed class GetMissingHandler : global::Gateway.Runtime.Proxy.Endpoint
         timeout: global::System.TimeSpan.FromMilliseconds(3000),
         sequential: true,
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
-        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
+        failedStepsHeader: true);
 
     /// <summary>Where <c>{resp0_user.user.absent}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0UserUserAbsent = new("user"u8.ToArray(), "absent"u8.ToArray());

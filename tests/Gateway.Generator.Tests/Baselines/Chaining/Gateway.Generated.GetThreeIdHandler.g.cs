@@ -22,7 +22,8 @@ internal sealed class GetThreeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         timeout: global::System.TimeSpan.FromMilliseconds(3000),
         sequential: true,
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
-        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
+        failedStepsHeader: true);
 
     /// <summary>Where <c>{resp0_user.token}</c> is read in backend 0's response.</summary>
     private static readonly global::Gateway.Runtime.Json.JsonPath s_resp0UserToken = new("token"u8.ToArray());

@@ -24,7 +24,8 @@ internal sealed class GetWholeIdHandler : global::Gateway.Runtime.Proxy.Endpoint
         timeout: global::System.TimeSpan.FromMilliseconds(3000),
         sequential: true,
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
-        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
+        failedStepsHeader: true);
 
     /// <summary>Backend 1's URL on each host of its group, built once: <c>/text</c> has no placeholder.</summary>
     private readonly global::Gateway.Runtime.Http.FixedUrl _url1;

@@ -20,7 +20,8 @@ internal sealed class PostApiV1FailingKindHandler : global::Gateway.Runtime.Prox
     private static readonly global::Gateway.Runtime.Proxy.EndpointDefinition s_endpoint = new(
         timeout: global::System.TimeSpan.FromMilliseconds(3000),
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
-        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"));
+        inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
+        failedStepsHeader: true);
 
     /// <summary>Backend 0's URL on each host of its group, built once: <c>/echo/after-failure</c> has no placeholder.</summary>
     private readonly global::Gateway.Runtime.Http.FixedUrl _url0;

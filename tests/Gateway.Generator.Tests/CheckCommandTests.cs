@@ -112,4 +112,32 @@ public class CheckCommandTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Check_TheReadmesFirstEndpointExample_IsValidWithoutWarnings()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        int section = readme.IndexOf("## Your first endpoint", StringComparison.Ordinal);
+        int start = readme.IndexOf("```json\n", section, StringComparison.Ordinal) + "```json\n".Length;
+        int end = readme.IndexOf("\n```", start, StringComparison.Ordinal);
+        Assert.True(section >= 0 && start > section && end > start, "the README's first-endpoint example was not found");
+
+        string path = Path.Combine(Path.GetTempPath(), $"gateway-readme-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, readme[start..end]);
+        try
+        {
+            using var output = new StringWriter();
+            int exit = CheckCommand.Run([path, "--strict"], output, TextWriter.Null);
+
+            Assert.Equal($"{path}: valid (0 warning(s))", output.ToString().Trim());
+            Assert.Equal(CheckCommand.ExitValid, exit);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
 }

@@ -398,11 +398,18 @@ internal sealed partial class ConfigParser
             return milliseconds / 1000;
         }
 
-        string found = property.Value.Kind == JsonKind.String ? $"\"{property.Value.Text}\"" : JsonNode.Describe(property.Value.Kind);
-        _diagnostics.Report(DiagnosticKind.InvalidDuration, $"cache_ttl {found} is not a duration; write a Go duration string such as \"300s\" or \"1h\"", property.Value);
+        _diagnostics.Report(DiagnosticKind.InvalidDuration, $"\"cache_ttl\" must be a duration such as \"300s\" or \"1h\", not {DurationFound(property)}", property.Value);
         _rootLevelError |= rootLevel;
         return null;
     }
+
+    /// <summary>What was written instead of a duration, for the message: the string, or what a bare number would mean.</summary>
+    private static string DurationFound(JsonProperty property) => property.Value.Kind switch
+    {
+        JsonKind.String => $"\"{property.Value.Text}\"",
+        JsonKind.Number => $"the bare number {property.Value.Text} (KrakenD would read nanoseconds; write the unit)",
+        _ => JsonNode.Describe(property.Value.Kind),
+    };
 
     private long? ParseTimeout(JsonProperty? property, bool endpointLevel = false)
     {
@@ -416,8 +423,7 @@ internal sealed partial class ConfigParser
             return milliseconds;
         }
 
-        string found = property.Value.Kind == JsonKind.String ? $"\"{property.Value.Text}\"" : JsonNode.Describe(property.Value.Kind);
-        _diagnostics.Report(DiagnosticKind.InvalidDuration, $"timeout {found} is not a duration; write a positive Go duration string such as \"800ms\", \"3s\" or \"1m30s\"", property.Value);
+        _diagnostics.Report(DiagnosticKind.InvalidDuration, $"\"timeout\" must be a positive duration such as \"800ms\", \"3s\" or \"1m30s\", not {DurationFound(property)}", property.Value);
         if (!endpointLevel)
         {
             _rootLevelError = true;

@@ -52,7 +52,7 @@ public class CheckCommandTests
     public void Check_FormatJson_ListsFindingsWithPositions()
     {
         string path = Path.Combine(Path.GetTempPath(), $"gateway-check-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, "{\"version\": 2}");
+        File.WriteAllText(path, "{\"version\": 1}");
         try
         {
             using var output = new StringWriter();
@@ -140,4 +140,72 @@ public class CheckCommandTests
 
     private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
+
+    [Fact]
+    public void Migrate_AVersion2File_WritesV3NamesThatCheckAcceptsWithoutWarnings()
+    {
+        const string legacy = """
+            {
+              "version": 2,
+              "host": ["http://users:8080"],
+              "extra_config": {
+                "github_com/devopsfaith/krakend-cors": { "allow_origins": ["https://app.example.com"] }
+              },
+              "endpoints": [
+                {
+                  "endpoint": "/users/{id}",
+                  "headers_to_pass": ["Authorization"],
+                  "querystring_params": ["page"],
+                  "extra_config": { "github.com/devopsfaith/krakend/proxy": { "sequential": false } },
+                  "backend": [
+                    {
+                      "url_pattern": "/users/{id}",
+                      "whitelist": ["id", "name"],
+                      "extra_config": { "github.com/devopsfaith/krakend-circuitbreaker/gobreaker": { "interval": 60, "timeout": 10, "maxErrors": 2 } }
+                    }
+                  ]
+                }
+              ]
+            }
+            """;
+        string source = Path.Combine(Path.GetTempPath(), $"gateway-migrate-{Guid.NewGuid():N}.json");
+        string target = source + ".v3.json";
+        File.WriteAllText(source, legacy);
+        try
+        {
+            using var legacyCheck = new StringWriter();
+            Assert.Equal(CheckCommand.ExitValid, CheckCommand.Run([source], legacyCheck, TextWriter.Null));
+            Assert.Equal(8, legacyCheck.ToString().Split('\n').Count(line => line.Contains("warning GW3003", StringComparison.Ordinal)));
+
+            using var notes = new StringWriter();
+            Assert.Equal(CheckCommand.ExitValid, MigrateCommand.Run([source, "-o", target], TextWriter.Null, notes));
+
+            string migrated = File.ReadAllText(target);
+            using var check = new StringWriter();
+            Assert.Equal(CheckCommand.ExitValid, CheckCommand.Run([target, "--strict"], check, TextWriter.Null));
+            Assert.Equal($"{target}: valid (0 warning(s))", check.ToString().Trim());
+            Assert.Contains("\"version\": 3,", migrated, StringComparison.Ordinal);
+            Assert.Contains("\"input_headers\": [\"Authorization\"],", migrated, StringComparison.Ordinal);
+            Assert.Contains("\"qos/circuit-breaker\": { \"interval\": 60, \"timeout\": 10, \"max_errors\": 2 }", migrated, StringComparison.Ordinal);
+            // Only names change: the layout is the file's own.
+            Assert.Equal(legacy.Split('\n').Length, migrated.Split('\n').Length);
+            Assert.Contains("\"whitelist\" -> \"allow\"", notes.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(source);
+            File.Delete(target);
+        }
+    }
+
+    [Theory]
+    [InlineData("", "gateway migrate: no configuration file given")]
+    [InlineData("/no/such/file.json", "gateway migrate: cannot read '/no/such/file.json': no such file")]
+    [InlineData("a.json --force", "gateway migrate: unknown argument '--force'; the options are -o OUT and --in-place")]
+    public void Migrate_UsageErrors_Exit2WithALineAPersonCanActOn(string commandLine, string firstLine)
+    {
+        using var error = new StringWriter();
+        Assert.Equal(CheckCommand.ExitUsage, MigrateCommand.Run(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries), TextWriter.Null, error));
+        Assert.Equal(firstLine, error.ToString().Split('\n')[0]);
+    }
 }

@@ -25,7 +25,7 @@ public class DiagnosticTests
         { "{\n  \"version\": 3,\n  \"endpoints\": [\n}", "GW0001", DiagnosticSeverity.Error, 4, 1 },
         { "{\"version\": 3, \"port\": 80a}", "GW0001", DiagnosticSeverity.Error, 1, 26 },
         // Version.
-        { "{\"version\": 2}", "GW0003", DiagnosticSeverity.Error, 1, 13 },
+        { "{\"version\": 1}", "GW0003", DiagnosticSeverity.Error, 1, 13 },
         // Wrong type, at the value.
         { Config("\"endpoint\": \"/a\", \"backend\": {}"), "GW0004", DiagnosticSeverity.Error, 6, 36 },
         // Invalid path (a wildcard), at the value.
@@ -99,7 +99,9 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"max_errors\": -1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 129 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"max_errors\": 1}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 99 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"log_status_change\": true}}}]"), "GW3002", DiagnosticSeverity.Warning, 6, 115 },
-        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"maxErrors\": 1}}}]"), "GW1020", DiagnosticSeverity.Error, 6, 115 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"max_erors\": 1}}}]"), "GW1020", DiagnosticSeverity.Error, 6, 115 },
+        // KrakenD 1.x names: read as their v3 names, a warning at the old key.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/circuit-breaker\": {\"timeout\": 10, \"maxErrors\": 1}}}]"), "GW3003", DiagnosticSeverity.Warning, 6, 115 },
         // security/cors at the configuration root: each wrong value at its place.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com/\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://*.*.example.com\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
@@ -119,6 +121,9 @@ public class DiagnosticTests
         // gateway/step on a backend: a misspelled key; on an endpoint it is refused at its key.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/step\": {\"requried\": true}}}]"), "GW1020", DiagnosticSeverity.Error, 6, 93 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"gateway/step\": {\"required\": true}}"), "GW2001", DiagnosticSeverity.Error, 6, 78 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp0_items.0.id}\"}], \"extra_config\": {\"github.com/devopsfaith/krakend/proxy\": {\"sequential\": true}}"), "GW3003", DiagnosticSeverity.Warning, 6, 120 },
+        { Config("\"endpoint\": \"/a\", \"headers_to_pass\": [\"X-A\"], \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3003", DiagnosticSeverity.Warning, 6, 25 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"github_com/devopsfaith/krakend-cors\": {\"allow_origins\": []}},"), "GW3003", DiagnosticSeverity.Warning, 3, 35 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -154,7 +159,6 @@ public class DiagnosticTests
     {
         Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x/{id}?q={id}\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_g.id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"),
-        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp0_items.0.id}\"}], \"extra_config\": {\"github.com/devopsfaith/krakend/proxy\": {\"sequential\": true}}"),
         Config("\"endpoint\": \"/a\", \"timeout\": \"1m30s\", \"method\": \"post\", \"backend\": [{\"host\": [\"https://svc.local:8443/\"], \"url_pattern\": \"x\", \"@comment\": \"relative pattern\"}]"),
         // Every port from 1 to 65535, one digit included.
         Config("\"endpoint\": \"/a\", \"backend\": [{\"host\": [\"http://127.0.0.1:9\", \"http://127.0.0.1:1\", \"http://127.0.0.1:65535\"], \"url_pattern\": \"/x\"}]"),
@@ -165,7 +169,7 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"allow\": [\"a\"], \"deny\": []}], \"extra_config\": {\"proxy\": {\"static\": {\"strategy\": \"errored\", \"data\": {\"a\": 1}}}}"),
         Config("\"endpoint\": \"/a\", \"cache_ttl\": \"0s\", \"input_headers\": [\"*\"], \"input_query_strings\": [\"q\"], \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"safejson\", \"extra_config\": {\"backend/http\": {\"return_error_code\": true}}}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com\", \"https://*.example.com\", \"http://localhost:3000\"], \"allow_methods\": [\"get\", \"POST\", \"PATCH\"], \"allow_headers\": [\"Authorization\", \"X-Tenant\"], \"expose_headers\": [\"X-Request-Id\"], \"max_age\": \"12h\", \"allow_credentials\": true, \"allow_private_network\": true, \"options_success_status\": 200, \"debug\": false}},"),
-        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"github_com/devopsfaith/krakend-cors\": {\"allow_origins\": [], \"max_age\": \"0s\"}},"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [], \"max_age\": \"0s\"}},"),
     };
 
     [Theory]

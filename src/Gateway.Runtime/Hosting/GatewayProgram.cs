@@ -22,6 +22,11 @@ public static class GatewayProgram
             return CheckCommand.Run(args[1..], Console.Out, Console.Error);
         }
 
+        if (args.Length > 0 && args[0] == "migrate")
+        {
+            return MigrateCommand.Run(args[1..], Console.Out, Console.Error);
+        }
+
         UseInlineSocketCompletions();
         var options = new GatewayOptions();
         bool help = false;
@@ -60,7 +65,8 @@ public static class GatewayProgram
 
     private const string Usage =
         "usage: gateway [--port N] [--listen-ip IP] [--backend-host CONFIGURED=ACTUAL]...\n" +
-        "       gateway check path/to/krakend.json [--format text|json]\n" +
+        "       gateway check path/to/krakend.json [--format text|json] [--strict]\n" +
+        "       gateway migrate path/to/krakend.json [-o OUT | --in-place]\n" +
         "  --port N                          listen on port N instead of the configuration's port (env GATEWAY_PORT)\n" +
         "  --listen-ip IP                    listen on one address instead of all (env GATEWAY_LISTEN_IP)\n" +
         "  --backend-host CONFIGURED=ACTUAL  send requests meant for a configured host to another base URL\n" +

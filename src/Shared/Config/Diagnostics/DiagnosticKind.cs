@@ -58,4 +58,5 @@ internal sealed class DiagnosticKind
 
     public static readonly DiagnosticKind UnknownKey = new("GW3001", ConfigSeverity.Warning, "Unknown key");
     public static readonly DiagnosticKind NoEffect = new("GW3002", ConfigSeverity.Warning, "Key has no effect");
+    public static readonly DiagnosticKind LegacyName = new("GW3003", ConfigSeverity.Warning, "KrakenD 1.x name");
 }

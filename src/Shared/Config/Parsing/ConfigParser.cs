@@ -66,6 +66,8 @@ internal sealed partial class ConfigParser
             return null;
         }
 
+        // KrakenD 1.x names are read as their v3 names, each with a warning at its key.
+        LegacyNames.Report(LegacyNames.Upgrade(root), _diagnostics);
         _read.CheckKeys(root, "the configuration root", Keys.RootSupported, Keys.RootNotYet);
         CheckVersion(root);
 
@@ -138,10 +140,16 @@ internal sealed partial class ConfigParser
             return;
         }
 
+        if (version.Value.Kind == JsonKind.Number && version.Value.Text == "2")
+        {
+            _diagnostics.Report(DiagnosticKind.LegacyName, "\"version\": 2 is a KrakenD 1.x configuration: it is read with the v3 names (a warning at each old name); `gateway migrate` rewrites it as \"version\": 3", version.Value);
+            return;
+        }
+
         if (version.Value.Kind != JsonKind.Number || version.Value.Text != "3")
         {
             string found = version.Value.Kind == JsonKind.Number ? version.Value.Text! : JsonNode.Describe(version.Value.Kind);
-            _diagnostics.Report(DiagnosticKind.UnsupportedVersion, $"unsupported version {found}: this gateway reads KrakenD v3 configurations; set \"version\": 3", version.Value);
+            _diagnostics.Report(DiagnosticKind.UnsupportedVersion, $"unsupported version {found}: this gateway reads KrakenD v3 configurations (and version 2 ones, with their 1.x names); set \"version\": 3", version.Value);
             _rootLevelError = true;
         }
     }

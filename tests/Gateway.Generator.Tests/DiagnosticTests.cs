@@ -59,7 +59,7 @@ public class DiagnosticTests
         // Reference that skips the referenced backend's group.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1013", DiagnosticSeverity.Error, 6, 94 },
         // A KrakenD feature not implemented yet: at the key.
-        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW2001", DiagnosticSeverity.Error, 6, 59 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW2001", DiagnosticSeverity.Error, 6, 65 },
         // Unknown key close to a known one: a misspelling, an error at the key.
         // A key no one knows, far from every known key: another tool's extension, a warning at the key.
         { Config("\"endpoint\": \"/a\", \"x-owner-team\": \"payments\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3001", DiagnosticSeverity.Warning, 6, 25 },
@@ -106,7 +106,7 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com/\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://*.*.example.com\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"app.example.com\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
-        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_methods\": [\"GET\", \"FETCH\"]}},"), "GW1005", DiagnosticSeverity.Error, 3, 78 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_methods\": [\"GET\", \"GO T\"]}},"), "GW1005", DiagnosticSeverity.Error, 3, 78 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_headers\": [\"X Token\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 71 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"max_age\": \"12 hours\"}},"), "GW1006", DiagnosticSeverity.Error, 3, 64 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"options_success_status\": 404}},"), "GW1016", DiagnosticSeverity.Error, 3, 79 },
@@ -124,6 +124,14 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y/{resp0_items.0.id}\"}], \"extra_config\": {\"github.com/devopsfaith/krakend/proxy\": {\"sequential\": true}}"), "GW3003", DiagnosticSeverity.Warning, 6, 120 },
         { Config("\"endpoint\": \"/a\", \"headers_to_pass\": [\"X-A\"], \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3003", DiagnosticSeverity.Warning, 6, 25 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"github_com/devopsfaith/krakend-cors\": {\"allow_origins\": []}},"), "GW3003", DiagnosticSeverity.Warning, 3, 35 },
+        // Service discovery, observe-only telemetry, features that cannot be supported.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"consul\"}]"), "GW1016", DiagnosticSeverity.Error, 6, 65 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"static\", \"sd_scheme\": \"https\"}]"), "GW3002", DiagnosticSeverity.Warning, 6, 75 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"telemetry/opencensus\": {}}}]"), "GW3002", DiagnosticSeverity.Warning, 6, 76 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"backend/amqp/consumer\": {\"name\": \"q\"}}}]"), "GW2001", DiagnosticSeverity.Error, 6, 76 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"plugin\": {\"pattern\": \".so\", \"folder\": \"./plugins/\"},"), "GW2001", DiagnosticSeverity.Error, 3, 18 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"async_agent\": [],"), "GW2001", DiagnosticSeverity.Error, 3, 18 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"telemetry/metrics\": {\"collection_time\": \"60s\"}},"), "GW3002", DiagnosticSeverity.Warning, 3, 35 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -139,6 +147,18 @@ public class DiagnosticTests
         var position = diagnostic.Location.GetLineSpan();
         Assert.Equal(GeneratorHarness.ConfigPath, position.Path);
         Assert.Equal((line, column), (position.StartLinePosition.Line + 1, position.StartLinePosition.Character + 1));
+    }
+
+    [Theory]
+    [InlineData("\"plugin\": {\"pattern\": \".so\"},", "Go plugins")]
+    [InlineData("\"extra_config\": {\"backend/pubsub/subscriber\": {}},", "message-broker")]
+    public void Generate_AFeatureThatCannotBeSupported_SaysWhatToDoInstead(string root, string reason)
+    {
+        Diagnostic diagnostic = Assert.Single(GeneratorHarness.Run(Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], " + root)).Diagnostics);
+
+        Assert.Equal("GW2001", diagnostic.Id);
+        Assert.Contains("cannot be supported", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Contains(reason, diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -157,6 +177,8 @@ public class DiagnosticTests
 
     public static TheoryData<string> CloseButValid => new()
     {
+        // "sd": "static" is KrakenD's default written out.
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"static\"}]"),
         Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x/{id}?q={id}\"}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_g.id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"),
         Config("\"endpoint\": \"/a\", \"timeout\": \"1m30s\", \"method\": \"post\", \"backend\": [{\"host\": [\"https://svc.local:8443/\"], \"url_pattern\": \"x\", \"@comment\": \"relative pattern\"}]"),

@@ -123,10 +123,15 @@ internal static class ComponentRegistry
         Debug.DebugConfig.Namespace,
     };
 
-    /// <summary>All namespaces: <see cref="Namespaces"/> and those of the components.</summary>
+    /// <summary>All namespaces: <see cref="Namespaces"/>, the observe-only ones and those of the components.</summary>
     public static IEnumerable<ConfigNamespace> All()
     {
         foreach (ConfigNamespace ns in Namespaces)
+        {
+            yield return ns;
+        }
+
+        foreach ((ConfigNamespace ns, string _) in ObservedOnly.ObservedOnlyConfig.Namespaces)
         {
             yield return ns;
         }

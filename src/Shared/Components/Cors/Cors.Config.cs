@@ -87,10 +87,11 @@ internal static class CorsConfig
         {
             foreach (JsonNode item in Strings(methodsProperty, read, "HTTP methods"))
             {
+                // Any method token (CONNECT and TRACE appear in real files); standard ones are written upper-case.
                 string method = item.Text!.ToUpperInvariant();
-                if (!Keys.Contains(Methods, method))
+                if (!HttpRules.IsHeaderName(method))
                 {
-                    diagnostics.Report(DiagnosticKind.UnsupportedMethod, $"\"{item.Text}\" in \"allow_methods\" is not a method; use {string.Join(", ", Methods)}", item);
+                    diagnostics.Report(DiagnosticKind.UnsupportedMethod, $"\"{item.Text}\" in \"allow_methods\" is not a method name; use names such as {string.Join(", ", Methods)}", item);
                 }
                 else if (!methods.Contains(method))
                 {

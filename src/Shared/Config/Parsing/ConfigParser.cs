@@ -311,6 +311,7 @@ internal sealed partial class ConfigParser
             }
         }
 
+        ReadServiceDiscovery(node);
         JsonProperty? hostProperty = node.Find("host");
         bool verbatimHosts = _read.ParseBool(node.Find("disable_host_sanitize"));
         List<string>? hosts = _read.ParseHosts(hostProperty, verbatimHosts);
@@ -409,6 +410,32 @@ internal sealed partial class ConfigParser
         _diagnostics.Report(DiagnosticKind.InvalidDuration, $"\"cache_ttl\" must be a duration such as \"300s\" or \"1h\", not {DurationFound(property)}", property.Value);
         _rootLevelError |= rootLevel;
         return null;
+    }
+
+    /// <summary>
+    /// <c>sd</c>: <c>"static"</c> (KrakenD's default: the <c>host</c> list as written) is accepted; <c>"dns"</c> (hosts
+    /// from SRV records) is not supported yet and is an error, since the hosts as written would be the wrong ones.
+    /// </summary>
+    private void ReadServiceDiscovery(JsonNode backend)
+    {
+        string? sd = null;
+        if (backend.Find("sd") is { } property && _read.Expect(property, JsonKind.String, "\"static\" or \"dns\""))
+        {
+            sd = property.Value.Text;
+            if (sd == "dns")
+            {
+                _diagnostics.Report(DiagnosticKind.UnsupportedFeature, "\"sd\": \"dns\" (hosts from DNS SRV records) is not supported yet; list the resolved hosts in \"host\", or put the backend behind a load balancer or a Kubernetes Service name", property.Value);
+            }
+            else if (sd != "static")
+            {
+                _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"sd\" \"{sd}\" is not a service discovery; use \"static\" (the default)", property.Value);
+            }
+        }
+
+        if (backend.Find("sd_scheme") is { } scheme && sd != "dns")
+        {
+            _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"sd_scheme\" has no effect without \"sd\": \"dns\"; the scheme comes from each host", scheme);
+        }
     }
 
     /// <summary>What was written instead of a duration, for the message: the string, or what a bare number would mean.</summary>

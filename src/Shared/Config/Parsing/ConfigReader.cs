@@ -297,7 +297,12 @@ internal sealed class ConfigReader
 
             if (Keys.Contains(notYet, property.Name))
             {
-                _diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"\"{property.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)", property);
+                _diagnostics.ReportAtKey(
+                    DiagnosticKind.UnsupportedFeature,
+                    Unsupported.Reason(property.Name) is { } instead
+                        ? $"\"{property.Name}\" in {where} cannot be supported: {instead}"
+                        : $"\"{property.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)",
+                    property);
                 continue;
             }
 

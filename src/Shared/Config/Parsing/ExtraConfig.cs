@@ -42,7 +42,12 @@ internal sealed class ExtraConfig
             {
                 if (entry.Name != Keys.Comment)
                 {
-                    read.Diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, $"the extra_config namespace \"{entry.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)", entry);
+                    read.Diagnostics.ReportAtKey(
+                        DiagnosticKind.UnsupportedFeature,
+                        Unsupported.Reason(entry.Name) is { } instead
+                            ? $"the extra_config namespace \"{entry.Name}\" cannot be supported: {instead}"
+                            : $"the extra_config namespace \"{entry.Name}\" in {where} is not supported yet; remove it (the gateway will not silently ignore it)",
+                        entry);
                 }
 
                 continue;
@@ -61,6 +66,7 @@ internal sealed class ExtraConfig
             }
         }
 
+        Components.ObservedOnly.ObservedOnlyConfig.Report(config, extraConfig, read);
         return config;
     }
 

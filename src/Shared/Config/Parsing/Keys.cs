@@ -37,10 +37,10 @@ internal static class Keys
     public static readonly string[] BackendSupported =
     {
         "host", "url_pattern", "method", "encoding", "group", "is_collection", "target", "allow", "deny", "mapping",
-        "input_headers", "input_query_strings", "disable_host_sanitize", "extra_config", Comment,
+        "input_headers", "input_query_strings", "disable_host_sanitize", "extra_config", "sd", "sd_scheme", Comment,
     };
 
-    public static readonly string[] BackendNotYet = { "sd", "sd_scheme" };
+    public static readonly string[] BackendNotYet = Array.Empty<string>();
 
     /// <summary>Keys KrakenD reads but ignores at this level; accepted with a warning that says so.</summary>
     public static readonly string[] BackendIgnored = { "timeout", "concurrent_calls" };

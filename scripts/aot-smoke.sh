@@ -76,6 +76,10 @@ case "$body" in *'"rates":{"currency": "EUR", "nightly": 310.00, "available": fa
 body=$(curl -s "http://127.0.0.1:$gateway_port/guarded/25")
 case "$body" in *'"name": "Hotel Miramar"'*) ;; *) fail "breaker-guarded backend: $body" ;; esac
 
+# modifier/martian: a response modifier of a backend.
+modified=$(curl -s -D - -o /dev/null "http://127.0.0.1:$gateway_port/modified/25")
+grep -qi '^x-modified: martian' <<<"$modified" || fail "martian response modifier: $modified"
+
 # security/cors: the gateway answers a preflight itself, and marks an allowed origin's answer.
 preflight=$(curl -s -o /dev/null -D - -X OPTIONS -H 'Origin: https://app.example.test' -H 'Access-Control-Request-Method: GET' \
   -H 'Access-Control-Request-Headers: x-tenant' "http://127.0.0.1:$gateway_port/chain/25")

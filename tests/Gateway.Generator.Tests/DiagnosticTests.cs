@@ -132,6 +132,11 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"plugin\": {\"pattern\": \".so\", \"folder\": \"./plugins/\"},"), "GW2001", DiagnosticSeverity.Error, 3, 18 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"async_agent\": [],"), "GW2001", DiagnosticSeverity.Error, 3, 18 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"telemetry/metrics\": {\"collection_time\": \"60s\"}},"), "GW3002", DiagnosticSeverity.Warning, 3, 35 },
+        // modifier/martian: an unsupported modifier, a body that is not base64, a framing header, a wrong scope.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/martian\": {\"header.Id\": {\"scope\": [\"request\"]}}}}]"), "GW2001", DiagnosticSeverity.Error, 6, 97 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/martian\": {\"body.Modifier\": {\"scope\": [\"request\"], \"body\": \"not base64!\"}}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 145 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/martian\": {\"header.Modifier\": {\"scope\": [\"request\"], \"name\": \"Transfer-Encoding\", \"value\": \"chunked\"}}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 147 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/martian\": {\"fifo.Group\": {\"scope\": [\"requests\"], \"modifiers\": []}}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 122 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };

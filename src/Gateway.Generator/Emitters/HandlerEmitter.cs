@@ -518,7 +518,7 @@ internal static class HandlerEmitter
                 stages.Add(ComponentEmitters.BackendStageExpression(component));
             }
 
-            args.Add($"stages: new {Runtime}.Forwarding.IBackendStage[] {{ {string.Join(", ", stages)} }}");
+            args.Add($"stages: new {Runtime}.Forwarding.IBackendComponent[] {{ {string.Join(", ", stages)} }}");
         }
 
         w.Line($"// {index + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");

@@ -21,11 +21,27 @@ public sealed class BackendDefinition
         string? returnErrorDetails = null,
         bool keepRawBody = false,
         string[]? capturedHeaders = null,
-        IBackendStage[]? stages = null,
+        IBackendComponent[]? stages = null,
         bool required = false)
     {
         Required = required;
-        Stages = stages ?? [];
+        var around = new List<IBackendStage>();
+        var modifiers = new List<IHttpMessageModifier>();
+        foreach (IBackendComponent component in stages ?? [])
+        {
+            if (component is IBackendStage stage)
+            {
+                around.Add(stage);
+            }
+
+            if (component is IHttpMessageModifier modifier)
+            {
+                modifiers.Add(modifier);
+            }
+        }
+
+        Stages = [.. around];
+        Modifiers = modifiers.Count == 0 ? null : [.. modifiers];
         KeepRawBody = keepRawBody;
         CapturedHeaders = capturedHeaders is { Length: > 0 } ? capturedHeaders : null;
         Index = index;
@@ -43,6 +59,9 @@ public sealed class BackendDefinition
 
     /// <summary>The backend components' stages around the HTTP call, outermost first; empty when none is configured.</summary>
     public IBackendStage[] Stages { get; }
+
+    /// <summary>The backend components that change the request and the response themselves, in order; null when none.</summary>
+    public IHttpMessageModifier[]? Modifiers { get; }
 
     /// <summary>The position in the endpoint's <c>backend</c> list: the N of <c>{respN_…}</c>.</summary>
     public int Index { get; }

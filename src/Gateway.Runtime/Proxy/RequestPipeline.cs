@@ -21,7 +21,8 @@ namespace Gateway.Runtime.Proxy;
 /// come) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer: merge → endpoint flatmap_filter → static
 /// data → render (<see cref="ResponseComposer"/>).</description></item>
 /// <item><description>A backend call: render the request (generated) → the backend components' stages, outermost
-/// first (<see cref="IBackendStage"/>: the circuit breaker; modifiers are to come) → send, following same-origin redirects → status rules → read the body → decode →
+/// first (<see cref="IBackendStage"/>: the circuit breaker) → the modifiers of the request
+/// (<see cref="IHttpMessageModifier"/>: martian) → send, following same-origin redirects → the modifiers of the response → status rules → read the body → decode →
 /// shape (<see cref="BackendCaller"/> holds each stage).</description></item>
 /// </list>
 /// Answers without data are written by <see cref="FailureAnswers"/>; an unexpected exception by the request guard.
@@ -142,6 +143,15 @@ internal static class RequestPipeline
                 request?.Dispose();
                 request = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
                 BackendCaller.AddHeadersAndBody(client, backend, built, request, withBody);
+                if (backend.Modifiers is { } modifiers)
+                {
+                    foreach (IHttpMessageModifier modifier in modifiers)
+                    {
+                        modifier.ModifyRequest(request, redirected: redirects > 0);
+                    }
+
+                    uri = request.RequestUri!;
+                }
                 HttpResponseMessage response;
                 try
                 {
@@ -172,6 +182,14 @@ internal static class RequestPipeline
                 // not a success.
                 if (redirects == BackendCaller.MaxRedirects || BackendCaller.RedirectTarget(response, uri) is not { } next)
                 {
+                    if (backend.Modifiers is { } responseModifiers)
+                    {
+                        foreach (IHttpMessageModifier modifier in responseModifiers)
+                        {
+                            modifier.ModifyResponse(response);
+                        }
+                    }
+
                     return await CompleteAsync(response, backend, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
                 }
 

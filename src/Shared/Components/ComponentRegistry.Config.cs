@@ -109,6 +109,7 @@ internal static class ComponentRegistry
     public static readonly Component<BackendReadContext, BackendComponentModel>[] BackendComponents =
     {
         new(CircuitBreaker.CircuitBreakerConfig.Namespace, CircuitBreaker.CircuitBreakerConfig.Read),
+        new(Martian.MartianConfig.Namespace, Martian.MartianConfig.Read),
     };
 
     /// <summary>Every namespace: the core ones the parser reads itself, then the components'.</summary>

@@ -47,12 +47,14 @@ internal static class ComponentEmitters
     public static string BackendStageExpression(BackendComponentModel component) => component switch
     {
         CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.StageExpression(breaker),
+        Martian.MartianModel martian => Martian.MartianEmitter.StageExpression(martian),
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
     public static string Describe(BackendComponentModel component) => component switch
     {
         CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.Describe(breaker),
+        Martian.MartianModel martian => Martian.MartianEmitter.Describe(martian),
         _ => component.GetType().Name,
     };
 

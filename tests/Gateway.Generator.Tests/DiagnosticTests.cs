@@ -137,6 +137,9 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/martian\": {\"body.Modifier\": {\"scope\": [\"request\"], \"body\": \"not base64!\"}}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 145 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/martian\": {\"header.Modifier\": {\"scope\": [\"request\"], \"name\": \"Transfer-Encoding\", \"value\": \"chunked\"}}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 147 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/martian\": {\"fifo.Group\": {\"scope\": [\"requests\"], \"modifiers\": []}}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 122 },
+        // auth/client-credentials: a token_url that is not absolute, a missing secret (at the namespace object).
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"auth/client-credentials\": {\"client_id\": \"a\", \"client_secret\": \"b\", \"token_url\": \"/token\"}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 157 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"auth/client-credentials\": {\"client_id\": \"a\", \"token_url\": \"https://auth/token\"}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 103 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };

@@ -23,6 +23,7 @@ public class EmitterBaselineTests
     [InlineData("chaining.krakend.json", "Chaining", 14)]
     [InlineData("cors.krakend.json", "Cors", 6)]
     [InlineData("martian.krakend.json", "Martian", 4)]
+    [InlineData("credentials.krakend.json", "Credentials", 4)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -44,4 +44,7 @@ public enum BackendFailure
 
     /// <summary>The backend's circuit breaker is open: it failed too often, so it is not called for a while.</summary>
     CircuitOpen,
+
+    /// <summary>The access token the backend needs (<c>auth/client-credentials</c>) could not be obtained.</summary>
+    Credentials,
 }

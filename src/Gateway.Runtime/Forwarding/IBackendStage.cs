@@ -21,13 +21,15 @@ public interface IBackendStage : IBackendComponent
 
 /// <summary>
 /// Changes the backend request just before it is sent (after the gateway built it, on every redirect too), and the
-/// backend's final response before the gateway reads it (martian modifiers).
+/// backend's final response before the gateway reads it (martian modifiers, client-credentials tokens).
 /// </summary>
 public interface IHttpMessageModifier : IBackendComponent
 {
+    /// <summary>Changes the request; false fails the step (<see cref="BackendFailure.Credentials"/>) without sending it.</summary>
     /// <param name="request">The request about to be sent.</param>
     /// <param name="redirected">True when it follows a redirect: its URL is the backend's own redirect target.</param>
-    void ModifyRequest(HttpRequestMessage request, bool redirected);
+    /// <param name="cancellation">The step's budget.</param>
+    ValueTask<bool> ModifyRequestAsync(HttpRequestMessage request, bool redirected, CancellationToken cancellation);
 
     void ModifyResponse(HttpResponseMessage response);
 }

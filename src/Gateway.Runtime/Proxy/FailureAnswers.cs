@@ -112,6 +112,7 @@ internal static class FailureAnswers
         BackendFailure.InvalidResponse => $"not a final HTTP response (status {result.StatusCode})",
         BackendFailure.Internal => "the gateway failed while handling this backend (logged)",
         BackendFailure.CircuitOpen => "the circuit breaker is open",
+        BackendFailure.Credentials => "the backend's access token could not be obtained",
         BackendFailure.NotCalled => "not called (an earlier step failed)",
         _ => result.Failure.ToString(),
     };

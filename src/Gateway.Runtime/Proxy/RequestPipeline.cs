@@ -147,7 +147,10 @@ internal static class RequestPipeline
                 {
                     foreach (IHttpMessageModifier modifier in modifiers)
                     {
-                        modifier.ModifyRequest(request, redirected: redirects > 0);
+                        if (!await modifier.ModifyRequestAsync(request, redirects > 0, cancellation).ConfigureAwait(false))
+                        {
+                            return BackendResult.Failed(clientAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Credentials);
+                        }
                     }
 
                     uri = request.RequestUri!;

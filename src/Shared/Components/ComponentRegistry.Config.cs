@@ -54,8 +54,8 @@ internal sealed record GatewayReadContext(ConfigReader Read, ConfigSource Source
 /// <summary>The model of a backend-level component, equatable like every model record.</summary>
 internal abstract record BackendComponentModel;
 
-/// <summary>What a backend component's reader may use: the value readers and the file.</summary>
-internal sealed record BackendReadContext(ConfigReader Read, ConfigSource Source);
+/// <summary>What a backend component's reader may use: the value readers, the file, and the host groups (for a service the component calls itself).</summary>
+internal sealed record BackendReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup);
 
 /// <summary>
 /// A component at one level of the configuration: its namespace, and the reader that turns the namespace's object
@@ -110,6 +110,7 @@ internal static class ComponentRegistry
     {
         new(CircuitBreaker.CircuitBreakerConfig.Namespace, CircuitBreaker.CircuitBreakerConfig.Read),
         new(Martian.MartianConfig.Namespace, Martian.MartianConfig.Read),
+        new(ClientCredentials.ClientCredentialsConfig.Namespace, ClientCredentials.ClientCredentialsConfig.Read),
     };
 
     /// <summary>Every namespace: the core ones the parser reads itself, then the components'.</summary>

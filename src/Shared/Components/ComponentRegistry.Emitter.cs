@@ -48,6 +48,7 @@ internal static class ComponentEmitters
     {
         CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.StageExpression(breaker),
         Martian.MartianModel martian => Martian.MartianEmitter.StageExpression(martian),
+        ClientCredentials.ClientCredentialsModel credentials => ClientCredentials.ClientCredentialsEmitter.StageExpression(credentials),
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
@@ -55,6 +56,7 @@ internal static class ComponentEmitters
     {
         CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.Describe(breaker),
         Martian.MartianModel martian => Martian.MartianEmitter.Describe(martian),
+        ClientCredentials.ClientCredentialsModel => "an OAuth2 client-credentials token",
         _ => component.GetType().Name,
     };
 

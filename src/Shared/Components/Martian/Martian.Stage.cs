@@ -229,13 +229,15 @@ public sealed class MartianModifier : IHttpMessageModifier
         _response = response;
     }
 
-    public void ModifyRequest(HttpRequestMessage request, bool redirected)
+    public ValueTask<bool> ModifyRequestAsync(HttpRequestMessage request, bool redirected, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(request);
         foreach (MartianOperation operation in _request)
         {
             operation.Apply(request, redirected);
         }
+
+        return ValueTask.FromResult(true);
     }
 
     public void ModifyResponse(HttpResponseMessage response)

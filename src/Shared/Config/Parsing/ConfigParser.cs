@@ -334,7 +334,7 @@ internal sealed partial class ConfigParser
         BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
         bool required = Components.Step.StepConfig.ReadRequired(extra, _read);
         var components = new List<BackendComponentModel>();
-        var context = new BackendReadContext(_read, _source);
+        var context = new BackendReadContext(_read, _source, HostGroup);
         foreach (Component<BackendReadContext, BackendComponentModel> component in ComponentRegistry.BackendComponents)
         {
             if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)

@@ -32,6 +32,42 @@ public sealed class GatewayDispatcherTests : IDisposable
         Assert.Equal("""{"status":"ok"}""", body);
     }
 
+    [Fact]
+    public async Task DispatchAsync_ReadyWhileServing_200Ready()
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(), "GET", "/__ready");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.ContentType);
+        Assert.Equal("""{"status":"ready"}""", body);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_ReadyOnceDraining_503WhileHealthStays200()
+    {
+        var readiness = new Readiness();
+        GatewayDispatcher dispatcher = Dispatcher(readiness: readiness);
+        readiness.StartDraining();
+
+        (HttpResponse ready, string readyBody) = await DispatchAsync(dispatcher, "GET", "/__ready");
+        (HttpResponse health, _) = await DispatchAsync(dispatcher, "GET", "/__health");
+        (HttpResponse routed, _) = await DispatchAsync(dispatcher, "GET", "/items/7");
+
+        Assert.Equal(503, ready.StatusCode);
+        Assert.Equal("""{"status":"draining"}""", readyBody);
+        Assert.Equal(200, health.StatusCode);
+        Assert.Equal(200, routed.StatusCode); // draining still serves: only the listener's close stops traffic
+    }
+
+    [Fact]
+    public async Task DispatchAsync_ReadyOtherMethod_405AllowingGet()
+    {
+        (HttpResponse response, _) = await DispatchAsync(Dispatcher(), "POST", "/__ready");
+
+        Assert.Equal(405, response.StatusCode);
+        Assert.Equal("GET", response.Headers.Allow.ToString());
+    }
+
     [Theory]
     [InlineData("POST")]
     [InlineData("HEAD")]
@@ -141,7 +177,7 @@ public sealed class GatewayDispatcherTests : IDisposable
         Assert.Equal(404, response.StatusCode);
     }
 
-    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false, IGatewayStage[]? stages = null)
+    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false, IGatewayStage[]? stages = null, Readiness? readiness = null)
     {
         EndpointHandler handler = items ?? new CallingHandler(_registry);
         RouteSegment[] itemSegments = [RouteSegment.Literal("items"), RouteSegment.Parameter("id")];
@@ -154,7 +190,8 @@ public sealed class GatewayDispatcherTests : IDisposable
             ]),
             echo,
             debug,
-            stages ?? []);
+            stages ?? [],
+            readiness);
     }
 
     [Fact]

@@ -18,6 +18,8 @@ internal static class CompiledGateway
             new[] { "http://backend.test:8080/api" },
         },
         createRoutes: CreateRoutes,
+        endpointCount: 31,
+        configurationHash: "sha256:c267e783741e7315821f76177083869aafaabb7a66d004e9037c1ddad962a91d",
         echoEndpoint: true,
         debugEndpoint: true);
 

@@ -16,7 +16,9 @@ internal static class CompiledGateway
         {
             new[] { "http://127.0.0.1:8000" },
         },
-        createRoutes: CreateRoutes);
+        createRoutes: CreateRoutes,
+        endpointCount: 3,
+        configurationHash: "sha256:a37cd0a0bf580b301cc1169cd59db74bf3a340c4325fc945e4c849f41d73a04f");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

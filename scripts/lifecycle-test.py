@@ -252,6 +252,70 @@ def sigint(backend):
         gateway.stop()
 
 
+@case("client limits reach Kestrel: header size 431, slow headers 408, slow body 408, idle keep-alive closed, connection cap")
+def client_limits(backend):
+    gateway = Gateway(backend, "--max-request-header-bytes", "1KiB", "--request-headers-timeout", "1s", "--keep-alive-timeout", "1s",
+                      "--min-request-body-data-rate", "1000", "--max-connections", "3")
+    try:
+        def connect():
+            return socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+
+        with connect() as client:
+            client.sendall(b"GET /__health HTTP/1.1\r\nHost: gw\r\nX-Big: " + b"a" * 1500 + b"\r\n\r\n")
+            answer = client.recv(100)
+        check(answer.startswith(b"HTTP/1.1 431 "), f"1.5 KB of headers over a 1 KiB limit: {answer!r}", gateway)
+
+        with connect() as client:
+            client.sendall(b"GET /__health HTTP/1.1\r\nHost: gw\r\n")  # never ends its headers
+            started = time.monotonic()
+            answer = client.recv(100)
+            waited = time.monotonic() - started
+        check(answer.startswith(b"HTTP/1.1 408 ") and 0.9 <= waited <= 4, f"unfinished headers: {answer!r} after {waited:.2f} s (timeout 1 s)", gateway)
+
+        with connect() as client:
+            client.sendall(b"POST /checkout HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+            started = time.monotonic()
+            answer = b""
+            try:
+                while not answer and time.monotonic() - started < 15:
+                    client.sendall(b" ")  # 2 bytes a second, under the 1000 B/s minimum
+                    client.settimeout(0.5)
+                    try:
+                        answer = client.recv(100)
+                    except socket.timeout:
+                        pass
+            except (BrokenPipeError, ConnectionResetError):
+                client.settimeout(2)
+                answer = client.recv(100)
+        check(answer.startswith(b"HTTP/1.1 408 "), f"a trickled body: {answer!r} after {time.monotonic() - started:.2f} s", gateway)
+        check("unexpected error" not in gateway.output(), "a client's slow body was logged as the gateway's error", gateway)
+
+        with connect() as client:
+            client.sendall(b"GET /__health HTTP/1.1\r\nHost: gw\r\n\r\n")
+            client.recv(1000)
+            started = time.monotonic()
+            closed = client.recv(100) == b""
+            waited = time.monotonic() - started
+        check(closed and 0.9 <= waited <= 4, f"idle keep-alive connection: closed {closed} after {waited:.2f} s (timeout 1 s)", gateway)
+
+        held = [connect() for _ in range(3)]
+        time.sleep(0.3)
+        with connect() as extra:
+            extra.sendall(b"GET /__health HTTP/1.1\r\nHost: gw\r\n\r\n")
+            try:
+                refused_extra = extra.recv(100) == b""
+            except ConnectionResetError:
+                refused_extra = True
+        held[0].sendall(b"GET /__health HTTP/1.1\r\nHost: gw\r\n\r\n")
+        still = held[0].recv(100)
+        for client in held:
+            client.close()
+        check(refused_extra, "a fourth connection was served over a cap of 3", gateway)
+        check(still.startswith(b"HTTP/1.1 200 "), f"a connection within the cap: {still!r}", gateway)
+    finally:
+        gateway.stop()
+
+
 @case("bad lifecycle and limit values are usage errors (exit 2) naming the setting, before anything listens")
 def bad_values(backend):
     bad = [

@@ -146,6 +146,19 @@ public sealed class GatewayDispatcherTests : IDisposable
     }
 
     [Theory]
+    [InlineData(false, 408)] // a request body slower than the minimum data rate
+    [InlineData(true, 400)] // a malformed chunked body
+    public async Task DispatchAsync_KestrelRefusesTheRequestWhileItIsRead_ItsStatusNot500(bool afterAwaiting, int status)
+    {
+        var refused = new BadHttpRequestException("the client's request is bad", status);
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(throwing: new ThrowingHandler(_registry, afterAwaiting, refused)), "GET", "/broken");
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("false", response.Headers[GatewayHeaders.Completed].ToString());
+        Assert.Equal(string.Empty, body);
+    }
+
+    [Theory]
     [InlineData(true, 200)]
     [InlineData(false, 404)]
     public async Task DispatchAsync_DebugEndpoint_PongOnlyWhenEnabled(bool enabled, int status)
@@ -288,16 +301,18 @@ public sealed class GatewayDispatcherTests : IDisposable
     }
 
     /// <summary>Throws, as a defect around the calls would: at once, or after awaiting something.</summary>
-    private sealed class ThrowingHandler(BackendRegistry registry, bool afterAwaiting)
+    private sealed class ThrowingHandler(BackendRegistry registry, bool afterAwaiting, Exception? exception = null)
         : EndpointHandler(new EndpointDefinition(TimeSpan.FromSeconds(5)), [new BackendDefinition(0, HttpMethod.Get, registry.Group(0))], registry.Options)
     {
-        protected override Task CallBackendsAsync(ProxyExchange exchange) =>
-            afterAwaiting ? ThrowLaterAsync() : throw new InvalidOperationException("a defect");
+        private readonly Exception _exception = exception ?? new InvalidOperationException("a defect");
 
-        private static async Task ThrowLaterAsync()
+        protected override Task CallBackendsAsync(ProxyExchange exchange) =>
+            afterAwaiting ? ThrowLaterAsync() : throw _exception;
+
+        private async Task ThrowLaterAsync()
         {
             await Task.Yield();
-            throw new InvalidOperationException("a defect");
+            throw _exception;
         }
     }
 }

@@ -170,32 +170,33 @@ def check(condition, message, gateway=None):
 
 @case("SIGTERM with a drain delay: /__ready 503 while still serving, then the listener closes, the request in flight completes, exit 0")
 def drain_delay(backend):
-    gateway = Gateway(backend, "--shutdown-delay", "1s", "--shutdown-timeout", "5s")
+    # Bounds are loose: a loaded 2-core machine may delay any step by a second.
+    gateway = Gateway(backend, "--shutdown-delay", "3s", "--shutdown-timeout", "10s")
     try:
         check(get(gateway.port, "/__ready") == (200, '{"status":"ready"}'), "/__ready before the signal", gateway)
-        held = InFlight(gateway.port, 2500)
+        held = InFlight(gateway.port, 5000)
         check(backend.arrived.wait(5), "the slow request did not reach the backend", gateway)
         sent = gateway.signal(signal.SIGTERM)
 
-        time.sleep(0.2)
+        time.sleep(0.3)
         check(get(gateway.port, "/__ready") == (503, '{"status":"draining"}'), "/__ready while draining", gateway)
         check(get(gateway.port, "/__health")[0] == 200, "/__health (liveness) while draining", gateway)
-        check(time.monotonic() - sent < 0.9, "the checks during the delay took too long to mean anything", gateway)
+        check(time.monotonic() - sent < 2.8, "the checks during the delay took too long to mean anything", gateway)
 
-        while not refused(gateway.port) and time.monotonic() - sent < 3:
+        while not refused(gateway.port) and time.monotonic() - sent < 6:
             time.sleep(0.02)
         closed = time.monotonic() - sent
-        check(refused(gateway.port), "a new connection was still accepted 3 s after SIGTERM", gateway)
-        check(0.9 <= closed <= 1.8, f"the listener closed {closed:.2f} s after SIGTERM; the delay is 1 s", gateway)
+        check(refused(gateway.port), "a new connection was still accepted 6 s after SIGTERM", gateway)
+        check(2.9 <= closed <= 4.5, f"the listener closed {closed:.2f} s after SIGTERM; the delay is 3 s", gateway)
         check(held.is_alive(), "the request in flight ended before the listener closed", gateway)
 
-        code = gateway.wait(8)
+        code = gateway.wait(12)
         exited = time.monotonic() - sent
         held.join(5)
         check(held.error is None and held.status == 200, f"request in flight: status {held.status}, error {held.error!r}", gateway)
-        check(json.loads(held.body) == {"slept_ms": 2500}, f"request in flight: body {held.body!r}", gateway)
+        check(json.loads(held.body) == {"slept_ms": 5000}, f"request in flight: body {held.body!r}", gateway)
         check(code == 0, f"exit code {code}", gateway)
-        check(2.2 <= exited <= 4, f"exited {exited:.2f} s after SIGTERM; the request in flight needed about 2.5 s", gateway)
+        check(4.5 <= exited <= 8, f"exited {exited:.2f} s after SIGTERM; the request in flight needed about 5 s", gateway)
         check("/__ready answers 503" in gateway.output(), "the stop was not logged", gateway)
         check("were cut" not in gateway.output(), "a clean stop was logged as cut", gateway)
     finally:
@@ -206,16 +207,18 @@ def drain_delay(backend):
 def no_delay(backend):
     gateway = Gateway(backend)
     try:
-        held = InFlight(gateway.port, 1500)
+        held = InFlight(gateway.port, 3000)
         check(backend.arrived.wait(5), "the slow request did not reach the backend", gateway)
         sent = gateway.signal(signal.SIGTERM)
-        while not refused(gateway.port) and time.monotonic() - sent < 2:
+        while not refused(gateway.port) and time.monotonic() - sent < 3:
             time.sleep(0.01)
-        check(refused(gateway.port), "a new connection was still accepted 2 s after SIGTERM", gateway)
-        check(time.monotonic() - sent < 0.8, "the listener took longer than 0.8 s to close", gateway)
+        closed = time.monotonic() - sent
+        check(refused(gateway.port), "a new connection was still accepted 3 s after SIGTERM", gateway)
+        check(closed < 2, f"the listener took {closed:.2f} s to close", gateway)
+        check(held.is_alive(), "the request in flight ended before the listener closed", gateway)
         code = gateway.wait(10)
         held.join(5)
-        check(held.status == 200 and json.loads(held.body) == {"slept_ms": 1500}, f"request in flight: {held.status} {held.body!r} {held.error!r}", gateway)
+        check(held.status == 200 and json.loads(held.body) == {"slept_ms": 3000}, f"request in flight: {held.status} {held.body!r} {held.error!r}", gateway)
         check(code == 0, f"exit code {code}", gateway)
     finally:
         gateway.stop()
@@ -234,7 +237,7 @@ def timeout_cuts(backend):
         check(not held.is_alive(), "the client of the cut request was left hanging", gateway)
         check(held.status is None, f"the cut request got an answer: {held.status} {held.body!r}", gateway)
         check(code == 0, f"exit code {code}", gateway)
-        check(0.9 <= exited <= 2.5, f"exited {exited:.2f} s after SIGTERM; the shutdown timeout is 1 s", gateway)
+        check(0.9 <= exited <= 4, f"exited {exited:.2f} s after SIGTERM; the shutdown timeout is 1 s", gateway)
         check("requests still in flight were cut" in gateway.output(), "the cut was not logged", gateway)
     finally:
         gateway.stop()
@@ -247,7 +250,7 @@ def sigint(backend):
         sent = gateway.signal(signal.SIGINT)
         code = gateway.wait(5)
         check(code == 0, f"exit code {code}", gateway)
-        check(time.monotonic() - sent < 1.5, "an idle gateway took more than 1.5 s to stop", gateway)
+        check(time.monotonic() - sent < 4, "an idle gateway took more than 4 s to stop", gateway)
     finally:
         gateway.stop()
 

@@ -11,6 +11,8 @@ namespace Gateway.Runtime.Hosting;
 /// <c>healthcheck</c>. Environment: <c>GATEWAY_PORT</c> (or KrakenD's <c>KRAKEND_PORT</c>), <c>GATEWAY_LISTEN_IP</c>,
 /// <c>GATEWAY_BACKEND_HOSTS</c> (comma-separated <c>CONFIGURED=ACTUAL</c> pairs), <c>GATEWAY_MAX_BUFFERED_RESPONSE_BYTES</c>.
 /// Arguments win over the environment, which wins over the configuration. Usage errors exit with code 2.
+/// The parser is hand-written: System.CommandLine 2.0.15 with the same commands and options added 0.57 MB (4.6 %) to the
+/// native binary, for no behaviour the gateway needs.
 /// </summary>
 public static class GatewayProgram
 {

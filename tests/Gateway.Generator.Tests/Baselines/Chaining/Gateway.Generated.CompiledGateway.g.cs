@@ -19,8 +19,8 @@ internal static class CompiledGateway
             new[] { "http://pricing_a", "http://pricing_b" },
         },
         createRoutes: CreateRoutes,
-        endpointCount: 9,
-        configurationHash: "sha256:e2b34c2022fc4b1c6b01d061103da8880eca9b6cf4d69871cec9abdc27912f65");
+        endpointCount: 13,
+        configurationHash: "sha256:130428a41146008d122f123a12c5c4902da0c848fc9164695108634e8bfcbceb");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

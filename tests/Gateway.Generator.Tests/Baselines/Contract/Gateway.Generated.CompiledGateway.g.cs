@@ -19,7 +19,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 31,
-        configurationHash: "sha256:c267e783741e7315821f76177083869aafaabb7a66d004e9037c1ddad962a91d",
+        configurationHash: "sha256:88924b85f255c50a2971f3f440453e7fc6b4f8807574001f359c139c4ad8a935",
         echoEndpoint: true,
         debugEndpoint: true);
 

@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 3,
-        configurationHash: "sha256:a37cd0a0bf580b301cc1169cd59db74bf3a340c4325fc945e4c849f41d73a04f");
+        configurationHash: "sha256:4b3b8b1706564b6d9e0b2004e8fb2702214b367d507ed0c6932d00660e56581f");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

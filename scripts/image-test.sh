@@ -91,7 +91,8 @@ echo "image size: $size bytes uncompressed ($(awk -v s="$size" 'BEGIN { printf "
 pass "size $size bytes <= 20 MB"
 
 # 3. What is in it: exactly these files, root-owned, timestamp 0; and how it runs.
-podman save --quiet --format docker-archive -o "$work/image.tar" "$image"
+rm -f "$work/image.tar"
+podman save --quiet --format docker-archive -o "$work/image.tar" "$image" || fail "podman save"
 python3 - "$work/image.tar" <<'EOF' || fail "image content"
 import io, json, sys, tarfile
 outer = tarfile.open(sys.argv[1])

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Gateway.Components;
 using Gateway.Config.Model;
 
@@ -9,16 +11,42 @@ namespace Gateway.Generator.Emitters;
 /// <summary>Emits the <c>CompiledGateway</c> entry point (host groups and route table) and one file per endpoint handler.</summary>
 internal static class GatewayEmitter
 {
+    /// <summary>Stands for the configuration hash in the entry point until every other emitted character is known.</summary>
+    private const string HashPlaceholder = "{configuration-hash}";
+
     public static void Emit(GatewayModel model, Action<string, string> addSource)
     {
         Dictionary<EndpointModel, string> names = HandlerNames(model);
+        var emitted = new StringBuilder();
         foreach (EndpointModel endpoint in model.Endpoints)
         {
             string name = names[endpoint];
-            addSource($"{model.Namespace}.{name}.g.cs", HandlerEmitter.Emit(model, endpoint, name));
+            string handler = HandlerEmitter.Emit(model, endpoint, name);
+            emitted.Append(handler);
+            addSource($"{model.Namespace}.{name}.g.cs", handler);
         }
 
-        addSource($"{model.Namespace}.CompiledGateway.g.cs", EmitEntryPoint(model, names));
+        string entryPoint = EmitEntryPoint(model, names);
+        emitted.Append(entryPoint);
+        addSource($"{model.Namespace}.CompiledGateway.g.cs", entryPoint.Replace(HashPlaceholder, ConfigurationHash(emitted.ToString())));
+    }
+
+    /// <summary>
+    /// The hash <c>gateway version</c> prints: SHA-256 of the code compiled from the configuration, not of its text.
+    /// Two files that differ only in formatting or <c>@comment</c> keys compile to the same code and get the same hash
+    /// (and, as the model compares equal, re-emit nothing); any change of behaviour changes it.
+    /// </summary>
+    private static string ConfigurationHash(string emitted)
+    {
+        using SHA256 sha = SHA256.Create();
+        byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(emitted));
+        var hex = new StringBuilder("sha256:", 7 + (hash.Length * 2));
+        foreach (byte b in hash)
+        {
+            hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+        }
+
+        return hex.ToString();
     }
 
     /// <summary>
@@ -89,7 +117,12 @@ internal static class GatewayEmitter
 
         w.Outdent();
         w.Line("},");
-        var arguments = new List<string> { "createRoutes: CreateRoutes" };
+        var arguments = new List<string>
+        {
+            "createRoutes: CreateRoutes",
+            $"endpointCount: {model.Endpoints.Count.ToString(CultureInfo.InvariantCulture)}",
+            $"configurationHash: \"{HashPlaceholder}\"",
+        };
         if (model.EchoEndpoint || model.DebugEndpoint)
         {
             arguments.Add($"echoEndpoint: {(model.EchoEndpoint ? "true" : "false")}");

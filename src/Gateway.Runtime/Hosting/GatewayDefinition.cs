@@ -17,9 +17,13 @@ public sealed class GatewayDefinition
         Func<BackendRegistry, RouteEntry[]> createRoutes,
         bool echoEndpoint = false,
         bool debugEndpoint = false,
-        IGatewayComponent[]? components = null)
+        IGatewayComponent[]? components = null,
+        int endpointCount = 0,
+        string configurationHash = "")
     {
         Port = port;
+        EndpointCount = endpointCount;
+        ConfigurationHash = configurationHash;
         Components = components ?? [];
         EchoEndpoint = echoEndpoint;
         DebugEndpoint = debugEndpoint;
@@ -38,6 +42,15 @@ public sealed class GatewayDefinition
 
     /// <summary>The components of the configuration root, in the registry's order (empty when it has none).</summary>
     public IReadOnlyList<IGatewayComponent> Components { get; }
+
+    /// <summary>How many endpoints the configuration declares (<c>gateway version</c>).</summary>
+    public int EndpointCount { get; }
+
+    /// <summary>
+    /// <c>sha256:</c> and the hex SHA-256 of the code generated from the configuration (<c>gateway version</c>): equal for
+    /// two configurations that differ only in formatting or <c>@comment</c> keys, different whenever behaviour differs.
+    /// </summary>
+    public string ConfigurationHash { get; }
 
     /// <summary>Distinct sanitised host lists, in the order backends first use them.</summary>
     public IReadOnlyList<string[]> HostGroups { get; }

@@ -13,9 +13,16 @@ namespace Gateway.Runtime.Hosting;
 /// </summary>
 internal sealed class GatewayDispatcher
 {
-    private const string HealthPath = "/__health";
+    internal const string HealthPath = "/__health";
+
+    /// <summary>Readiness: 200 while serving, 503 once shutdown started (<see cref="Readiness"/>).</summary>
+    internal const string ReadyPath = "/__ready";
 
     private static readonly byte[] s_health = JsonSerializer.SerializeToUtf8Bytes(new HealthStatus("ok"), GatewayJsonContext.Default.HealthStatus);
+
+    private static readonly byte[] s_ready = JsonSerializer.SerializeToUtf8Bytes(new HealthStatus("ready"), GatewayJsonContext.Default.HealthStatus);
+
+    private static readonly byte[] s_draining = JsonSerializer.SerializeToUtf8Bytes(new HealthStatus("draining"), GatewayJsonContext.Default.HealthStatus);
 
     private static readonly byte[] s_pong = "{\"message\":\"pong\"}"u8.ToArray();
 
@@ -23,13 +30,15 @@ internal sealed class GatewayDispatcher
     private readonly bool _echo;
     private readonly bool _debug;
     private readonly IGatewayStage[] _stages;
+    private readonly Readiness _readiness;
 
-    public GatewayDispatcher(RouteTable routes, bool echo, bool debug, IGatewayStage[] stages)
+    public GatewayDispatcher(RouteTable routes, bool echo, bool debug, IGatewayStage[] stages, Readiness? readiness = null)
     {
         _routes = routes;
         _echo = echo;
         _debug = debug;
         _stages = stages;
+        _readiness = readiness ?? new Readiness();
     }
 
     /// <summary>
@@ -62,6 +71,11 @@ internal sealed class GatewayDispatcher
         if (path.SequenceEqual(HealthPath))
         {
             return HttpMethods.IsGet(request.Method) ? WriteHealthAsync(context.Response) : WriteMethodNotAllowed(context.Response, "GET");
+        }
+
+        if (path.SequenceEqual(ReadyPath))
+        {
+            return HttpMethods.IsGet(request.Method) ? WriteReadyAsync(context.Response) : WriteMethodNotAllowed(context.Response, "GET");
         }
 
         if (_debug && IsBelow(path, "/__debug"))
@@ -119,9 +133,12 @@ internal sealed class GatewayDispatcher
 
     private static Task WriteHealthAsync(HttpResponse response) => WriteJson(response, s_health);
 
-    private static Task WriteJson(HttpResponse response, byte[] body)
+    private Task WriteReadyAsync(HttpResponse response) =>
+        _readiness.IsDraining ? WriteJson(response, s_draining, StatusCodes.Status503ServiceUnavailable) : WriteJson(response, s_ready);
+
+    private static Task WriteJson(HttpResponse response, byte[] body, int status = StatusCodes.Status200OK)
     {
-        response.StatusCode = StatusCodes.Status200OK;
+        response.StatusCode = status;
         response.ContentType = GatewayHeaders.JsonContentType;
         response.ContentLength = body.Length;
         return response.BodyWriter.WriteAsync(body).AsTask();

@@ -24,4 +24,11 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "{Method} {Path}: unexpected error after the response started; connection aborted")]
     public static partial void ResponseAborted(ILogger logger, string method, string path, Exception exception);
+
+    // Lifecycle events: 20 and up, apart from the per-request ones above.
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Stopping: /__ready answers 503; the listener closes in {DelaySeconds} s, then requests in flight have {TimeoutSeconds} s to finish")]
+    public static partial void Draining(ILogger logger, double delaySeconds, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Stopped after the shutdown timeout ({TimeoutSeconds} s): requests still in flight were cut")]
+    public static partial void ShutdownTimedOut(ILogger logger, double timeoutSeconds);
 }

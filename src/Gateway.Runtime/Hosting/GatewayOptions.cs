@@ -20,6 +20,12 @@ public sealed class GatewayOptions
 
     public BackendClientOptions Backend { get; } = new();
 
+    /// <summary>The limits Kestrel enforces on clients (connections, header size and time, keep-alive, body rate).</summary>
+    public ServerLimits Limits { get; } = new();
+
+    /// <summary>The graceful stop on SIGTERM/SIGINT: the drain delay and the time requests in flight get.</summary>
+    public ShutdownOptions Shutdown { get; } = new();
+
     /// <summary>Adds log providers or filters after the gateway's own defaults (hosting integrations, tests).</summary>
     public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
 }

@@ -3,6 +3,7 @@ using Gateway.Runtime.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Runtime.Hosting;
@@ -30,7 +31,8 @@ public static class GatewayServer
             }
         }
 
-        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages]);
+        var readiness = new Readiness();
+        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -50,7 +52,13 @@ public static class GatewayServer
         {
             kestrel.AddServerHeader = false;
             kestrel.Listen(options.ListenAddress, port);
+            options.Limits.ApplyTo(kestrel.Limits);
         });
+
+        // SIGTERM/SIGINT: ShutdownDrain reports not ready for the delay, then Kestrel closes the listener and waits for
+        // requests in flight. The host's timeout covers both steps; past it, Kestrel cuts the remaining connections.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Shutdown.Delay + options.Shutdown.Timeout);
+        builder.Services.AddHostedService(services => new ShutdownDrain(readiness, options.Shutdown, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(backends);
         var host = new GatewayHost(builder, options);
         foreach (IGatewayComponent component in definition.Components)

@@ -31,6 +31,15 @@ internal static class RequestGuard
             return Task.CompletedTask;
         }
 
+        if (exception is BadHttpRequestException clientFault)
+        {
+            // The client's fault, found by Kestrel while the gateway read the request: a body slower than the
+            // minimum data rate (408), a malformed chunked body (400). Its status, not the guard's 500, and no error.
+            response.Clear();
+            FailureAnswers.WriteEmpty(response, clientFault.StatusCode);
+            return Task.CompletedTask;
+        }
+
         GatewayLog.RequestFailed(GatewayLog.For(context), context.Request.Method, path, StatusCodes.Status500InternalServerError, exception);
         response.Clear();
         FailureAnswers.WriteEmpty(response, StatusCodes.Status500InternalServerError);

@@ -32,6 +32,42 @@ public sealed class GatewayDispatcherTests : IDisposable
         Assert.Equal("""{"status":"ok"}""", body);
     }
 
+    [Fact]
+    public async Task DispatchAsync_ReadyWhileServing_200Ready()
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(), "GET", "/__ready");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.ContentType);
+        Assert.Equal("""{"status":"ready"}""", body);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_ReadyOnceDraining_503WhileHealthStays200()
+    {
+        var readiness = new Readiness();
+        GatewayDispatcher dispatcher = Dispatcher(readiness: readiness);
+        readiness.StartDraining();
+
+        (HttpResponse ready, string readyBody) = await DispatchAsync(dispatcher, "GET", "/__ready");
+        (HttpResponse health, _) = await DispatchAsync(dispatcher, "GET", "/__health");
+        (HttpResponse routed, _) = await DispatchAsync(dispatcher, "GET", "/items/7");
+
+        Assert.Equal(503, ready.StatusCode);
+        Assert.Equal("""{"status":"draining"}""", readyBody);
+        Assert.Equal(200, health.StatusCode);
+        Assert.Equal(200, routed.StatusCode); // draining still serves: only the listener's close stops traffic
+    }
+
+    [Fact]
+    public async Task DispatchAsync_ReadyOtherMethod_405AllowingGet()
+    {
+        (HttpResponse response, _) = await DispatchAsync(Dispatcher(), "POST", "/__ready");
+
+        Assert.Equal(405, response.StatusCode);
+        Assert.Equal("GET", response.Headers.Allow.ToString());
+    }
+
     [Theory]
     [InlineData("POST")]
     [InlineData("HEAD")]
@@ -110,6 +146,19 @@ public sealed class GatewayDispatcherTests : IDisposable
     }
 
     [Theory]
+    [InlineData(false, 408)] // a request body slower than the minimum data rate
+    [InlineData(true, 400)] // a malformed chunked body
+    public async Task DispatchAsync_KestrelRefusesTheRequestWhileItIsRead_ItsStatusNot500(bool afterAwaiting, int status)
+    {
+        var refused = new BadHttpRequestException("the client's request is bad", status);
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(throwing: new ThrowingHandler(_registry, afterAwaiting, refused)), "GET", "/broken");
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("false", response.Headers[GatewayHeaders.Completed].ToString());
+        Assert.Equal(string.Empty, body);
+    }
+
+    [Theory]
     [InlineData(true, 200)]
     [InlineData(false, 404)]
     public async Task DispatchAsync_DebugEndpoint_PongOnlyWhenEnabled(bool enabled, int status)
@@ -141,7 +190,7 @@ public sealed class GatewayDispatcherTests : IDisposable
         Assert.Equal(404, response.StatusCode);
     }
 
-    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false, IGatewayStage[]? stages = null)
+    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false, IGatewayStage[]? stages = null, Readiness? readiness = null)
     {
         EndpointHandler handler = items ?? new CallingHandler(_registry);
         RouteSegment[] itemSegments = [RouteSegment.Literal("items"), RouteSegment.Parameter("id")];
@@ -154,7 +203,8 @@ public sealed class GatewayDispatcherTests : IDisposable
             ]),
             echo,
             debug,
-            stages ?? []);
+            stages ?? [],
+            readiness);
     }
 
     [Fact]
@@ -251,16 +301,18 @@ public sealed class GatewayDispatcherTests : IDisposable
     }
 
     /// <summary>Throws, as a defect around the calls would: at once, or after awaiting something.</summary>
-    private sealed class ThrowingHandler(BackendRegistry registry, bool afterAwaiting)
+    private sealed class ThrowingHandler(BackendRegistry registry, bool afterAwaiting, Exception? exception = null)
         : EndpointHandler(new EndpointDefinition(TimeSpan.FromSeconds(5)), [new BackendDefinition(0, HttpMethod.Get, registry.Group(0))], registry.Options)
     {
-        protected override Task CallBackendsAsync(ProxyExchange exchange) =>
-            afterAwaiting ? ThrowLaterAsync() : throw new InvalidOperationException("a defect");
+        private readonly Exception _exception = exception ?? new InvalidOperationException("a defect");
 
-        private static async Task ThrowLaterAsync()
+        protected override Task CallBackendsAsync(ProxyExchange exchange) =>
+            afterAwaiting ? ThrowLaterAsync() : throw _exception;
+
+        private async Task ThrowLaterAsync()
         {
             await Task.Yield();
-            throw new InvalidOperationException("a defect");
+            throw _exception;
         }
     }
 }

@@ -35,3 +35,53 @@ public class GatewayProgramTests
     [InlineData("http://users:8080")]
     public void AddHostOverride_NotABaseUrl_Refused(string pair) => Assert.NotNull(GatewayProgram.AddHostOverride(new GatewayOptions(), pair));
 }
+
+/// <summary>The port's sources and their precedence: argument, GATEWAY_PORT, KRAKEND_PORT, then the configuration.</summary>
+public class GatewayProgramPortTests
+{
+    [Theory]
+    [InlineData(new[] { "--port", "7001" }, "7002", "7003", 7001)]
+    [InlineData(new string[0], "7002", "7003", 7002)]
+    [InlineData(new string[0], null, "7003", 7003)]
+    [InlineData(new string[0], "", "7003", 7003)] // an empty variable counts as unset
+    [InlineData(new[] { "--port", "7001" }, null, "7003", 7001)]
+    public void ReadOptions_PortSources_ArgumentOverGatewayPortOverKrakendPort(string[] args, string? gatewayPort, string? krakendPort, int expected)
+    {
+        var options = new GatewayOptions();
+        string? error = GatewayProgram.ReadOptions(args, Environment(("GATEWAY_PORT", gatewayPort), ("KRAKEND_PORT", krakendPort)), options, out bool help);
+
+        Assert.Null(error);
+        Assert.False(help);
+        Assert.Equal(expected, options.Port);
+    }
+
+    [Fact]
+    public void ReadOptions_NoPortAnywhere_LeavesTheConfigurationsPort() =>
+        Assert.Null(Read([]).Port);
+
+    [Theory]
+    [InlineData("KRAKEND_PORT", "eighty")]
+    [InlineData("GATEWAY_PORT", "65536")]
+    [InlineData("GATEWAY_PORT", "-1")]
+    public void ReadOptions_BadPortVariable_ErrorNamesTheVariable(string variable, string value)
+    {
+        string? error = GatewayProgram.ReadOptions([], Environment((variable, value)), new GatewayOptions(), out _);
+
+        Assert.StartsWith($"{variable}: '{value}' is not a port number", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadOptions_Help_Recognised() =>
+        Assert.True(GatewayProgram.ReadOptions(["--help"], Environment(), new GatewayOptions(), out bool help) is null && help);
+
+    internal static GatewayOptions Read(string[] args, params (string Name, string? Value)[] variables)
+    {
+        var options = new GatewayOptions();
+        string? error = GatewayProgram.ReadOptions(args, Environment(variables), options, out _);
+        Assert.Null(error);
+        return options;
+    }
+
+    internal static Func<string, string?> Environment(params (string Name, string? Value)[] variables) =>
+        name => variables.FirstOrDefault(v => v.Name == name).Value;
+}

@@ -18,7 +18,9 @@ internal static class CompiledGateway
             new[] { "http://customer_service" },
             new[] { "http://pricing_a", "http://pricing_b" },
         },
-        createRoutes: CreateRoutes);
+        createRoutes: CreateRoutes,
+        endpointCount: 13,
+        configurationHash: "sha256:130428a41146008d122f123a12c5c4902da0c848fc9164695108634e8bfcbceb");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

@@ -18,6 +18,8 @@ internal static class CompiledGateway
             new[] { "http://backend.test:8080/api" },
         },
         createRoutes: CreateRoutes,
+        endpointCount: 31,
+        configurationHash: "sha256:88924b85f255c50a2971f3f440453e7fc6b4f8807574001f359c139c4ad8a935",
         echoEndpoint: true,
         debugEndpoint: true);
 

@@ -17,6 +17,8 @@ internal static class CompiledGateway
             new[] { "http://api.test:8080" },
         },
         createRoutes: CreateRoutes,
+        endpointCount: 5,
+        configurationHash: "sha256:2ce5c553a66bc018eeb7e396130c4f3b6cc2491a9529fa39db386ff5cc5ab841",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // security/cors: 2 allowed origin(s), preflights answered before routing

@@ -16,7 +16,9 @@ internal static class CompiledGateway
         {
             new[] { "http://127.0.0.1:8000" },
         },
-        createRoutes: CreateRoutes);
+        createRoutes: CreateRoutes,
+        endpointCount: 3,
+        configurationHash: "sha256:4b3b8b1706564b6d9e0b2004e8fb2702214b367d507ed0c6932d00660e56581f");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

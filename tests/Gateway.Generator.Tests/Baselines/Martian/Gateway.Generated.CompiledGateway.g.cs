@@ -16,7 +16,9 @@ internal static class CompiledGateway
         {
             new[] { "http://api.test:8080" },
         },
-        createRoutes: CreateRoutes);
+        createRoutes: CreateRoutes,
+        endpointCount: 3,
+        configurationHash: "sha256:48ab3c0888cedc51580bc33a7749a0511eaf61b731e3574c9d99108d0dfed48c");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

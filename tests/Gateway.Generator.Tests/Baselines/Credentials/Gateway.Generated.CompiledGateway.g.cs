@@ -17,7 +17,9 @@ internal static class CompiledGateway
             new[] { "http://auth.test:8080" },
             new[] { "http://api.test:8080" },
         },
-        createRoutes: CreateRoutes);
+        createRoutes: CreateRoutes,
+        endpointCount: 3,
+        configurationHash: "sha256:f01e36228dec53982a1b83e8ade5f97297bc24fed70c3c1497ffc6009d5491ed");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

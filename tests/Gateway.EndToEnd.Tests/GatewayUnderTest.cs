@@ -29,7 +29,9 @@ public sealed class GatewayUnderTest : IAsyncDisposable
 
     public static async Task<GatewayUnderTest> StartAsync(GatewayDefinition definition, IReadOnlyDictionary<string, string> hosts, Action<GatewayOptions>? configure = null)
     {
-        var options = new GatewayOptions { Port = 0, ListenAddress = IPAddress.Loopback };
+        GatewayOptions options = GatewayOptions.For(definition);
+        options.Port = 0;
+        options.ListenAddress = IPAddress.Loopback;
         foreach (KeyValuePair<string, string> host in hosts)
         {
             options.HostOverrides[host.Key] = host.Value;

@@ -140,6 +140,12 @@ public class DiagnosticTests
         // auth/client-credentials: a token_url that is not absolute, a missing secret (at the namespace object).
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"auth/client-credentials\": {\"client_id\": \"a\", \"client_secret\": \"b\", \"token_url\": \"/token\"}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 157 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"auth/client-credentials\": {\"client_id\": \"a\", \"token_url\": \"https://auth/token\"}}}]"), "GW1016", DiagnosticSeverity.Error, 6, 103 },
+        // The root's server keys: a broken TLS version, an address, a key without effect, mutual TLS (not yet).
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"tls\": {\"public_key\": \"c.pem\", \"private_key\": \"k.pem\", \"min_version\": \"TLS10\"},"), "GW1016", DiagnosticSeverity.Error, 3, 88 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"listen_ip\": \"localhost\","), "GW1016", DiagnosticSeverity.Error, 3, 31 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"write_timeout\": \"10s\","), "GW3002", DiagnosticSeverity.Warning, 3, 18 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"tls\": {\"public_key\": \"c.pem\", \"private_key\": \"k.pem\", \"enable_mtls\": true},"), "GW2001", DiagnosticSeverity.Error, 3, 73 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"read_timeout\": 10,"), "GW1006", DiagnosticSeverity.Error, 3, 34 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };

@@ -24,6 +24,7 @@ public class EmitterBaselineTests
     [InlineData("cors.krakend.json", "Cors", 6)]
     [InlineData("martian.krakend.json", "Martian", 4)]
     [InlineData("credentials.krakend.json", "Credentials", 4)]
+    [InlineData("server.krakend.json", "Server", 2)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -148,6 +148,12 @@ internal static class GatewayEmitter
             {
                 (string type, string[] componentArguments) = ComponentEmitters.GatewayComponentConstruction(component);
                 w.Line($"// {ComponentEmitters.Describe(component)}");
+                if (componentArguments.Length == 0)
+                {
+                    w.Line($"new {type}(),");
+                    continue;
+                }
+
                 w.Line($"new {type}(");
                 w.Indent();
                 for (int i = 0; i < componentArguments.Length; i++)

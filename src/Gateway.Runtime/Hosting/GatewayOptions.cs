@@ -26,6 +26,25 @@ public sealed class GatewayOptions
     /// <summary>The graceful stop on SIGTERM/SIGINT: the drain delay and the time requests in flight get.</summary>
     public ShutdownOptions Shutdown { get; } = new();
 
+    /// <summary>The root's <c>tls</c>: serve HTTPS with these certificates; null serves plain HTTP.</summary>
+    public Gateway.Components.Server.TlsSettings? Tls { get; set; }
+
+    /// <summary>
+    /// Options with the configuration's own defaults (its server keys) applied: what the command line and the
+    /// environment then override.
+    /// </summary>
+    public static GatewayOptions For(GatewayDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var options = new GatewayOptions();
+        foreach (IGatewayComponent component in definition.Components)
+        {
+            (component as IGatewayDefaults)?.ApplyDefaults(options);
+        }
+
+        return options;
+    }
+
     /// <summary>Adds log providers or filters after the gateway's own defaults (hosting integrations, tests).</summary>
     public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
 }

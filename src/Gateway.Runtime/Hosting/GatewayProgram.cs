@@ -42,7 +42,7 @@ public static class GatewayProgram
         }
 
         UseInlineSocketCompletions();
-        var options = new GatewayOptions();
+        GatewayOptions options = GatewayOptions.For(definition);
         string? error = ReadOptions(args, Environment.GetEnvironmentVariable, options, out bool help);
         if (error is not null)
         {
@@ -56,9 +56,48 @@ public static class GatewayProgram
             return 0;
         }
 
-        await using var app = GatewayServer.Build(definition, options);
-        await app.RunAsync().ConfigureAwait(false);
+        try
+        {
+            await using var app = GatewayServer.Build(definition, options);
+            await app.RunAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (StartupProblem(e, options, definition) is { } problem)
+        {
+            // One line a person can act on, instead of the framework's stack trace.
+            await Console.Error.WriteLineAsync($"gateway: {problem}").ConfigureAwait(false);
+            return ExitStartup;
+        }
+
         return 0;
+    }
+
+    /// <summary>The gateway could not start: a port in use, a certificate it cannot load.</summary>
+    public const int ExitStartup = 3;
+
+    /// <summary>What stopped the gateway from starting, in a sentence, or null for an exception that is not one of those.</summary>
+    internal static string? StartupProblem(Exception exception, GatewayOptions options, GatewayDefinition definition)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                || (e is IOException && e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }))
+            {
+                int port = options.Port ?? definition.Port;
+                return $"cannot listen on {options.ListenAddress}:{port}: the port is already in use; stop what uses it, or choose another port with --port N (or GATEWAY_PORT)";
+            }
+
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied })
+            {
+                return $"cannot listen on port {options.Port ?? definition.Port}: permission denied (ports below 1024 need privileges); choose another port with --port N";
+            }
+
+            if (e is InvalidOperationException && e.Message.StartsWith("tls:", StringComparison.Ordinal))
+            {
+                return e.Message;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

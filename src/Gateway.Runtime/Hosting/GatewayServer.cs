@@ -51,7 +51,16 @@ public static class GatewayServer
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(options.ListenAddress, port);
+            if (options.Tls is { } tls)
+            {
+                // Loaded here, once: a missing or broken certificate stops the start with a line naming the file.
+                Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions https = tls.CreateOptions();
+                kestrel.Listen(options.ListenAddress, port, listen => listen.UseHttps(https));
+            }
+            else
+            {
+                kestrel.Listen(options.ListenAddress, port);
+            }
             options.Limits.ApplyTo(kestrel.Limits);
         });
 

@@ -25,3 +25,12 @@ public interface IGatewayStage : IGatewayComponent
     /// </summary>
     Task? TryAnswer(HttpContext context);
 }
+
+/// <summary>
+/// A root component that sets defaults of the run-time settings (the root's server keys): applied to a fresh
+/// <see cref="GatewayOptions"/> before the environment and the command line are read, so an operator's setting wins.
+/// </summary>
+public interface IGatewayDefaults : IGatewayComponent
+{
+    void ApplyDefaults(GatewayOptions options);
+}

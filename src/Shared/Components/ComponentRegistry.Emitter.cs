@@ -16,12 +16,14 @@ internal static class ComponentEmitters
     public static (string Type, string[] Arguments) GatewayComponentConstruction(GatewayComponentModel component) => component switch
     {
         Cors.CorsModel cors => (Cors.CorsEmitter.TypeName, Cors.CorsEmitter.Arguments(cors)),
+        Server.ServerModel server => (Server.ServerEmitter.TypeName, Server.ServerEmitter.Arguments(server)),
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
     public static string Describe(GatewayComponentModel component) => component switch
     {
         Cors.CorsModel cors => Cors.CorsEmitter.Describe(cors),
+        Server.ServerModel server => Server.ServerEmitter.Describe(server),
         _ => component.GetType().Name,
     };
 

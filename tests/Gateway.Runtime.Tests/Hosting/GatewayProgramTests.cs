@@ -1,3 +1,4 @@
+using System.Net;
 using Gateway.Runtime.Hosting;
 
 namespace Gateway.Runtime.Tests.Hosting;
@@ -84,4 +85,51 @@ public class GatewayProgramPortTests
 
     internal static Func<string, string?> Environment(params (string Name, string? Value)[] variables) =>
         name => variables.FirstOrDefault(v => v.Name == name).Value;
+}
+
+/// <summary>The configuration's server keys are defaults; the environment and the command line still win.</summary>
+public class GatewayProgramDefaultsTests
+{
+    private static readonly GatewayDefinition s_definition = new(
+        8080,
+        [],
+        _ => [],
+        components: [new Gateway.Components.Server.ServerSettings(listenIp: "127.0.0.1", readHeaderTimeoutMilliseconds: 7000, idleTimeoutMilliseconds: 45000)]);
+
+    [Fact]
+    public void ReadOptions_ConfigurationDefaults_EnvironmentAndArgumentsOverrideThem()
+    {
+        GatewayOptions options = GatewayOptions.For(s_definition);
+
+        string? error = GatewayProgram.ReadOptions(["--request-headers-timeout", "3s"], name => name == "GATEWAY_KEEP_ALIVE_TIMEOUT" ? "10s" : null, options, out _);
+
+        Assert.Null(error);
+        Assert.Equal(IPAddress.Loopback, options.ListenAddress);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Limits.KeepAliveTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Limits.RequestHeadersTimeout);
+    }
+
+    [Fact]
+    public async Task RunAsync_PortInUse_OneLineThatNamesThePortAndExit3()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var error = new StringWriter();
+        TextWriter original = Console.Error;
+        Console.SetError(error);
+        int exit;
+        try
+        {
+            exit = await GatewayProgram.RunAsync(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--listen-ip", "127.0.0.1"], s_definition);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(GatewayProgram.ExitStartup, exit);
+        string[] lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"gateway: cannot listen on 127.0.0.1:{port}: the port is already in use; stop what uses it, or choose another port with --port N (or GATEWAY_PORT)", Assert.Single(lines));
+    }
 }

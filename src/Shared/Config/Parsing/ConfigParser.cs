@@ -68,7 +68,7 @@ internal sealed partial class ConfigParser
 
         // KrakenD 1.x names are read as their v3 names, each with a warning at its key.
         LegacyNames.Report(LegacyNames.Upgrade(root), _diagnostics);
-        _read.CheckKeys(root, "the configuration root", Keys.RootSupported, Keys.RootNotYet);
+        _read.CheckKeys(root, "the configuration root", Concat(Keys.RootSupported, Components.Server.ServerConfig.RootKeys), Keys.RootNotYet);
         CheckVersion(root);
 
         int port = DefaultPort;
@@ -94,6 +94,11 @@ internal sealed partial class ConfigParser
         bool returnErrorMessage = RouterConfig.Read(rootExtra, _read);
         bool failedStepsHeader = Components.Debug.DebugConfig.ReadFailedStepsHeader(rootExtra, _read);
         var components = new List<GatewayComponentModel>();
+        if (Components.Server.ServerConfig.Read(root, _read) is { } server)
+        {
+            components.Add(server);
+        }
+
         var rootContext = new GatewayReadContext(_read, _source);
         foreach (Component<GatewayReadContext, GatewayComponentModel> component in ComponentRegistry.GatewayComponents)
         {
@@ -436,6 +441,14 @@ internal sealed partial class ConfigParser
         {
             _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"sd_scheme\" has no effect without \"sd\": \"dns\"; the scheme comes from each host", scheme);
         }
+    }
+
+    private static string[] Concat(string[] a, string[] b)
+    {
+        var all = new string[a.Length + b.Length];
+        a.CopyTo(all, 0);
+        b.CopyTo(all, a.Length);
+        return all;
     }
 
     /// <summary>What was written instead of a duration, for the message: the string, or what a bare number would mean.</summary>

@@ -20,10 +20,7 @@ internal static class Keys
 
     public static readonly string[] RootNotYet =
     {
-        "listen_ip", "max_idle_connections_per_host", "max_idle_connections", "dialer_timeout", "dialer_keep_alive",
-        "dialer_fallback_delay", "idle_connection_timeout", "response_header_timeout", "expect_continue_timeout", "disable_keep_alives",
-        "disable_compression", "read_timeout", "write_timeout", "idle_timeout", "read_header_timeout", "max_header_bytes",
-        "allow_insecure_connections", "client_tls", "tls", "plugin", "async_agent", "sequential_start", "use_h2c", "dns_cache_ttl",
+        "disable_keep_alives", "allow_insecure_connections", "client_tls", "plugin", "async_agent", "sequential_start", "use_h2c", "dns_cache_ttl",
     };
 
     public static readonly string[] EndpointSupported =

@@ -43,7 +43,7 @@ public static class GatewayProgram
 
         UseInlineSocketCompletions();
         GatewayOptions options = GatewayOptions.For(definition);
-        string? error = ReadOptions(args, Environment.GetEnvironmentVariable, options, out bool help);
+        string? error = ReadOptions(args, Environment.GetEnvironmentVariable, options, out bool help) ?? UnmatchedOverride(options, definition);
         if (error is not null)
         {
             await Console.Error.WriteLineAsync($"gateway: {error}\n{Usage}").ConfigureAwait(false);
@@ -298,7 +298,30 @@ public static class GatewayProgram
             return $"'{actual}': {Hosts.PortRule}";
         }
 
-        options.HostOverrides[pair[..eq].TrimEnd('/')] = actual;
+        // The configured host as written ("localhost:9501") or normalised ("http://localhost:9501"): the key is the
+        // normalised form, as the configuration's hosts are (GW1007's rules).
+        string configured = pair[..eq].TrimEnd('/');
+        options.HostOverrides[Hosts.TrySanitize(configured, out string sanitized, out _) ? sanitized : configured] = actual;
+        return null;
+    }
+
+    /// <summary>An override whose configured host no backend uses would silently never apply: a start-up error naming the hosts.</summary>
+    internal static string? UnmatchedOverride(GatewayOptions options, GatewayDefinition definition)
+    {
+        var configured = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string[] group in definition.HostGroups)
+        {
+            configured.UnionWith(group);
+        }
+
+        foreach (string host in options.HostOverrides.Keys)
+        {
+            if (!configured.Contains(host))
+            {
+                return $"--backend-host: no backend uses the host '{host}'; the configured hosts are {(configured.Count == 0 ? "none" : string.Join(", ", configured))}";
+            }
+        }
+
         return null;
     }
 }

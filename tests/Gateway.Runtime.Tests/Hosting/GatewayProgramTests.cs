@@ -133,3 +133,34 @@ public class GatewayProgramDefaultsTests
         Assert.Equal($"gateway: cannot listen on 127.0.0.1:{port}: the port is already in use; stop what uses it, or choose another port with --port N (or GATEWAY_PORT)", Assert.Single(lines));
     }
 }
+
+/// <summary>A host override names a configured host as written or normalised, and one that matches none is refused.</summary>
+public class GatewayProgramOverrideTests
+{
+    private static readonly GatewayDefinition s_definition = new(8080, [["http://localhost:9501"], ["https://users.internal"]], _ => []);
+
+    [Theory]
+    [InlineData("localhost:9501=http://127.0.0.1:5000")]
+    [InlineData("http://localhost:9501=http://127.0.0.1:5000")]
+    [InlineData("http://localhost:9501/=http://127.0.0.1:5000")]
+    public void AddHostOverride_ConfiguredHostAsWrittenOrNormalised_AppliesToIt(string pair)
+    {
+        var options = new GatewayOptions();
+
+        Assert.Null(GatewayProgram.AddHostOverride(options, pair));
+
+        Assert.Equal("http://127.0.0.1:5000", options.HostOverrides["http://localhost:9501"]);
+        Assert.Null(GatewayProgram.UnmatchedOverride(options, s_definition));
+    }
+
+    [Fact]
+    public void UnmatchedOverride_AHostNoBackendUses_NamesTheConfiguredHosts()
+    {
+        var options = new GatewayOptions();
+        Assert.Null(GatewayProgram.AddHostOverride(options, "http://orders.internal=http://127.0.0.1:5000"));
+
+        Assert.Equal(
+            "--backend-host: no backend uses the host 'http://orders.internal'; the configured hosts are http://localhost:9501, https://users.internal",
+            GatewayProgram.UnmatchedOverride(options, s_definition));
+    }
+}

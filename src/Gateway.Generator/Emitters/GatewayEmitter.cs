@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Components;
+using Gateway.Components.Router;
 using Gateway.Config.Model;
 
 namespace Gateway.Generator.Emitters;
@@ -98,6 +99,7 @@ internal static class GatewayEmitter
         w.Line("/// </summary>");
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Gateway.Generator\", \"1.0\")]");
         w.Open("internal static class CompiledGateway");
+        RouterEmitter.EmitPolicy(w, model.Router);
         w.Line("public static global::Gateway.Runtime.Hosting.GatewayDefinition Definition { get; } = new(");
         w.Indent();
         w.Line($"port: {model.Port.ToString(CultureInfo.InvariantCulture)},");
@@ -129,6 +131,7 @@ internal static class GatewayEmitter
             arguments.Add($"debugEndpoint: {(model.DebugEndpoint ? "true" : "false")}");
         }
 
+        arguments.AddRange(RouterEmitter.DefinitionArguments(model.Router));
         if (model.Components.Count > 0)
         {
             arguments.Add("components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]");

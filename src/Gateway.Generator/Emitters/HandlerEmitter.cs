@@ -85,7 +85,7 @@ internal static class HandlerEmitter
         w.Indent();
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
-            EmitBackendDefinition(w, endpoint.Backends[i], i);
+            EmitBackendDefinition(w, endpoint, endpoint.Backends[i], i);
         }
 
         w.Outdent();
@@ -166,7 +166,7 @@ internal static class HandlerEmitter
         }
     }
 
-    /// <summary>The base constructor's stages argument: the endpoint components' stages in registry order, or nothing.</summary>
+    /// <summary>The base constructor's components argument: the endpoint components' run-time parts in registry order, or nothing.</summary>
     private static string Stages(EndpointModel endpoint)
     {
         if (endpoint.Components.Count == 0)
@@ -180,7 +180,7 @@ internal static class HandlerEmitter
             stages.Add(ComponentEmitters.StageExpression(component));
         }
 
-        return $", new {Runtime}.Proxy.IEndpointStage[] {{ {string.Join(", ", stages)} }}";
+        return $", new {Runtime}.Proxy.IEndpointComponent[] {{ {string.Join(", ", stages)} }}";
     }
 
     /// <summary>The URL, and the built request when the backend has body or header templates.</summary>
@@ -426,10 +426,7 @@ internal static class HandlerEmitter
             args.Add($"flatmap: {Flatmap(endpoint.Flatmap)}");
         }
 
-        if (model.ReturnErrorMessage)
-        {
-            args.Add("returnErrorMessage: true");
-        }
+        args.AddRange(Components.Router.RouterEmitter.EndpointArguments(model));
 
         if (model.FailedStepsHeader)
         {
@@ -447,7 +444,7 @@ internal static class HandlerEmitter
         w.Outdent();
     }
 
-    private static void EmitBackendDefinition(SourceWriter w, BackendModel backend, int index)
+    private static void EmitBackendDefinition(SourceWriter w, EndpointModel endpoint, BackendModel backend, int index)
     {
         var args = new List<string>
         {
@@ -519,6 +516,14 @@ internal static class HandlerEmitter
             }
 
             args.Add($"stages: new {Runtime}.Forwarding.IBackendComponent[] {{ {string.Join(", ", stages)} }}");
+        }
+
+        foreach (EndpointComponentModel component in endpoint.Components)
+        {
+            if (ComponentEmitters.BackendArgument(component) is { } argument)
+            {
+                args.Add(argument);
+            }
         }
 
         w.Line($"// {index + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");
@@ -605,7 +610,10 @@ internal static class HandlerEmitter
         w.Line("/// The pipeline (docs/configuration.md, \"How a backend call runs\"): the client request is read");
         foreach (EndpointComponentModel component in endpoint.Components)
         {
-            w.Line($"/// → {CSharp.Doc(ComponentEmitters.Describe(component))}");
+            if (!ComponentEmitters.RunsOnTheAnswer(component))
+            {
+                w.Line($"/// → {CSharp.Doc(ComponentEmitters.Describe(component))}");
+            }
         }
 
         w.Line("/// → each backend call: render the request → send (same-origin redirects followed) → status 200/201 → read the body → decode → shape");
@@ -620,13 +628,21 @@ internal static class HandlerEmitter
             after.Add($"static data (strategy {data.Strategy})");
         }
 
+        foreach (EndpointComponentModel component in endpoint.Components)
+        {
+            if (ComponentEmitters.RunsOnTheAnswer(component))
+            {
+                after.Add(ComponentEmitters.Describe(component));
+            }
+        }
+
         after.Add(endpoint.OutputEncoding == "no-op" ? "relay the backend's answer as it is (no-op)" : $"render as {endpoint.OutputEncoding}");
         if (endpoint.CacheTtlSeconds > 0)
         {
             after.Add($"Cache-Control max-age={endpoint.CacheTtlSeconds.ToString(CultureInfo.InvariantCulture)} when complete");
         }
 
-        w.Line($"/// → {string.Join(" → ", after)}.");
+        w.Line($"/// → {CSharp.Doc(string.Join(" → ", after))}.");
         w.Line("/// </summary>");
     }
 

@@ -71,6 +71,31 @@ internal static class BackendCaller
         return values;
     }
 
+    /// <summary>
+    /// The values of the response headers the client receives (<c>gateway/response.headers</c>), by position, each line
+    /// kept (two <c>Set-Cookie</c> lines stay two); a value a response header cannot carry (<see cref="HeaderRules"/>)
+    /// is left out, as no-op's relay leaves it out. Null when the endpoint passes none.
+    /// </summary>
+    internal static StringValues[]? Relayed(HttpResponseMessage response, string[]? names)
+    {
+        if (names is null)
+        {
+            return null;
+        }
+
+        var values = new StringValues[names.Length];
+        for (int i = 0; i < names.Length; i++)
+        {
+            if ((response.Headers.TryGetValues(names[i], out IEnumerable<string>? found) || response.Content.Headers.TryGetValues(names[i], out found))
+                && HeaderRules.AreValidValues(found))
+            {
+                values[i] = new StringValues(found.ToArray());
+            }
+        }
+
+        return values;
+    }
+
     /// <summary>Decodes (docs/configuration.md, decoding) and shapes a successful body; takes ownership of <paramref name="raw"/>.</summary>
     internal static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
     {

@@ -1,4 +1,5 @@
 using Gateway.Runtime.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Runtime.Forwarding;
 
@@ -66,6 +67,21 @@ public sealed class BackendResult : IDisposable
     /// order of the backend's <c>CapturedHeaders</c>), comma-joined when repeated; null when the backend did not send it.
     /// </summary>
     public string? CapturedHeader(int index) => _capturedHeaders is { } headers && index < headers.Length ? headers[index] : null;
+
+    private StringValues[]? _relayedHeaders;
+
+    /// <summary>
+    /// The values of the <paramref name="index"/>-th header the client receives (<c>gateway/response.headers</c>, in the
+    /// order of the backend's <c>RelayedHeaders</c>), each line as the backend sent it; empty when it sent none.
+    /// </summary>
+    public StringValues RelayedHeader(int index) => _relayedHeaders is { } headers && index < headers.Length ? headers[index] : StringValues.Empty;
+
+    /// <summary>Attaches the headers the client receives from this backend.</summary>
+    internal BackendResult WithRelayed(StringValues[]? headers)
+    {
+        _relayedHeaders = headers;
+        return this;
+    }
 
     /// <summary>Attaches what later steps read besides the data; takes ownership of <paramref name="raw"/>.</summary>
     internal BackendResult WithSource(PooledBuffer? raw, string? contentType, string?[]? headers)

@@ -1,10 +1,11 @@
 using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Http;
 using Gateway.Runtime.Routing;
 
 namespace Gateway.Runtime.Hosting;
 
 /// <summary>
-/// What the generator compiled from the configuration: the default port, the backend host groups, and the root components, and a factory
+/// What the generator compiled from the configuration: the default port, the backend host groups, the root components and the client address policy, and a factory
 /// that builds the route table once the host groups (with any operator overrides) exist.
 /// </summary>
 public sealed class GatewayDefinition
@@ -19,11 +20,13 @@ public sealed class GatewayDefinition
         bool debugEndpoint = false,
         IGatewayComponent[]? components = null,
         int endpointCount = 0,
-        string configurationHash = "")
+        string configurationHash = "",
+        ClientAddressPolicy? clientAddresses = null)
     {
         Port = port;
         EndpointCount = endpointCount;
         ConfigurationHash = configurationHash;
+        ClientAddresses = clientAddresses;
         Components = components ?? [];
         EchoEndpoint = echoEndpoint;
         DebugEndpoint = debugEndpoint;
@@ -51,6 +54,12 @@ public sealed class GatewayDefinition
     /// two configurations that differ only in formatting or <c>@comment</c> keys, different whenever behaviour differs.
     /// </summary>
     public string ConfigurationHash { get; }
+
+    /// <summary>
+    /// Who may tell the client's address (<c>router.trusted_proxies</c>); null when nobody may and the connection's peer
+    /// is the client. For components that work per client (<see cref="ClientAddressPolicy.ClientAddress"/>).
+    /// </summary>
+    public ClientAddressPolicy? ClientAddresses { get; }
 
     /// <summary>Distinct sanitised host lists, in the order backends first use them.</summary>
     public IReadOnlyList<string[]> HostGroups { get; }

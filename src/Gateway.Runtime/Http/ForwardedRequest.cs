@@ -1,4 +1,3 @@
-using System.Net;
 using Gateway.Http;
 using Gateway.Runtime.Proxy;
 using Microsoft.AspNetCore.Http;
@@ -33,6 +32,11 @@ public sealed class ForwardedRequest : IDisposable
     /// <summary>Allowed client headers, including <c>User-Agent</c> and <c>Content-Type</c> when allowed.</summary>
     public List<KeyValuePair<string, StringValues>> Headers { get; }
 
+    /// <summary>
+    /// The client's address, sent to backends as <c>X-Forwarded-For</c>: the connection's peer, or what a trusted proxy
+    /// said (<see cref="ClientAddressPolicy"/>). Null when the connection has none. Stages that work per client (a
+    /// rate limit by address, say) read it here.
+    /// </summary>
     public string? ClientIp { get; }
 
     public string? Host { get; }
@@ -123,8 +127,8 @@ public sealed class ForwardedRequest : IDisposable
             headers.Add(header);
         }
 
-        IPAddress? remote = context.Connection.RemoteIpAddress;
-        string? ip = remote is null ? null : (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString();
+        // The connection's peer, unless the configuration trusts proxies to tell the client's address (router.trusted_proxies).
+        string? ip = endpoint.ClientAddresses is { } policy ? policy.ClientAddress(context) : ClientAddressPolicy.PeerAddress(context);
         string? host = request.Host.HasValue ? request.Host.Value : null;
         var forwarded = new ForwardedRequest(query, headers, ip, host) { ContentType = contentType };
 

@@ -22,7 +22,8 @@ public sealed class BackendDefinition
         bool keepRawBody = false,
         string[]? capturedHeaders = null,
         IBackendComponent[]? stages = null,
-        bool required = false)
+        bool required = false,
+        string[]? relayedHeaders = null)
     {
         Required = required;
         var around = new List<IBackendStage>();
@@ -44,6 +45,7 @@ public sealed class BackendDefinition
         Modifiers = modifiers.Count == 0 ? null : [.. modifiers];
         KeepRawBody = keepRawBody;
         CapturedHeaders = capturedHeaders is { Length: > 0 } ? capturedHeaders : null;
+        RelayedHeaders = relayedHeaders is { Length: > 0 } ? relayedHeaders : null;
         Index = index;
         Method = method;
         Hosts = hosts;
@@ -97,6 +99,12 @@ public sealed class BackendDefinition
 
     /// <summary>Response headers later steps read (<c>{respN.headers.Name}</c>), or null.</summary>
     public string[]? CapturedHeaders { get; }
+
+    /// <summary>
+    /// Response headers the client receives (<c>gateway/response.headers</c>), kept with a successful result; null when
+    /// the endpoint passes none, and then no backend header outlives its call.
+    /// </summary>
+    public string[]? RelayedHeaders { get; }
 
     /// <summary><c>"error_" + backend/http.return_error_details</c> as UTF-8, or null.</summary>
     public byte[]? ErrorDetailsKey { get; }

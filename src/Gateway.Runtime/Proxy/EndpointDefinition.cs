@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Components.Shaping;
+using Gateway.Runtime.Http;
 using Gateway.Runtime.Shaping;
 
 namespace Gateway.Runtime.Proxy;
@@ -38,7 +39,9 @@ public sealed class EndpointDefinition
         string? staticData = null,
         FlatmapOperation[]? flatmap = null,
         bool returnErrorMessage = false,
-        bool failedStepsHeader = false)
+        bool failedStepsHeader = false,
+        bool compression = true,
+        ClientAddressPolicy? clientAddresses = null)
     {
         FailedStepsHeader = failedStepsHeader || returnErrorMessage;
         Timeout = timeout;
@@ -52,6 +55,8 @@ public sealed class EndpointDefinition
         StaticData = staticData is null ? null : Encoding.UTF8.GetBytes(staticData);
         Flatmap = flatmap is { Length: > 0 } ? flatmap : null;
         ReturnErrorMessage = returnErrorMessage;
+        Compression = compression;
+        ClientAddresses = clientAddresses;
     }
 
     /// <summary>The endpoint <c>timeout</c>: the budget of the whole request.</summary>
@@ -88,4 +93,13 @@ public sealed class EndpointDefinition
     /// <c>failed_steps_header</c>, or with <c>return_error_msg</c> (docs/configuration.md, errors).
     /// </summary>
     public bool FailedStepsHeader { get; }
+
+    /// <summary>Answers are compressed for clients that accept it (on unless <c>router.disable_gzip</c>).</summary>
+    public bool Compression { get; }
+
+    /// <summary>
+    /// Who may tell the client's address (<c>router.forwarded_by_client_ip</c> with <c>trusted_proxies</c>); null when
+    /// nobody may: the connection's peer is the client.
+    /// </summary>
+    public ClientAddressPolicy? ClientAddresses { get; }
 }

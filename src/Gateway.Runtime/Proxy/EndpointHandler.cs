@@ -16,16 +16,21 @@ public abstract class EndpointHandler
     private readonly BackendDefinition[] _backends;
     private readonly BackendClientOptions _options;
     private readonly IEndpointStage[] _stages;
+    private readonly IEndpointAnswerStage[] _answerStages;
 
-    /// <param name="stages">The endpoint components' stages, in the order they run before the backend calls.</param>
-    protected EndpointHandler(EndpointDefinition endpoint, BackendDefinition[] backends, BackendClientOptions options, IEndpointStage[]? stages = null)
+    /// <param name="components">
+    /// The endpoint components' run-time parts, in the registry's order: their stages run in that order before the
+    /// backend calls (<see cref="IEndpointStage"/>) and when the answer is composed (<see cref="IEndpointAnswerStage"/>).
+    /// </param>
+    protected EndpointHandler(EndpointDefinition endpoint, BackendDefinition[] backends, BackendClientOptions options, IEndpointComponent[]? components = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(backends);
         _endpoint = endpoint;
         _backends = backends;
         _options = options;
-        _stages = stages ?? [];
+        _stages = Of<IEndpointStage>(components);
+        _answerStages = Of<IEndpointAnswerStage>(components);
     }
 
     /// <summary>The endpoint's backends, in configuration order.</summary>
@@ -45,9 +50,25 @@ public abstract class EndpointHandler
 
     internal IEndpointStage[] Stages => _stages;
 
+    internal IEndpointAnswerStage[] AnswerStages => _answerStages;
+
     /// <summary>The generated backend calls, for the pipeline.</summary>
     internal Task CallBackends(ProxyExchange exchange) => CallBackendsAsync(exchange);
 
     /// <summary>The endpoint's backend calls, in the order the configuration dictates (generated).</summary>
     protected abstract Task CallBackendsAsync(ProxyExchange exchange);
+
+    private static T[] Of<T>(IEndpointComponent[]? components)
+    {
+        var found = new List<T>();
+        foreach (IEndpointComponent component in components ?? [])
+        {
+            if (component is T stage)
+            {
+                found.Add(stage);
+            }
+        }
+
+        return [.. found];
+    }
 }

@@ -48,7 +48,7 @@ internal static class FailureAnswers
                 response.ContentType = first.ErrorContentType;
             }
 
-            return ResponseComposer.WriteBody(response, first.ErrorBody.WrittenSpan);
+            return ResponseComposer.WriteBody(response, first.ErrorBody.WrittenSpan, exchange.Endpoint.Compression);
         }
 
         // The message names the failing backend and why, never its address (KrakenD prints the backend URL).
@@ -65,7 +65,7 @@ internal static class FailureAnswers
             message.Append(message.Length > 0 ? "\n" : string.Empty).Append("backend ").Append(i).Append(": ").Append(Describe(result));
         }
 
-        return ResponseComposer.WriteBody(response, Encoding.UTF8.GetBytes(message.ToString()));
+        return ResponseComposer.WriteBody(response, Encoding.UTF8.GetBytes(message.ToString()), exchange.Endpoint.Compression);
     }
 
     /// <summary>

@@ -1,11 +1,19 @@
+using Microsoft.AspNetCore.Http;
+
 namespace Gateway.Runtime.Proxy;
 
 /// <summary>
-/// A stage of an endpoint that runs before its backend calls (<see cref="RequestPipeline"/>, step 2), built by the
-/// generated handler from an endpoint component of the configuration (src/Shared/Components), and only when the
-/// endpoint configures it: an endpoint without components runs no stage at all.
+/// The run-time part of an endpoint component of the configuration (src/Shared/Components), built by the generated
+/// handler, and only when the endpoint configures it: an endpoint without components runs none. It takes part in the
+/// request as an <see cref="IEndpointStage"/> (before the backend calls), an <see cref="IEndpointAnswerStage"/> (when
+/// the answer is composed), or both.
 /// </summary>
-public interface IEndpointStage
+public interface IEndpointComponent
+{
+}
+
+/// <summary>A stage of an endpoint that runs before its backend calls (<see cref="RequestPipeline"/>, step 2).</summary>
+public interface IEndpointStage : IEndpointComponent
 {
     /// <summary>
     /// True when the stage calls services within the endpoint's time budget; the backends then share the budget with
@@ -15,4 +23,14 @@ public interface IEndpointStage
 
     /// <summary>True when the request goes on to the next stage and the backends; false when the stage wrote the answer itself.</summary>
     Task<bool> RunAsync(ProxyExchange exchange);
+}
+
+/// <summary>
+/// A stage of an endpoint that runs when an answer with data is composed (<see cref="RequestPipeline"/>, step 4), after
+/// the status is set and before the gateway's own headers and the body: it may add headers, which the gateway's own
+/// (completeness, <c>cache_ttl</c>'s <c>Cache-Control</c>) then replace.
+/// </summary>
+public interface IEndpointAnswerStage : IEndpointComponent
+{
+    void Apply(ProxyExchange exchange, HttpResponse response);
 }

@@ -18,8 +18,10 @@ namespace Gateway.Runtime.Proxy;
 /// does a preflight. A configuration without such components runs none.</description></item>
 /// <item><description>An endpoint: read the client request (body limit: 413) → the endpoint components' stages, in
 /// the registry's order (<see cref="IEndpointStage"/>: APISIX proxy-chain; authentication and rate limits are to
-/// come) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer: merge → endpoint flatmap_filter → static
-/// data → render (<see cref="ResponseComposer"/>).</description></item>
+/// come) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer:
+/// merge → endpoint flatmap_filter → static data → the endpoint components' answer stages
+/// (<see cref="IEndpointAnswerStage"/>: gateway/response's relayed headers) → render, compressed when the client
+/// accepts it (<see cref="ResponseComposer"/>).</description></item>
 /// <item><description>A backend call: render the request (generated) → the backend components' stages, outermost
 /// first (<see cref="IBackendStage"/>: the circuit breaker) → the modifiers of the request
 /// (<see cref="IHttpMessageModifier"/>: martian) → send, following same-origin redirects → the modifiers of the response → status rules → read the body → decode →
@@ -72,8 +74,9 @@ internal static class RequestPipeline
                     throw;
                 }
 
-                // 4. The answer: merge → endpoint flatmap_filter → static data → render (or a failure answer).
-                await ResponseComposer.WriteAsync(exchange).ConfigureAwait(false);
+                // 4. The answer: merge → endpoint flatmap_filter → static data → the answer stages (relayed backend
+                // headers) → render, compressed for clients that accept it (or a failure answer).
+                await ResponseComposer.WriteAsync(exchange, handler.AnswerStages).ConfigureAwait(false);
             }
         }
         catch (Exception e)
@@ -235,6 +238,7 @@ internal static class RequestPipeline
             BackendResult noData = BackendResult.Success((int)response.StatusCode, empty);
             using (response)
             {
+                noData.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders));
                 // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
                 if (backend.KeepRawBody)
                 {
@@ -285,6 +289,12 @@ internal static class RequestPipeline
             {
                 rawCopy?.Dispose();
                 return decoded;
+            }
+
+            // Only what the configuration reads is kept: later steps' raw bodies and headers, the client's relayed headers.
+            if (backend.RelayedHeaders is not null)
+            {
+                decoded.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders));
             }
 
             return rawCopy is null && backend.CapturedHeaders is null

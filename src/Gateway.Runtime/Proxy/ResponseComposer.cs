@@ -15,7 +15,8 @@ namespace Gateway.Runtime.Proxy;
 
 /// <summary>
 /// Turns the backends' results into the client's response, in KrakenD's order (docs/configuration.md, rendering and errors): merge, endpoint
-/// flatmap_filter, static data, then the renderer of <c>output_encoding</c>, the status code, completeness and caching.
+/// flatmap_filter, static data, then the endpoint's answer stages (relayed backend headers), the status code,
+/// completeness and caching, and the renderer of <c>output_encoding</c>, compressed for clients that accept it.
 /// </summary>
 internal static class ResponseComposer
 {
@@ -29,7 +30,8 @@ internal static class ResponseComposer
     private static readonly JsonPath s_collection = new("collection"u8.ToArray());
     private static readonly JsonPath s_content = new("content"u8.ToArray());
 
-    public static Task WriteAsync(ProxyExchange exchange)
+    /// <param name="answerStages">The endpoint components' stages that take part in an answer with data (<see cref="IEndpointAnswerStage"/>).</param>
+    public static Task WriteAsync(ProxyExchange exchange, IEndpointAnswerStage[] answerStages)
     {
         HttpContext context = exchange.Context;
         if (context.RequestAborted.IsCancellationRequested)
@@ -98,6 +100,11 @@ internal static class ResponseComposer
             complete &= succeeded > 0 && !IsEmptyObject(data);
             HttpResponse response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;
+            foreach (IEndpointAnswerStage stage in answerStages)
+            {
+                stage.Apply(exchange, response);
+            }
+
             response.Headers[GatewayHeaders.Completed] = complete ? GatewayHeaders.True : GatewayHeaders.False;
             if (complete && endpoint.CacheControl is not null)
             {
@@ -110,7 +117,7 @@ internal static class ResponseComposer
             }
 
             // Render copies the body into Kestrel's pipe before it returns, so the buffers can go back to the pool.
-            return Render(response, endpoint.Output, data);
+            return Render(response, endpoint.Output, data, endpoint.Compression);
         }
         finally
         {
@@ -177,34 +184,35 @@ internal static class ResponseComposer
     }
 
     /// <summary>The renderers of <c>output_encoding</c> (docs/configuration.md, rendering).</summary>
-    private static Task Render(HttpResponse response, OutputEncoding output, ReadOnlySpan<byte> data)
+    private static Task Render(HttpResponse response, OutputEncoding output, ReadOnlySpan<byte> data, bool compress)
     {
         switch (output)
         {
             case OutputEncoding.JsonCollection:
                 response.ContentType = GatewayHeaders.JsonContentType;
                 return JsonValueLocator.TryLocate(data, s_collection, out JsonValueRange collection) && collection.Kind != JsonTokenType.Null
-                    ? WriteBody(response, data.Slice(collection.Start, collection.Length))
-                    : WriteBody(response, "[]"u8);
+                    ? WriteBody(response, data.Slice(collection.Start, collection.Length), compress)
+                    : WriteBody(response, "[]"u8, compress);
             case OutputEncoding.String:
                 response.ContentType = GatewayHeaders.TextContentType;
                 if (JsonValueLocator.TryLocate(data, s_content, out JsonValueRange content) && content.Kind == JsonTokenType.String)
                 {
                     var reader = new Utf8JsonReader(data.Slice(content.Start, content.Length));
                     reader.Read();
-                    return WriteBody(response, Encoding.UTF8.GetBytes(reader.GetString()!));
+                    return WriteBody(response, Encoding.UTF8.GetBytes(reader.GetString()!), compress);
                 }
 
                 response.ContentLength = 0;
                 return Task.CompletedTask;
             default:
                 response.ContentType = GatewayHeaders.JsonContentType;
-                return WriteBody(response, data);
+                return WriteBody(response, data, compress);
         }
     }
 
     /// <summary>
-    /// <c>no-op</c>: the backend's status, headers and body as they are, streamed (docs/configuration.md, rendering). The endpoint's
+    /// <c>no-op</c>: the backend's status, headers and body as they are, streamed (docs/configuration.md, rendering),
+    /// the body compressed on the way for a client that accepts it when the backend sent it uncompressed. The endpoint's
     /// timeout bounds the whole exchange, body included: a backend that stalls mid-body loses the client connection
     /// (aborted, so the truncated body cannot pass for a complete one); one that stalls before its first body byte gets
     /// the failed-backend answer.
@@ -237,16 +245,37 @@ internal static class ResponseComposer
             return;
         }
 
+        // Compressed as it streams for a client that accepts it, unless the backend's answer has a coding of its own
+        // or a type that does not compress (ResponseCompression.Negotiate); its length then no longer holds.
+        ContentCoding coding = exchange.Endpoint.Compression
+            ? ResponseCompression.Negotiate(exchange.Context, backend.Content.Headers.ContentLength)
+            : ContentCoding.Identity;
+        CompressingStream? compressor = null;
+        if (coding != ContentCoding.Identity)
+        {
+            response.Headers.ContentLength = null;
+            ResponseCompression.MarkEncoded(response, coding);
+            compressor = ResponseCompression.CreateStream(coding, response.Body);
+        }
+
         try
         {
             Stream body = await backend.Content.ReadAsStreamAsync(exchange.Budget).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
-                await body.CopyToAsync(response.Body, exchange.Budget).ConfigureAwait(false);
+                await body.CopyToAsync(compressor ?? response.Body, exchange.Budget).ConfigureAwait(false);
+            }
+
+            // The coding's end, only for a body that arrived whole.
+            if (compressor is not null)
+            {
+                await compressor.CompleteAsync().ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
+            // Whatever the compressor still holds must reach neither this client nor the failure answer below.
+            compressor?.Abandon();
             if (!response.HasStarted && !exchange.Context.RequestAborted.IsCancellationRequested)
             {
                 // Nothing reached the client yet: answer as for a backend that failed.
@@ -257,6 +286,10 @@ internal static class ResponseComposer
 
             // The backend broke off or stalled mid-body: abort the client connection rather than end a truncated body.
             response.HttpContext.Abort();
+        }
+        finally
+        {
+            compressor?.Dispose();
         }
     }
 
@@ -280,7 +313,35 @@ internal static class ResponseComposer
     /// <summary>Not relayed: they describe the backend's connection (<see cref="HttpRules.HopByHop"/>); Kestrel writes its own framing.</summary>
     private static readonly HashSet<string> HopByHop = new(HttpRules.HopByHop, StringComparer.OrdinalIgnoreCase);
 
-    internal static Task WriteBody(HttpResponse response, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Writes a body the gateway composed, with its length; compressed when <paramref name="compress"/> (the router's
+    /// setting) and the client accepts it (<see cref="ResponseCompression.Negotiate"/>).
+    /// </summary>
+    internal static Task WriteBody(HttpResponse response, ReadOnlySpan<byte> body, bool compress)
+    {
+        ContentCoding coding = compress && !body.IsEmpty ? ResponseCompression.Negotiate(response.HttpContext, body.Length) : ContentCoding.Identity;
+        if (coding != ContentCoding.Identity)
+        {
+            var compressed = new PooledBuffer(ResponseCompression.OutputCapacity(body.Length));
+            try
+            {
+                if (ResponseCompression.TryCompress(coding, body, compressed))
+                {
+                    ResponseCompression.MarkEncoded(response, coding);
+                    return Write(response, compressed.WrittenSpan);
+                }
+            }
+            finally
+            {
+                // Write copied the bytes into Kestrel's pipe before it returned.
+                compressed.Dispose();
+            }
+        }
+
+        return Write(response, body);
+    }
+
+    private static Task Write(HttpResponse response, ReadOnlySpan<byte> body)
     {
         response.ContentLength = body.Length;
         if (body.IsEmpty)

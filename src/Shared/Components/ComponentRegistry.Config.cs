@@ -42,8 +42,8 @@ internal sealed class ConfigNamespace
 /// </summary>
 internal abstract record EndpointComponentModel;
 
-/// <summary>What an endpoint component's reader may use: the value readers, the file, the host groups, the route.</summary>
-internal sealed record EndpointReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup, List<RouteSegmentModel>? Route, List<string>? RootHosts);
+/// <summary>What an endpoint component's reader may use: the value readers, the file, the host groups, the route, the output encoding.</summary>
+internal sealed record EndpointReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup, List<RouteSegmentModel>? Route, List<string>? RootHosts, string OutputEncoding);
 
 /// <summary>The model of a component of the configuration root (a service-level namespace), equatable like every model record.</summary>
 internal abstract record GatewayComponentModel;
@@ -94,12 +94,14 @@ internal static class ComponentRegistry
     };
 
     /// <summary>
-    /// The endpoint-level components, in the order their stages run before the backend calls (RequestPipeline, step
-    /// 2). Adding one is a folder and a line here (and its emitter's line in ComponentRegistry.Emitter.cs).
+    /// The endpoint-level components, in the order their stages run: before the backend calls (RequestPipeline, step
+    /// 2) and when the answer is composed (step 4). Adding one is a folder and a line here (and its emitter's line in
+    /// ComponentRegistry.Emitter.cs).
     /// </summary>
     public static readonly Component<EndpointReadContext, EndpointComponentModel>[] EndpointComponents =
     {
         new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
+        new(ResponseHeaders.ResponseHeadersConfig.Namespace, ResponseHeaders.ResponseHeadersConfig.Read),
     };
 
     /// <summary>

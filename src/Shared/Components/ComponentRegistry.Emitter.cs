@@ -34,6 +34,9 @@ internal static class ComponentEmitters
             case ProxyChain.ProxyChainModel chain:
                 ProxyChain.ProxyChainEmitter.EmitMembers(w, endpoint, chain, paths);
                 break;
+            case ResponseHeaders.ResponseHeadersModel headers:
+                ResponseHeaders.ResponseHeadersEmitter.EmitMembers(w, headers);
+                break;
             default:
                 throw new InvalidOperationException($"no emitter for {component.GetType().Name}");
         }
@@ -42,7 +45,18 @@ internal static class ComponentEmitters
     public static string StageExpression(EndpointComponentModel component) => component switch
     {
         ProxyChain.ProxyChainModel => ProxyChain.ProxyChainEmitter.StageExpression,
+        ResponseHeaders.ResponseHeadersModel => ResponseHeaders.ResponseHeadersEmitter.StageExpression,
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
+    };
+
+    /// <summary>True for a component whose stage runs when the answer is composed (an IEndpointAnswerStage), not before the backend calls.</summary>
+    public static bool RunsOnTheAnswer(EndpointComponentModel component) => component is ResponseHeaders.ResponseHeadersModel;
+
+    /// <summary>An argument an endpoint component adds to each of its endpoint's backend definitions; null when none.</summary>
+    public static string? BackendArgument(EndpointComponentModel component) => component switch
+    {
+        ResponseHeaders.ResponseHeadersModel => ResponseHeaders.ResponseHeadersEmitter.BackendArgument,
+        _ => null,
     };
 
     /// <summary>The expression that builds a backend component's run-time stage, in the backend's definition.</summary>
@@ -65,6 +79,7 @@ internal static class ComponentEmitters
     public static string Describe(EndpointComponentModel component) => component switch
     {
         ProxyChain.ProxyChainModel chain => $"the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body",
+        ResponseHeaders.ResponseHeadersModel headers => ResponseHeaders.ResponseHeadersEmitter.Describe(headers),
         _ => component.GetType().Name,
     };
 }

@@ -33,6 +33,14 @@ internal static class HttpRules
         WrittenByTheClient,
         new[] { "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Via", "Forwarded", "Accept-Encoding" });
 
+    /// <summary>
+    /// Headers of a backend's answer that describe the body the gateway writes in its place, so the gateway sets them
+    /// itself for its own answer: its length and framing, its coding (the gateway's compression), its type (the
+    /// renderer's), and KrakenD's completeness header. With the hop-by-hop ones, they are never relayed from a backend
+    /// to the client (<c>gateway/response.headers</c>).
+    /// </summary>
+    public static readonly string[] DescribeTheGatewaysBody = { "Content-Length", "Content-Encoding", "Content-Type", "Content-Range", "X-KrakenD-Completed" };
+
     /// <summary>Headers a template may not set (docs/configuration.md): hop-by-hop ones and those the HTTP client writes.</summary>
     public static readonly string[] NotSettable = Concat(HopByHop, WrittenByTheClient);
 
@@ -55,8 +63,7 @@ internal static class HttpRules
 
         foreach (char c in name)
         {
-            bool token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
-            if (!token)
+            if (!IsTokenChar(c))
             {
                 return false;
             }
@@ -64,6 +71,9 @@ internal static class HttpRules
 
         return true;
     }
+
+    private static bool IsTokenChar(char c) =>
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
 
 #if NET8_0_OR_GREATER
     private static readonly SearchValues<char> s_valueChars = SearchValues.Create(ValueCharacters());
@@ -89,6 +99,25 @@ internal static class HttpRules
     public static bool IsHeaderValue(ReadOnlySpan<char> value) => value.IndexOfAnyExcept(s_valueChars) < 0;
 
     public static bool IsHeaderValue(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept(s_valueBytes) < 0;
+
+    /// <summary>A token (RFC 9110 §5.6.2): one or more token characters, as a header name or a content coding is.</summary>
+    public static bool IsToken(ReadOnlySpan<char> text)
+    {
+        if (text.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (char c in text)
+        {
+            if (!IsTokenChar(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 #else
     /// <summary>
     /// A header value the gateway can send (RFC 9110 §5.5): visible ASCII, spaces and tabs. Anything else (non-ASCII

@@ -210,7 +210,7 @@ public class ResponseComposerTests
         await using (exchange)
         {
             await Task.WhenAll(backends.Select((b, i) => exchange.SendAsync(b, "http://backend.test" + specs[i].Path)));
-            await ResponseComposer.WriteAsync(exchange);
+            await ResponseComposer.WriteAsync(exchange, []);
         }
 
         HttpResponse response = context.Response;

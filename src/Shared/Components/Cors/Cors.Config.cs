@@ -62,7 +62,7 @@ internal static class CorsConfig
         var patterns = new List<string>();
         if (node.Find("allow_origins") is { } originsProperty)
         {
-            List<JsonNode> items = Strings(originsProperty, read, "origins such as \"https://app.example.com\"");
+            List<JsonNode> items = read.StringItems(originsProperty, "origins such as \"https://app.example.com\"");
             allOrigins = items.Count == 0;
             foreach (JsonNode item in items)
             {
@@ -85,7 +85,7 @@ internal static class CorsConfig
         var methods = new List<string>();
         if (node.Find("allow_methods") is { } methodsProperty)
         {
-            foreach (JsonNode item in Strings(methodsProperty, read, "HTTP methods"))
+            foreach (JsonNode item in read.StringItems(methodsProperty, "HTTP methods"))
             {
                 // Any method token (CONNECT and TRACE appear in real files); standard ones are written upper-case.
                 string method = item.Text!.ToUpperInvariant();
@@ -110,7 +110,7 @@ internal static class CorsConfig
         var headers = new List<string>();
         if (node.Find("allow_headers") is { } headersProperty)
         {
-            List<JsonNode> items = Strings(headersProperty, read, "header names");
+            List<JsonNode> items = read.StringItems(headersProperty, "header names");
             allHeaders = items.Count == 0;
             foreach (JsonNode item in items)
             {
@@ -129,7 +129,7 @@ internal static class CorsConfig
         if (node.Find("expose_headers") is { } exposeProperty)
         {
             var names = new List<string>();
-            foreach (JsonNode item in Strings(exposeProperty, read, "header names"))
+            foreach (JsonNode item in read.StringItems(exposeProperty, "header names"))
             {
                 if (item.Text == "*" || HeaderName(item, "expose_headers", diagnostics))
                 {
@@ -191,29 +191,6 @@ internal static class CorsConfig
             status,
             maxAge,
             read.ParseBool(node.Find("debug")));
-    }
-
-    /// <summary>The string items of a list, each other item reported at its place.</summary>
-    private static List<JsonNode> Strings(JsonProperty property, ConfigReader read, string what)
-    {
-        var items = new List<JsonNode>();
-        if (!read.Expect(property, JsonKind.Array, "an array of " + what))
-        {
-            return items;
-        }
-
-        foreach (JsonNode item in property.Value.Items!)
-        {
-            if (item.Kind != JsonKind.String)
-            {
-                read.Diagnostics.Report(DiagnosticKind.WrongType, $"each entry of \"{property.Name}\" must be a string, not {JsonNode.Describe(item.Kind)}", item);
-                continue;
-            }
-
-            items.Add(item);
-        }
-
-        return items;
     }
 
     private static bool HeaderName(JsonNode item, string key, DiagnosticBag diagnostics)

@@ -1,17 +1,18 @@
 using Gateway.Components;
+using Gateway.Components.Router;
 
 namespace Gateway.Config.Model;
 
 // The configuration after parsing and validation: only what the emitted code needs, with defaults applied
 // and no source positions, so an edit that changes no meaning leaves the model equal.
 
-/// <summary>The whole gateway: listen port, built-in endpoints, backend host groups and the endpoints that passed validation.</summary>
+/// <summary>The whole gateway: listen port, built-in endpoints, router settings, backend host groups and the endpoints that passed validation.</summary>
 internal sealed record GatewayModel(
     string Namespace,
     int Port,
     bool EchoEndpoint,
     bool DebugEndpoint,
-    bool ReturnErrorMessage,
+    RouterModel Router,
     bool FailedStepsHeader,
     EquatableArray<GatewayComponentModel> Components,
     EquatableArray<HostGroupModel> HostGroups,

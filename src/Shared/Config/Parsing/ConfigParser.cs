@@ -91,7 +91,7 @@ internal sealed partial class ConfigParser
         bool debug = _read.ParseBool(root.Find("debug_endpoint"));
         _disableRest = _read.ParseBool(root.Find("disable_rest"));
         ExtraConfig rootExtra = ExtraConfig.Read(root.Find("extra_config"), ConfigScope.Root, "the configuration root", _read);
-        bool returnErrorMessage = RouterConfig.Read(rootExtra, _read);
+        RouterModel router = RouterConfig.Read(rootExtra, _read);
         bool failedStepsHeader = Components.Debug.DebugConfig.ReadFailedStepsHeader(rootExtra, _read);
         var components = new List<GatewayComponentModel>();
         if (Components.Server.ServerConfig.Read(root, _read) is { } server)
@@ -129,10 +129,10 @@ internal sealed partial class ConfigParser
         if (_rootLevelError)
         {
             // The file as a whole is unusable; emit the entry point with no endpoints so only the GW errors show.
-            return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, failedStepsHeader, EquatableArray<GatewayComponentModel>.Empty, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
+            return new GatewayModel(generatedNamespace, port, echo, debug, router, failedStepsHeader, EquatableArray<GatewayComponentModel>.Empty, EquatableArray<HostGroupModel>.Empty, EquatableArray<EndpointModel>.Empty);
         }
 
-        return new GatewayModel(generatedNamespace, port, echo, debug, returnErrorMessage, failedStepsHeader, EquatableArray.From(components), EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
+        return new GatewayModel(generatedNamespace, port, echo, debug, router, failedStepsHeader, EquatableArray.From(components), EquatableArray.From(_hostGroups), EquatableArray.From(endpoints));
     }
 
     private void CheckVersion(JsonNode root)
@@ -264,7 +264,7 @@ internal sealed partial class ConfigParser
         }
 
         var components = new List<EndpointComponentModel>();
-        var context = new EndpointReadContext(_read, _source, HostGroup, route, rootHosts);
+        var context = new EndpointReadContext(_read, _source, HostGroup, route, rootHosts, outputEncoding);
         foreach (Component<EndpointReadContext, EndpointComponentModel> component in ComponentRegistry.EndpointComponents)
         {
             if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)

@@ -113,6 +113,29 @@ internal sealed class ConfigReader
         return EquatableArray.From(fields);
     }
 
+    /// <summary>The string items of a list (<paramref name="what"/> names them for a wrong type), each other item reported at its place.</summary>
+    public List<JsonNode> StringItems(JsonProperty property, string what)
+    {
+        var items = new List<JsonNode>();
+        if (!Expect(property, JsonKind.Array, "an array of " + what))
+        {
+            return items;
+        }
+
+        foreach (JsonNode item in property.Value.Items!)
+        {
+            if (item.Kind != JsonKind.String)
+            {
+                _diagnostics.Report(DiagnosticKind.WrongType, $"each entry of \"{property.Name}\" must be a string, not {JsonNode.Describe(item.Kind)}", item);
+                continue;
+            }
+
+            items.Add(item);
+        }
+
+        return items;
+    }
+
     public EquatableArray<MappingModel> ParseMapping(JsonProperty? property)
     {
         var mapping = new List<MappingModel>();

@@ -146,6 +146,23 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"write_timeout\": \"10s\","), "GW3002", DiagnosticSeverity.Warning, 3, 18 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"tls\": {\"public_key\": \"c.pem\", \"private_key\": \"k.pem\", \"enable_mtls\": true},"), "GW2001", DiagnosticSeverity.Error, 3, 73 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"read_timeout\": 10,"), "GW1006", DiagnosticSeverity.Error, 3, 34 },
+        // router: client address options, each mistake at its place; a key without the others it needs has no effect.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"forwarded_by_client_ip\": true, \"trusted_proxies\": [\"10.0.0.0/8\", \"10.0.0.0/33\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 112 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"forwarded_by_client_ip\": true, \"trusted_proxies\": [\"127.1\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 98 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"forwarded_by_client_ip\": true, \"trusted_proxies\": [\"::1\"], \"remote_ip_headers\": [\"X Real IP\"]}},"), "GW1016", DiagnosticSeverity.Error, 3, 128 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"forwarded_by_client_ip\": true}},"), "GW3002", DiagnosticSeverity.Warning, 3, 46 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"trusted_proxies\": [\"10.0.0.0/8\"]}},"), "GW3002", DiagnosticSeverity.Warning, 3, 46 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"disable_gzip\": \"yes\"}},"), "GW0004", DiagnosticSeverity.Error, 3, 62 },
+        // gateway/response on an endpoint: headers that describe a connection or the gateway's own body, a name that is
+        // not one, a list with no effect, a typo; on a backend it is refused at its key.
+        { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"ETag\", \"Connection\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1016", DiagnosticSeverity.Error, 6, 83 },
+        { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"Content-Length\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1016", DiagnosticSeverity.Error, 6, 75 },
+        { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"X Bad\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1016", DiagnosticSeverity.Error, 6, 75 },
+        { Config("\"endpoint\": \"/a\", \"output_encoding\": \"no-op\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"ETag\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3002", DiagnosticSeverity.Warning, 6, 91 },
+        { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"ETag\", \"etag\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3002", DiagnosticSeverity.Warning, 6, 83 },
+        { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": []}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3002", DiagnosticSeverity.Warning, 6, 63 },
+        { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"header\": [\"ETag\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1020", DiagnosticSeverity.Error, 6, 63 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"ETag\"]}}}]"), "GW2001", DiagnosticSeverity.Error, 6, 76 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -206,6 +223,8 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"cache_ttl\": \"0s\", \"input_headers\": [\"*\"], \"input_query_strings\": [\"q\"], \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"safejson\", \"extra_config\": {\"backend/http\": {\"return_error_code\": true}}}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com\", \"https://*.example.com\", \"http://localhost:3000\"], \"allow_methods\": [\"get\", \"POST\", \"PATCH\"], \"allow_headers\": [\"Authorization\", \"X-Tenant\"], \"expose_headers\": [\"X-Request-Id\"], \"max_age\": \"12h\", \"allow_credentials\": true, \"allow_private_network\": true, \"options_success_status\": 200, \"debug\": false}},"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [], \"max_age\": \"0s\"}},"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"return_error_msg\": true, \"disable_gzip\": true, \"forwarded_by_client_ip\": true, \"trusted_proxies\": [\"10.0.0.0/8\", \"192.168.1.7\", \"10.1.2.3/16\", \"2001:db8::/32\", \"::1\"], \"remote_ip_headers\": [\"CF-Connecting-IP\", \"X-Forwarded-For\"]}},"),
+        Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"ETag\", \"Cache-Control\", \"Set-Cookie\", \"Vary\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y\"}]"),
     };
 
     [Theory]

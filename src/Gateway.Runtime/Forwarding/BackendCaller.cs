@@ -73,7 +73,7 @@ internal static class BackendCaller
 
     /// <summary>
     /// The values of the response headers the client receives (<c>gateway/response.headers</c>), by position, each line
-    /// kept (two <c>Set-Cookie</c> lines stay two); a value a response header cannot carry (<see cref="HeaderRules"/>)
+    /// kept as the backend wrote it (two <c>Set-Cookie</c> lines stay two); a value a response header cannot carry (<see cref="HeaderRules"/>)
     /// is left out, as no-op's relay leaves it out. Null when the endpoint passes none.
     /// </summary>
     internal static StringValues[]? Relayed(HttpResponseMessage response, string[]? names)
@@ -83,13 +83,24 @@ internal static class BackendCaller
             return null;
         }
 
+        // As received: the HTTP client's parsed view would rewrite values ("private, max-age=60" as "max-age=60, private").
         var values = new StringValues[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
-            if ((response.Headers.TryGetValues(names[i], out IEnumerable<string>? found) || response.Content.Headers.TryGetValues(names[i], out found))
-                && HeaderRules.AreValidValues(found))
+            if (response.Headers.NonValidated.TryGetValues(names[i], out HeaderStringValues found)
+                || response.Content.Headers.NonValidated.TryGetValues(names[i], out found))
             {
-                values[i] = new StringValues(found.ToArray());
+                var lines = new string[found.Count];
+                int count = 0;
+                foreach (string line in found)
+                {
+                    lines[count++] = line;
+                }
+
+                if (HeaderRules.AreValidValues(lines))
+                {
+                    values[i] = new StringValues(lines);
+                }
             }
         }
 

@@ -81,33 +81,28 @@ public static class ResponseCompression
         return choice.Coding;
     }
 
-    /// <summary>
-    /// Compresses a whole body into <paramref name="output"/>. False when it did not get smaller (already compressed
-    /// data, say): the body is then sent as it is.
-    /// </summary>
-    public static bool TryCompress(ContentCoding coding, ReadOnlySpan<byte> body, PooledBuffer output)
+    /// <summary>Compresses a whole body into <paramref name="output"/>, which must hold <see cref="OutputCapacity"/> bytes or grow.</summary>
+    public static void Compress(ContentCoding coding, ReadOnlySpan<byte> body, PooledBuffer output)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (coding == ContentCoding.Brotli)
         {
-            Span<byte> destination = output.GetSpan(BrotliEncoder.GetMaxCompressedLength(body.Length));
+            // The capacity is brotli's bound for any input, so the one-shot encoder cannot run out of room.
+            Span<byte> destination = output.GetSpan(OutputCapacity(body.Length));
             if (!BrotliEncoder.TryCompress(body, destination, out int written, BrotliQuality, BrotliWindow))
             {
-                return false;
+                throw new InvalidOperationException("brotli could not compress within its own bound");
             }
 
             output.Advance(written);
-        }
-        else
-        {
-            using var gzip = new GZipStream(new BufferStream(output), CompressionLevel.Fastest);
-            gzip.Write(body);
+            return;
         }
 
-        return output.Length < body.Length;
+        using var gzip = new GZipStream(new BufferStream(output), CompressionLevel.Fastest);
+        gzip.Write(body);
     }
 
-    /// <summary>What the output buffer of <see cref="TryCompress"/> needs for a body of <paramref name="length"/> bytes at most.</summary>
+    /// <summary>What the output buffer of <see cref="Compress"/> needs for a body of <paramref name="length"/> bytes at most.</summary>
     public static int OutputCapacity(int length) => BrotliEncoder.GetMaxCompressedLength(length);
 
     /// <summary>

@@ -325,7 +325,10 @@ internal static class ResponseComposer
             var compressed = new PooledBuffer(ResponseCompression.OutputCapacity(body.Length));
             try
             {
-                if (ResponseCompression.TryCompress(coding, body, compressed))
+                // Sent compressed when that made it smaller (already compressed text does not shrink), or when the
+                // client refuses an uncompressed body: the only way a body under the threshold is compressed at all.
+                ResponseCompression.Compress(coding, body, compressed);
+                if (compressed.Length < body.Length || body.Length < ResponseCompression.MinimumBytes)
                 {
                     ResponseCompression.MarkEncoded(response, coding);
                     return Write(response, compressed.WrittenSpan);

@@ -27,7 +27,7 @@ internal sealed class PostApiV1OrdersIdHandler : global::Gateway.Runtime.Proxy.E
     private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
 
     public PostApiV1OrdersIdHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointStage[] { CreateProxyChain(backends) })
+        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointComponent[] { CreateProxyChain(backends) })
     {
         _url0 = new(Backends[0].Hosts, "/echo/order");
     }

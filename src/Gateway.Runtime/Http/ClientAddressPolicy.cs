@@ -99,10 +99,12 @@ public sealed class ClientAddressPolicy
             int end = text.Length;
             while (true)
             {
-                if (budget-- == 0)
+                if (budget <= 0)
                 {
                     return null;
                 }
+
+                budget--;
 
                 int comma = end == 0 ? -1 : text.LastIndexOf(',', end - 1);
                 int start = comma + 1;

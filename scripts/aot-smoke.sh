@@ -95,6 +95,30 @@ case "$body" in *'"received": {"hotel_id":25,"note":"at Hotel Miramar"}, "hotel_
 body=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"cart":[1]}' "http://127.0.0.1:$gateway_port/checkout")
 case "$body" in *'"received": {"cart":[1],"customer_tier":"gold"}'*) ;; *) fail "proxy-chain body: $body" ;; esac
 
+# router: the client's address from a trusted proxy (curl connects from 127.0.0.1, which the configuration trusts).
+body=$(curl -s -H 'X-Forwarded-For: 198.51.100.7, 203.0.113.9' "http://127.0.0.1:$gateway_port/whoami")
+[ "$body" = '{"x_forwarded_for": "203.0.113.9"}' ] || fail "client address from a trusted proxy: $body"
+
+# Compression and gateway/response: brotli and gzip by Accept-Encoding, the listed backend headers only.
+plain=$(mktemp); packed=$(mktemp)
+curl -s -o "$plain" "http://127.0.0.1:$gateway_port/profile"
+for coding in gzip br; do
+  head=$(curl -s -D - -o "$packed" -H "Accept-Encoding: $coding" "http://127.0.0.1:$gateway_port/profile")
+  grep -qi "^content-encoding: $coding" <<<"$head" || fail "$coding: no Content-Encoding: $head"
+  grep -qi '^vary: accept-encoding' <<<"$head" || fail "$coding: no Vary: $head"
+  grep -qi "^content-length: $(stat -c %s "$packed")" <<<"$head" || fail "$coding: Content-Length is not the compressed length: $head"
+  grep -qi '^etag: W/"v1"' <<<"$head" || fail "$coding: the relayed ETag, made weak: $head"
+  grep -qi '^set-cookie: session=1; Path=/' <<<"$head" || fail "$coding: the relayed cookie: $head"
+  if grep -qi '^x-internal' <<<"$head"; then fail "$coding: a header the endpoint does not list was relayed: $head"; fi
+  [ "$(stat -c %s "$packed")" -lt "$(($(stat -c %s "$plain") / 4))" ] || fail "$coding: $(stat -c %s "$packed") bytes for $(stat -c %s "$plain")"
+done
+curl -s -o "$packed" -H 'Accept-Encoding: gzip' "http://127.0.0.1:$gateway_port/profile"
+python3 -c 'import gzip, sys; sys.exit(gzip.decompress(open(sys.argv[1], "rb").read()) != open(sys.argv[2], "rb").read())' "$packed" "$plain" \
+  || fail "the gzip answer does not decompress to the uncompressed one"
+head=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip, br' "http://127.0.0.1:$gateway_port/chain/25")
+if grep -qi '^content-encoding' <<<"$head"; then fail "an answer under the threshold was compressed: $head"; fi
+rm -f "$plain" "$packed"
+
 # Memory stays bounded under many concurrent oversized answers (docs/compatibility.md, limits): 48 clients at once,
 # twice, each answered by a 200 MiB chunked body. Each body fails at the 16 MiB limit without buffering past it, and
 # the gateway-wide budget (128 MiB by default) bounds what is held at once, however many arrive.

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""A loopback backend for the native memory-bound check in scripts/aot-smoke.sh.
+"""A loopback backend for the native checks of scripts/aot-smoke.sh.
 
-GET /big answers 200 with a chunked body of 200 MiB (one '{' then spaces), written as fast as the reader takes it,
-until the reader closes the connection. Usage: fault-backend.py PORT
+GET /whoami answers {"x_forwarded_for": "<the X-Forwarded-For it received>"}.
+GET /profile answers a 4 KB JSON object with an ETag, a cookie and an internal header.
+Any other GET answers 200 with a chunked body of 200 MiB (one '{' then spaces), written as fast as the reader takes
+it, until the reader closes the connection (the memory-bound check). Usage: fault-backend.py PORT
 """
 import http.server
+import json
 import socketserver
 import sys
 
@@ -16,6 +19,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
+        if self.path == "/whoami":
+            return self.answer({"x_forwarded_for": self.headers.get("X-Forwarded-For", "")}, {})
+        if self.path == "/profile":
+            profile = {"id": 7, "name": "Ada", "bio": "b" * 4000}
+            return self.answer(profile, {"ETag": '"v1"', "Set-Cookie": "session=1; Path=/", "X-Internal": "not for clients"})
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -27,6 +35,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def answer(self, document, headers):
+        body = json.dumps(document).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """A/B load comparison of two builds of the gateway: a base revision against the working tree, side by side.
 
-    python3 perf/load/ab.py --base REV [--rounds 5] [--duration 5]
+    python3 perf/load/ab.py --base REV [--rounds 5] [--duration 5] [--header 'Accept-Encoding: br']
 
 Publishes the native gateway with perf/load/krakend.json twice: from REV (checked out in a temporary git worktree,
 removed afterwards) and from the working tree. Starts one static nginx backend, then for every scenario of the load
 harness runs wrk against both builds in alternating rounds, each pinned to the same CPU, and reports the medians of
 requests/s and of CPU time per 10k requests (the figure that matters: requests/s saturates on the load generator's
-core), with the ratio working tree / base. Everything runs on loopback, bounded by --duration; every process it
-starts is stopped by its id.
+core), with the ratio working tree / base, and the bytes each answer took on the wire (headers included). --header
+adds a request header to every request of both builds (a compressed reading: 'Accept-Encoding: gzip'). Everything runs
+on loopback, bounded by --duration; every process it starts is stopped by its id.
 """
 import argparse
 import statistics
@@ -19,6 +20,7 @@ import run
 
 SCENARIOS = [
     ("passthrough small JSON", "/passthrough/small"),
+    ("passthrough 2 KB", "/passthrough/2k"),
     ("passthrough 20 KB", "/passthrough/20k"),
     ("parallel aggregation (2 backends)", "/aggregate/25"),
     ("sequential chain (2 steps)", "/chain/25"),
@@ -40,6 +42,7 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="", help="run only the scenarios whose name contains this text")
+    parser.add_argument("--header", action="append", default=[], help="a request header for every request, e.g. 'Accept-Encoding: gzip' (repeatable)")
     args = parser.parse_args()
 
     run.OUT.mkdir(parents=True, exist_ok=True)
@@ -79,15 +82,18 @@ def main():
                 "rps": statistics.median(r["rps"] for r in rows[name]),
                 "cpu": statistics.median(r["cpu_s_per_10k"] for r in rows[name]),
                 "errors": sum(r["errors"] for r in rows[name]),
+                "bytes": statistics.median(r["bytes_per_response"] for r in rows[name]),
             } for name in builds}
     finally:
         run.stop_all()
 
-    print(f"\n| scenario | base req/s | head req/s | base CPU s/10k | head CPU s/10k | CPU head/base |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    if args.header:
+        print(f"\nrequest headers: {'; '.join(args.header)}")
+    print(f"\n| scenario | base req/s | head req/s | base CPU s/10k | head CPU s/10k | CPU head/base | base bytes/answer | head bytes/answer |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for scenario, by in results.items():
         base, head = by["base"], by["head"]
-        print(f"| {scenario} | {base['rps']:.0f} | {head['rps']:.0f} | {base['cpu']:.3f} | {head['cpu']:.3f} | {head['cpu'] / base['cpu']:.3f} |"
+        print(f"| {scenario} | {base['rps']:.0f} | {head['rps']:.0f} | {base['cpu']:.3f} | {head['cpu']:.3f} | {head['cpu'] / base['cpu']:.3f} | {base['bytes']:.0f} | {head['bytes']:.0f} |"
               + (f" errors {base['errors']}/{head['errors']}" if base["errors"] or head["errors"] else ""))
 
 

@@ -212,7 +212,8 @@ def proxy_body(port, backend_port, extra=""):
 
 
 def wrk(port, path, args, duration):
-    cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{duration}s", "--latency",
+    headers = [flag for header in getattr(args, "header", None) or [] for flag in ("-H", header)]
+    cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{duration}s", "--latency", *headers,
            "-s", str(LOAD / "report.lua"), f"http://127.0.0.1:{port}{path}"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
     line = next((l for l in out.splitlines() if l.startswith("RESULT ")), None)
@@ -232,6 +233,7 @@ def measure(system, proc, port, path, args):
         "system": system, "path": path, "rps": rps, "p50_us": result["p50"], "p99_us": result["p99"], "p999_us": result["p999"],
         "cpu_s_per_10k": cpu / result["requests"] * 10000 if result["requests"] else None,
         "peak_rss_mb": peak_rss_mb(pids), "errors": result["socket_errors"] + result["non2xx"], "requests": result["requests"],
+        "bytes_per_response": result["bytes"] / result["requests"] if result["requests"] else None,
     }
     log(f"  {system:10} {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  errors {row['errors']}")
     return row

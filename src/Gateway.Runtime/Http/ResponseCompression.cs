@@ -47,6 +47,14 @@ public static class ResponseCompression
     public static ContentCoding Negotiate(HttpContext context, long? length)
     {
         ArgumentNullException.ThrowIfNull(context);
+        StringValues accepted = context.Request.Headers.AcceptEncoding;
+        bool large = length is null or >= MinimumBytes;
+        if (!large && accepted.Count == 0)
+        {
+            // The common small answer to a client that asks for nothing: nothing to decide, nothing to add.
+            return ContentCoding.Identity;
+        }
+
         HttpResponse response = context.Response;
         if (length == 0 || response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified
             || HttpMethods.IsHead(context.Request.Method) || response.Headers.ContentEncoding.Count > 0
@@ -55,13 +63,11 @@ public static class ResponseCompression
             return ContentCoding.Identity;
         }
 
-        bool large = length is null or >= MinimumBytes;
         if (large)
         {
             response.Headers.Append(VaryHeader, s_acceptEncoding);
         }
 
-        StringValues accepted = context.Request.Headers.AcceptEncoding;
         if (accepted.Count == 0)
         {
             return ContentCoding.Identity;

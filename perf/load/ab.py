@@ -43,19 +43,24 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="", help="run only the scenarios whose name contains this text")
     parser.add_argument("--header", action="append", default=[], help="a request header for every request, e.g. 'Accept-Encoding: gzip' (repeatable)")
+    parser.add_argument("--reuse-builds", action="store_true",
+                        help="measure the builds the previous run left in out/perf/ab-base and ab-head instead of publishing again (same --base, unchanged tree)")
     args = parser.parse_args()
 
     run.OUT.mkdir(parents=True, exist_ok=True)
     run.ensure_tools()
     builds = {"base": run.OUT / "ab-base", "head": run.OUT / "ab-head"}
-    with tempfile.TemporaryDirectory() as scratch:
-        worktree = f"{scratch}/base"
-        subprocess.run(["git", "worktree", "add", "--detach", "-q", worktree, args.base], cwd=run.ROOT, check=True)
-        try:
-            publish(worktree, builds["base"])
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", worktree], cwd=run.ROOT, check=True)
-    publish(run.ROOT, builds["head"])
+    if args.reuse_builds and all((build / "gateway").exists() for build in builds.values()):
+        run.log("reusing the builds in out/perf/ab-base and out/perf/ab-head")
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            worktree = f"{scratch}/base"
+            subprocess.run(["git", "worktree", "add", "--detach", "-q", worktree, args.base], cwd=run.ROOT, check=True)
+            try:
+                publish(worktree, builds["base"])
+            finally:
+                subprocess.run(["git", "worktree", "remove", "--force", worktree], cwd=run.ROOT, check=True)
+        publish(run.ROOT, builds["head"])
 
     results = {}
     try:

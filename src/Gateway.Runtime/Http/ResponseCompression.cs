@@ -9,7 +9,7 @@ namespace Gateway.Runtime.Http;
 /// <c>router.disable_gzip</c>. The answers the gateway composes are compressed whole, from the buffer that holds them,
 /// so they keep an exact <c>Content-Length</c>; a <c>no-op</c> backend's body is compressed as it streams through
 /// (<see cref="CompressingStream"/>), without a length. Both use the fastest level of each coding: at a gateway's
-/// sizes it keeps most of the saving for a fraction of the CPU (perf/results/2026-12-02-compression.md).
+/// sizes it keeps most of the saving for a fraction of the CPU (perf/results/2026-12-01-compression.md).
 /// </summary>
 /// <remarks>
 /// Kestrel's ResponseCompression middleware is not used: it has no size threshold (a 60-byte answer would be
@@ -20,7 +20,7 @@ public static class ResponseCompression
     /// <summary>
     /// Bodies smaller than this are sent as they are: such an answer fits in one TCP segment with its headers, so
     /// compression saves no packet, and its fixed cost per answer is the largest share there
-    /// (perf/results/2026-12-02-compression.md).
+    /// (perf/results/2026-12-01-compression.md).
     /// </summary>
     public const int MinimumBytes = 1024;
 

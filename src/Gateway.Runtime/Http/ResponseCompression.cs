@@ -8,8 +8,9 @@ namespace Gateway.Runtime.Http;
 /// Compression of the gateway's answers for clients that accept it (docs/configuration.md, compression), on unless
 /// <c>router.disable_gzip</c>. The answers the gateway composes are compressed whole, from the buffer that holds them,
 /// so they keep an exact <c>Content-Length</c>; a <c>no-op</c> backend's body is compressed as it streams through
-/// (<see cref="CompressingStream"/>), without a length. Both use the fastest level of each coding: at a gateway's
-/// sizes it keeps most of the saving for a fraction of the CPU (perf/results/2026-12-01-compression.md).
+/// (<see cref="CompressingStream"/>), without a length. Both use the fastest level of each coding (brotli quality 0,
+/// gzip level 1): at a gateway's sizes it keeps most of the saving for a fraction of the CPU
+/// (perf/results/2026-12-01-compression.md).
 /// </summary>
 /// <remarks>
 /// Kestrel's ResponseCompression middleware is not used: it has no size threshold (a 60-byte answer would be
@@ -24,8 +25,11 @@ public static class ResponseCompression
     /// </summary>
     public const int MinimumBytes = 1024;
 
-    /// <summary>brotli's quality 1: CompressionLevel.Fastest in .NET's BrotliStream.</summary>
-    private const int BrotliQuality = 1;
+    /// <summary>
+    /// brotli's quality 0, its fastest: at these sizes about what gzip's fastest level costs, with smaller output.
+    /// Quality 1 (.NET's CompressionLevel.Fastest) costs twice as much (perf/results/2026-12-01-compression.md).
+    /// </summary>
+    internal const int BrotliQuality = 0;
 
     /// <summary>brotli's default window (4 MiB): larger than any answer it sees here in one piece.</summary>
     private const int BrotliWindow = 22;
@@ -159,31 +163,11 @@ public static class ResponseCompression
     }
 
     /// <summary>A write-only stream over a pooled buffer: where GZipStream writes a whole compressed body.</summary>
-    private sealed class BufferStream(PooledBuffer output) : Stream
+    private sealed class BufferStream(PooledBuffer output) : WriteOnlyStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
         public override void Write(byte[] buffer, int offset, int count) => output.Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer) => output.Write(buffer);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
 
@@ -193,8 +177,10 @@ public static class ResponseCompression
 /// client first, so that a body that broke off never ends as if complete (a gzip trailer after a truncated body would
 /// look like a whole, shorter answer) and nothing it held back leaks into another answer.
 /// </summary>
-internal sealed class CompressingStream : Stream
+internal sealed class CompressingStream : WriteOnlyStream
 {
+    private static readonly BrotliCompressionOptions s_brotliOptions = new() { Quality = ResponseCompression.BrotliQuality };
+
     private readonly Detachable _target;
     private readonly Stream _compressor;
 
@@ -202,19 +188,9 @@ internal sealed class CompressingStream : Stream
     {
         _target = new Detachable(body);
         _compressor = coding == ContentCoding.Brotli
-            ? new BrotliStream(_target, CompressionLevel.Fastest)
+            ? new BrotliStream(_target, s_brotliOptions)
             : new GZipStream(_target, CompressionLevel.Fastest);
     }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         _compressor.WriteAsync(buffer, cancellationToken);
@@ -225,10 +201,6 @@ internal sealed class CompressingStream : Stream
     /// <summary>Kestrel refuses synchronous writes; the gateway never makes them.</summary>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    public override void Flush()
-    {
-    }
-
     /// <summary>Writes what the compressor still holds and the coding's end.</summary>
     public ValueTask CompleteAsync() => _compressor.DisposeAsync();
 
@@ -238,12 +210,6 @@ internal sealed class CompressingStream : Stream
         _target.Detach();
         _compressor.Dispose();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -256,21 +222,11 @@ internal sealed class CompressingStream : Stream
     }
 
     /// <summary>Passes writes to the client's body until detached; then swallows them.</summary>
-    private sealed class Detachable(Stream inner) : Stream
+    private sealed class Detachable(Stream inner) : WriteOnlyStream
     {
         private bool _detached;
 
         public void Detach() => _detached = true;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
             _detached ? ValueTask.CompletedTask : inner.WriteAsync(buffer, cancellationToken);
@@ -296,15 +252,29 @@ internal sealed class CompressingStream : Stream
         }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => _detached ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
+}
+
+/// <summary>What the gateway's own streams share: they are written to, never read or positioned; Flush has nothing to do.</summary>
+internal abstract class WriteOnlyStream : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
 }

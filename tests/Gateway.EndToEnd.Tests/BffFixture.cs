@@ -21,6 +21,9 @@ public sealed class BffFixture : IAsyncLifetime
 
     public TestBackend Backend { get; private set; } = null!;
 
+    /// <summary>A backend that writes HTTP by hand: a body cut short.</summary>
+    public RawBackend Raw { get; private set; } = null!;
+
     public GatewayUnderTest Gateway { get; private set; } = null!;
 
     public GatewayUnderTest GatewayOff { get; private set; } = null!;
@@ -55,24 +58,6 @@ public sealed class BffFixture : IAsyncLifetime
                     context.Response.ContentLength = CatalogGzippedByTheBackend.Length;
                     await context.Response.Body.WriteAsync(CatalogGzippedByTheBackend);
                     break;
-                case "/raw/broken":
-                    // Varied text (it does not shrink to nothing), a good deal of it, then the connection breaks off.
-                    context.Response.ContentType = "application/json";
-                    var random = new Random(13);
-                    var chunk = new byte[64 * 1024];
-                    for (int i = 0; i < 32; i++)
-                    {
-                        for (int j = 0; j < chunk.Length; j++)
-                        {
-                            chunk[j] = (byte)('a' + random.Next(26));
-                        }
-
-                        await context.Response.Body.WriteAsync(chunk);
-                        await context.Response.Body.FlushAsync();
-                    }
-
-                    context.Abort();
-                    break;
                 default:
                     context.Response.StatusCode = StatusCodes.Status404NotFound;
                     break;
@@ -93,7 +78,28 @@ public sealed class BffFixture : IAsyncLifetime
             .WithHeader("X-Request-Id", "r-2");
         Backend.Answer("/profile/down").WithStatus(503).WithHeader("ETag", "\"down\"").WithHeader("Set-Cookie", "down=1");
 
-        var hosts = new Dictionary<string, string> { ["http://api.test:8080"] = Backend.BaseUrl };
+        // A body that breaks off: 2 MiB of varied text (it does not compress to nothing) out of the 4 MiB announced, then
+        // the backend closes its side. Every byte sent arrives before the close, so the gateway has started its answer.
+        Raw = RawBackend.Start();
+        Raw.On("cut", async (stream, _) =>
+        {
+            await RawBackend.WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4194304\r\n\r\n");
+            var random = new Random(13);
+            var chunk = new byte[64 * 1024];
+            for (int i = 0; i < 32; i++)
+            {
+                for (int j = 0; j < chunk.Length; j++)
+                {
+                    chunk[j] = (byte)('a' + random.Next(26));
+                }
+
+                await stream.WriteAsync(chunk);
+            }
+
+            stream.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        });
+
+        var hosts = new Dictionary<string, string> { ["http://api.test:8080"] = Backend.BaseUrl, ["http://raw.test:8080"] = Raw.BaseUrl };
         Gateway = await GatewayUnderTest.StartAsync(global::Gateway.EndToEnd.Bff.CompiledGateway.Definition, hosts);
         GatewayOff = await GatewayUnderTest.StartAsync(global::Gateway.EndToEnd.BffOff.CompiledGateway.Definition, hosts);
     }
@@ -103,6 +109,7 @@ public sealed class BffFixture : IAsyncLifetime
         await Gateway.DisposeAsync();
         await GatewayOff.DisposeAsync();
         await Backend.DisposeAsync();
+        await Raw.DisposeAsync();
     }
 
     public static byte[] Gzip(byte[] data)

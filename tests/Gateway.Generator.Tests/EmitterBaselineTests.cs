@@ -25,7 +25,7 @@ public class EmitterBaselineTests
     [InlineData("martian.krakend.json", "Martian", 4)]
     [InlineData("credentials.krakend.json", "Credentials", 4)]
     [InlineData("server.krakend.json", "Server", 2)]
-    [InlineData("bff.krakend.json", "Bff", 11)]
+    [InlineData("bff.krakend.json", "Bff", 12)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

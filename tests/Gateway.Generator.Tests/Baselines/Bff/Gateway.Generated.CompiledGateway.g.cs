@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 10 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 11 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -23,6 +23,7 @@ internal static class CompiledGateway
         hostGroups: new string[][]
         {
             new[] { "http://api.test:8080" },
+            new[] { "http://raw.test:8080" },
         },
         createRoutes: CreateRoutes,
         clientAddresses: ClientAddresses);
@@ -57,6 +58,11 @@ internal static class CompiledGateway
                 "/raw/{kind}",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("raw"), global::Gateway.Runtime.Routing.RouteSegment.Parameter("kind") },
                 new GetRawKindHandler(backends)),
+            new(
+                "GET",
+                "/cut",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("cut") },
+                new GetCutHandler(backends)),
             new(
                 "GET",
                 "/whoami/{request}",

@@ -26,6 +26,8 @@ internal static class CompiledGateway
             new[] { "http://raw.test:8080" },
         },
         createRoutes: CreateRoutes,
+        endpointCount: 11,
+        configurationHash: "sha256:015a82f628ba9bab071aaf137d43a47cace5a33bd9f2730e10a90d4c9af21803",
         clientAddresses: ClientAddresses);
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>

@@ -34,12 +34,15 @@ internal static class HttpRules
         new[] { "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Via", "Forwarded", "Accept-Encoding" });
 
     /// <summary>
-    /// Headers of a backend's answer that describe the body the gateway writes in its place, so the gateway sets them
-    /// itself for its own answer: its length and framing, its coding (the gateway's compression), its type (the
-    /// renderer's), and KrakenD's completeness header. With the hop-by-hop ones, they are never relayed from a backend
-    /// to the client (<c>gateway/response.headers</c>).
+    /// Headers the gateway sets itself for an answer it composes: those that describe the body it writes in the
+    /// backends' place (its length and range, its coding: the gateway's compression, its type: the renderer's), and
+    /// its own reports (KrakenD's completeness header, the failed steps). With the hop-by-hop ones, they are never
+    /// relayed from a backend to the client (<c>gateway/response.headers</c>).
     /// </summary>
-    public static readonly string[] DescribeTheGatewaysBody = { "Content-Length", "Content-Encoding", "Content-Type", "Content-Range", "X-KrakenD-Completed" };
+    public static readonly string[] SetByTheGateway =
+    {
+        "Content-Length", "Content-Encoding", "Content-Type", "Content-Range", "X-KrakenD-Completed", "X-Gateway-Failed-Steps",
+    };
 
     /// <summary>Headers a template may not set (docs/configuration.md): hop-by-hop ones and those the HTTP client writes.</summary>
     public static readonly string[] NotSettable = Concat(HopByHop, WrittenByTheClient);

@@ -47,9 +47,9 @@ internal static class ResponseHeadersConfig
             {
                 diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{name}\" describes one connection (a hop-by-hop header, RFC 9110 §7.6.1), not the answer: it is never passed to the client", item);
             }
-            else if (HttpRules.Contains(HttpRules.DescribeTheGatewaysBody, name))
+            else if (HttpRules.Contains(HttpRules.SetByTheGateway, name))
             {
-                diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{name}\" describes the body the gateway writes, not the backend's: the gateway sets it itself", item);
+                diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{name}\" is the gateway's own for the answer it writes (it describes that body, or reports on it): it is never taken from a backend", item);
             }
             else if (HttpRules.Contains(names.ToArray(), name))
             {

@@ -128,9 +128,10 @@ public sealed class JwtValidatorStage : IEndpointStage
         {
             jwt = s_handler.ReadJsonWebToken(token);
         }
-        catch (Exception e) when (e is ArgumentException or SecurityTokenException)
+        catch (Exception e)
         {
-            return Refuse(context, StatusCodes.Status401Unauthorized, "the token is not a JWT");
+            // Whatever the client sent that the parser cannot read (bad base64, bad or too deep JSON) is not a token.
+            return Refuse(context, StatusCodes.Status401Unauthorized, $"the token is not a JWT ({e.GetType().Name})");
         }
 
         if (jwt.IsEncrypted)

@@ -216,6 +216,32 @@ public sealed class JsonWebKeySourceTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), clock.Elapsed.ToString());
     }
 
+    [Fact]
+    public async Task FindAsync_ARefreshThatChangesNothing_IsNotLogged_ARotationIs()
+    {
+        string served = KeySet(Rsa("k1"));
+        using var fake = new FakeBackend(_ =>
+        {
+            Interlocked.Increment(ref _fetches);
+            return Answer(served);
+        });
+        using BackendRegistry registry = fake.Registry();
+        JsonWebKeySource keys = Remote(registry, freshFor: TimeSpan.Zero, cooldown: TimeSpan.Zero);
+        var log = new ListLogger();
+
+        // A key name the set does not hold makes each lookup wait for a whole fetch (the set is always stale here).
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(KeyLookupStatus.Unknown, (await keys.FindAsync("absent", "RS256", log, CancellationToken.None)).Status);
+        }
+
+        served = KeySet(Rsa("k2"));
+        Assert.Equal(KeyLookupStatus.Found, (await keys.FindAsync("k2", "RS256", log, CancellationToken.None)).Status);
+
+        Assert.Equal(4, _fetches);
+        Assert.Equal(["the key set http://backend.test/jwks.json was fetched: 1 usable key(s)", "the key set http://backend.test/jwks.json was fetched: 1 usable key(s)"], log.Lines);
+    }
+
     [Theory]
     [InlineData(KeyIdentifyStrategy.X5t, "", "thumb", "", "thumb")]
     [InlineData(KeyIdentifyStrategy.X5t, "k1", "", "", "k1")]
@@ -322,4 +348,25 @@ public sealed class JsonWebKeySourceTests : IDisposable
     }
 
     private static string KeySet(params string[] keys) => $$"""{"keys": [{{string.Join(", ", keys)}}]}""";
+
+    /// <summary>Keeps the messages logged at Information and above.</summary>
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        public string[] Lines => [.. _lines];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= Microsoft.Extensions.Logging.LogLevel.Information)
+            {
+                _lines.Enqueue(formatter(state, exception));
+            }
+        }
+    }
 }

@@ -260,7 +260,12 @@ public sealed class JsonWebKeySource
                     if (keys is not null)
                     {
                         Volatile.Write(ref _keys, keys);
-                        JwtLog.KeysFetched(logger, _name, keys.Count);
+                        if (keys.Changed)
+                        {
+                            // The first set, or a rotation: worth a line; a refresh that changed nothing is not.
+                            JwtLog.KeysFetched(logger, _name, keys.Count);
+                        }
+
                         return;
                     }
 
@@ -300,13 +305,17 @@ public sealed class JsonWebKeySource
     {
         private readonly KeyEntry[] _entries;
 
-        private KeySet(KeyEntry[] entries)
+        private KeySet(KeyEntry[] entries, bool changed)
         {
             _entries = entries;
+            Changed = changed;
             FetchedAt = Environment.TickCount64;
         }
 
         public long FetchedAt { get; }
+
+        /// <summary>False when every key is one of the set it replaces, and nothing was removed.</summary>
+        public bool Changed { get; }
 
         public int Count => _entries.Length;
 
@@ -368,10 +377,12 @@ public sealed class JsonWebKeySource
                 }
 
                 var entries = new List<KeyEntry>();
+                bool changed = previous is null;
                 foreach (JsonElement key in keys.EnumerateArray())
                 {
                     if (Read(key, previous) is { } entry)
                     {
+                        changed = changed || !previous!.Holds(entry);
                         entries.Add(entry);
                     }
                 }
@@ -382,7 +393,7 @@ public sealed class JsonWebKeySource
                     return null;
                 }
 
-                return new KeySet([.. entries]);
+                return new KeySet([.. entries], changed || entries.Count != previous!.Count);
             }
         }
 
@@ -427,6 +438,19 @@ public sealed class JsonWebKeySource
             string x5tS256 = Text(key, "x5t#S256") ?? string.Empty;
             SecurityKey? imported = previous?.Reuse(material) ?? Import(type, key, curve);
             return imported is null ? null : new KeyEntry(kid, x5t, x5tS256, type, curve, material, imported);
+        }
+
+        private bool Holds(KeyEntry key)
+        {
+            foreach (KeyEntry entry in _entries)
+            {
+                if (entry.Material == key.Material && entry.Kid == key.Kid && entry.X5t == key.X5t && entry.X5tS256 == key.X5tS256)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private SecurityKey? Reuse(string material)

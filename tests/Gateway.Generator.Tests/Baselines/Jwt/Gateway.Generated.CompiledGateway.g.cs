@@ -17,7 +17,9 @@ internal static class CompiledGateway
             new[] { "http://api.test:8080" },
             new[] { "http://idp.test:9000" },
         },
-        createRoutes: CreateRoutes);
+        createRoutes: CreateRoutes,
+        endpointCount: 16,
+        configurationHash: "sha256:eda823a7d5ff7e75c4206ebafd2bf28be5f6928f7ae53c047a162c13431b512b");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

@@ -38,17 +38,11 @@ internal static class HandlerEmitter
         foreach (KeyValuePair<string, string> path in SortedByField(paths))
         {
             TemplatePartModel part = FindPart(endpoint, path.Key);
-            var segments = new List<string>();
-            foreach (string segment in part.Path)
-            {
-                segments.Add(CSharp.Utf8(segment) + ".ToArray()");
-            }
-
             w.Line();
             w.Line(part.Kind == TemplatePartKind.Claim
                 ? $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in the claims of the client's token.</summary>"
                 : $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in backend {part.Source}'s response.</summary>");
-            w.Line($"private static readonly {Runtime}.Json.JsonPath {path.Value} = new({string.Join(", ", segments)});");
+            w.Line($"private static readonly {Runtime}.Json.JsonPath {path.Value} = new({JsonPathSegments(part.Path)});");
         }
 
         for (int i = 0; i < endpoint.Backends.Count; i++)
@@ -365,6 +359,18 @@ internal static class HandlerEmitter
         }
 
         return merged;
+    }
+
+    /// <summary>The constructor arguments of a <c>JsonPath</c>: its segments as UTF-8 literals.</summary>
+    internal static string JsonPathSegments(EquatableArray<string> segments)
+    {
+        var items = new List<string>();
+        foreach (string segment in segments)
+        {
+            items.Add(CSharp.Utf8(segment) + ".ToArray()");
+        }
+
+        return string.Join(", ", items);
     }
 
     /// <summary>The JSON a placeholder's path is read in: backend N's shaped response, or the claims of the client's token.</summary>

@@ -68,13 +68,13 @@ internal static class JwtValidatorEmitter
         if (jwt.Roles.Count > 0)
         {
             w.Line($"Roles = {HandlerEmitter.Strings(jwt.Roles)},");
-            w.Line($"RolesPath = {Path(jwt.RolesPath)},");
+            w.Line($"RolesPath = new {Runtime}.Json.JsonPath({HandlerEmitter.JsonPathSegments(jwt.RolesPath)}),");
         }
 
         if (jwt.Scopes.Count > 0)
         {
             w.Line($"Scopes = {HandlerEmitter.Strings(jwt.Scopes)},");
-            w.Line($"ScopesPath = {Path(jwt.ScopesPath)},");
+            w.Line($"ScopesPath = new {Runtime}.Json.JsonPath({HandlerEmitter.JsonPathSegments(jwt.ScopesPath)}),");
             if (jwt.AllScopes)
             {
                 w.Line("AllScopes = true,");
@@ -98,7 +98,7 @@ internal static class JwtValidatorEmitter
             w.Indent();
             foreach (ClaimHeaderModel claim in jwt.PropagatedClaims)
             {
-                w.Line($"new({CSharp.String(claim.Claim)}, {Path(claim.Path)}, {CSharp.String(claim.Header)}),");
+                w.Line($"new({CSharp.String(claim.Claim)}, new {Runtime}.Json.JsonPath({HandlerEmitter.JsonPathSegments(claim.Path)}), {CSharp.String(claim.Header)}),");
             }
 
             w.Outdent();
@@ -118,17 +118,6 @@ internal static class JwtValidatorEmitter
         w.Outdent();
         w.Line("});");
         w.Close();
-    }
-
-    private static string Path(EquatableArray<string> segments)
-    {
-        var items = new List<string>();
-        foreach (string segment in segments)
-        {
-            items.Add(CSharp.Utf8(segment) + ".ToArray()");
-        }
-
-        return $"new {Runtime}.Json.JsonPath({string.Join(", ", items)})";
     }
 
     private static string Strategy(string strategy) => strategy switch

@@ -3,9 +3,11 @@
 
 GET /whoami answers {"x_forwarded_for": "<the X-Forwarded-For it received>"}.
 GET /profile answers a 4 KB JSON object with an ETag, a cookie and an internal header.
+GET /jwks.json answers the key set of tests/aot/jwks.json (auth/validator).
 Any other GET answers 200 with a chunked body of 200 MiB (one '{' then spaces), written as fast as the reader takes
 it, until the reader closes the connection (the memory-bound check). Usage: fault-backend.py PORT
 """
+import os
 import http.server
 import json
 import socketserver
@@ -24,6 +26,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/profile":
             profile = {"id": 7, "name": "Ada", "bio": "b" * 4000}
             return self.answer(profile, {"ETag": '"v1"', "Set-Cookie": "session=1; Path=/", "X-Internal": "not for clients"})
+        if self.path == "/jwks.json":
+            with open(os.path.join(os.path.dirname(__file__), "..", "tests", "aot", "jwks.json"), "rb") as keys:
+                body = keys.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")

@@ -163,6 +163,50 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": []}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3002", DiagnosticSeverity.Warning, 6, 63 },
         { Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"header\": [\"ETag\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW1020", DiagnosticSeverity.Error, 6, 63 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"ETag\"]}}}]"), "GW2001", DiagnosticSeverity.Error, 6, 76 },
+        // auth/validator: alg none is never accepted, at the value.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"none\", \"jwk_url\": \"https://idp.example.com/jwks.json\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 104 },
+        // auth/validator: EdDSA: not yet.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"EdDSA\", \"jwk_url\": \"https://idp.example.com/jwks.json\"}}"), "GW2001", DiagnosticSeverity.Error, 6, 104 },
+        // auth/validator: no alg, at the namespace's object.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"jwk_url\": \"https://idp.example.com/jwks.json\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 96 },
+        // auth/validator: no key source, at the namespace's object.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 96 },
+        // auth/validator: plain http JWKS without disable_jwk_security.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"http://idp/jwks.json\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 124 },
+        // auth/validator: a JWKS URL that is not absolute.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"idp/jwks.json\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 124 },
+        // auth/validator: scopes without scopes_key.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"scopes\": [\"read\"]}}"), "GW1016", DiagnosticSeverity.Error, 6, 171 },
+        // auth/validator: an unknown scopes_matcher.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"scopes\": [\"read\"], \"scopes_key\": \"scope\", \"scopes_matcher\": \"some\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 222 },
+        // auth/validator: an unknown key_identify_strategy.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"key_identify_strategy\": \"x5c\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 186 },
+        // auth/validator: a propagate_claims entry that is not a pair.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"propagate_claims\": [[\"sub\"]]}}"), "GW0004", DiagnosticSeverity.Error, 6, 182 },
+        // auth/validator: a claim sent as a header the client writes.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"propagate_claims\": [[\"sub\", \"Content-Length\"]]}}"), "GW1016", DiagnosticSeverity.Error, 6, 190 },
+        // auth/validator: cache with a JWKS file, at cache.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_local_path\": \"./jwks.json\", \"cache\": true}}"), "GW1016", DiagnosticSeverity.Error, 6, 146 },
+        // auth/validator: an invalid leeway.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"leeway\": \"1 second\"}}"), "GW1006", DiagnosticSeverity.Error, 6, 171 },
+        // auth/validator: certificate pinning: not yet, at the key.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"jwk_fingerprints\": [\"abc\"]}}"), "GW2001", DiagnosticSeverity.Error, 6, 161 },
+        // auth/validator: a misspelled key.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"isuer\": \"x\"}}"), "GW1020", DiagnosticSeverity.Error, 6, 161 },
+        // auth/validator: an invalid cookie name.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"cookie_key\": \"a b\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 175 },
+        // auth/validator: audience as a string.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"audience\": \"api\"}}"), "GW0004", DiagnosticSeverity.Error, 6, 173 },
+        // auth/validator: a dotted roles_key without roles_key_is_nested is one claim name: a warning.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"roles\": [\"a\"], \"roles_key\": \"realm_access.roles\"}}"), "GW3002", DiagnosticSeverity.Warning, 6, 190 },
+        // auth/validator: cache_duration without cache.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\", \"cache_duration\": 60}}"), "GW3002", DiagnosticSeverity.Warning, 6, 161 },
+        // auth/validator: jwk_url beside jwk_local_path.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_local_path\": \"./jwks.json\", \"jwk_url\": \"https://idp.example.com/jwks.json\"}}"), "GW3002", DiagnosticSeverity.Warning, 6, 146 },
+        // auth/validator: the 1.x namespace name.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"github.com/devopsfaith/krakend-jose/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"https://idp.example.com/jwks.json\"}}"), "GW3003", DiagnosticSeverity.Warning, 6, 78 },
+        // auth/validator: a JWT placeholder on an endpoint without auth/validator, at the placeholder.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x/{JWT.sub}\"}]"), "GW1008", DiagnosticSeverity.Error, 6, 57 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -225,6 +269,10 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [], \"max_age\": \"0s\"}},"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"return_error_msg\": true, \"disable_gzip\": true, \"forwarded_by_client_ip\": true, \"trusted_proxies\": [\"10.0.0.0/8\", \"192.168.1.7\", \"10.1.2.3/16\", \"2001:db8::/32\", \"::1\"], \"remote_ip_headers\": [\"CF-Connecting-IP\", \"X-Forwarded-For\"]}},"),
         Config("\"endpoint\": \"/a\", \"extra_config\": {\"gateway/response\": {\"headers\": [\"ETag\", \"Cache-Control\", \"Set-Cookie\", \"Vary\"]}}, \"backend\": [{\"url_pattern\": \"/x\"}, {\"url_pattern\": \"/y\"}]"),
+        // auth/validator with every key; a JWKS file; a plain-http JWKS for development, a namespaced roles claim.
+        Config("\"endpoint\": \"/a/{id}\", \"input_headers\": [\"X-User\"], \"backend\": [{\"url_pattern\": \"/x/{id}?u={JWT.sub}&r={JWT.https://example.com/roles}\", \"extra_config\": {\"gateway/request\": {\"headers\": {\"X-Tenant\": \"{JWT.tenant.id|0}\"}}}}], \"extra_config\": {\"auth/validator\": {\"alg\": \"ES384\", \"jwk_url\": \"https://idp.example.com/.well-known/jwks.json\", \"cache\": true, \"cache_duration\": 600, \"failed_jwk_key_cooldown\": \"30s\", \"issuer\": \"https://idp.example.com\", \"audience\": [\"api\", \"web\"], \"roles\": [\"admin\"], \"roles_key\": \"realm_access.roles\", \"roles_key_is_nested\": true, \"scopes\": [\"read\"], \"scopes_key\": \"scope\", \"scopes_matcher\": \"all\", \"cookie_key\": \"session\", \"auth_header_name\": \"X-Token\", \"propagate_claims\": [[\"sub\", \"X-User\"], [\"https://example.com/roles\", \"X-Roles\"]], \"propagate_claims_preserve_array\": true, \"leeway\": \"30s\", \"key_identify_strategy\": \"kid_x5t\", \"operation_debug\": true, \"@comment\": \"every key\"}}"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"HS256\", \"jwk_local_path\": \"./secrets/jwks.json\", \"disable_jwk_security\": false}}"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"auth/validator\": {\"alg\": \"RS256\", \"jwk_url\": \"http://127.0.0.1:8080/jwks?realm=dev\", \"disable_jwk_security\": true, \"roles\": [\"a\"], \"roles_key\": \"https://example.com/roles\"}}"),
     };
 
     [Theory]

@@ -38,15 +38,11 @@ internal static class HandlerEmitter
         foreach (KeyValuePair<string, string> path in SortedByField(paths))
         {
             TemplatePartModel part = FindPart(endpoint, path.Key);
-            var segments = new List<string>();
-            foreach (string segment in part.Path)
-            {
-                segments.Add(CSharp.Utf8(segment) + ".ToArray()");
-            }
-
             w.Line();
-            w.Line($"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in backend {part.Source}'s response.</summary>");
-            w.Line($"private static readonly {Runtime}.Json.JsonPath {path.Value} = new({string.Join(", ", segments)});");
+            w.Line(part.Kind == TemplatePartKind.Claim
+                ? $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in the claims of the client's token.</summary>"
+                : $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in backend {part.Source}'s response.</summary>");
+            w.Line($"private static readonly {Runtime}.Json.JsonPath {path.Value} = new({JsonPathSegments(part.Path)});");
         }
 
         for (int i = 0; i < endpoint.Backends.Count; i++)
@@ -312,7 +308,8 @@ internal static class HandlerEmitter
                     w.Line($"url.AppendEncoded(exchange.RouteValues[{part.Source.ToString(CultureInfo.InvariantCulture)}], {component}); // {{{CSharp.Comment(part.Text)}}}");
                     break;
                 case TemplatePartKind.ResponseValue:
-                    w.Open($"if (!url.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]}, {component})) // {{{Shown(part)}}}");
+                case TemplatePartKind.Claim:
+                    w.Open($"if (!url.TryAppendJsonValue({JsonSource(part)}, {paths[part.Text]}, {component})) // {{{Shown(part)}}}");
                     EmitFallback(w, part, $"url.AppendEncoded({CSharp.String(part.DefaultText ?? string.Empty)}, {component});", fail);
                     w.Close();
                     w.Line();
@@ -363,6 +360,22 @@ internal static class HandlerEmitter
 
         return merged;
     }
+
+    /// <summary>The constructor arguments of a <c>JsonPath</c>: its segments as UTF-8 literals.</summary>
+    internal static string JsonPathSegments(EquatableArray<string> segments)
+    {
+        var items = new List<string>();
+        foreach (string segment in segments)
+        {
+            items.Add(CSharp.Utf8(segment) + ".ToArray()");
+        }
+
+        return string.Join(", ", items);
+    }
+
+    /// <summary>The JSON a placeholder's path is read in: backend N's shaped response, or the claims of the client's token.</summary>
+    internal static string JsonSource(TemplatePartModel part) =>
+        part.Kind == TemplatePartKind.Claim ? "exchange.Claims" : $"response{part.Source}.Body";
 
     /// <summary>The C# expression for a text placeholder's value (null when absent at run time).</summary>
     internal static string TextSource(EndpointModel endpoint, TemplatePartModel part) => part.Kind switch
@@ -703,7 +716,7 @@ internal static class HandlerEmitter
         return stages.Count == 0 ? string.Empty : ", " + string.Join(", ", stages);
     }
 
-    /// <summary>One static <c>JsonPath</c> field per distinct <c>{respN_…}</c> reference of the endpoint.</summary>
+    /// <summary>One static <c>JsonPath</c> field per distinct <c>{respN_…}</c> or <c>{JWT.…}</c> reference of the endpoint.</summary>
     private static Dictionary<string, string> ResponsePathFields(EndpointModel endpoint)
     {
         var fields = new Dictionary<string, string>(System.StringComparer.Ordinal);
@@ -712,12 +725,14 @@ internal static class HandlerEmitter
         {
             foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
             {
-                if (part.Kind != TemplatePartKind.ResponseValue || fields.ContainsKey(part.Text))
+                if (part.Kind is not (TemplatePartKind.ResponseValue or TemplatePartKind.Claim) || fields.ContainsKey(part.Text))
                 {
                     continue;
                 }
 
-                string name = "s_" + char.ToLowerInvariant(CSharp.Identifier(part.Text)[0]) + CSharp.Identifier(part.Text).Substring(1);
+                string name = part.Kind == TemplatePartKind.Claim
+                    ? "s_jwt" + CSharp.Identifier(part.Text.Substring("JWT.".Length))
+                    : "s_" + char.ToLowerInvariant(CSharp.Identifier(part.Text)[0]) + CSharp.Identifier(part.Text).Substring(1);
                 if (!used.Add(name))
                 {
                     name += "_" + CSharp.StableSuffix(part.Text);
@@ -744,7 +759,7 @@ internal static class HandlerEmitter
         {
             foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
             {
-                if (part.Kind == TemplatePartKind.ResponseValue && part.Text == text)
+                if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim && part.Text == text)
                 {
                     return part;
                 }

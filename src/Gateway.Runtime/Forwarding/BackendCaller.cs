@@ -311,11 +311,20 @@ internal static class BackendCaller
             request.Headers.TryAddWithoutValidation("User-Agent", ForwardedRequest.GatewayUserAgent);
         }
 
-        // Headers the gateway sets on purpose (proxy-chain's Authorization, header templates) replace forwarded ones.
-        foreach (KeyValuePair<string, string> header in client.Overrides)
+        // Headers the gateway sets on purpose (proxy-chain's Authorization, propagated claims, header templates) replace
+        // forwarded ones: a client can never add a value of its own to them.
+        IReadOnlyList<KeyValuePair<string, string?>> overrides = client.Overrides;
+        foreach (KeyValuePair<string, string?> header in overrides)
         {
             request.Headers.Remove(header.Key);
-            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        foreach (KeyValuePair<string, string?> header in overrides)
+        {
+            if (header.Value is not null)
+            {
+                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
         }
 
         if (built is not null)

@@ -8,6 +8,7 @@ namespace Gateway.Runtime.Forwarding;
 public sealed class BackendRegistry : IDisposable
 {
     private readonly BackendHostGroup[] _groups;
+    private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
 
     public BackendRegistry(IReadOnlyList<string[]> hostGroups, IReadOnlyDictionary<string, string> hostOverrides, BackendClientOptions options)
     {
@@ -33,6 +34,27 @@ public sealed class BackendRegistry : IDisposable
     public BufferBudget Budget { get; }
 
     public BackendHostGroup Group(int index) => _groups[index];
+
+    /// <summary>
+    /// The one object of this gateway stored under <paramref name="key"/>, created by the first handler that asks:
+    /// state several endpoints share, such as the keys of one JWKS (fetched once, however many endpoints use them).
+    /// </summary>
+    public T Shared<T>(string key, Func<T> create)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        lock (_shared)
+        {
+            if (_shared.TryGetValue(key, out object? existing))
+            {
+                return (T)existing;
+            }
+
+            T created = create();
+            _shared.Add(key, created);
+            return created;
+        }
+    }
 
     public void Dispose()
     {

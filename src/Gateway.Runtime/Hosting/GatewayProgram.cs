@@ -71,7 +71,7 @@ public static class GatewayProgram
         return 0;
     }
 
-    /// <summary>The gateway could not start: a port in use, a certificate it cannot load.</summary>
+    /// <summary>The gateway could not start: a port in use, a certificate or a JWKS file it cannot load.</summary>
     public const int ExitStartup = 3;
 
     /// <summary>What stopped the gateway from starting, in a sentence, or null for an exception that is not one of those.</summary>
@@ -92,6 +92,12 @@ public static class GatewayProgram
             }
 
             if (e is InvalidOperationException && e.Message.StartsWith("tls:", StringComparison.Ordinal))
+            {
+                return e.Message;
+            }
+
+            // Something the configuration names that cannot be used (a JWKS file of auth/validator): its own sentence.
+            if (e is GatewayStartupException)
             {
                 return e.Message;
             }

@@ -55,12 +55,16 @@ public sealed class ForwardedRequest : IDisposable
     /// <summary>The body was replaced by the gateway (proxy-chain): its content type is sent whatever the filters say.</summary>
     public bool ContentTypeIsOwn { get; private set; }
 
-    private List<KeyValuePair<string, string>>? _overrides;
+    private List<KeyValuePair<string, string?>>? _overrides;
 
-    /// <summary>Headers the gateway sets on every backend request, after the forwarding filters (proxy-chain's token).</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Overrides => (IReadOnlyList<KeyValuePair<string, string>>?)_overrides ?? [];
+    /// <summary>
+    /// Headers the gateway sets on every backend request, after the forwarding filters (proxy-chain's token, claims of a
+    /// validated token). Each name replaces whatever the client sent under it; a name listed twice is sent twice; a
+    /// null value only removes the client's.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string?>> Overrides => (IReadOnlyList<KeyValuePair<string, string?>>?)_overrides ?? [];
 
-    public void SetOverride(string name, string value) => (_overrides ??= new(1)).Add(new(name, value));
+    public void SetOverride(string name, string? value) => (_overrides ??= new(1)).Add(new(name, value));
 
     /// <summary>Replaces the body every backend receives with a copy of <paramref name="body"/>.</summary>
     public void ReplaceBody(ReadOnlySpan<byte> body, string contentType)

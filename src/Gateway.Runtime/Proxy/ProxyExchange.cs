@@ -135,6 +135,16 @@ public sealed class ProxyExchange : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The claims of the client's token, as the JSON object its payload holds, once the endpoint's <c>auth/validator</c>
+    /// accepted it (<c>{JWT.claim}</c> placeholders read them); empty on an endpoint without one.
+    /// </summary>
+    public ReadOnlySpan<byte> Claims => _claims;
+
+    private byte[]? _claims;
+
+    internal void SetClaims(byte[] claims) => _claims = claims;
+
     /// <summary>A header of the client's request (<c>{input_headers.Name}</c>), comma-joined when repeated; null when absent.</summary>
     public string? ClientHeader(string name) =>
         Context.Request.Headers.TryGetValue(name, out Microsoft.Extensions.Primitives.StringValues values) ? values.ToString() : null;

@@ -100,6 +100,8 @@ internal static class ComponentRegistry
     /// </summary>
     public static readonly Component<EndpointReadContext, EndpointComponentModel>[] EndpointComponents =
     {
+        // The token is checked first: nothing, not even proxy-chain's services, is called for a client it refuses.
+        new(JwtValidator.JwtValidatorConfig.Namespace, JwtValidator.JwtValidatorConfig.Read),
         new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
         new(ResponseHeaders.ResponseHeadersConfig.Namespace, ResponseHeaders.ResponseHeadersConfig.Read),
     };

@@ -31,6 +31,9 @@ internal static class ComponentEmitters
     {
         switch (component)
         {
+            case JwtValidator.JwtValidatorModel jwt:
+                JwtValidator.JwtValidatorEmitter.EmitMembers(w, jwt);
+                break;
             case ProxyChain.ProxyChainModel chain:
                 ProxyChain.ProxyChainEmitter.EmitMembers(w, endpoint, chain, paths);
                 break;
@@ -44,6 +47,7 @@ internal static class ComponentEmitters
 
     public static string StageExpression(EndpointComponentModel component) => component switch
     {
+        JwtValidator.JwtValidatorModel => JwtValidator.JwtValidatorEmitter.StageExpression,
         ProxyChain.ProxyChainModel => ProxyChain.ProxyChainEmitter.StageExpression,
         ResponseHeaders.ResponseHeadersModel => ResponseHeaders.ResponseHeadersEmitter.StageExpression,
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
@@ -78,6 +82,7 @@ internal static class ComponentEmitters
 
     public static string Describe(EndpointComponentModel component) => component switch
     {
+        JwtValidator.JwtValidatorModel jwt => JwtValidator.JwtValidatorEmitter.Describe(jwt),
         ProxyChain.ProxyChainModel chain => $"the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body",
         ResponseHeaders.ResponseHeadersModel headers => ResponseHeaders.ResponseHeadersEmitter.Describe(headers),
         _ => component.GetType().Name,

@@ -46,7 +46,7 @@ internal static class RequestTemplatesEmitter
                     string method = part.Position == TemplatePosition.JsonValue ? "TryAppendValue" : "TryAppendText";
                     string call = part.Kind switch
                     {
-                        TemplatePartKind.ResponseValue => $"body.{method}(response{part.Source}.Body, {paths[part.Text]})",
+                        TemplatePartKind.ResponseValue or TemplatePartKind.Claim => $"body.{method}({HandlerEmitter.JsonSource(part)}, {paths[part.Text]})",
                         TemplatePartKind.WholeResponse => $"body.{(part.Position == TemplatePosition.JsonValue ? "TryAppendWholeValue" : "TryAppendWholeText")}(response{part.Source})",
                         _ => $"body.{method}({HandlerEmitter.TextSource(endpoint, part)})",
                     };
@@ -80,8 +80,8 @@ internal static class RequestTemplatesEmitter
                     continue;
                 }
 
-                string call = part.Kind == TemplatePartKind.ResponseValue
-                    ? $"header.TryAppendJsonValue(response{part.Source}.Body, {paths[part.Text]})"
+                string call = part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim
+                    ? $"header.TryAppendJsonValue({HandlerEmitter.JsonSource(part)}, {paths[part.Text]})"
                     : $"header.TryAppendText({HandlerEmitter.TextSource(endpoint, part)})";
                 w.Open($"if (!{call}) // {{{HandlerEmitter.Shown(part)}}}");
                 HandlerEmitter.EmitFallback(w, part, $"header.AppendLiteral({CSharp.Utf8(part.DefaultText ?? string.Empty)});", Fail);

@@ -52,8 +52,8 @@ internal sealed class DiagnosticKind
     public static readonly DiagnosticKind MisspelledKey = new("GW1020", ConfigSeverity.Error, "Misspelled key");
     public static readonly DiagnosticKind MissingUrlPattern = new("GW1021", ConfigSeverity.Error, "Backend without url_pattern");
 
-    // An error, not a warning: a configuration that builds must behave as written. Ignoring, say, an auth/validator
-    // namespace or "tls" would serve an endpoint with less protection than its author asked for.
+    // An error, not a warning: a configuration that builds must behave as written. Ignoring, say, an auth/revoker
+    // namespace or mutual TLS would serve an endpoint with less protection than its author asked for.
     public static readonly DiagnosticKind UnsupportedFeature = new("GW2001", ConfigSeverity.Error, "Feature not supported yet");
 
     public static readonly DiagnosticKind UnknownKey = new("GW3001", ConfigSeverity.Warning, "Unknown key");

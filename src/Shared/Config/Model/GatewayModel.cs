@@ -116,6 +116,9 @@ internal enum TemplatePartKind
 
     /// <summary><c>{input_query.name}</c>: the first value of a query parameter of the client's request.</summary>
     ClientQuery,
+
+    /// <summary><c>{JWT.claim}</c>: a claim of the client's validated token (the claim's path in <see cref="TemplatePartModel.Path"/>).</summary>
+    Claim,
 }
 
 /// <summary>Where a template slot lands, which decides how its value is rendered (docs/configuration.md).</summary>

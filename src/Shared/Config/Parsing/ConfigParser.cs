@@ -252,9 +252,11 @@ internal sealed partial class ConfigParser
                 _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "an endpoint-level flatmap_filter applies to the merge of several backends; with one backend it has no effect (put it in the backend's extra_config.proxy)", proxy.FlatmapNode);
             }
 
+            // {JWT.claim} placeholders read the claims of the token the endpoint's validator accepted.
+            bool claims = extra.Find(Components.JwtValidator.JwtValidatorConfig.Namespace) is not null;
             for (int i = 0; i < backendNodes.Count; i++)
             {
-                var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups);
+                var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims);
                 BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope, outputEncoding == "no-op");
                 if (backend is not null)
                 {

@@ -11,7 +11,8 @@ namespace Gateway.Config.Parsing;
 /// and JSON bodies: <c>{param}</c> route parameters, <c>{respN_a.b}</c> values of an earlier backend's response
 /// (docs/configuration.md, placeholders; numeric segments index arrays, <c>*</c> takes every element), <c>{respN}</c> an earlier
 /// backend's whole body, <c>{respN.headers.Name}</c> its response header, <c>{input_headers.Name}</c> and
-/// <c>{input_query.name}</c> the client's header and query value.
+/// <c>{input_query.name}</c> the client's header and query value, <c>{JWT.claim}</c> a claim of the client's validated
+/// token.
 /// </summary>
 internal sealed class TemplateParser
 {
@@ -27,12 +28,13 @@ internal sealed class TemplateParser
     /// <summary>What the pattern may refer to: the endpoint's parameters and the backends before this one.</summary>
     public sealed class Scope
     {
-        public Scope(List<string> routeParameters, bool sequential, int backendIndex, List<string?> groups)
+        public Scope(List<string> routeParameters, bool sequential, int backendIndex, List<string?> groups, bool claims = false)
         {
             RouteParameters = routeParameters;
             Sequential = sequential;
             BackendIndex = backendIndex;
             Groups = groups;
+            Claims = claims;
         }
 
         public List<string> RouteParameters { get; }
@@ -43,6 +45,9 @@ internal sealed class TemplateParser
 
         /// <summary>The <c>group</c> of every backend of the endpoint, by index.</summary>
         public List<string?> Groups { get; }
+
+        /// <summary>True when the endpoint validates a token (<c>auth/validator</c>), so <c>{JWT.claim}</c> can be read.</summary>
+        public bool Claims { get; }
     }
 
     /// <summary>Returns the parts of a <c>url_pattern</c>, or null when the pattern has an error (already reported).</summary>
@@ -337,14 +342,35 @@ internal sealed class TemplateParser
             return new TemplatePartModel(TemplatePartKind.ResponseValue, name, position, backend, new EquatableArray<string>(segments));
         }
 
-        if (name.StartsWith("JWT.", System.StringComparison.Ordinal))
+        if (TrySplitPrefixed(name, "JWT.", out string claim))
         {
-            Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}}: JWT placeholders are not supported yet", node, at, length);
-            return null;
+            if (!scope.Claims)
+            {
+                Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} reads a claim of the client's token, but this endpoint validates no token: add \"auth/validator\" to the endpoint's extra_config (JWT placeholders are read in backends, not in proxy-chain services)", node, at, length);
+                return null;
+            }
+
+            if (claim.IndexOf('*') >= 0)
+            {
+                Report(DiagnosticKind.MalformedTemplate, $"{{{name}}}: '*' cannot be used in a claim; name the claim, as in {{JWT.sub}}", node, at, length);
+                return null;
+            }
+
+            EquatableArray<string> claimPath = Gateway.Components.JwtValidator.ClaimPaths.Split(claim);
+            foreach (string segment in claimPath)
+            {
+                if (segment.Length == 0)
+                {
+                    Report(DiagnosticKind.MalformedTemplate, $"{{{name}}} has an empty claim name; separate nested claims with single dots, as in {{JWT.realm_access.roles}}", node, at, length);
+                    return null;
+                }
+            }
+
+            return new TemplatePartModel(TemplatePartKind.Claim, name, position, -1, claimPath);
         }
 
         string defined = scope.RouteParameters.Count == 0 ? "the endpoint defines no parameters" : "the endpoint defines " + string.Join(", ", scope.RouteParameters.ConvertAll(p => "{" + p + "}"));
-        Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} is not a parameter of the endpoint ({defined}), a response reference like {{resp0_field}}, nor a client value like {{input_headers.X-Name}} or {{input_query.name}}", node, at, length);
+        Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} is not a parameter of the endpoint ({defined}), a response reference like {{resp0_field}}, a client value like {{input_headers.X-Name}} or {{input_query.name}}, nor a token claim like {{JWT.sub}}", node, at, length);
         return null;
     }
 

@@ -42,8 +42,19 @@ internal sealed class ConfigNamespace
 /// </summary>
 internal abstract record EndpointComponentModel;
 
-/// <summary>What an endpoint component's reader may use: the value readers, the file, the host groups, the route.</summary>
-internal sealed record EndpointReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup, List<RouteSegmentModel>? Route, List<string>? RootHosts);
+/// <summary>
+/// What an endpoint component's reader may use: the value readers, the file, the host groups, the route, the endpoint's
+/// method and path, and the models of the root's components (read first, so gateway-wide settings can apply).
+/// </summary>
+internal sealed record EndpointReadContext(
+    ConfigReader Read,
+    ConfigSource Source,
+    Func<List<string>, int> HostGroup,
+    List<RouteSegmentModel>? Route,
+    List<string>? RootHosts,
+    string Method,
+    string Path,
+    IReadOnlyList<GatewayComponentModel> RootComponents);
 
 /// <summary>The model of a component of the configuration root (a service-level namespace), equatable like every model record.</summary>
 internal abstract record GatewayComponentModel;
@@ -91,6 +102,7 @@ internal static class ComponentRegistry
     public static readonly Component<GatewayReadContext, GatewayComponentModel>[] GatewayComponents =
     {
         new(Cors.CorsConfig.Namespace, Cors.CorsConfig.Read),
+        new(RateLimit.RateLimitConfig.SettingsNamespace, RateLimit.RateLimitConfig.ReadSettings),
     };
 
     /// <summary>
@@ -99,6 +111,7 @@ internal static class ComponentRegistry
     /// </summary>
     public static readonly Component<EndpointReadContext, EndpointComponentModel>[] EndpointComponents =
     {
+        new(RateLimit.RateLimitConfig.RouterNamespace, RateLimit.RateLimitConfig.ReadRouter),
         new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
     };
 
@@ -109,6 +122,7 @@ internal static class ComponentRegistry
     public static readonly Component<BackendReadContext, BackendComponentModel>[] BackendComponents =
     {
         new(CircuitBreaker.CircuitBreakerConfig.Namespace, CircuitBreaker.CircuitBreakerConfig.Read),
+        new(RateLimit.RateLimitConfig.ProxyNamespace, RateLimit.RateLimitConfig.ReadProxy),
         new(Martian.MartianConfig.Namespace, Martian.MartianConfig.Read),
         new(ClientCredentials.ClientCredentialsConfig.Namespace, ClientCredentials.ClientCredentialsConfig.Read),
     };

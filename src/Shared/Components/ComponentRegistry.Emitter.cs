@@ -75,7 +75,7 @@ internal static class ComponentEmitters
 
     public static string Describe(EndpointComponentModel component) => component switch
     {
-        RateLimit.RouterRateLimitModel limit => "rate limits (refused here when over them): " + RateLimit.RateLimitEmitter.Describe(limit),
+        RateLimit.RouterRateLimitModel limit => "rate limits, refused here when over: " + RateLimit.RateLimitEmitter.Describe(limit),
         ProxyChain.ProxyChainModel chain => $"the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body",
         _ => component.GetType().Name,
     };

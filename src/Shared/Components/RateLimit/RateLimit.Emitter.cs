@@ -76,33 +76,34 @@ internal static class RateLimitEmitter
         ? $"gateway/ratelimit: endpoint rate limits shared in Redis at {redis.Address} (while it cannot answer within {redis.TimeoutMilliseconds} ms, requests are {(redis.FailOpen ? "let through" : "refused")})"
         : "gateway/ratelimit";
 
+    /// <summary>The limits in the order they are checked: the client's bucket first, then the one all clients share.</summary>
     public static string Describe(RouterRateLimitModel limit)
     {
         var parts = new List<string>();
-        if (limit.Endpoint is { } endpoint)
-        {
-            parts.Add($"{Bucket(endpoint)} for all clients together, then {limit.Settings.StatusCode}");
-        }
-
         if (limit.Client is { } client)
         {
             string by = limit.Strategy switch
             {
                 "header" => $"by its {limit.Key} header",
                 "param" => $"by the route parameter {limit.Key}",
-                _ => limit.Key is null ? "by address" : $"by address ({limit.Key} first)",
+                _ => limit.Key is null ? "by address" : $"by address, or the one in {limit.Key}",
             };
-            parts.Add($"{Bucket(client)} for each client {by}, then {limit.Settings.ClientStatusCode}");
+            parts.Add($"each client ({by}) {Bucket(client)}, else {limit.Settings.ClientStatusCode}");
         }
 
-        return string.Join("; ", parts) + (limit.Settings.Redis is null ? string.Empty : "; shared by every replica in Redis");
+        if (limit.Endpoint is { } endpoint)
+        {
+            parts.Add($"all clients together {Bucket(endpoint)}, else {limit.Settings.StatusCode}");
+        }
+
+        return string.Join("; then ", parts) + (limit.Settings.Redis is null ? string.Empty : "; the buckets are shared by every replica in Redis");
     }
 
     public static string Describe(ProxyRateLimitModel limit) => $"a rate limit of {Bucket(limit.Bucket)}";
 
-    /// <summary><c>5 requests every 10m (up to 5 at once)</c>.</summary>
+    /// <summary><c>5 request(s) every 10m, up to 5 at once</c>.</summary>
     private static string Bucket(TokenBucketModel bucket) =>
-        $"{Rate(bucket.Rate)} request(s) every {Window(bucket.EveryMilliseconds)} (up to {bucket.Capacity} at once)";
+        $"{Rate(bucket.Rate)} request(s) every {Window(bucket.EveryMilliseconds)}, up to {bucket.Capacity} at once";
 
     private static string Rule(TokenBucketModel? bucket, bool targetTyped) => bucket is null
         ? "null"

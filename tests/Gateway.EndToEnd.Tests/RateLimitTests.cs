@@ -124,13 +124,6 @@ public sealed class RateLimitTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task LegacyNamespaceAndKeys_AreReadAsTheirV3Names()
-    {
-        Assert.Equal(HttpStatusCode.OK, (await Get("/legacy")).Status);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Get("/legacy")).Status);
-    }
-
-    [Fact]
     public async Task EndpointWithoutLimits_IsNeverRefused()
     {
         for (int i = 0; i < 20; i++)

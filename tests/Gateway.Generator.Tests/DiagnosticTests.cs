@@ -146,6 +146,33 @@ public class DiagnosticTests
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"write_timeout\": \"10s\","), "GW3002", DiagnosticSeverity.Warning, 3, 18 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"tls\": {\"public_key\": \"c.pem\", \"private_key\": \"k.pem\", \"enable_mtls\": true},"), "GW2001", DiagnosticSeverity.Error, 3, 73 },
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"read_timeout\": 10,"), "GW1006", DiagnosticSeverity.Error, 3, 34 },
+        // qos/ratelimit/router: a client limit without strategy, wrong values, a key the strategy cannot use, tuning without effect.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"client_max_rate\": 5}}"), "GW1016", DiagnosticSeverity.Error, 6, 103 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 5, \"every\": \"10 minutes\"}}"), "GW1006", DiagnosticSeverity.Error, 6, 127 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": -1}}"), "GW1016", DiagnosticSeverity.Error, 6, 115 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 5, \"capacity\": 2.5}}"), "GW1016", DiagnosticSeverity.Error, 6, 130 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"client_max_rate\": 5, \"strategy\": \"cookie\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 137 },
+        { Config("\"endpoint\": \"/a/{id}\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"client_max_rate\": 5, \"strategy\": \"param\", \"key\": \"user\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 158 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"client_max_rate\": 5, \"strategy\": \"header\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 125 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"client_max_rate\": 5, \"strategy\": \"header\", \"key\": \"X Key\"}}"), "GW1016", DiagnosticSeverity.Error, 6, 154 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rat\": 5}}"), "GW1020", DiagnosticSeverity.Error, 6, 103 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 5, \"every\": \"500ms\"}}"), "GW3002", DiagnosticSeverity.Warning, 6, 127 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 5, \"num_shards\": 64}}"), "GW3002", DiagnosticSeverity.Warning, 6, 118 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 5, \"strategy\": \"ip\"}}"), "GW3002", DiagnosticSeverity.Warning, 6, 118 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 0, \"client_max_rate\": 0}}"), "GW3002", DiagnosticSeverity.Warning, 6, 102 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"clientMaxRate\": 5, \"strategy\": \"ip\"}}"), "GW3003", DiagnosticSeverity.Warning, 6, 103 },
+        // Each rate-limit namespace at its own level only; qos/ratelimit/proxy values.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/proxy\": {\"max_rate\": 1}}"), "GW2001", DiagnosticSeverity.Error, 6, 78 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/ratelimit/proxy\": {\"max_rate\": 1, \"every\": \"soon\"}}}]"), "GW1006", DiagnosticSeverity.Error, 6, 124 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/ratelimit/proxy\": {\"capacity\": 1}}}]"), "GW3002", DiagnosticSeverity.Warning, 6, 99 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 1}}}]"), "GW2001", DiagnosticSeverity.Error, 6, 76 },
+        // gateway/ratelimit at the root: statuses, the bound on clients, Redis (no password in the file).
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"gateway/ratelimit\": {\"status_code\": 200}},"), "GW1016", DiagnosticSeverity.Error, 3, 72 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"gateway/ratelimit\": {\"max_clients\": 0}},"), "GW1016", DiagnosticSeverity.Error, 3, 72 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"gateway/ratelimit\": {\"redis\": {}}},"), "GW1016", DiagnosticSeverity.Error, 3, 57 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"gateway/ratelimit\": {\"redis\": {\"address\": \"redis:6379,password=secret\"}}},"), "GW1016", DiagnosticSeverity.Error, 3, 78 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"gateway/ratelimit\": {\"redis\": {\"address\": \"redis:6379\", \"on_failure\": \"retry\"}}},"), "GW1016", DiagnosticSeverity.Error, 3, 106 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"gateway/ratelimit\": {\"redis\": {\"address\": \"redis:6379\", \"timeout\": \"1 second\"}}},"), "GW1006", DiagnosticSeverity.Error, 3, 103 },
         // Port out of range.
         { "{\"version\": 3, \"port\": 70000}", "GW0005", DiagnosticSeverity.Error, 1, 24 },
     };
@@ -206,6 +233,12 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"cache_ttl\": \"0s\", \"input_headers\": [\"*\"], \"input_query_strings\": [\"q\"], \"backend\": [{\"url_pattern\": \"/x\", \"encoding\": \"safejson\", \"extra_config\": {\"backend/http\": {\"return_error_code\": true}}}]"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com\", \"https://*.example.com\", \"http://localhost:3000\"], \"allow_methods\": [\"get\", \"POST\", \"PATCH\"], \"allow_headers\": [\"Authorization\", \"X-Tenant\"], \"expose_headers\": [\"X-Request-Id\"], \"max_age\": \"12h\", \"allow_credentials\": true, \"allow_private_network\": true, \"options_success_status\": 200, \"debug\": false}},"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [], \"max_age\": \"0s\"}},"),
+        // Rate limits as KrakenD's pages write them, and the gateway's own settings.
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 50, \"every\": \"10m\", \"client_max_rate\": 5, \"client_capacity\": 5, \"strategy\": \"IP\", \"@comment\": \"c\"}}"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"client_max_rate\": 100, \"client_capacity\": 100, \"every\": \"1h\", \"strategy\": \"header\", \"key\": \"Authorization\"}}"),
+        Config("\"endpoint\": \"/api/{customer_id}/invoices\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"client_max_rate\": 5, \"every\": \"1m\", \"strategy\": \"param\", \"key\": \"customer_id\"}}"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"qos/ratelimit/proxy\": {\"max_rate\": 0.5, \"every\": \"1s\", \"capacity\": 1}, \"qos/circuit-breaker\": {\"timeout\": 10}}}]"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}], \"extra_config\": {\"qos/ratelimit/router\": {\"max_rate\": 10}}", root: "\"host\": [\"h\"], \"extra_config\": {\"gateway/ratelimit\": {\"status_code\": 429, \"client_status_code\": 429, \"max_clients\": 5000, \"redis\": {\"address\": \"redis.internal:6379\", \"on_failure\": \"deny\", \"timeout\": \"50ms\", \"key_prefix\": \"shop:\"}}},"),
     };
 
     [Theory]

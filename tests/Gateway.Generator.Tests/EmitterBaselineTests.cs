@@ -25,6 +25,8 @@ public class EmitterBaselineTests
     [InlineData("martian.krakend.json", "Martian", 4)]
     [InlineData("credentials.krakend.json", "Credentials", 4)]
     [InlineData("server.krakend.json", "Server", 2)]
+    [InlineData("ratelimit.krakend.json", "RateLimit", 10)]
+    [InlineData("ratelimit-shared.krakend.json", "SharedRateLimit", 4)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -30,7 +30,12 @@ internal static class RateLimitEmitter
             arguments.Add($"client: {Identity(limit)}");
         }
 
-        arguments.Add($"statusCode: {Number(limit.Settings.StatusCode)}");
+        // The endpoint's status also answers a shared check that Redis could not make.
+        if (limit.Endpoint is not null || limit.Settings.Redis is not null)
+        {
+            arguments.Add($"statusCode: {Number(limit.Settings.StatusCode)}");
+        }
+
         if (limit.Client is not null)
         {
             arguments.Add($"clientStatusCode: {Number(limit.Settings.ClientStatusCode)}");

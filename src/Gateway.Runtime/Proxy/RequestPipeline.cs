@@ -17,11 +17,11 @@ namespace Gateway.Runtime.Proxy;
 /// registry's order (<see cref="IGatewayStage"/>, run by the dispatcher: CORS). A stage may answer by itself, as CORS
 /// does a preflight. A configuration without such components runs none.</description></item>
 /// <item><description>An endpoint: read the client request (body limit: 413) → the endpoint components' stages, in
-/// the registry's order (<see cref="IEndpointStage"/>: APISIX proxy-chain; authentication and rate limits are to
+/// the registry's order (<see cref="IEndpointStage"/>: rate limits, then APISIX proxy-chain; authentication is to
 /// come) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer: merge → endpoint flatmap_filter → static
 /// data → render (<see cref="ResponseComposer"/>).</description></item>
 /// <item><description>A backend call: render the request (generated) → the backend components' stages, outermost
-/// first (<see cref="IBackendStage"/>: the circuit breaker) → the modifiers of the request
+/// first (<see cref="IBackendStage"/>: the circuit breaker, then the backend's rate limit) → the modifiers of the request
 /// (<see cref="IHttpMessageModifier"/>: martian) → send, following same-origin redirects → the modifiers of the response → status rules → read the body → decode →
 /// shape (<see cref="BackendCaller"/> holds each stage).</description></item>
 /// </list>
@@ -51,8 +51,8 @@ internal static class RequestPipeline
             {
                 try
                 {
-                    // 2. The endpoint's configured stages, in the registry's order (APISIX proxy-chain today;
-                    // authentication and rate limits are to come). A stage may answer by itself and end the request.
+                    // 2. The endpoint's configured stages, in the registry's order (rate limits, then APISIX
+                    // proxy-chain; authentication is to come). A stage may answer by itself and end the request.
                     foreach (IEndpointStage stage in stages)
                     {
                         if (!await stage.RunAsync(exchange).ConfigureAwait(false))

@@ -153,7 +153,7 @@ internal static class RateLimitConfig
         {
             parameterIndex = CheckKey(strategy, key, keyProperty, context.Route, diagnostics);
         }
-        else if (strategy is "header" or "param")
+        else if (strategy is "header" or "param" && keyProperty is null)
         {
             // KrakenD would read an empty name and refuse every request with 429.
             diagnostics.ReportAtKey(DiagnosticKind.InvalidValue, $"strategy \"{strategy}\" needs \"key\": the {(strategy == "header" ? "header" : "route parameter")} whose value names the client", strategyProperty);

@@ -130,7 +130,7 @@ internal static class ServeSettings
         int colon = address.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
         {
-            return $"'{address}' is not host:port";
+            return $"'{value}' is not host:port, then options";
         }
 
         options.RateLimitRedis = value.Trim();

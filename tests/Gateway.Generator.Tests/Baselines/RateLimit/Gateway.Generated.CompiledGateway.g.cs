@@ -16,7 +16,9 @@ internal static class CompiledGateway
         {
             new[] { "http://api.test:8080" },
         },
-        createRoutes: CreateRoutes);
+        createRoutes: CreateRoutes,
+        endpointCount: 9,
+        configurationHash: "sha256:5aa53273fdb51731bbba5c246af64009244666ef2d33dd3e0a0407cd5bb19092");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

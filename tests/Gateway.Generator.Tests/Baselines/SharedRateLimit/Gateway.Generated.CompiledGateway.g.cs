@@ -17,6 +17,8 @@ internal static class CompiledGateway
             new[] { "http://api.test:8080" },
         },
         createRoutes: CreateRoutes,
+        endpointCount: 3,
+        configurationHash: "sha256:8aaa58f1a7273d907275eca588ea2e857917b45b6d5f6b1c57753e6046212ca4",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // gateway/ratelimit: endpoint rate limits shared in Redis at redis.test:6379 (while it cannot answer within 500 ms, requests are refused)

@@ -11,6 +11,12 @@ if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
   (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium: the browser test will be skipped, saying why"
 fi
 
+# The shared rate limit tests (and the native smoke test) start Debian's redis-server on loopback.
+if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing redis-server for the shared rate limit tests"
+  (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) || echo "could not install redis-server: the shared rate limit tests will be skipped, saying why"
+fi
+
 set +e
 dotnet test Gateway.sln -c Release --nologo 2>&1 | tee out/dotnet-test.log
 status=${PIPESTATUS[0]}

@@ -27,6 +27,8 @@ public class EmitterBaselineTests
     [InlineData("server.krakend.json", "Server", 2)]
     [InlineData("bff.krakend.json", "Bff", 12)]
     [InlineData("jwt.krakend.json", "Jwt", 17)]
+    [InlineData("ratelimit.krakend.json", "RateLimit", 10)]
+    [InlineData("ratelimit-shared.krakend.json", "SharedRateLimit", 4)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -132,7 +132,18 @@ internal static class GatewayEmitter
         }
 
         arguments.AddRange(RouterEmitter.DefinitionArguments(model.Router));
-        if (model.Components.Count > 0)
+
+        // Root components whose settings are compiled into the endpoints need no object at run time.
+        var components = new List<(GatewayComponentModel Model, string Type, string[] Arguments)>();
+        foreach (GatewayComponentModel component in model.Components)
+        {
+            if (ComponentEmitters.GatewayComponentConstruction(component) is { } construction)
+            {
+                components.Add((component, construction.Type, construction.Arguments));
+            }
+        }
+
+        if (components.Count > 0)
         {
             arguments.Add("components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]");
         }
@@ -140,16 +151,15 @@ internal static class GatewayEmitter
         for (int i = 0; i < arguments.Count; i++)
         {
             bool last = i == arguments.Count - 1;
-            w.Line(last && model.Components.Count == 0 ? arguments[i] + ");" : (last ? arguments[i] : arguments[i] + ","));
+            w.Line(last && components.Count == 0 ? arguments[i] + ");" : (last ? arguments[i] : arguments[i] + ","));
         }
 
-        if (model.Components.Count > 0)
+        if (components.Count > 0)
         {
             w.Line("{");
             w.Indent();
-            foreach (GatewayComponentModel component in model.Components)
+            foreach ((GatewayComponentModel component, string type, string[] componentArguments) in components)
             {
-                (string type, string[] componentArguments) = ComponentEmitters.GatewayComponentConstruction(component);
                 w.Line($"// {ComponentEmitters.Describe(component)}");
                 if (componentArguments.Length == 0)
                 {

@@ -47,4 +47,7 @@ public enum BackendFailure
 
     /// <summary>The access token the backend needs (<c>auth/client-credentials</c>) could not be obtained.</summary>
     Credentials,
+
+    /// <summary>The backend's rate limit (<c>qos/ratelimit/proxy</c>) had no token left: the backend was not called.</summary>
+    RateLimited,
 }

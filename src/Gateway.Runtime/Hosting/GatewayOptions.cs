@@ -45,6 +45,13 @@ public sealed class GatewayOptions
         return options;
     }
 
+    /// <summary>
+    /// The Redis of shared rate limits, replacing the configuration's <c>gateway/ratelimit.redis.address</c>: a
+    /// StackExchange.Redis configuration string, <c>host:port</c> with options such as <c>password=…</c> or
+    /// <c>ssl=true</c>. Without shared limits in the configuration it has no effect.
+    /// </summary>
+    public string? RateLimitRedis { get; set; }
+
     /// <summary>Adds log providers or filters after the gateway's own defaults (hosting integrations, tests).</summary>
     public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
 }

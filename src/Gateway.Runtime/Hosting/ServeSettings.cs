@@ -28,6 +28,8 @@ internal static class ServeSettings
             (o, v) => SetDuration(v, allowZero: false, d => o.Limits.KeepAliveTimeout = d)),
         new("--min-request-body-data-rate", "GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "BYTES", "the slowest body upload in bytes/s after 5 s, 0: off (default 240)",
             (o, v) => SetRate(v, o.Limits)),
+        new("--ratelimit-redis", "GATEWAY_RATELIMIT_REDIS", "CONFIGURATION", "the Redis of shared rate limits instead of the configured one: host:port, then options such as password=... or ssl=true",
+            (o, v) => SetRateLimitRedis(v, o)),
     ];
 
     /// <summary>The usage lines of these settings, aligned as <see cref="GatewayProgram"/>'s own.</summary>
@@ -118,6 +120,20 @@ internal static class ServeSettings
         }
 
         limits.MaxRequestHeaderBytes = (int)bytes;
+        return null;
+    }
+
+    private static string? SetRateLimitRedis(string value, GatewayOptions options)
+    {
+        // The options after the address are the Redis client's own; it reports their mistakes when the server starts.
+        string address = value.Split(',')[0].Trim();
+        int colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        {
+            return $"'{value}' is not host:port, then options";
+        }
+
+        options.RateLimitRedis = value.Trim();
         return null;
     }
 

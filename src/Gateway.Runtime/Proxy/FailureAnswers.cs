@@ -10,7 +10,8 @@ namespace Gateway.Runtime.Proxy;
 /// <summary>
 /// Every answer the gateway gives when it has no data to give, in one place (docs/configuration.md, errors): the
 /// failed-backends answer with its status rules and <c>return_error_msg</c> texts, proxy-chain's JSON errors, the
-/// routing errors (400, 404, 405), 413 for a client body over the limit, and the empty 500 of the request guard.
+/// routing errors (400, 404, 405), 413 for a client body over the limit, a request over a rate limit, and the empty
+/// 500 of the request guard.
 /// Each carries <c>X-KrakenD-Completed: false</c>.
 /// </summary>
 internal static class FailureAnswers
@@ -113,9 +114,35 @@ internal static class FailureAnswers
         BackendFailure.Internal => "the gateway failed while handling this backend (logged)",
         BackendFailure.CircuitOpen => "the circuit breaker is open",
         BackendFailure.Credentials => "the backend's access token could not be obtained",
+        BackendFailure.RateLimited => "the backend's rate limit is exceeded (not called)",
         BackendFailure.NotCalled => "not called (an earlier step failed)",
         _ => result.Failure.ToString(),
     };
+
+    /// <summary>
+    /// A request refused by the endpoint's rate limit (<c>qos/ratelimit/router</c>) before any backend is called: the
+    /// limit's status (KrakenD: 503 for the endpoint's limit, 429 for a client's), <c>Retry-After</c> in whole seconds
+    /// when waiting helps, and a body only with <c>return_error_msg</c>.
+    /// </summary>
+    public static Task WriteRateLimitedAsync(ProxyExchange exchange, int status, TimeSpan retryAfter, string reason)
+    {
+        HttpResponse response = exchange.Context.Response;
+        if (retryAfter > TimeSpan.Zero)
+        {
+            response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (!exchange.Endpoint.ReturnErrorMessage)
+        {
+            WriteEmpty(response, status);
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = status;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        response.ContentType = GatewayHeaders.TextContentType;
+        return ResponseComposer.WriteBody(response, Encoding.UTF8.GetBytes(reason), exchange.Endpoint.Compression);
+    }
 
     /// <summary>A status and no body.</summary>
     public static void WriteEmpty(HttpResponse response, int status)

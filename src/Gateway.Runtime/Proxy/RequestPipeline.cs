@@ -17,13 +17,13 @@ namespace Gateway.Runtime.Proxy;
 /// registry's order (<see cref="IGatewayStage"/>, run by the dispatcher: CORS). A stage may answer by itself, as CORS
 /// does a preflight. A configuration without such components runs none.</description></item>
 /// <item><description>An endpoint: read the client request (body limit: 413) → the endpoint components' stages, in
-/// the registry's order (<see cref="IEndpointStage"/>: JWT validation, then APISIX proxy-chain; rate limits are to
-/// come) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer:
+/// the registry's order (<see cref="IEndpointStage"/>: JWT validation, then rate limits, then APISIX
+/// proxy-chain) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer:
 /// merge → endpoint flatmap_filter → static data → the endpoint components' answer stages
 /// (<see cref="IEndpointAnswerStage"/>: gateway/response's relayed headers) → render, compressed when the client
 /// accepts it (<see cref="ResponseComposer"/>).</description></item>
 /// <item><description>A backend call: render the request (generated) → the backend components' stages, outermost
-/// first (<see cref="IBackendStage"/>: the circuit breaker) → the modifiers of the request
+/// first (<see cref="IBackendStage"/>: the circuit breaker, then the backend's rate limit) → the modifiers of the request
 /// (<see cref="IHttpMessageModifier"/>: martian) → send, following same-origin redirects → the modifiers of the response → status rules → read the body → decode →
 /// shape (<see cref="BackendCaller"/> holds each stage).</description></item>
 /// </list>
@@ -53,8 +53,8 @@ internal static class RequestPipeline
             {
                 try
                 {
-                    // 2. The endpoint's configured stages, in the registry's order (JWT validation, then APISIX
-                    // proxy-chain; rate limits are to come). A stage may answer by itself and end the request.
+                    // 2. The endpoint's configured stages, in the registry's order (JWT validation, then rate limits,
+                    // then APISIX proxy-chain). A stage may answer by itself and end the request.
                     foreach (IEndpointStage stage in stages)
                     {
                         if (!await stage.RunAsync(exchange).ConfigureAwait(false))

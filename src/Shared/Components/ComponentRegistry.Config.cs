@@ -42,8 +42,21 @@ internal sealed class ConfigNamespace
 /// </summary>
 internal abstract record EndpointComponentModel;
 
-/// <summary>What an endpoint component's reader may use: the value readers, the file, the host groups, the route, the output encoding.</summary>
-internal sealed record EndpointReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup, List<RouteSegmentModel>? Route, List<string>? RootHosts, string OutputEncoding);
+/// <summary>
+/// What an endpoint component's reader may use: the value readers, the file, the host groups, the route, the endpoint's
+/// method, path and output encoding, and the models of the root's components (read first, so gateway-wide settings can
+/// apply).
+/// </summary>
+internal sealed record EndpointReadContext(
+    ConfigReader Read,
+    ConfigSource Source,
+    Func<List<string>, int> HostGroup,
+    List<RouteSegmentModel>? Route,
+    List<string>? RootHosts,
+    string Method,
+    string Path,
+    string OutputEncoding,
+    IReadOnlyList<GatewayComponentModel> RootComponents);
 
 /// <summary>The model of a component of the configuration root (a service-level namespace), equatable like every model record.</summary>
 internal abstract record GatewayComponentModel;
@@ -91,6 +104,7 @@ internal static class ComponentRegistry
     public static readonly Component<GatewayReadContext, GatewayComponentModel>[] GatewayComponents =
     {
         new(Cors.CorsConfig.Namespace, Cors.CorsConfig.Read),
+        new(RateLimit.RateLimitConfig.SettingsNamespace, RateLimit.RateLimitConfig.ReadSettings),
     };
 
     /// <summary>
@@ -102,6 +116,7 @@ internal static class ComponentRegistry
     {
         // The token is checked first: nothing, not even proxy-chain's services, is called for a client it refuses.
         new(JwtValidator.JwtValidatorConfig.Namespace, JwtValidator.JwtValidatorConfig.Read),
+        new(RateLimit.RateLimitConfig.RouterNamespace, RateLimit.RateLimitConfig.ReadRouter),
         new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
         new(ResponseHeaders.ResponseHeadersConfig.Namespace, ResponseHeaders.ResponseHeadersConfig.Read),
     };
@@ -113,6 +128,7 @@ internal static class ComponentRegistry
     public static readonly Component<BackendReadContext, BackendComponentModel>[] BackendComponents =
     {
         new(CircuitBreaker.CircuitBreakerConfig.Namespace, CircuitBreaker.CircuitBreakerConfig.Read),
+        new(RateLimit.RateLimitConfig.ProxyNamespace, RateLimit.RateLimitConfig.ReadProxy),
         new(Martian.MartianConfig.Namespace, Martian.MartianConfig.Read),
         new(ClientCredentials.ClientCredentialsConfig.Namespace, ClientCredentials.ClientCredentialsConfig.Read),
     };

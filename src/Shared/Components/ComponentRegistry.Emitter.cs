@@ -12,11 +12,15 @@ namespace Gateway.Components;
 /// </summary>
 internal static class ComponentEmitters
 {
-    /// <summary>The type and constructor arguments of a root component's run-time object, built in <c>CompiledGateway</c>.</summary>
-    public static (string Type, string[] Arguments) GatewayComponentConstruction(GatewayComponentModel component) => component switch
+    /// <summary>
+    /// The type and constructor arguments of a root component's run-time object, built in <c>CompiledGateway</c>; null
+    /// when the component needs none (its settings are compiled into the endpoints that use them).
+    /// </summary>
+    public static (string Type, string[] Arguments)? GatewayComponentConstruction(GatewayComponentModel component) => component switch
     {
         Cors.CorsModel cors => (Cors.CorsEmitter.TypeName, Cors.CorsEmitter.Arguments(cors)),
         Server.ServerModel server => (Server.ServerEmitter.TypeName, Server.ServerEmitter.Arguments(server)),
+        RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.SharedArguments(settings) is { } shared ? (RateLimit.RateLimitEmitter.SharedTypeName, shared) : null,
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
@@ -24,6 +28,7 @@ internal static class ComponentEmitters
     {
         Cors.CorsModel cors => Cors.CorsEmitter.Describe(cors),
         Server.ServerModel server => Server.ServerEmitter.Describe(server),
+        RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.Describe(settings),
         _ => component.GetType().Name,
     };
 
@@ -33,6 +38,9 @@ internal static class ComponentEmitters
         {
             case JwtValidator.JwtValidatorModel jwt:
                 JwtValidator.JwtValidatorEmitter.EmitMembers(w, jwt);
+                break;
+            case RateLimit.RouterRateLimitModel limit:
+                RateLimit.RateLimitEmitter.EmitMembers(w, limit);
                 break;
             case ProxyChain.ProxyChainModel chain:
                 ProxyChain.ProxyChainEmitter.EmitMembers(w, endpoint, chain, paths);
@@ -48,6 +56,7 @@ internal static class ComponentEmitters
     public static string StageExpression(EndpointComponentModel component) => component switch
     {
         JwtValidator.JwtValidatorModel => JwtValidator.JwtValidatorEmitter.StageExpression,
+        RateLimit.RouterRateLimitModel => RateLimit.RateLimitEmitter.StageExpression,
         ProxyChain.ProxyChainModel => ProxyChain.ProxyChainEmitter.StageExpression,
         ResponseHeaders.ResponseHeadersModel => ResponseHeaders.ResponseHeadersEmitter.StageExpression,
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
@@ -67,6 +76,7 @@ internal static class ComponentEmitters
     public static string BackendStageExpression(BackendComponentModel component) => component switch
     {
         CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.StageExpression(breaker),
+        RateLimit.ProxyRateLimitModel limit => RateLimit.RateLimitEmitter.BackendStageExpression(limit),
         Martian.MartianModel martian => Martian.MartianEmitter.StageExpression(martian),
         ClientCredentials.ClientCredentialsModel credentials => ClientCredentials.ClientCredentialsEmitter.StageExpression(credentials),
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
@@ -75,6 +85,7 @@ internal static class ComponentEmitters
     public static string Describe(BackendComponentModel component) => component switch
     {
         CircuitBreaker.CircuitBreakerModel breaker => CircuitBreaker.CircuitBreakerEmitter.Describe(breaker),
+        RateLimit.ProxyRateLimitModel limit => RateLimit.RateLimitEmitter.Describe(limit),
         Martian.MartianModel martian => Martian.MartianEmitter.Describe(martian),
         ClientCredentials.ClientCredentialsModel => "an OAuth2 client-credentials token",
         _ => component.GetType().Name,
@@ -83,6 +94,7 @@ internal static class ComponentEmitters
     public static string Describe(EndpointComponentModel component) => component switch
     {
         JwtValidator.JwtValidatorModel jwt => JwtValidator.JwtValidatorEmitter.Describe(jwt),
+        RateLimit.RouterRateLimitModel limit => "rate limits, refused here when over: " + RateLimit.RateLimitEmitter.Describe(limit),
         ProxyChain.ProxyChainModel chain => $"the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body",
         ResponseHeaders.ResponseHeadersModel headers => ResponseHeaders.ResponseHeadersEmitter.Describe(headers),
         _ => component.GetType().Name,

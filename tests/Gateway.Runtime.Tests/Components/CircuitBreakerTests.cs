@@ -80,6 +80,7 @@ public class CircuitBreakerTests
     [Theory]
     [InlineData(BackendFailure.Canceled)]
     [InlineData(BackendFailure.UnresolvedPlaceholder)]
+    [InlineData(BackendFailure.RateLimited)]
     public async Task InvokeAsync_NotTheBackendsFault_NotCounted(BackendFailure failure)
     {
         var breaker = new CircuitBreaker(0, 10, maxErrors: 0, time: _time);

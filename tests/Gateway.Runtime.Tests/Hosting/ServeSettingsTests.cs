@@ -35,6 +35,7 @@ public class ServeSettingsTests
         [
             "--shutdown-timeout", "1m30s", "--shutdown-delay", "5s", "--max-connections", "10000", "--max-request-header-bytes", "64KiB",
             "--request-headers-timeout", "10s", "--keep-alive-timeout", "75s", "--min-request-body-data-rate", "100.5",
+            "--ratelimit-redis", "redis.internal:6380,password=s3cret,ssl=true",
         ]);
 
         Assert.Equal(TimeSpan.FromSeconds(90), options.Shutdown.Timeout);
@@ -44,6 +45,7 @@ public class ServeSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.Limits.RequestHeadersTimeout);
         Assert.Equal(TimeSpan.FromSeconds(75), options.Limits.KeepAliveTimeout);
         Assert.Equal(100.5, options.Limits.MinRequestBodyDataRate);
+        Assert.Equal("redis.internal:6380,password=s3cret,ssl=true", options.RateLimitRedis);
     }
 
     [Fact]
@@ -57,7 +59,8 @@ public class ServeSettingsTests
             ("GATEWAY_MAX_REQUEST_HEADER_BYTES", "1024"),
             ("GATEWAY_REQUEST_HEADERS_TIMEOUT", "2s"),
             ("GATEWAY_KEEP_ALIVE_TIMEOUT", "1h"),
-            ("GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "0"));
+            ("GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "0"),
+            ("GATEWAY_RATELIMIT_REDIS", "[::1]:6379"));
 
         Assert.Equal(TimeSpan.Zero, options.Shutdown.Timeout);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Shutdown.Delay);
@@ -66,6 +69,7 @@ public class ServeSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(2), options.Limits.RequestHeadersTimeout);
         Assert.Equal(TimeSpan.FromHours(1), options.Limits.KeepAliveTimeout);
         Assert.Equal(0, options.Limits.MinRequestBodyDataRate);
+        Assert.Equal("[::1]:6379", options.RateLimitRedis);
     }
 
     [Fact]
@@ -88,6 +92,8 @@ public class ServeSettingsTests
     [InlineData("--max-request-header-bytes", "2MiB")]
     [InlineData("--min-request-body-data-rate", "-5")]
     [InlineData("--min-request-body-data-rate", "fast")]
+    [InlineData("--ratelimit-redis", "redis.internal")]
+    [InlineData("--ratelimit-redis", "redis.internal:0,password=x")]
     public void ReadOptions_BadArgumentValue_ErrorNamesTheArgument(string argument, string value)
     {
         string? error = GatewayProgram.ReadOptions([argument, value], GatewayProgramPortTests.Environment(), new GatewayOptions(), out _);

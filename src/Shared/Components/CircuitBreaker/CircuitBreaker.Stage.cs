@@ -21,7 +21,8 @@ public enum CircuitState
 /// (<see cref="BackendFailure.CircuitOpen"/>); after <c>timeout</c> one call is let through (half-open): success closes
 /// the breaker, failure reopens it. In the closed state the count is cleared every <c>interval</c> (0: never).
 /// A failure is the backend's: a status other than 200/201, an unreachable or timed-out backend, a body it cannot
-/// use. A client that went away, or a value the gateway could not put in the URL, counts for nothing.
+/// use. A client that went away, a value the gateway could not put in the URL, or a call the backend's rate limit
+/// held back, counts for nothing.
 /// </summary>
 public sealed class CircuitBreaker : IBackendStage
 {
@@ -102,7 +103,7 @@ public sealed class CircuitBreaker : IBackendStage
     private static bool? IsFailure(BackendResult result) => result.Failure switch
     {
         BackendFailure.None => result.PassThrough is null && !result.Complete, // return_error_details: a failed status as data
-        BackendFailure.Canceled or BackendFailure.UnresolvedPlaceholder or BackendFailure.NotCalled or BackendFailure.CircuitOpen => null,
+        BackendFailure.Canceled or BackendFailure.UnresolvedPlaceholder or BackendFailure.NotCalled or BackendFailure.CircuitOpen or BackendFailure.RateLimited => null,
         _ => true,
     };
 

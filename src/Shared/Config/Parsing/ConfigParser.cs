@@ -31,6 +31,9 @@ internal sealed partial class ConfigParser
     private readonly ConfigReader _read;
     private readonly List<HostGroupModel> _hostGroups = new();
 
+    /// <summary>The root components' models, read before the endpoints (gateway-wide settings of endpoint components).</summary>
+    private readonly List<GatewayComponentModel> _rootComponents = new();
+
     /// <summary>Set by errors outside any endpoint (version, port, root hosts, root timeout): the whole file is unusable.</summary>
     private bool _rootLevelError;
 
@@ -93,7 +96,7 @@ internal sealed partial class ConfigParser
         ExtraConfig rootExtra = ExtraConfig.Read(root.Find("extra_config"), ConfigScope.Root, "the configuration root", _read);
         RouterModel router = RouterConfig.Read(rootExtra, _read);
         bool failedStepsHeader = Components.Debug.DebugConfig.ReadFailedStepsHeader(rootExtra, _read);
-        var components = new List<GatewayComponentModel>();
+        List<GatewayComponentModel> components = _rootComponents;
         if (Components.Server.ServerConfig.Read(root, _read) is { } server)
         {
             components.Add(server);
@@ -266,7 +269,7 @@ internal sealed partial class ConfigParser
         }
 
         var components = new List<EndpointComponentModel>();
-        var context = new EndpointReadContext(_read, _source, HostGroup, route, rootHosts, outputEncoding);
+        var context = new EndpointReadContext(_read, _source, HostGroup, route, rootHosts, method, path, outputEncoding, _rootComponents);
         foreach (Component<EndpointReadContext, EndpointComponentModel> component in ComponentRegistry.EndpointComponents)
         {
             if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)

@@ -19,7 +19,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 16,
-        configurationHash: "sha256:eda823a7d5ff7e75c4206ebafd2bf28be5f6928f7ae53c047a162c13431b512b");
+        configurationHash: "sha256:ffc2cb717040789132e374daf52e0a8852a1d18a8e1e30044a683c85fdaa94a2");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

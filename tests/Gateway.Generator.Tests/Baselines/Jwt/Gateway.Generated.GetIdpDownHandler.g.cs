@@ -26,7 +26,7 @@ internal sealed class GetIdpDownHandler : global::Gateway.Runtime.Proxy.Endpoint
     private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
 
     public GetIdpDownHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointStage[] { CreateJwtValidator(backends) })
+        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointComponent[] { CreateJwtValidator(backends) })
     {
         _url0 = new(Backends[0].Hosts, "/items/down");
     }

@@ -26,7 +26,7 @@ internal sealed class GetLocalHandler : global::Gateway.Runtime.Proxy.EndpointHa
     private readonly global::Gateway.Runtime.Http.FixedUrl _url0;
 
     public GetLocalHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointStage[] { CreateJwtValidator(backends) })
+        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointComponent[] { CreateJwtValidator(backends) })
     {
         _url0 = new(Backends[0].Hosts, "/items/local");
     }

@@ -32,7 +32,7 @@ internal sealed class GetRsIdHandler : global::Gateway.Runtime.Proxy.EndpointHan
     private static readonly global::Gateway.Runtime.Json.JsonPath s_jwtTenantId = new("tenant"u8.ToArray(), "id"u8.ToArray());
 
     public GetRsIdHandler(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
-        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointStage[] { CreateJwtValidator(backends) })
+        : base(s_endpoint, CreateBackends(backends), backends.Options, new global::Gateway.Runtime.Proxy.IEndpointComponent[] { CreateJwtValidator(backends) })
     {
     }
 

@@ -26,6 +26,7 @@ public class EmitterBaselineTests
     [InlineData("credentials.krakend.json", "Credentials", 4)]
     [InlineData("server.krakend.json", "Server", 2)]
     [InlineData("bff.krakend.json", "Bff", 12)]
+    [InlineData("telemetry-root.krakend.json", "TelemetryRoot", 2)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -45,6 +45,9 @@ public sealed class GatewayOptions
         return options;
     }
 
+    /// <summary>Logs, metrics and traces (docs/operations.md, "Logs, metrics and traces").</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; } = new();
+
     /// <summary>Adds log providers or filters after the gateway's own defaults (hosting integrations, tests).</summary>
     public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
 }

@@ -91,6 +91,8 @@ internal static class ComponentRegistry
     public static readonly Component<GatewayReadContext, GatewayComponentModel>[] GatewayComponents =
     {
         new(Cors.CorsConfig.Namespace, Cors.CorsConfig.Read),
+        new(TelemetryLogging.TelemetryLoggingConfig.Namespace, TelemetryLogging.TelemetryLoggingConfig.Read),
+        new(OpenTelemetry.OpenTelemetryConfig.Namespace, OpenTelemetry.OpenTelemetryConfig.Read),
     };
 
     /// <summary>

@@ -17,6 +17,8 @@ internal static class ComponentEmitters
     {
         Cors.CorsModel cors => (Cors.CorsEmitter.TypeName, Cors.CorsEmitter.Arguments(cors)),
         Server.ServerModel server => (Server.ServerEmitter.TypeName, Server.ServerEmitter.Arguments(server)),
+        TelemetryLogging.TelemetryLoggingModel logging => (TelemetryLogging.TelemetryLoggingEmitter.TypeName, TelemetryLogging.TelemetryLoggingEmitter.Arguments(logging)),
+        OpenTelemetry.OpenTelemetryModel otel => (OpenTelemetry.OpenTelemetryEmitter.TypeName, OpenTelemetry.OpenTelemetryEmitter.Arguments(otel)),
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
@@ -24,6 +26,8 @@ internal static class ComponentEmitters
     {
         Cors.CorsModel cors => Cors.CorsEmitter.Describe(cors),
         Server.ServerModel server => Server.ServerEmitter.Describe(server),
+        TelemetryLogging.TelemetryLoggingModel logging => TelemetryLogging.TelemetryLoggingEmitter.Describe(logging),
+        OpenTelemetry.OpenTelemetryModel otel => OpenTelemetry.OpenTelemetryEmitter.Describe(otel),
         _ => component.GetType().Name,
     };
 

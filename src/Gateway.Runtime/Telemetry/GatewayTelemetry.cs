@@ -268,6 +268,8 @@ public static class BackendOutcome
         BackendFailure.InvalidResponse => "invalid_response",
         BackendFailure.Internal => "internal",
         BackendFailure.CircuitOpen => "circuit_open",
-        _ => "not_called",
+        BackendFailure.Credentials => "credentials",
+        BackendFailure.NotCalled => "not_called",
+        _ => "unknown",
     };
 }

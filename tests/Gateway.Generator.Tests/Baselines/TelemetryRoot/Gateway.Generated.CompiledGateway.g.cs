@@ -17,6 +17,8 @@ internal static class CompiledGateway
             new[] { "http://svc.test:8080" },
         },
         createRoutes: CreateRoutes,
+        endpointCount: 1,
+        configurationHash: "sha256:e59c4964783d8ccde01ab7cfe9e8497666f4b7763514ec3827f6e784701899f0",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // telemetry/logging: level WARNING, json lines to standard output

@@ -57,7 +57,8 @@ export GATEWAY_RATELIMIT_REDIS="127.0.0.1:$redis_port"
 
 gateway_port=$(python3 scripts/free-port.py)
 start_ns=$(date +%s%N)
-GATEWAY_BACKEND_HOSTS="http://hotels.internal:8000=http://127.0.0.1:$backend_port,http://faults.internal:9000=http://127.0.0.1:$faults_port" \
+# OTEL_SDK_DISABLED: this instance runs without the configuration's metrics exporter (a second one below has them).
+OTEL_SDK_DISABLED=true GATEWAY_BACKEND_HOSTS="http://hotels.internal:8000=http://127.0.0.1:$backend_port,http://faults.internal:9000=http://127.0.0.1:$faults_port" \
   "$out/gateway" --port "$gateway_port" --listen-ip 127.0.0.1 >out/aot-gateway.log 2>&1 &
 gateway_pid=$!
 pids+=($gateway_pid)
@@ -197,5 +198,31 @@ set -e
 rm -f "$broken"
 [ "$code" = 1 ] || fail "gateway check on a broken config: expected exit 1, got $code"
 grep -q "(3,68): error GW1008: " out/aot-check.log || fail "gateway check output: $(cat out/aot-check.log)"
+
+# Logs, metrics and traces in the native binary: a second instance with JSON logs and the metrics on a port given on the
+# command line (replacing the configuration's exporter), scraped by a real Prometheus server.
+grep -q "GET /chain/{id} 200 " out/aot-gateway.log || fail "no access log line for /chain/{id}"
+telemetry_port=$(python3 scripts/free-port.py)
+metrics_port=$(python3 scripts/free-port.py)
+GATEWAY_BACKEND_HOSTS="http://hotels.internal:8000=http://127.0.0.1:$backend_port" \
+  "$out/gateway" --port "$telemetry_port" --listen-ip 127.0.0.1 --log-format json --metrics-port "$metrics_port" >out/aot-telemetry.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 500); do curl -fs -o /dev/null "http://127.0.0.1:$telemetry_port/__health" && break; sleep 0.01; done
+for id in 25 7 999; do curl -s -o /dev/null "http://127.0.0.1:$telemetry_port/chain/$id"; done
+curl -s -o /dev/null "http://127.0.0.1:$telemetry_port/nowhere"
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$telemetry_port/__stats/metrics")
+[ "$status" = 404 ] || fail "the metrics have a port of their own; the gateway's port answered $status"
+own=$(curl -s "http://127.0.0.1:$metrics_port/__stats/metrics" | awk '/^gateway_server_request_duration_seconds_count\{.*http_route="\/chain\/\{id\}"/ { s += $NF } END { print s + 0 }')
+[ "$own" = 3 ] || fail "the gateway's own scrape counts $own requests to /chain/{id}, expected 3"
+scripts/prometheus-scrape.sh "$metrics_port" "/chain/{id}" 3 || fail "Prometheus did not scrape the native gateway"
+sleep 0.2
+python3 - out/aot-telemetry.log <<'PY' || fail "the JSON log of the native binary: $(head -5 out/aot-telemetry.log)"
+import json, sys
+lines = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+access = [l for l in lines if l.get("event") == "access"]
+assert any(l["endpoint"] == "/chain/{id}" and l["status"] == 200 and l["completed"] == "true" and l["backends_called"] == 3 for l in access), access
+assert any(l["endpoint"] == "(unmatched)" and l["status"] == 404 for l in access), access
+assert not any("/nowhere" in json.dumps(l) or "/chain/25" in json.dumps(l) for l in lines), "a raw path was logged"
+PY
 
 echo "AOT smoke: 1 passed, 0 failed"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container image, built and run for real (docs/operations.md, "Container image"):
 #  - scripts/image.sh builds examples/hotels/krakend.json twice: both builds must give the same image id and digest;
-#  - the image holds exactly the expected files (no shell), owned by root with timestamp 0, and is at most 20 MB;
+#  - the image holds exactly the expected files (no shell), owned by root with timestamp 0, and is at most 23 MB (20 MB before the OpenTelemetry SDK: docs/operations.md);
 #  - podman runs it the way deploy/kubernetes does (non-root, read-only root file system, no capabilities, no new
 #    privileges) on the host network against the example backend on loopback: /__health, /__ready, a chained
 #    endpoint, `gateway version`, the image's own HEALTHCHECK, and SIGTERM ending in exit code 0;
@@ -86,9 +86,9 @@ pass "reproducible: two builds give id and digest $first"
 image=localhost/gateway-image-test:first
 
 size=$(podman image inspect --format '{{.Size}}' "$image")
-echo "image size: $size bytes uncompressed ($(awk -v s="$size" 'BEGIN { printf "%.2f MB, %.2f MiB", s / 1e6, s / 1048576 }'); bound 20 MB, goal 15 MB)"
-[ "$size" -le 20000000 ] || fail "the image is $size bytes, over 20 MB"
-pass "size $size bytes <= 20 MB"
+echo "image size: $size bytes uncompressed ($(awk -v s="$size" 'BEGIN { printf "%.2f MB, %.2f MiB", s / 1e6, s / 1048576 }'); bound 23 MB, goal 15 MB)"
+[ "$size" -le 23000000 ] || fail "the image is $size bytes, over 23 MB"
+pass "size $size bytes <= 23 MB"
 
 # 3. What is in it: exactly these files, root-owned, timestamp 0; and how it runs.
 rm -f "$work/image.tar"

@@ -7,11 +7,16 @@ Publishes the native gateway with perf/load/krakend.json twice: from REV (checke
 removed afterwards) and from the working tree. Starts one static nginx backend, then for every scenario of the load
 harness runs wrk against both builds in alternating rounds, each pinned to the same CPU, and reports the medians of
 requests/s and of CPU time per 10k requests (the figure that matters: requests/s saturates on the load generator's
-core), with the ratio working tree / base, and the bytes each answer took on the wire (headers included). --header
+core), with the ratio working tree / base (each --variant NAME="ARGS" runs the working tree's build once more with
+extra gateway arguments, leading NAME=value words being environment variables, in the same alternating rounds, with a
+column of its own: --variant off="--no-access-log"), and the bytes each answer took on the wire (headers included). --header
 adds a request header to every request of both builds (a compressed reading: 'Accept-Encoding: gzip'). Everything runs
 on loopback, bounded by --duration; every process it starts is stopped by its id.
 """
 import argparse
+import os
+import re
+import shlex
 import statistics
 import subprocess
 import tempfile
@@ -45,6 +50,8 @@ def main():
     parser.add_argument("--header", action="append", default=[], help="a request header for every request, e.g. 'Accept-Encoding: gzip' (repeatable)")
     parser.add_argument("--reuse-builds", action="store_true",
                         help="measure the builds the previous run left in out/perf/ab-base and ab-head instead of publishing again (same --base, unchanged tree)")
+    parser.add_argument("--variant", action="append", default=[], metavar='NAME="ARGS"',
+                        help="also run the working tree's build with these extra gateway arguments (repeatable)")
     args = parser.parse_args()
 
     run.OUT.mkdir(parents=True, exist_ok=True)
@@ -62,25 +69,34 @@ def main():
                 subprocess.run(["git", "worktree", "remove", "--force", worktree], cwd=run.ROOT, check=True)
         publish(run.ROOT, builds["head"])
 
+    # Every system measured: a build, the extra arguments it runs with and its environment.
+    systems = {"base": (builds["base"], [], None), "head": (builds["head"], [], None)}
+    for variant in args.variant:
+        name, _, text = variant.partition("=")
+        words = shlex.split(text)
+        env = dict(w.split("=", 1) for w in words if re.match(r"^[A-Z_][A-Z0-9_]*=", w))
+        systems[name] = (builds["head"], [w for w in words if not re.match(r"^[A-Z_][A-Z0-9_]*=", w)], {**os.environ, **env})
+
     results = {}
     try:
         backend_port = run.free_port()
         run.start(["nginx", "-c", str(run.nginx_config("backend", backend_port, run.backend_body(backend_port)))], run.LOAD_CPU, "backend")
         run.wait_http(backend_port, "/hotels/25")
         ports, processes = {}, {}
-        for name, build in builds.items():
+        for name, (build, extra, env) in systems.items():
             ports[name] = run.free_port()
             processes[name] = run.start([str(build / "gateway"), "--port", str(ports[name]), "--listen-ip", "127.0.0.1",
-                                         "--backend-host", f"http://backend.perf:8000=http://127.0.0.1:{backend_port}"], run.SUT_CPU, f"ab-{name}")
+                                         "--backend-host", f"http://backend.perf:8000=http://127.0.0.1:{backend_port}"] + extra,
+                                        run.SUT_CPU, f"ab-{name}", env=env)
             run.wait_http(ports[name], "/__health")
 
         for scenario, path in SCENARIOS:
             if args.only not in scenario:
                 continue
             run.log(scenario)
-            rows = {name: [] for name in builds}
+            rows = {name: [] for name in systems}
             for round_index in range(args.rounds):
-                order = list(builds) if round_index % 2 == 0 else list(reversed(builds))
+                order = list(systems) if round_index % 2 == 0 else list(reversed(systems))
                 for name in order:
                     rows[name].append(run.measure(name, processes[name], ports[name], path, args))
             results[scenario] = {name: {
@@ -88,7 +104,7 @@ def main():
                 "cpu": statistics.median(r["cpu_s_per_10k"] for r in rows[name]),
                 "errors": sum(r["errors"] for r in rows[name]),
                 "bytes": statistics.median(r["bytes_per_response"] for r in rows[name]),
-            } for name in builds}
+            } for name in systems}
     finally:
         run.stop_all()
 
@@ -100,6 +116,9 @@ def main():
         base, head = by["base"], by["head"]
         print(f"| {scenario} | {base['rps']:.0f} | {head['rps']:.0f} | {base['cpu']:.3f} | {head['cpu']:.3f} | {head['cpu'] / base['cpu']:.3f} | {base['bytes']:.0f} | {head['bytes']:.0f} |"
               + (f" errors {base['errors']}/{head['errors']}" if base["errors"] or head["errors"] else ""))
+    for name in [n for n in systems if n not in builds]:
+        print(f"\n{name}: " + "; ".join(f"{scenario}: {by[name]['rps']:.0f} req/s, CPU {by[name]['cpu']:.3f} s/10k, "
+                                         f"{by[name]['cpu'] / by['base']['cpu']:.3f} x base" for scenario, by in results.items()))
 
 
 if __name__ == "__main__":

@@ -97,9 +97,9 @@ def measure_startup(binary, backend_port, runs=10):
     return samples[len(samples) // 2], samples[-1]
 
 
-def start(cmd, cpu, log_name):
+def start(cmd, cpu, log_name, env=None):
     logf = open(OUT / f"{log_name}.log", "w")
-    proc = subprocess.Popen(["taskset", "-c", cpu] + cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(["taskset", "-c", cpu] + cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     started.append(proc)
     return proc
 
@@ -235,7 +235,8 @@ def measure(system, proc, port, path, args):
         "peak_rss_mb": peak_rss_mb(pids), "errors": result["socket_errors"] + result["non2xx"], "requests": result["requests"],
         "bytes_per_response": result["bytes"] / result["requests"] if result["requests"] else None,
     }
-    log(f"  {system:10} {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  errors {row['errors']}")
+    cpu_text = f"{row['cpu_s_per_10k']:.3f}" if row["cpu_s_per_10k"] is not None else "-"
+    log(f"  {system:10} {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  CPU {cpu_text} s/10k  errors {row['errors']}")
     return row
 
 

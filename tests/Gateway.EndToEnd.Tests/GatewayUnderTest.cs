@@ -37,10 +37,13 @@ public sealed class GatewayUnderTest : IAsyncDisposable
             options.HostOverrides[host.Key] = host.Value;
         }
 
+        // The gateway's own log output is not read by most tests (CapturingLoggerProvider is); telemetry tests set their own.
+        options.Telemetry.LogStream = Stream.Null;
         configure?.Invoke(options);
         WebApplication app = GatewayServer.Build(definition, options);
         await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        // The gateway's own port is listened on first; a metrics port of its own may follow.
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(20) };
         return new GatewayUnderTest(app, client);
     }
@@ -72,6 +75,9 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         int status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         return (status, head, response[(split + 4)..]);
     }
+
+    /// <summary>Stops the server as the process would on SIGTERM: what telemetry still buffers is written and exported.</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Proxy;
 using Gateway.Runtime.Routing;
+using Gateway.Runtime.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -9,7 +10,8 @@ namespace Gateway.Runtime.Hosting;
 
 /// <summary>
 /// The gateway's only middleware: the root components' stages, built-in endpoints, then the compiled route table,
-/// then 404/405.
+/// then 404/405. When telemetry is on (<see cref="GatewayTelemetry"/>), each request is recorded around all of that;
+/// when it is off, the request takes the plain path and pays one null test.
 /// </summary>
 internal sealed class GatewayDispatcher
 {
@@ -31,14 +33,25 @@ internal sealed class GatewayDispatcher
     private readonly bool _debug;
     private readonly IGatewayStage[] _stages;
     private readonly Readiness _readiness;
+    private readonly GatewayTelemetry? _telemetry;
+    private readonly MetricsEndpoint? _metrics;
 
-    public GatewayDispatcher(RouteTable routes, bool echo, bool debug, IGatewayStage[] stages, Readiness? readiness = null)
+    /// <param name="routes">The compiled routes.</param>
+    /// <param name="echo"><c>echo_endpoint</c>.</param>
+    /// <param name="debug"><c>debug_endpoint</c>.</param>
+    /// <param name="stages">The root components' per-request stages.</param>
+    /// <param name="readiness">What <c>/__ready</c> answers.</param>
+    /// <param name="telemetry">What to record per request; null when nothing is.</param>
+    /// <param name="metrics">The Prometheus scrape endpoint; null when metrics are not exposed.</param>
+    public GatewayDispatcher(RouteTable routes, bool echo, bool debug, IGatewayStage[] stages, Readiness? readiness = null, GatewayTelemetry? telemetry = null, MetricsEndpoint? metrics = null)
     {
         _routes = routes;
         _echo = echo;
         _debug = debug;
         _stages = stages;
         _readiness = readiness ?? new Readiness();
+        _telemetry = telemetry is { ObservesRequests: true } ? telemetry : null;
+        _metrics = metrics;
     }
 
     /// <summary>
@@ -48,17 +61,105 @@ internal sealed class GatewayDispatcher
     /// </summary>
     public Task DispatchAsync(HttpContext context)
     {
+        if (_telemetry is { Tracing: null } telemetry && (_metrics is null || !IsScrape(context)))
+        {
+            return DispatchRecorded(context, telemetry);
+        }
+
+        if (_telemetry is not null || _metrics is not null)
+        {
+            return DispatchRecordedAsync(context);
+        }
+
         try
         {
-            return Dispatch(context);
+            return Dispatch(context, null);
         }
         catch (Exception e)
         {
-            return RequestGuard.FailAsync(context, e);
+            return RequestGuard.FailAsync(context, e, GatewayTelemetry.Unmatched);
         }
     }
 
-    private Task Dispatch(HttpContext context)
+    /// <summary>
+    /// Serves a request while recording it, without spans: an endpoint's pipeline ends the record itself, at the end of
+    /// the async method it runs anyway (<see cref="RequestPipeline"/>), so the common path pays for no wrapping state
+    /// machine; anything else is ended here.
+    /// </summary>
+    private Task DispatchRecorded(HttpContext context, GatewayTelemetry telemetry)
+    {
+        RequestRecord record = telemetry.Begin(context);
+        Task served = DispatchGuarded(context, record);
+        if (record.EndedByPipeline)
+        {
+            return served;
+        }
+
+        if (served.IsCompletedSuccessfully)
+        {
+            telemetry.End(context, record);
+            return Task.CompletedTask;
+        }
+
+        return EndAfterAsync(served, context, record);
+    }
+
+    private static async Task EndAfterAsync(Task served, HttpContext context, RequestRecord record)
+    {
+        try
+        {
+            await served.ConfigureAwait(false);
+        }
+        finally
+        {
+            record.Telemetry.End(context, record);
+        }
+    }
+
+    private bool IsScrape(HttpContext context) => _metrics!.TryServe(context, RawPath(context), out _, probeOnly: true);
+
+    /// <summary>
+    /// Serves a request while recording it with a span, or a scrape: the server span is current for everything the
+    /// request calls, and is no longer current once this method returns.
+    /// </summary>
+    private async Task DispatchRecordedAsync(HttpContext context)
+    {
+        if (_metrics is not null && _metrics.TryServe(context, RawPath(context), out Task? scrape))
+        {
+            await scrape!.ConfigureAwait(false);
+            return;
+        }
+
+        if (_telemetry is null)
+        {
+            await DispatchGuarded(context, null).ConfigureAwait(false);
+            return;
+        }
+
+        RequestRecord record = _telemetry.Begin(context);
+        try
+        {
+            await DispatchGuarded(context, record).ConfigureAwait(false);
+        }
+        finally
+        {
+            _telemetry.End(context, record);
+        }
+    }
+
+    private Task DispatchGuarded(HttpContext context, RequestRecord? record)
+    {
+        try
+        {
+            return Dispatch(context, record);
+        }
+        catch (Exception e)
+        {
+            return RequestGuard.FailAsync(context, e, record?.Endpoint ?? GatewayTelemetry.Unmatched);
+        }
+    }
+
+    private Task Dispatch(HttpContext context, RequestRecord? record)
     {
         // 1. The root components' stages (RequestPipeline): none unless the configuration has such a component.
         if (_stages.Length != 0 && RunStages(context) is { } answered)
@@ -70,28 +171,39 @@ internal sealed class GatewayDispatcher
         ReadOnlySpan<char> path = RawPath(context);
         if (path.SequenceEqual(HealthPath))
         {
+            record?.Endpoint = HealthPath;
             return HttpMethods.IsGet(request.Method) ? WriteHealthAsync(context.Response) : WriteMethodNotAllowed(context.Response, "GET");
         }
 
         if (path.SequenceEqual(ReadyPath))
         {
+            record?.Endpoint = ReadyPath;
             return HttpMethods.IsGet(request.Method) ? WriteReadyAsync(context.Response) : WriteMethodNotAllowed(context.Response, "GET");
         }
 
         if (_debug && IsBelow(path, "/__debug"))
         {
+            record?.Endpoint = "/__debug";
             return WriteJson(context.Response, s_pong);
         }
 
         if (_echo && IsBelow(path, "/__echo"))
         {
-            return RequestGuard.Guard(EchoEndpoint.WriteAsync(context), context);
+            record?.Endpoint = "/__echo";
+            return RequestGuard.Guard(EchoEndpoint.WriteAsync(context), context, "/__echo");
         }
 
         switch (_routes.Match(request.Method, path, out RouteEntry? entry, out string[] values, out string? allowed))
         {
             case RouteMatchStatus.Found:
-                return entry!.Handler.InvokeAsync(context, values);
+                if (record is null)
+                {
+                    return entry!.Handler.InvokeAsync(context, values);
+                }
+
+                record.Endpoint = entry!.Template;
+                record.EndedByPipeline = record.Span is null;
+                return entry.Handler.InvokeAsync(context, values, record);
             case RouteMatchStatus.MethodNotAllowed:
                 return WriteMethodNotAllowed(context.Response, allowed!);
             case RouteMatchStatus.BadPath:
@@ -107,7 +219,7 @@ internal sealed class GatewayDispatcher
         {
             if (stage.TryAnswer(context) is { } answer)
             {
-                return RequestGuard.Guard(answer, context);
+                return RequestGuard.Guard(answer, context, GatewayTelemetry.Unmatched);
             }
         }
 
@@ -115,7 +227,7 @@ internal sealed class GatewayDispatcher
     }
 
     /// <summary>The request target's path exactly as the client sent it, still percent-encoded.</summary>
-    private static ReadOnlySpan<char> RawPath(HttpContext context)
+    internal static ReadOnlySpan<char> RawPath(HttpContext context)
     {
         string? target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(target) || target[0] != '/')

@@ -6,24 +6,36 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Gateway.Runtime.Hosting;
 
 /// <summary>
-/// The gateway's own log lines, category <c>Gateway</c>. Only failures are logged, so the logger is looked up when one
-/// happens, never on a request that succeeds.
+/// The gateway's own log lines: category <c>Gateway</c> for failures, <c>Gateway.Access</c> for the access log (its line is written by
+/// <see cref="Telemetry.GatewayLoggerProvider"/> directly: it runs on every request). Every
+/// field is a template or a closed set (the endpoint's path template, never the path; a failure kind, a status, a
+/// duration): no request or response value is ever logged (docs/operations.md, "Logs, metrics and traces"). Failures
+/// look their logger up when they happen, never on a request that succeeds.
 /// </summary>
 internal static partial class GatewayLog
 {
     public const string Category = "Gateway";
 
+    public const string AccessCategory = "Gateway.Access";
+
     public static ILogger For(HttpContext context) =>
         context.RequestServices?.GetService<ILoggerFactory>()?.CreateLogger(Category) ?? NullLogger.Instance;
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "{Method} {Path}: backend {Backend} failed inside the gateway; the step counts as failed")]
-    public static partial void StepFailed(ILogger logger, string method, string path, int backend, Exception exception);
+    [LoggerMessage(EventId = 1, EventName = "step_failed", Level = LogLevel.Error, Message = "{Method} {Endpoint}: backend {Backend} failed inside the gateway; the step counts as failed")]
+    public static partial void StepFailed(ILogger logger, string method, string endpoint, int backend, Exception exception);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "{Method} {Path}: unexpected error, answered {Status}")]
-    public static partial void RequestFailed(ILogger logger, string method, string path, int status, Exception exception);
+    [LoggerMessage(EventId = 2, EventName = "request_failed", Level = LogLevel.Error, Message = "{Method} {Endpoint}: unexpected error, answered {Status}")]
+    public static partial void RequestFailed(ILogger logger, string method, string endpoint, int status, Exception exception);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "{Method} {Path}: unexpected error after the response started; connection aborted")]
-    public static partial void ResponseAborted(ILogger logger, string method, string path, Exception exception);
+    [LoggerMessage(EventId = 3, EventName = "response_aborted", Level = LogLevel.Error, Message = "{Method} {Endpoint}: unexpected error after the response started; connection aborted")]
+    public static partial void ResponseAborted(ILogger logger, string method, string endpoint, Exception exception);
+
+    /// <summary>A backend call that did not give usable data (docs/configuration.md, errors); the request goes on.</summary>
+    [LoggerMessage(EventId = 4, EventName = "backend_failed", Level = LogLevel.Warning, Message = "{Method} {Endpoint}: backend {Backend} failed ({Failure}, status {Status}) after {DurationMs} ms")]
+    public static partial void BackendFailed(ILogger logger, string method, string endpoint, int backend, string failure, int status, double durationMs);
+
+    // The access log (category AccessCategory, event "access", level information) is written by
+    // GatewayLoggerProvider.WriteAccess, straight to UTF-8: it runs on every request.
 
     // Lifecycle events: 20 and up, apart from the per-request ones above.
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Stopping: /__ready answers 503; the listener closes in {DelaySeconds} s, then requests in flight have {TimeoutSeconds} s to finish")]

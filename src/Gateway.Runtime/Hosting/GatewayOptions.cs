@@ -51,6 +51,8 @@ public sealed class GatewayOptions
     /// <c>ssl=true</c>. Without shared limits in the configuration it has no effect.
     /// </summary>
     public string? RateLimitRedis { get; set; }
+    /// <summary>Logs, metrics and traces (docs/operations.md, "Logs, metrics and traces").</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; } = new();
 
     /// <summary>Adds log providers or filters after the gateway's own defaults (hosting integrations, tests).</summary>
     public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }

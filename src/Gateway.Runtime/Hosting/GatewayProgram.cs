@@ -141,7 +141,8 @@ public static class GatewayProgram
         "                                    (env GATEWAY_BACKEND_HOSTS, comma separated)\n" +
         "  --max-buffered-response-bytes SIZE  the most backend response bytes held in memory at once, e.g. 256MiB\n" +
         "                                    (env GATEWAY_MAX_BUFFERED_RESPONSE_BYTES; default 128MiB)" +
-        ServeSettings.Usage;
+        ServeSettings.Usage + "\n" +
+        Telemetry.TelemetryArguments.Usage;
 
     /// <summary>Reads the GATEWAY_* variables (and KRAKEND_PORT) through <paramref name="variable"/>; the first error.</summary>
     internal static string? ReadEnvironment(GatewayOptions options, Func<string, string?> variable)
@@ -183,7 +184,7 @@ public static class GatewayProgram
             }
         }
 
-        return ServeSettings.ReadEnvironment(options, variable);
+        return ServeSettings.ReadEnvironment(options, variable) ?? Telemetry.TelemetryArguments.ReadEnvironment(options.Telemetry, variable);
     }
 
     private static string? ReadArguments(string[] args, GatewayOptions options, out bool help)
@@ -198,7 +199,14 @@ public static class GatewayProgram
                 continue;
             }
 
-            if (arg is not ("--port" or "--listen-ip" or "--backend-host" or "--max-buffered-response-bytes") && !ServeSettings.IsArgument(arg))
+            if (Telemetry.TelemetryArguments.IsSwitch(arg))
+            {
+                Telemetry.TelemetryArguments.Apply(options.Telemetry, arg, null);
+                continue;
+            }
+
+            bool telemetry = Telemetry.TelemetryArguments.TakesValue(arg);
+            if (!telemetry && arg is not ("--port" or "--listen-ip" or "--backend-host" or "--max-buffered-response-bytes") && !ServeSettings.IsArgument(arg))
             {
                 return $"unknown argument '{arg}'";
             }
@@ -211,6 +219,7 @@ public static class GatewayProgram
             string value = args[++i];
             string? error = arg switch
             {
+                _ when telemetry => Telemetry.TelemetryArguments.Apply(options.Telemetry, arg, value),
                 "--port" => SetPort(options, value),
                 "--listen-ip" => SetListenAddress(options, value),
                 "--max-buffered-response-bytes" => SetMaxBufferedBytes(options, value),

@@ -1,5 +1,6 @@
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Routing;
+using Gateway.Runtime.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,19 +33,36 @@ public static class GatewayServer
         }
 
         var readiness = new Readiness();
-        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 
-        // Per-request framework logs cost more than the gateway's own work; keep warnings and start-up lines.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The root components first: telemetry/logging and telemetry/opentelemetry fill what the operator left unset.
+        var gatewayHost = new GatewayHost(builder, options);
+        foreach (IGatewayComponent component in definition.Components)
+        {
+            component.ConfigureHost(gatewayHost);
+        }
+
+        TelemetryOptions telemetry = options.Telemetry;
+        var log = new GatewayLoggerProvider(
+            new LogSink(telemetry.LogStream ?? (telemetry.LogToStandardOutput == false ? Console.OpenStandardError() : null), ownsStream: telemetry.LogStream is null),
+            telemetry.LogFormat ?? LogFormat.Text,
+            telemetry.LogPrefix);
+        // Registered through a factory so that the container disposes it: the last lines are written when the server stops.
+        builder.Services.AddSingleton<ILoggerProvider>(_ => log);
+        LogLevel level = telemetry.LogLevel ?? LogLevel.Information;
+        builder.Logging.SetMinimumLevel(level);
+
+        // Per-request framework logs cost more than the gateway's own work; keep warnings and start-up lines (unless
+        // the level asks for less).
+        builder.Logging.AddFilter("Microsoft.AspNetCore", Max(LogLevel.Warning, level));
         // With this category enabled at any level, hosting starts an Activity (and a log scope) for every request,
         // which then flows into every backend call. Unhandled errors are still logged by Kestrel's own category.
+        // The gateway's own spans (Telemetry/) do not depend on it.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", Max(LogLevel.Information, level));
+        builder.Logging.AddFilter("System.Net.Http", Max(LogLevel.Warning, level));
         options.ConfigureLogging?.Invoke(builder.Logging);
 
         int port = options.Port ?? definition.Port;
@@ -62,6 +80,10 @@ public static class GatewayServer
                 kestrel.Listen(options.ListenAddress, port);
             }
             options.Limits.ApplyTo(kestrel.Limits);
+            foreach (PrometheusExport scraped in TelemetryRuntime.OwnPorts(telemetry))
+            {
+                kestrel.Listen(scraped.ListenAddress ?? options.ListenAddress, scraped.Port!.Value);
+            }
         });
 
         // SIGTERM/SIGINT: ShutdownDrain reports not ready for the delay, then Kestrel closes the listener and waits for
@@ -69,18 +91,19 @@ public static class GatewayServer
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Shutdown.Delay + options.Shutdown.Timeout);
         builder.Services.AddHostedService(services => new ShutdownDrain(readiness, options.Shutdown, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(backends);
-        var host = new GatewayHost(builder, options);
-        foreach (IGatewayComponent component in definition.Components)
-        {
-            component.ConfigureHost(host);
-        }
 
         // Kestrel's own pipes may continue inline too: the gateway never blocks on its I/O threads (see GatewayProgram).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1");
 
+        // Built by the container, which disposes it with the server (exporting what is still buffered), before the log.
+        builder.Services.AddSingleton(services => TelemetryRuntime.Create(telemetry, log, services.GetRequiredService<ILoggerFactory>()));
         WebApplication app = builder.Build();
+        TelemetryRuntime recording = app.Services.GetRequiredService<TelemetryRuntime>();
+        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness, recording.Recorder, recording.Metrics);
         app.Lifetime.ApplicationStopped.Register(backends.Dispose);
         app.Run(dispatcher.DispatchAsync);
         return app;
     }
+
+    private static LogLevel Max(LogLevel a, LogLevel b) => a > b ? a : b;
 }

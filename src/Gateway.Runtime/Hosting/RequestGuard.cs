@@ -12,21 +12,24 @@ namespace Gateway.Runtime.Hosting;
 internal static class RequestGuard
 {
     /// <summary>Awaits <paramref name="served"/> when it has not finished, turning an exception into the guard's answer.</summary>
-    public static Task Guard(Task served, HttpContext context) =>
-        served.IsCompletedSuccessfully ? Task.CompletedTask : GuardAsync(served, context);
+    public static Task Guard(Task served, HttpContext context, string endpoint) =>
+        served.IsCompletedSuccessfully ? Task.CompletedTask : GuardAsync(served, context, endpoint);
 
-    public static Task FailAsync(HttpContext context, Exception exception)
+    /// <param name="context">The request.</param>
+    /// <param name="exception">What was thrown.</param>
+    /// <param name="endpoint">The endpoint's template for the log (never the path, which carries parameter values).</param>
+    public static Task FailAsync(HttpContext context, Exception exception, string endpoint)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
             return Task.CompletedTask;
         }
 
-        string path = context.Request.Path.Value ?? string.Empty;
+        string method = Telemetry.GatewayTelemetry.MethodName(context.Request.Method);
         HttpResponse response = context.Response;
         if (response.HasStarted)
         {
-            GatewayLog.ResponseAborted(GatewayLog.For(context), context.Request.Method, path, exception);
+            GatewayLog.ResponseAborted(GatewayLog.For(context), method, endpoint, exception);
             context.Abort();
             return Task.CompletedTask;
         }
@@ -40,13 +43,13 @@ internal static class RequestGuard
             return Task.CompletedTask;
         }
 
-        GatewayLog.RequestFailed(GatewayLog.For(context), context.Request.Method, path, StatusCodes.Status500InternalServerError, exception);
+        GatewayLog.RequestFailed(GatewayLog.For(context), method, endpoint, StatusCodes.Status500InternalServerError, exception);
         response.Clear();
         FailureAnswers.WriteEmpty(response, StatusCodes.Status500InternalServerError);
         return Task.CompletedTask;
     }
 
-    private static async Task GuardAsync(Task served, HttpContext context)
+    private static async Task GuardAsync(Task served, HttpContext context, string endpoint)
     {
         try
         {
@@ -54,7 +57,7 @@ internal static class RequestGuard
         }
         catch (Exception e)
         {
-            await FailAsync(context, e).ConfigureAwait(false);
+            await FailAsync(context, e, endpoint).ConfigureAwait(false);
         }
     }
 }

@@ -1,6 +1,7 @@
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
+using Gateway.Runtime.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Proxy;
@@ -40,7 +41,16 @@ public abstract class EndpointHandler
     /// Called by the router with the decoded route parameters, in the order they appear in the path. Never throws:
     /// an unexpected exception becomes the request guard's answer. The stages run in <see cref="RequestPipeline"/>'s order.
     /// </summary>
-    public Task InvokeAsync(HttpContext context, string[] routeValues) => RequestPipeline.RunEndpointAsync(this, context, routeValues);
+    public Task InvokeAsync(HttpContext context, string[] routeValues) => RequestPipeline.RunEndpointAsync(this, context, routeValues, null);
+
+    /// <summary>The same, for a request being recorded (<see cref="GatewayTelemetry"/>).</summary>
+    internal Task InvokeAsync(HttpContext context, string[] routeValues, RequestRecord record) => RequestPipeline.RunEndpointAsync(this, context, routeValues, record);
+
+    /// <summary>
+    /// The endpoint's path template as configured (<c>/users/{id}</c>), set by its route: what logs, metrics and spans
+    /// name the endpoint by, never the path a client sent.
+    /// </summary>
+    internal string Template { get; set; } = GatewayTelemetry.Unmatched;
 
     internal EndpointDefinition Endpoint => _endpoint;
 

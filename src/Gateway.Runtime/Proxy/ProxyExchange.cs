@@ -2,6 +2,7 @@ using Gateway.Components.RequestTemplates;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
+using Gateway.Runtime.Telemetry;
 using Gateway.Runtime.Templates;
 using Microsoft.AspNetCore.Http;
 
@@ -34,8 +35,10 @@ public sealed class ProxyExchange : IAsyncDisposable
     private readonly CancellationTokenSource _budget;
     private readonly int _maxResponseBodyBytes;
 
-    internal ProxyExchange(HttpContext context, string[] routeValues, ForwardedRequest forwarded, EndpointDefinition endpoint, BackendDefinition[] backends, int maxResponseBodyBytes, bool chained = false)
+    internal ProxyExchange(HttpContext context, string[] routeValues, ForwardedRequest forwarded, EndpointDefinition endpoint, BackendDefinition[] backends, int maxResponseBodyBytes, bool chained = false, string template = GatewayTelemetry.Unmatched, RequestRecord? record = null)
     {
+        Template = template;
+        Record = record;
         Context = context;
         RouteValues = routeValues;
         Forwarded = forwarded;
@@ -62,6 +65,12 @@ public sealed class ProxyExchange : IAsyncDisposable
     public BackendDefinition[] Backends { get; }
 
     public IReadOnlyList<BackendResult> Results => _results;
+
+    /// <summary>The endpoint's path template, as logs, metrics and spans name it.</summary>
+    internal string Template { get; }
+
+    /// <summary>The request's telemetry record; null when telemetry is off.</summary>
+    internal RequestRecord? Record { get; }
 
     /// <summary>
     /// Calls <paramref name="backend"/> at <paramref name="url"/>. A null URL means a value could not be put in it:
@@ -97,6 +106,9 @@ public sealed class ProxyExchange : IAsyncDisposable
 
     private async Task<BackendResult> SendCoreAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // The span is current for the call, so the request it sends carries its traceparent (tracing only).
+        System.Diagnostics.Activity? span = Record?.Telemetry.StartBackendSpan(Template, backend.Index, backend.Method);
         try
         {
             using BackendRequest? owned = request;
@@ -118,12 +130,12 @@ public sealed class ProxyExchange : IAsyncDisposable
                 result = await SendConcurrentlyAsync(backend, url, request).ConfigureAwait(false);
             }
 
-            if (result.Failure == BackendFailure.Internal)
+            _results[backend.Index] = result;
+            if (!result.Succeeded || Record is not null)
             {
-                GatewayLog.StepFailed(GatewayLog.For(Context), Context.Request.Method, Context.Request.Path.Value ?? string.Empty, backend.Index, result.Exception!);
+                Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), span);
             }
 
-            _results[backend.Index] = result;
             return result;
         }
         finally
@@ -144,6 +156,20 @@ public sealed class ProxyExchange : IAsyncDisposable
     private byte[]? _claims;
 
     internal void SetClaims(byte[] claims) => _claims = claims;
+    /// <summary>Logs a failed call (docs/operations.md: template, backend index, failure kind, status, duration) and records the call.</summary>
+    private void Ended(BackendDefinition backend, BackendResult result, TimeSpan elapsed, System.Diagnostics.Activity? span)
+    {
+        if (result.Failure == BackendFailure.Internal)
+        {
+            GatewayLog.StepFailed(GatewayLog.For(Context), GatewayTelemetry.MethodName(Context.Request.Method), Template, backend.Index, result.Exception!);
+        }
+        else if (result.Failure is not (BackendFailure.None or BackendFailure.Canceled))
+        {
+            GatewayLog.BackendFailed(GatewayLog.For(Context), GatewayTelemetry.MethodName(Context.Request.Method), Template, backend.Index, BackendOutcome.Name(result.Failure), result.StatusCode, Math.Round(elapsed.TotalMilliseconds, 3));
+        }
+
+        Record?.Telemetry.BackendEnded(Record, Template, backend.Index, result, elapsed.TotalSeconds, span);
+    }
 
     /// <summary>A header of the client's request (<c>{input_headers.Name}</c>), comma-joined when repeated; null when absent.</summary>
     public string? ClientHeader(string name) =>

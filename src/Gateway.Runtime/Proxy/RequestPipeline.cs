@@ -5,6 +5,7 @@ using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Shaping;
+using Gateway.Runtime.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Runtime.Proxy;
@@ -32,7 +33,11 @@ namespace Gateway.Runtime.Proxy;
 internal static class RequestPipeline
 {
     /// <summary>Runs an endpoint for one request. Never throws.</summary>
-    public static async Task RunEndpointAsync(EndpointHandler handler, HttpContext context, string[] routeValues)
+    /// <param name="handler">The endpoint.</param>
+    /// <param name="context">The request.</param>
+    /// <param name="routeValues">The decoded route parameters.</param>
+    /// <param name="record">The request's telemetry record; null when telemetry is off.</param>
+    public static async Task RunEndpointAsync(EndpointHandler handler, HttpContext context, string[] routeValues, RequestRecord? record)
     {
         ArgumentNullException.ThrowIfNull(context);
         ForwardedRequest? forwarded = null;
@@ -48,7 +53,7 @@ internal static class RequestPipeline
 
             // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
             IEndpointStage[] stages = handler.Stages;
-            var exchange = new ProxyExchange(context, routeValues, forwarded, handler.Endpoint, handler.BackendDefinitions, handler.Options.MaxResponseBodyBytes, chained: CallsServices(stages));
+            var exchange = new ProxyExchange(context, routeValues, forwarded, handler.Endpoint, handler.BackendDefinitions, handler.Options.MaxResponseBodyBytes, chained: CallsServices(stages), template: handler.Template, record: record);
             await using (exchange.ConfigureAwait(false))
             {
                 try
@@ -81,11 +86,15 @@ internal static class RequestPipeline
         }
         catch (Exception e)
         {
-            await RequestGuard.FailAsync(context, e).ConfigureAwait(false);
+            await RequestGuard.FailAsync(context, e, handler.Template).ConfigureAwait(false);
         }
         finally
         {
             forwarded?.Dispose();
+            if (record is { EndedByPipeline: true })
+            {
+                record.Telemetry.End(context, record);
+            }
         }
     }
 
@@ -137,6 +146,7 @@ internal static class RequestPipeline
 
         BackendHostGroup hosts = backend.Hosts;
         HttpRequestMessage? request = null;
+        bool traced = System.Diagnostics.Activity.Current is not null;
         try
         {
             HttpMethod method = backend.Method;
@@ -158,6 +168,12 @@ internal static class RequestPipeline
 
                     uri = request.RequestUri!;
                 }
+
+                if (traced)
+                {
+                    GatewayTelemetry.Propagate(request);
+                }
+
                 HttpResponseMessage response;
                 try
                 {

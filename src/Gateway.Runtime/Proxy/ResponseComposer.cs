@@ -263,7 +263,16 @@ internal static class ResponseComposer
             Stream body = await backend.Content.ReadAsStreamAsync(exchange.Budget).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
-                await body.CopyToAsync(compressor ?? response.Body, exchange.Budget).ConfigureAwait(false);
+                if (exchange.Record is { } record)
+                {
+                    // The access log reports the bytes sent; a streamed body has no Content-Length to read them from
+                    // (with a coding, the bytes before it).
+                    record.StreamedBytes = await CopyCountingAsync(body, compressor ?? response.Body, exchange.Budget).ConfigureAwait(false);
+                }
+                else
+                {
+                    await body.CopyToAsync(compressor ?? response.Body, exchange.Budget).ConfigureAwait(false);
+                }
             }
 
             // The coding's end, only for a body that arrived whole.
@@ -290,6 +299,27 @@ internal static class ResponseComposer
         finally
         {
             compressor?.Dispose();
+        }
+    }
+
+    private static async Task<long> CopyCountingAsync(Stream source, Stream destination, CancellationToken cancellation)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellation).ConfigureAwait(false)) > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellation).ConfigureAwait(false);
+                total += read;
+            }
+
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

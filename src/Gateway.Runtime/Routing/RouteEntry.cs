@@ -51,6 +51,7 @@ public sealed class RouteEntry
         Template = template;
         Segments = segments;
         Handler = handler;
+        handler.Template = template;
         foreach (RouteSegment segment in segments)
         {
             if (segment.IsParameter)

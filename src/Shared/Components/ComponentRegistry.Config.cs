@@ -105,6 +105,8 @@ internal static class ComponentRegistry
     {
         new(Cors.CorsConfig.Namespace, Cors.CorsConfig.Read),
         new(RateLimit.RateLimitConfig.SettingsNamespace, RateLimit.RateLimitConfig.ReadSettings),
+        new(TelemetryLogging.TelemetryLoggingConfig.Namespace, TelemetryLogging.TelemetryLoggingConfig.Read),
+        new(OpenTelemetry.OpenTelemetryConfig.Namespace, OpenTelemetry.OpenTelemetryConfig.Read),
     };
 
     /// <summary>

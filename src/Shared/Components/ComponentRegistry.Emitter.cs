@@ -21,6 +21,8 @@ internal static class ComponentEmitters
         Cors.CorsModel cors => (Cors.CorsEmitter.TypeName, Cors.CorsEmitter.Arguments(cors)),
         Server.ServerModel server => (Server.ServerEmitter.TypeName, Server.ServerEmitter.Arguments(server)),
         RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.SharedArguments(settings) is { } shared ? (RateLimit.RateLimitEmitter.SharedTypeName, shared) : null,
+        TelemetryLogging.TelemetryLoggingModel logging => (TelemetryLogging.TelemetryLoggingEmitter.TypeName, TelemetryLogging.TelemetryLoggingEmitter.Arguments(logging)),
+        OpenTelemetry.OpenTelemetryModel otel => (OpenTelemetry.OpenTelemetryEmitter.TypeName, OpenTelemetry.OpenTelemetryEmitter.Arguments(otel)),
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
@@ -29,6 +31,8 @@ internal static class ComponentEmitters
         Cors.CorsModel cors => Cors.CorsEmitter.Describe(cors),
         Server.ServerModel server => Server.ServerEmitter.Describe(server),
         RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.Describe(settings),
+        TelemetryLogging.TelemetryLoggingModel logging => TelemetryLogging.TelemetryLoggingEmitter.Describe(logging),
+        OpenTelemetry.OpenTelemetryModel otel => OpenTelemetry.OpenTelemetryEmitter.Describe(otel),
         _ => component.GetType().Name,
     };
 

@@ -6,6 +6,7 @@ using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
 using Gateway.Runtime.Json;
 using Gateway.Runtime.Proxy;
+using Gateway.Runtime.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -114,7 +115,14 @@ public sealed class ProxyChainDefinition : IEndpointStage
             // 4. Each service in order, with the object so far.
             for (int i = 0; i < Services.Count; i++)
             {
+                // A span per service when tracing (current during the call, so the service receives its traceparent).
+                System.Diagnostics.Activity? span = exchange.Record?.Telemetry.StartServiceSpan(exchange.Template, i, Services[i].Method);
                 (PooledBuffer? answer, int status, string? error) = await CallAsync(exchange, Services[i], url(exchange, i, Services[i].Hosts.NextHost()), layers[0], authorization, maxBodyBytes).ConfigureAwait(false);
+                if (span is not null)
+                {
+                    GatewayTelemetry.EndServiceSpan(span, status, error);
+                }
+
                 if (error is not null)
                 {
                     await FailureAnswers.WriteProxyChainErrorAsync(context, status, $"proxy-chain service {i + 1} of {Services.Count} {error}").ConfigureAwait(false);
@@ -243,6 +251,8 @@ public sealed class ProxyChainDefinition : IEndpointStage
         {
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         }
+
+        GatewayTelemetry.Propagate(request);
 
         HttpResponseMessage response;
         try

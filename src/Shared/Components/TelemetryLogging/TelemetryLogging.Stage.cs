@@ -1,0 +1,39 @@
+using Gateway.Runtime.Hosting;
+using Gateway.Runtime.Telemetry;
+
+namespace Gateway.Components.TelemetryLogging;
+
+/// <summary>
+/// <c>telemetry/logging</c> at run time: fills the log settings the operator left unset (arguments and environment
+/// win, docs/operations.md) before the server's log output is built. Nothing runs per request.
+/// </summary>
+public sealed class TelemetryLogging : IGatewayComponent
+{
+    private readonly string? _level;
+    private readonly string? _format;
+    private readonly string? _prefix;
+    private readonly bool? _stdout;
+
+    public TelemetryLogging(string? level, string? format, string? prefix, bool? stdout)
+    {
+        _level = level;
+        _format = format;
+        _prefix = prefix;
+        _stdout = stdout;
+    }
+
+    public void ConfigureHost(GatewayHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        TelemetryOptions telemetry = host.Options.Telemetry;
+        telemetry.LogLevel ??= _level is null ? null : TelemetryArguments.ParseLevel(_level);
+        telemetry.LogFormat ??= _format switch
+        {
+            "json" => LogFormat.Json,
+            "text" => LogFormat.Text,
+            _ => null,
+        };
+        telemetry.LogPrefix ??= _prefix;
+        telemetry.LogToStandardOutput ??= _stdout;
+    }
+}

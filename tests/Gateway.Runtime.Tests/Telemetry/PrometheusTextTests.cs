@@ -1,0 +1,73 @@
+using System.Diagnostics.Metrics;
+using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Telemetry;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Gateway.Runtime.Tests.Telemetry;
+
+public class PrometheusTextTests
+{
+    [Theory]
+    [InlineData("gateway.server.request.duration", "s", false, "gateway_server_request_duration_seconds")]
+    [InlineData("gateway.server.incomplete_responses", "{response}", true, "gateway_server_incomplete_responses_total")]
+    [InlineData("gateway.server.active_requests", "{request}", false, "gateway_server_active_requests")]
+    [InlineData("body.size", "By", false, "body_size_bytes")]
+    [InlineData("calls_total", null, true, "calls_total")]
+    [InlineData("9lives-x", "1", false, "_9lives_x")]
+    public void Name_OpenTelemetryName_PrometheusName(string name, string? unit, bool counter, string expected) =>
+        Assert.Equal(expected, PrometheusText.Name(name, unit, counter));
+
+    [Fact]
+    public void Export_GatewayInstruments_CumulativeBucketsCountersGaugeAndEscapedLabels()
+    {
+        var text = new PrometheusText();
+        var reader = new BaseExportingMetricReader(text);
+        using MeterProvider meters = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("svc \"quoted\"", autoGenerateServiceInstanceId: false))
+            .AddMeter(GatewayInstruments.MeterName)
+            .AddReader(reader)
+            .Build();
+        using var instruments = new GatewayInstruments();
+        instruments.RequestStarted();
+        instruments.RequestStarted();
+        instruments.RequestEnded("/users/{id}", "GET", 200, incomplete: false, seconds: 0.004);
+        instruments.RequestStarted();
+        instruments.RequestEnded("/users/{id}", "GET", 200, incomplete: true, seconds: 0.3);
+        instruments.BackendCalled("/users/{id}", 1, BackendFailure.Timeout, 2);
+
+        var endpoint = new MetricsEndpoint(text, reader, PrometheusExport.DefaultPath, null);
+        string[] lines = endpoint.Collect().Split('\n');
+
+        Assert.Contains("target_info{service_name=\"svc \\\"quoted\\\"\"} 1", lines);
+        Assert.Contains("# TYPE gateway_server_request_duration_seconds histogram", lines);
+        const string Labels = "http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\"";
+        Assert.Contains($"gateway_server_request_duration_seconds_bucket{{{Labels},le=\"0.001\"}} 0", lines);
+        Assert.Contains($"gateway_server_request_duration_seconds_bucket{{{Labels},le=\"0.005\"}} 1", lines);
+        Assert.Contains($"gateway_server_request_duration_seconds_bucket{{{Labels},le=\"0.25\"}} 1", lines);
+        Assert.Contains($"gateway_server_request_duration_seconds_bucket{{{Labels},le=\"0.5\"}} 2", lines);
+        Assert.Contains($"gateway_server_request_duration_seconds_bucket{{{Labels},le=\"+Inf\"}} 2", lines);
+        Assert.Contains($"gateway_server_request_duration_seconds_sum{{{Labels}}} 0.304", lines);
+        Assert.Contains($"gateway_server_request_duration_seconds_count{{{Labels}}} 2", lines);
+        Assert.Contains("# TYPE gateway_server_incomplete_responses_total counter", lines);
+        Assert.Contains("gateway_server_incomplete_responses_total{http_request_method=\"GET\",http_route=\"/users/{id}\"} 1", lines);
+        Assert.Contains("# TYPE gateway_server_active_requests gauge", lines);
+        Assert.Contains("gateway_server_active_requests 1", lines);
+        Assert.Contains("gateway_backend_request_duration_seconds_count{gateway_backend_index=\"1\",gateway_backend_outcome=\"timeout\",http_route=\"/users/{id}\"} 1", lines);
+
+        // A second scrape sees cumulative values, not what happened since the first.
+        instruments.RequestEnded("/users/{id}", "GET", 200, incomplete: false, seconds: 0.004);
+        Assert.Contains($"gateway_server_request_duration_seconds_count{{{Labels}}} 3", endpoint.Collect().Split('\n'));
+    }
+
+    [Fact]
+    public void Outcome_EveryFailureKind_HasItsOwnName()
+    {
+        BackendFailure[] kinds = Enum.GetValues<BackendFailure>();
+        string[] names = kinds.Select(BackendOutcome.Name).ToArray();
+        Assert.Equal(kinds.Length, names.Distinct().Count());
+        Assert.Equal("unresolved_placeholder", BackendOutcome.Name(BackendFailure.UnresolvedPlaceholder));
+        Assert.Equal("success", BackendOutcome.Name(BackendFailure.None));
+    }
+}

@@ -287,6 +287,11 @@ public sealed class JsonWebKeySource
         {
             problem = $"it could not be reached ({e.HttpRequestError})";
         }
+        catch (ObjectDisposedException)
+        {
+            // The gateway is stopping: its connection pools are gone, and so is the need for keys.
+            return;
+        }
         catch (Exception e)
         {
             // A fetch runs apart from any request: whatever goes wrong is logged, and the keys in use stay.

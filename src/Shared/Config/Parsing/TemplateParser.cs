@@ -346,7 +346,7 @@ internal sealed class TemplateParser
         {
             if (!scope.Claims)
             {
-                Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} reads a claim of the client's token, but this endpoint validates no token: add \"auth/validator\" to the endpoint's extra_config (JWT placeholders are read in backends, not in proxy-chain services)", node, at, length);
+                Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} reads a claim of the client's token: it can be used in the backends of an endpoint that validates one, with \"auth/validator\" in its extra_config", node, at, length);
                 return null;
             }
 

@@ -74,9 +74,6 @@ public sealed class EndpointRateLimit : IEndpointStage
     /// <summary>The check calls no service within the endpoint's budget (a shared check has its own, short timeout).</summary>
     public bool CallsServices => false;
 
-    /// <summary>The clients' buckets kept in memory; null without a client limit or when they live in Redis.</summary>
-    public ClientBuckets? Clients => _clients;
-
     public Task<bool> RunAsync(ProxyExchange exchange)
     {
         ArgumentNullException.ThrowIfNull(exchange);

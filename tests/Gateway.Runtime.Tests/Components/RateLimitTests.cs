@@ -1,4 +1,3 @@
-using System.Net;
 using Gateway.Components.RateLimit;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
@@ -253,13 +252,22 @@ public class RateLimitTests
     [InlineData("::ffff:198.51.100.4", "198.51.100.4")]
     [InlineData("unknown", "192.0.2.1")]
     [InlineData("", "192.0.2.1")]
-    public void ClientIdentity_AddressFromAHeader_TheFirstAddressElseThePeers(string header, string client)
+    public void ClientIdentity_AddressFromAHeader_TheFirstAddressElseTheClientAddress(string header, string client)
     {
         var context = new DefaultHttpContext();
-        context.Connection.RemoteIpAddress = IPAddress.Parse("::ffff:192.0.2.1");
         context.Request.Headers["X-Real-IP"] = header;
 
-        Assert.Equal(client, ClientIdentity.Address("X-Real-IP").Find(context, []));
+        Assert.Equal(client, ClientIdentity.Address("X-Real-IP").Find(context, [], clientAddress: "192.0.2.1"));
+    }
+
+    [Fact]
+    public void ClientIdentity_ByAddress_TheGatewaysClientAddressWhateverTheHeadersSay()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers["X-Forwarded-For"] = "203.0.113.7";
+
+        // The address the gateway decided (the peer, or a trusted proxy's word): never a header it was not told to read.
+        Assert.Equal("192.0.2.1", ClientIdentity.Address().Find(context, [], clientAddress: "192.0.2.1"));
     }
 
     [Fact]
@@ -268,10 +276,10 @@ public class RateLimitTests
         var context = new DefaultHttpContext();
         context.Request.Headers["X-Key"] = "";
 
-        Assert.Null(ClientIdentity.Header("X-Key").Find(context, []));
-        Assert.Null(ClientIdentity.Header("X-Other").Find(context, []));
-        Assert.Null(ClientIdentity.Parameter("id", 0).Find(context, [""]));
-        Assert.Null(ClientIdentity.Address().Find(context, []));
+        Assert.Null(ClientIdentity.Header("X-Key").Find(context, [], "192.0.2.1"));
+        Assert.Null(ClientIdentity.Header("X-Other").Find(context, [], "192.0.2.1"));
+        Assert.Null(ClientIdentity.Parameter("id", 0).Find(context, [""], "192.0.2.1"));
+        Assert.Null(ClientIdentity.Address().Find(context, [], clientAddress: null));
     }
 
     [Fact]

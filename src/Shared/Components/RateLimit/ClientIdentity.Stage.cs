@@ -30,8 +30,9 @@ public sealed class ClientIdentity
     }
 
     /// <summary>
-    /// <c>"strategy": "ip"</c>: the address the connection comes from; with <paramref name="header"/> (KrakenD's <c>key</c>),
-    /// the first address in that header when it holds one (such as <c>X-Real-IP</c> set by a proxy in front).
+    /// <c>"strategy": "ip"</c>: the client's address (the connection's, or a trusted proxy's word for it); with
+    /// <paramref name="header"/> (KrakenD's <c>key</c>), the first address in that header when it holds one (such as
+    /// <c>X-Real-IP</c> set by a proxy in front), taken as written.
     /// </summary>
     public static ClientIdentity Address(string? header = null) => new(Kind.Address, header, -1);
 
@@ -50,7 +51,11 @@ public sealed class ClientIdentity
     };
 
     /// <summary>The client a request comes from, or null when it names none.</summary>
-    public string? Find(HttpContext context, string[] routeValues)
+    /// <param name="clientAddress">
+    /// The client's address as the gateway decided it (<c>ForwardedRequest.ClientIp</c>): the connection's peer, or
+    /// what a trusted proxy said (<c>router.trusted_proxies</c>), as KrakenD's <c>ip</c> strategy reads gin's ClientIP.
+    /// </param>
+    public string? Find(HttpContext context, string[] routeValues, string? clientAddress)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(routeValues);
@@ -62,14 +67,7 @@ public sealed class ClientIdentity
             case Kind.Parameter:
                 return _parameter < routeValues.Length && routeValues[_parameter].Length > 0 ? routeValues[_parameter] : null;
             default:
-                if (_name is not null && FromHeader(context.Request.Headers[_name]) is { } forwarded)
-                {
-                    return forwarded;
-                }
-
-                // The connection's peer. Behind proxies the gateway trusts, the client's address is theirs to tell: the
-                // gateway's client-address rule (trusted proxies) belongs here when it exists.
-                return context.Connection.RemoteIpAddress is { } remote ? Text(remote) : null;
+                return _name is not null && FromHeader(context.Request.Headers[_name]) is { } named ? named : clientAddress;
         }
     }
 
@@ -86,6 +84,6 @@ public sealed class ClientIdentity
         return IPEndPoint.TryParse(first, out IPEndPoint? endpoint) ? Text(endpoint.Address) : null;
     }
 
-    /// <summary>One text per address: an IPv4 address seen through an IPv6 socket counts as itself.</summary>
+    /// <summary>One text per address: an IPv4 address written as IPv6 (<c>::ffff:1.2.3.4</c>) counts as itself.</summary>
     private static string Text(IPAddress address) => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using Microsoft.AspNetCore.Http;
+using Gateway.Runtime.Proxy;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Components.RateLimit;
@@ -51,30 +51,52 @@ public sealed class ClientIdentity
     };
 
     /// <summary>The client a request comes from, or null when it names none.</summary>
-    /// <param name="clientAddress">
-    /// The client's address as the gateway decided it (<c>ForwardedRequest.ClientIp</c>): the connection's peer, or
-    /// what a trusted proxy said (<c>router.trusted_proxies</c>), as KrakenD's <c>ip</c> strategy reads gin's ClientIP.
-    /// </param>
-    public string? Find(HttpContext context, string[] routeValues, string? clientAddress)
+    /// <remarks>
+    /// A header the gateway itself set for the backends wins over the client's (a validated token's claim under
+    /// <c>propagate_claims</c>, KrakenD's way to limit by a claim). The address is the one the gateway decided for
+    /// <c>X-Forwarded-For</c>: the connection's peer, or what a trusted proxy said (<c>router.trusted_proxies</c>), as
+    /// KrakenD's <c>ip</c> strategy reads gin's ClientIP.
+    /// </remarks>
+    public string? Find(ProxyExchange exchange)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(routeValues);
+        ArgumentNullException.ThrowIfNull(exchange);
         switch (_kind)
         {
             case Kind.Header:
-                StringValues values = context.Request.Headers[_name!];
-                return values.Count == 0 || string.IsNullOrEmpty(values[0]) ? null : values[0];
+                return Header(exchange, _name!) is { Length: > 0 } value ? value : null;
             case Kind.Parameter:
-                return _parameter < routeValues.Length && routeValues[_parameter].Length > 0 ? routeValues[_parameter] : null;
+                string[] route = exchange.RouteValues;
+                return _parameter < route.Length && route[_parameter].Length > 0 ? route[_parameter] : null;
             default:
-                return _name is not null && FromHeader(context.Request.Headers[_name]) is { } named ? named : clientAddress;
+                return _name is not null && FromHeader(Header(exchange, _name)) is { } named ? named : exchange.Forwarded.ClientIp;
         }
     }
 
-    /// <summary>The first entry of a comma-separated list of addresses, with or without a port; null when it is not one.</summary>
-    private static string? FromHeader(StringValues values)
+    /// <summary>The header's first value as the backends receive it: the gateway's own when it set one, else the client's.</summary>
+    private static string? Header(ProxyExchange exchange, string name)
     {
-        if (values.Count == 0 || values[0] is not { Length: > 0 } value)
+        bool set = false;
+        foreach (KeyValuePair<string, string?> own in exchange.Forwarded.Overrides)
+        {
+            if (string.Equals(own.Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                if (own.Value is not null)
+                {
+                    return own.Value;
+                }
+
+                set = true;
+            }
+        }
+
+        StringValues values = exchange.Context.Request.Headers[name];
+        return set || values.Count == 0 ? null : values[0];
+    }
+
+    /// <summary>The first entry of a comma-separated list of addresses, with or without a port; null when it is not one.</summary>
+    private static string? FromHeader(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
         {
             return null;
         }

@@ -86,7 +86,7 @@ public sealed class EndpointRateLimit : IEndpointStage
         long wait;
         if (_clients is not null)
         {
-            if (_identity!.Find(exchange.Context, exchange.RouteValues, exchange.Forwarded.ClientIp) is not { } client)
+            if (_identity!.Find(exchange) is not { } client)
             {
                 return RefuseAsync(exchange, _clientStatusCode, 0, Anonymous());
             }
@@ -110,7 +110,7 @@ public sealed class EndpointRateLimit : IEndpointStage
         // The store is the server's (registered by SharedRateLimits); found once, on the first request.
         SharedRateLimitStore store = _store ??= exchange.Context.RequestServices.GetRequiredService<SharedRateLimitStore>();
         string? client = null;
-        if (_clientRule is not null && (client = _identity!.Find(exchange.Context, exchange.RouteValues, exchange.Forwarded.ClientIp)) is null)
+        if (_clientRule is not null && (client = _identity!.Find(exchange)) is null)
         {
             return await RefuseAsync(exchange, _clientStatusCode, 0, Anonymous()).ConfigureAwait(false);
         }

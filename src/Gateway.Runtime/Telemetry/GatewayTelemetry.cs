@@ -269,6 +269,7 @@ public static class BackendOutcome
         BackendFailure.Internal => "internal",
         BackendFailure.CircuitOpen => "circuit_open",
         BackendFailure.Credentials => "credentials",
+        BackendFailure.RateLimited => "rate_limited",
         BackendFailure.NotCalled => "not_called",
         _ => "unknown",
     };

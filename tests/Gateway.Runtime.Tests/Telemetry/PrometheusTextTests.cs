@@ -67,6 +67,7 @@ public class PrometheusTextTests
         BackendFailure[] kinds = Enum.GetValues<BackendFailure>();
         string[] names = kinds.Select(BackendOutcome.Name).ToArray();
         Assert.Equal(kinds.Length, names.Distinct().Count());
+        Assert.DoesNotContain("unknown", names);
         Assert.Equal("unresolved_placeholder", BackendOutcome.Name(BackendFailure.UnresolvedPlaceholder));
         Assert.Equal("success", BackendOutcome.Name(BackendFailure.None));
     }

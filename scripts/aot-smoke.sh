@@ -162,7 +162,7 @@ status=$(curl -s -o /dev/null -D - "http://127.0.0.1:$gateway_port/metered/25" |
 # qos/ratelimit/router shared in Redis: two requests an hour per key, spent across two instances of the binary.
 if command -v redis-server >/dev/null; then
   second_port=$(python3 scripts/free-port.py)
-  GATEWAY_BACKEND_HOSTS="http://hotels.internal:8000=http://127.0.0.1:$backend_port" \
+  OTEL_SDK_DISABLED=true GATEWAY_BACKEND_HOSTS="http://hotels.internal:8000=http://127.0.0.1:$backend_port" \
     "$out/gateway" --port "$second_port" --listen-ip 127.0.0.1 >out/aot-gateway-2.log 2>&1 &
   pids+=($!)
   for _ in $(seq 1 500); do curl -fs -o /dev/null "http://127.0.0.1:$second_port/__health" && break; sleep 0.01; done

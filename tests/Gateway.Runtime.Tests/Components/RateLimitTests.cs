@@ -1,4 +1,3 @@
-using System.Net;
 using Gateway.Components.RateLimit;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Http;
@@ -253,25 +252,45 @@ public class RateLimitTests
     [InlineData("::ffff:198.51.100.4", "198.51.100.4")]
     [InlineData("unknown", "192.0.2.1")]
     [InlineData("", "192.0.2.1")]
-    public void ClientIdentity_AddressFromAHeader_TheFirstAddressElseThePeers(string header, string client)
+    public async Task ClientIdentity_AddressFromAHeader_TheFirstAddressElseTheClientAddress(string header, string client)
     {
-        var context = new DefaultHttpContext();
-        context.Connection.RemoteIpAddress = IPAddress.Parse("::ffff:192.0.2.1");
-        context.Request.Headers["X-Real-IP"] = header;
+        ProxyExchange exchange = await Exchange(("X-Real-IP", header));
 
-        Assert.Equal(client, ClientIdentity.Address("X-Real-IP").Find(context, []));
+        Assert.Equal(client, ClientIdentity.Address("X-Real-IP").Find(exchange));
     }
 
     [Fact]
-    public void ClientIdentity_NothingNamesTheClient_Null()
+    public async Task ClientIdentity_ByAddress_TheGatewaysClientAddressWhateverTheHeadersSay()
     {
-        var context = new DefaultHttpContext();
-        context.Request.Headers["X-Key"] = "";
+        // The address the gateway decided (the peer here; behind trusted proxies, their word): never a header it was not told to read.
+        ProxyExchange exchange = await Exchange(("X-Forwarded-For", "203.0.113.7"));
 
-        Assert.Null(ClientIdentity.Header("X-Key").Find(context, []));
-        Assert.Null(ClientIdentity.Header("X-Other").Find(context, []));
-        Assert.Null(ClientIdentity.Parameter("id", 0).Find(context, [""]));
-        Assert.Null(ClientIdentity.Address().Find(context, []));
+        Assert.Equal("192.0.2.1", exchange.Forwarded.ClientIp);
+        Assert.Equal("192.0.2.1", ClientIdentity.Address().Find(exchange));
+    }
+
+    [Fact]
+    public async Task ClientIdentity_AHeaderTheGatewaySet_WinsOverTheClients()
+    {
+        // A validated token's claim, propagated as a header (KrakenD's way to limit by a claim), or removed.
+        ProxyExchange claimed = await Exchange(("X-Department", "forged"));
+        claimed.Forwarded.SetOverride("x-department", "sales");
+        ProxyExchange removed = await Exchange(("X-Department", "forged"));
+        removed.Forwarded.SetOverride("X-Department", null);
+
+        Assert.Equal("sales", ClientIdentity.Header("X-Department").Find(claimed));
+        Assert.Null(ClientIdentity.Header("X-Department").Find(removed));
+    }
+
+    [Fact]
+    public async Task ClientIdentity_NothingNamesTheClient_Null()
+    {
+        ProxyExchange exchange = await Exchange(("X-Key", ""));
+
+        Assert.Null(ClientIdentity.Header("X-Key").Find(exchange));
+        Assert.Null(ClientIdentity.Header("X-Other").Find(exchange));
+        Assert.Null(ClientIdentity.Parameter("id", 0).Find(await ExchangeOnRoute("")));
+        Assert.Null(ClientIdentity.Address().Find(await Exchange(new EndpointDefinition(TimeSpan.FromSeconds(2)), [], [], peer: null)));
     }
 
     [Fact]
@@ -320,11 +339,12 @@ public class RateLimitTests
     private static Task<ProxyExchange> ExchangeOnRoute(params string[] route) =>
         Exchange(new EndpointDefinition(TimeSpan.FromSeconds(2)), route, []);
 
-    /// <summary>A request as the pipeline hands it to the endpoint's stages (the response body kept for reading).</summary>
-    private static async Task<ProxyExchange> Exchange(EndpointDefinition endpoint, string[] route, (string Name, string Value)[] headers)
+    /// <summary>A request from <paramref name="peer"/> as the pipeline hands it to the endpoint's stages (the response body kept for reading).</summary>
+    private static async Task<ProxyExchange> Exchange(EndpointDefinition endpoint, string[] route, (string Name, string Value)[] headers, string? peer = "192.0.2.1")
     {
         var context = new DefaultHttpContext();
         context.Response.Body = new MemoryStream();
+        context.Connection.RemoteIpAddress = peer is null ? null : System.Net.IPAddress.Parse(peer);
         foreach ((string name, string value) in headers)
         {
             context.Request.Headers[name] = value;

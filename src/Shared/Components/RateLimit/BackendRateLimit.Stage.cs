@@ -20,8 +20,6 @@ public sealed class BackendRateLimit : IBackendStage
         _start = _time.GetTimestamp();
     }
 
-    public RateLimitRule Limit => _bucket.Rule;
-
     public Task<BackendResult> InvokeAsync(Func<Task<BackendResult>> next)
     {
         ArgumentNullException.ThrowIfNull(next);

@@ -43,8 +43,6 @@ public sealed class ClientBuckets
         }
     }
 
-    public RateLimitRule Rule => _rule;
-
     /// <summary>The buckets kept now.</summary>
     public int Count
     {
@@ -96,6 +94,7 @@ public sealed class ClientBuckets
     private sealed class Shard
     {
         private readonly Dictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+        private readonly Lock _gate = new();
         private readonly int _capacity;
         private Bucket? _newest;
         private Bucket? _oldest;
@@ -106,7 +105,7 @@ public sealed class ClientBuckets
         {
             get
             {
-                lock (_buckets)
+                lock (_gate)
                 {
                     return _buckets.Count;
                 }
@@ -115,11 +114,15 @@ public sealed class ClientBuckets
 
         public bool TryTake(string name, RateLimitRule rule, long now, out long wait)
         {
-            lock (_buckets)
+            lock (_gate)
             {
                 if (_buckets.TryGetValue(name, out Bucket? bucket))
                 {
-                    Unlink(bucket);
+                    if (bucket != _newest)
+                    {
+                        Unlink(bucket);
+                        LinkNewest(bucket);
+                    }
                 }
                 else
                 {
@@ -127,9 +130,9 @@ public sealed class ClientBuckets
                     bucket.Name = name;
                     bucket.Full = 0;
                     _buckets.Add(name, bucket);
+                    LinkNewest(bucket);
                 }
 
-                LinkNewest(bucket);
                 bool taken = rule.TryTake(ref bucket.Full, now, out wait);
 
                 // Buckets that filled up again are the same as absent ones: drop a couple per call, so memory follows

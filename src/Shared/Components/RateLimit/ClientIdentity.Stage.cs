@@ -1,5 +1,5 @@
 using System.Net;
-using Microsoft.AspNetCore.Http;
+using Gateway.Runtime.Proxy;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Components.RateLimit;
@@ -30,8 +30,9 @@ public sealed class ClientIdentity
     }
 
     /// <summary>
-    /// <c>"strategy": "ip"</c>: the address the connection comes from; with <paramref name="header"/> (KrakenD's <c>key</c>),
-    /// the first address in that header when it holds one (such as <c>X-Real-IP</c> set by a proxy in front).
+    /// <c>"strategy": "ip"</c>: the client's address (the connection's, or a trusted proxy's word for it); with
+    /// <paramref name="header"/> (KrakenD's <c>key</c>), the first address in that header when it holds one (such as
+    /// <c>X-Real-IP</c> set by a proxy in front), taken as written.
     /// </summary>
     public static ClientIdentity Address(string? header = null) => new(Kind.Address, header, -1);
 
@@ -50,33 +51,52 @@ public sealed class ClientIdentity
     };
 
     /// <summary>The client a request comes from, or null when it names none.</summary>
-    public string? Find(HttpContext context, string[] routeValues)
+    /// <remarks>
+    /// A header the gateway itself set for the backends wins over the client's (a validated token's claim under
+    /// <c>propagate_claims</c>, KrakenD's way to limit by a claim). The address is the one the gateway decided for
+    /// <c>X-Forwarded-For</c>: the connection's peer, or what a trusted proxy said (<c>router.trusted_proxies</c>), as
+    /// KrakenD's <c>ip</c> strategy reads gin's ClientIP.
+    /// </remarks>
+    public string? Find(ProxyExchange exchange)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(routeValues);
+        ArgumentNullException.ThrowIfNull(exchange);
         switch (_kind)
         {
             case Kind.Header:
-                StringValues values = context.Request.Headers[_name!];
-                return values.Count == 0 || string.IsNullOrEmpty(values[0]) ? null : values[0];
+                return Header(exchange, _name!) is { Length: > 0 } value ? value : null;
             case Kind.Parameter:
-                return _parameter < routeValues.Length && routeValues[_parameter].Length > 0 ? routeValues[_parameter] : null;
+                string[] route = exchange.RouteValues;
+                return _parameter < route.Length && route[_parameter].Length > 0 ? route[_parameter] : null;
             default:
-                if (_name is not null && FromHeader(context.Request.Headers[_name]) is { } forwarded)
-                {
-                    return forwarded;
-                }
-
-                // The connection's peer. Behind proxies the gateway trusts, the client's address is theirs to tell: the
-                // gateway's client-address rule (trusted proxies) belongs here when it exists.
-                return context.Connection.RemoteIpAddress is { } remote ? Text(remote) : null;
+                return _name is not null && FromHeader(Header(exchange, _name)) is { } named ? named : exchange.Forwarded.ClientIp;
         }
     }
 
-    /// <summary>The first entry of a comma-separated list of addresses, with or without a port; null when it is not one.</summary>
-    private static string? FromHeader(StringValues values)
+    /// <summary>The header's first value as the backends receive it: the gateway's own when it set one, else the client's.</summary>
+    private static string? Header(ProxyExchange exchange, string name)
     {
-        if (values.Count == 0 || values[0] is not { Length: > 0 } value)
+        bool set = false;
+        foreach (KeyValuePair<string, string?> own in exchange.Forwarded.Overrides)
+        {
+            if (string.Equals(own.Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                if (own.Value is not null)
+                {
+                    return own.Value;
+                }
+
+                set = true;
+            }
+        }
+
+        StringValues values = exchange.Context.Request.Headers[name];
+        return set || values.Count == 0 ? null : values[0];
+    }
+
+    /// <summary>The first entry of a comma-separated list of addresses, with or without a port; null when it is not one.</summary>
+    private static string? FromHeader(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
         {
             return null;
         }
@@ -86,6 +106,6 @@ public sealed class ClientIdentity
         return IPEndPoint.TryParse(first, out IPEndPoint? endpoint) ? Text(endpoint.Address) : null;
     }
 
-    /// <summary>One text per address: an IPv4 address seen through an IPv6 socket counts as itself.</summary>
+    /// <summary>One text per address: an IPv4 address written as IPv6 (<c>::ffff:1.2.3.4</c>) counts as itself.</summary>
     private static string Text(IPAddress address) => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 }

@@ -74,9 +74,6 @@ public sealed class EndpointRateLimit : IEndpointStage
     /// <summary>The check calls no service within the endpoint's budget (a shared check has its own, short timeout).</summary>
     public bool CallsServices => false;
 
-    /// <summary>The clients' buckets kept in memory; null without a client limit or when they live in Redis.</summary>
-    public ClientBuckets? Clients => _clients;
-
     public Task<bool> RunAsync(ProxyExchange exchange)
     {
         ArgumentNullException.ThrowIfNull(exchange);
@@ -89,7 +86,7 @@ public sealed class EndpointRateLimit : IEndpointStage
         long wait;
         if (_clients is not null)
         {
-            if (_identity!.Find(exchange.Context, exchange.RouteValues) is not { } client)
+            if (_identity!.Find(exchange) is not { } client)
             {
                 return RefuseAsync(exchange, _clientStatusCode, 0, Anonymous());
             }
@@ -113,7 +110,7 @@ public sealed class EndpointRateLimit : IEndpointStage
         // The store is the server's (registered by SharedRateLimits); found once, on the first request.
         SharedRateLimitStore store = _store ??= exchange.Context.RequestServices.GetRequiredService<SharedRateLimitStore>();
         string? client = null;
-        if (_clientRule is not null && (client = _identity!.Find(exchange.Context, exchange.RouteValues)) is null)
+        if (_clientRule is not null && (client = _identity!.Find(exchange)) is null)
         {
             return await RefuseAsync(exchange, _clientStatusCode, 0, Anonymous()).ConfigureAwait(false);
         }

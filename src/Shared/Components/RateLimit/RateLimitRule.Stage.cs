@@ -10,8 +10,11 @@ namespace Gateway.Components.RateLimit;
 /// </summary>
 public sealed class RateLimitRule
 {
-    /// <summary>Intervals and tolerances are kept under this (about 317 years), so adding them to a time never overflows.</summary>
-    private const long MaxSpan = 100_000_000L * TimeSpan.TicksPerSecond;
+    /// <summary>
+    /// Intervals and tolerances are kept under this (about 317 years: beyond any window and capacity the configuration
+    /// allows in practice), so adding them to a time never overflows.
+    /// </summary>
+    private const long MaxSpan = 10_000_000_000L * TimeSpan.TicksPerSecond;
 
     public RateLimitRule(double rate, long everyMilliseconds, long capacity)
     {

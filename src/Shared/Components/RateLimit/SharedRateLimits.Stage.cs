@@ -122,7 +122,7 @@ public sealed partial class SharedRateLimitStore : IHostedService, IAsyncDisposa
 
         // While disconnected, a command fails at once instead of queueing until the connection is back.
         _options.BacklogPolicy = BacklogPolicy.FailFast;
-        _options.ConnectTimeout = (int)Math.Max(settings.Timeout.TotalMilliseconds * 10, 1000);
+        _options.ConnectTimeout = (int)Math.Clamp(settings.Timeout.TotalMilliseconds * 10, 1000, 5000);
         _options.AsyncTimeout = (int)Math.Max(settings.Timeout.TotalMilliseconds, 1);
     }
 
@@ -137,7 +137,8 @@ public sealed partial class SharedRateLimitStore : IHostedService, IAsyncDisposa
 
         try
         {
-            ConnectionMultiplexer connection = await Connect().WaitAsync(_settings.Timeout).ConfigureAwait(false);
+            // The first requests after the start may wait for the connection itself, within the connect timeout.
+            ConnectionMultiplexer connection = await Connect().WaitAsync(TimeSpan.FromMilliseconds(_options.ConnectTimeout)).ConfigureAwait(false);
             string bucket = _settings.KeyPrefix + "{" + name + "}";
             RedisKey[] keys = [clientRule is null ? bucket : bucket + ":client:" + ClientBuckets.Name(client!), bucket];
             RedisValue[] values =

@@ -15,8 +15,6 @@ public sealed class TokenBucket
         _rule = rule;
     }
 
-    public RateLimitRule Rule => _rule;
-
     /// <summary>Takes a token at <paramref name="now"/> (ticks); when there is none, <paramref name="wait"/> says how long until there is.</summary>
     public bool TryTake(long now, out long wait)
     {

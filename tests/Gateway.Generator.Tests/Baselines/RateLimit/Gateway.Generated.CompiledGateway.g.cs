@@ -10,6 +10,14 @@ namespace Gateway.Generated;
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
 internal static class CompiledGateway
 {
+    /// <summary>
+    /// router.forwarded_by_client_ip: a connection from a trusted proxy may tell the client's address in these headers,
+    /// read from the right, skipping trusted proxies (docs/configuration.md, client address).
+    /// </summary>
+    internal static global::Gateway.Runtime.Http.ClientAddressPolicy ClientAddresses { get; } = new(
+        trustedProxies: new[] { "127.0.0.1/32" },
+        headers: new[] { "X-Forwarded-For", "X-Real-IP" });
+
     public static global::Gateway.Runtime.Hosting.GatewayDefinition Definition { get; } = new(
         port: 8080,
         hostGroups: new string[][]
@@ -18,7 +26,8 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 9,
-        configurationHash: "sha256:22ecb7ee84ac2c42421078adead080ec38fb04b23d951309d942e90e63f7cd24");
+        configurationHash: "sha256:1dc8acaa57b04c39736b5248539325d7a87ac0a67999aedee3ef4af362476076",
+        clientAddresses: ClientAddresses);
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

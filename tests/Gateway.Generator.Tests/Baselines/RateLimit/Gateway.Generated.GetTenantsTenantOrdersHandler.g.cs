@@ -21,6 +21,7 @@ internal sealed class GetTenantsTenantOrdersHandler : global::Gateway.Runtime.Pr
         timeout: global::System.TimeSpan.FromMilliseconds(2000),
         inputQueryStrings: global::Gateway.Runtime.Proxy.ForwardingList.QueryKeys(),
         inputHeaders: global::Gateway.Runtime.Proxy.ForwardingList.HeaderNames("Content-Type"),
+        clientAddresses: global::Gateway.Generated.CompiledGateway.ClientAddresses,
         failedStepsHeader: true);
 
     /// <summary>Backend 0's URL on each host of its group, built once: <c>/items</c> has no placeholder.</summary>

@@ -18,14 +18,14 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 3,
-        configurationHash: "sha256:7714e24aed155a8e13bcd1f9d7d033af0b57b96cec5978a3374855aa3416c9aa",
+        configurationHash: "sha256:620f753fabc24bf6b79ef481fd4b57f5a6b9ba3387c2ff8af3360835f0c57dab",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
-            // gateway/ratelimit: endpoint rate limits shared in Redis at redis.test:6379 (while it cannot answer within 500 ms, requests are refused)
+            // gateway/ratelimit: endpoint rate limits shared in Redis at redis.test:6379 (while it cannot answer within 2000 ms, requests are refused)
             new global::Gateway.Components.RateLimit.SharedRateLimits(
                 address: "redis.test:6379",
                 failOpen: false,
-                timeoutMilliseconds: 500,
+                timeoutMilliseconds: 2000,
                 keyPrefix: "e2e:"),
         });
 

@@ -67,7 +67,7 @@ public sealed class FaultTests : IClassFixture<FaultFixture>
 
             // Meanwhile other clients send bodies of the same size with other bytes, renting and filling pooled arrays.
             using var others = new CancellationTokenSource();
-            Task[] fillers = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+            Task[] fillers = Enumerable.Range(0, 2).Select(i => Task.Run(async () =>
             {
                 byte[] theirs = Filled(size, (byte)('0' + i));
                 while (!others.IsCancellationRequested)
@@ -81,9 +81,10 @@ public sealed class FaultTests : IClassFixture<FaultFixture>
             await Task.WhenAll(fillers);
 
             // The sibling's failure is a partial answer, not an error; the slow backend got exactly this client's bytes.
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            string answer = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"round {round}: {(int)response.StatusCode} {answer}");
             Assert.Equal("false", response.Headers.GetValues(Completed).Single());
-            JsonAssert.Equivalent("""{"b": {"read": true}}""", await response.Content.ReadAsStringAsync());
+            JsonAssert.Equivalent("""{"b": {"read": true}}""", answer);
             Assert.True(received.TryDequeue(out byte[]? got));
             Assert.True(mine.AsSpan().SequenceEqual(got), $"round {round}: backend 1 received bytes that are not this client's");
         }

@@ -11,6 +11,7 @@ namespace Gateway.EndToEnd.Tests;
 /// <c>telemetry/logging</c> and <c>telemetry/opentelemetry</c> compiled from Configs/telemetry-root.json: the settings
 /// they carry, the operator's precedence over them, and a gateway running with them.
 /// </summary>
+[Collection(nameof(MetricsGateways))]
 public sealed class TelemetryRootTests
 {
     [Fact]

@@ -15,6 +15,17 @@ namespace Gateway.EndToEnd.Tests;
 /// access log and the failure log say, what a scrape shows, which spans a request makes and what backends receive, and
 /// that no value a client or a backend sent ever reaches any of them.
 /// </summary>
+/// <summary>
+/// Gateways with metrics run alone: every gateway in a process names its meter "Gateway", and a meter provider listens
+/// to that name process-wide, so a request of another test's gateway that started before this provider was built and
+/// ended after would count here (the in-flight gauge read -1 once under load). A real process runs one gateway.
+/// </summary>
+[CollectionDefinition(nameof(MetricsGateways), DisableParallelization = true)]
+public sealed class MetricsGateways
+{
+}
+
+[Collection(nameof(MetricsGateways))]
 public sealed class TelemetryTests : IAsyncLifetime
 {
     /// <summary>Put in every place a client or a backend can put a value; must appear in no log, metric or span.</summary>

@@ -57,9 +57,15 @@ public sealed class GatewayGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(diagnostics.Combine(strict), static (spc, d) => Report(spc, d.Left, d.Right));
 
         // 4. Code, from the model alone.
+        //    With -p:GatewayOpenTelemetry=true, the OpenTelemetry SDK is compiled in even without telemetry/opentelemetry
+        //    (an empty one is added), so that arguments and OTEL_* variables alone can turn exporters on.
+        IncrementalValueProvider<bool> openTelemetry = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.GatewayOpenTelemetry", out string? value)
+                && string.Equals(value?.Trim(), "true", System.StringComparison.OrdinalIgnoreCase));
         IncrementalValuesProvider<GatewayModel> models = parsed
             .Where(static p => p.Model is not null)
-            .Select(static (p, _) => p.Model!)
+            .Combine(openTelemetry)
+            .Select(static (p, _) => p.Right ? Components.OpenTelemetry.OpenTelemetryConfig.WithSdk(p.Left.Model!) : p.Left.Model!)
             .WithTrackingName(Steps.Model);
         context.RegisterSourceOutput(models, static (spc, model) => GatewayEmitter.Emit(model, spc.AddSource));
     }

@@ -306,6 +306,8 @@ public sealed class TelemetryTests : IAsyncLifetime
     private Task<GatewayUnderTest> StartAsync(Action<GatewayOptions> configure, CapturedStream? log = null) =>
         GatewayUnderTest.StartAsync(Gateway.EndToEnd.Telemetry.CompiledGateway.Definition, Hosts, o =>
         {
+            // This configuration has no telemetry/opentelemetry: the SDK is supplied as -p:GatewayOpenTelemetry=true would.
+            o.Telemetry.OpenTelemetry.Sdk = OpenTelemetryProviders.Build;
             configure(o);
             o.Telemetry.LogStream = log ?? Stream.Null;
         });

@@ -44,6 +44,23 @@ public class EmitterBaselineTests
         BaselineDirectory.Verify(baselineDirectory, produced);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Emit_GatewayOpenTelemetryProperty_CompiledGatewayCarriesTheSdkOnlyWhenAsked(bool property)
+    {
+        (_, Compilation output, _) = GeneratorHarness.Run(ExampleConfig, openTelemetry: property);
+        string compiled = output.SyntaxTrees.Single(t => t.FilePath.EndsWith("CompiledGateway.g.cs", StringComparison.Ordinal)).ToString();
+
+        // The example has no telemetry/opentelemetry: only the build property brings the SDK's component in, exporting
+        // nothing until an operator asks.
+        Assert.Equal(property, compiled.Contains("new global::Gateway.Components.OpenTelemetry.OpenTelemetrySettings(", StringComparison.Ordinal));
+        if (property)
+        {
+            Assert.Contains("prometheus: new global::Gateway.Runtime.Telemetry.PrometheusExport[] {  }", compiled, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Emit_BaselineDirectoryHoldsAFileTheGeneratorDidNotProduce_FailsNamingIt()
     {

@@ -15,9 +15,9 @@ internal static class GeneratorHarness
 
     private static readonly Lazy<MetadataReference[]> s_references = new(LoadReferences);
 
-    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null, string path = ConfigPath, bool strict = false)
+    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null, string path = ConfigPath, bool strict = false, bool openTelemetry = false)
     {
-        GeneratorDriver driver = CreateDriver(new InMemoryAdditionalText(path, config), @namespace, strict);
+        GeneratorDriver driver = CreateDriver(new InMemoryAdditionalText(path, config), @namespace, strict, openTelemetry);
         driver = driver.RunGeneratorsAndUpdateCompilation(CreateCompilation(), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return (driver, output, diagnostics);
     }
@@ -25,9 +25,9 @@ internal static class GeneratorHarness
     public static GeneratorDriver CreateDriver(string config, string? @namespace = null) =>
         CreateDriver(new InMemoryAdditionalText(ConfigPath, config), @namespace);
 
-    public static GeneratorDriver CreateDriver(AdditionalText config, string? @namespace = null, bool strict = false)
+    public static GeneratorDriver CreateDriver(AdditionalText config, string? @namespace = null, bool strict = false, bool openTelemetry = false)
     {
-        var options = new TestOptionsProvider(@namespace, strict);
+        var options = new TestOptionsProvider(@namespace, strict, openTelemetry);
         return CSharpGeneratorDriver.Create(
             new[] { new GatewayGenerator().AsSourceGenerator() },
             new[] { config },
@@ -69,10 +69,21 @@ internal static class GeneratorHarness
     {
         private readonly DictionaryOptions _fileOptions;
 
-        public TestOptionsProvider(string? @namespace, bool strict)
+        public TestOptionsProvider(string? @namespace, bool strict, bool openTelemetry)
         {
-            // What -p:GatewayStrict=true becomes through CompilerVisibleProperty.
-            GlobalOptions = new DictionaryOptions(strict ? new Dictionary<string, string> { ["build_property.GatewayStrict"] = "true" } : new Dictionary<string, string>());
+            // What -p:GatewayStrict=true and -p:GatewayOpenTelemetry=true become through CompilerVisibleProperty.
+            var properties = new Dictionary<string, string>();
+            if (strict)
+            {
+                properties["build_property.GatewayStrict"] = "true";
+            }
+
+            if (openTelemetry)
+            {
+                properties["build_property.GatewayOpenTelemetry"] = "true";
+            }
+
+            GlobalOptions = new DictionaryOptions(properties);
             var values = new Dictionary<string, string> { ["build_metadata.AdditionalFiles.GatewayConfig"] = "true" };
             if (@namespace is not null)
             {

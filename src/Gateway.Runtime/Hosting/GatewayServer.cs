@@ -34,8 +34,11 @@ public static class GatewayServer
 
         var readiness = new Readiness();
 
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
+        // The empty builder: Kestrel and the host, without what the gateway never uses (appsettings files and their
+        // watcher, configuration binding, routing, the console logger, HTTPS endpoints from configuration). Every part
+        // left out is code the native binary does not carry.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrelCore();
 
         // The root components first: telemetry/logging and telemetry/opentelemetry fill what the operator left unset.
         var gatewayHost = new GatewayHost(builder, options);

@@ -1,29 +1,29 @@
 using System.Text;
 using Gateway.Runtime.Proxy;
 using Microsoft.AspNetCore.Http;
-using OpenTelemetry.Metrics;
 
 namespace Gateway.Runtime.Telemetry;
 
 /// <summary>
 /// The Prometheus scrape endpoint. Served by the dispatcher like <c>/__health</c>, at
 /// <see cref="PrometheusExport.Path"/> on the gateway's port, or on a port of its own where nothing else answers.
-/// Each scrape collects the current values (<see cref="PrometheusText"/>); scrapes are rare, so one at a time.
+/// Each scrape renders the current values (<see cref="PrometheusMetrics"/>); scrapes are rare, so one at a time.
 /// </summary>
 public sealed class MetricsEndpoint
 {
     private const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    private readonly PrometheusText _exporter;
-    private readonly BaseExportingMetricReader _reader;
+    private readonly Func<string> _collect;
     private readonly string _path;
     private readonly int? _port;
     private readonly Lock _gate = new();
 
-    internal MetricsEndpoint(PrometheusText exporter, BaseExportingMetricReader reader, string path, int? port)
+    /// <param name="collect">Collects the current values as text (<see cref="PrometheusMetrics.Render"/>).</param>
+    /// <param name="path">The scrape path.</param>
+    /// <param name="port">A port of its own, or null for the gateway's port.</param>
+    internal MetricsEndpoint(Func<string> collect, string path, int? port)
     {
-        _exporter = exporter;
-        _reader = reader;
+        _collect = collect;
         _path = path;
         _port = port;
     }
@@ -33,9 +33,7 @@ public sealed class MetricsEndpoint
     {
         lock (_gate)
         {
-            _exporter.Reset();
-            _reader.Collect();
-            return _exporter.Text;
+            return _collect();
         }
     }
 

@@ -63,10 +63,39 @@ public sealed class OpenTelemetryOptions
     /// <summary>Where metrics and traces are pushed over OTLP.</summary>
     public List<OtlpExport> Otlp { get; } = [];
 
+    /// <summary>
+    /// Builds the SDK's providers (<see cref="OpenTelemetryProviders.Build"/>): set by the <c>telemetry/opentelemetry</c>
+    /// component, so that only binaries whose configuration has it carry the SDK. Null: no metrics or traces can be
+    /// exported, and asking for them stops the start (<see cref="TelemetryRuntime.CheckSupported"/>).
+    /// </summary>
+    public Func<OpenTelemetryOptions, TelemetryExports>? Sdk { get; set; }
+
     /// <summary>Also exports spans elsewhere (tests add an in-memory exporter here); spans are recorded when set.</summary>
     public Action<OpenTelemetry.Trace.TracerProviderBuilder>? ConfigureTracing { get; set; }
 
-    internal bool MetricsEnabled => !Disabled && !MetricsOff && (Prometheus.Exists(p => !p.DisableMetrics) || Otlp.Exists(o => !o.DisableMetrics));
+    /// <summary>The resource attributes: <c>service.name</c> (gateway when nobody sets it), <c>service.version</c>,
+    /// <c>deployment.environment.name</c>.</summary>
+    internal IEnumerable<KeyValuePair<string, string>> ResourceAttributes()
+    {
+        yield return new("service.name", ServiceName ?? "gateway");
+        if (!string.IsNullOrEmpty(ServiceVersion))
+        {
+            yield return new("service.version", ServiceVersion);
+        }
+
+        if (!string.IsNullOrEmpty(DeployEnvironment))
+        {
+            yield return new("deployment.environment.name", DeployEnvironment);
+        }
+    }
+
+    internal bool MetricsEnabled => MetricsScraped is not null || MetricsPushed;
+
+    /// <summary>Prometheus scrapes the metrics: the gateway aggregates them itself (<see cref="PrometheusMetrics"/>).</summary>
+    internal PrometheusExport? MetricsScraped => !Disabled && !MetricsOff ? Prometheus.Find(p => !p.DisableMetrics) : null;
+
+    /// <summary>Metrics are pushed over OTLP: the OpenTelemetry SDK's work (<see cref="Sdk"/>).</summary>
+    internal bool MetricsPushed => !Disabled && !MetricsOff && Otlp.Exists(o => !o.DisableMetrics);
 
     internal bool TracesEnabled => !Disabled && !TracesOff && (Otlp.Exists(o => !o.DisableTraces) || ConfigureTracing is not null);
 }

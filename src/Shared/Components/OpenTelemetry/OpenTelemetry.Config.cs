@@ -44,6 +44,28 @@ internal static class OpenTelemetryConfig
 
     private static readonly string[] OtlpKeys = { "name", "host", "port", "use_http", "disable_metrics", "disable_traces", Keys.Comment };
 
+    /// <summary>
+    /// <paramref name="model"/> with the OpenTelemetry SDK compiled in: unchanged when its configuration has
+    /// <c>telemetry/opentelemetry</c>, else with one that exports nothing until an operator asks (build property
+    /// <c>GatewayOpenTelemetry</c>).
+    /// </summary>
+    public static GatewayModel WithSdk(GatewayModel model)
+    {
+        foreach (GatewayComponentModel component in model.Components)
+        {
+            if (component is OpenTelemetryModel)
+            {
+                return model;
+            }
+        }
+
+        var components = new List<GatewayComponentModel>(model.Components)
+        {
+            new OpenTelemetryModel(null, null, null, null, null, EquatableArray<PrometheusExporterModel>.Empty, EquatableArray<OtlpExporterModel>.Empty),
+        };
+        return model with { Components = EquatableArray.From(components) };
+    }
+
     /// <summary>The component's reader (ComponentRegistry).</summary>
     public static GatewayComponentModel? Read(JsonNode node, GatewayReadContext context)
     {

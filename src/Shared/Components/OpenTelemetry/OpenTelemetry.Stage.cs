@@ -33,6 +33,7 @@ public sealed class OpenTelemetrySettings : IGatewayComponent
     {
         ArgumentNullException.ThrowIfNull(host);
         OpenTelemetryOptions otel = host.Options.Telemetry.OpenTelemetry;
+        otel.Sdk ??= OpenTelemetryProviders.Build;
         otel.ServiceName ??= _serviceName;
         otel.ServiceVersion ??= _serviceVersion;
         otel.DeployEnvironment ??= _deployEnvironment;

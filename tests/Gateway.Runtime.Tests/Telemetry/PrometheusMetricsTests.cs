@@ -1,13 +1,10 @@
 using System.Diagnostics.Metrics;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Telemetry;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 
 namespace Gateway.Runtime.Tests.Telemetry;
 
-public class PrometheusTextTests
+public class PrometheusMetricsTests
 {
     [Theory]
     [InlineData("gateway.server.request.duration", "s", false, "gateway_server_request_duration_seconds")]
@@ -17,19 +14,13 @@ public class PrometheusTextTests
     [InlineData("calls_total", null, true, "calls_total")]
     [InlineData("9lives-x", "1", false, "_9lives_x")]
     public void Name_OpenTelemetryName_PrometheusName(string name, string? unit, bool counter, string expected) =>
-        Assert.Equal(expected, PrometheusText.Name(name, unit, counter));
+        Assert.Equal(expected, PrometheusMetrics.Name(name, unit, counter));
 
     [Fact]
     public void Export_GatewayInstruments_CumulativeBucketsCountersGaugeAndEscapedLabels()
     {
-        var text = new PrometheusText();
-        var reader = new BaseExportingMetricReader(text);
-        using MeterProvider meters = Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("svc \"quoted\"", autoGenerateServiceInstanceId: false))
-            .AddMeter(GatewayInstruments.MeterName)
-            .AddReader(reader)
-            .Build();
-        using var instruments = new GatewayInstruments();
+        var scraped = new PrometheusMetrics([new("service.name", "svc \"quoted\"")]);
+        using var instruments = new GatewayInstruments(scraped, pushed: false);
         instruments.RequestStarted();
         instruments.RequestStarted();
         instruments.RequestEnded("/users/{id}", "GET", 200, incomplete: false, seconds: 0.004);
@@ -37,7 +28,7 @@ public class PrometheusTextTests
         instruments.RequestEnded("/users/{id}", "GET", 200, incomplete: true, seconds: 0.3);
         instruments.BackendCalled("/users/{id}", 1, BackendFailure.Timeout, 2);
 
-        var endpoint = new MetricsEndpoint(text, reader, PrometheusExport.DefaultPath, null);
+        var endpoint = new MetricsEndpoint(scraped.Render, PrometheusExport.DefaultPath, null);
         string[] lines = endpoint.Collect().Split('\n');
 
         Assert.Contains("target_info{service_name=\"svc \\\"quoted\\\"\"} 1", lines);

@@ -93,12 +93,21 @@ internal static class HandlerEmitter
         {
             EmitSequentialCalls(w, endpoint);
         }
+        else if (IsGraph(endpoint))
+        {
+            EmitGraphCalls(w, endpoint);
+        }
         else
         {
             EmitParallelCalls(w, endpoint);
         }
 
         w.Close();
+        if (IsGraph(endpoint))
+        {
+            EmitGraphSteps(w, endpoint);
+        }
+
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
             w.Line();
@@ -135,6 +144,174 @@ internal static class HandlerEmitter
             w.Line("return;");
             w.Close();
         }
+    }
+
+    /// <summary>True when the endpoint's steps form a dependency graph (<c>gateway/step.depends_on</c>).</summary>
+    private static bool IsGraph(EndpointModel endpoint)
+    {
+        foreach (BackendModel backend in endpoint.Backends)
+        {
+            if (backend.DependsOn.Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A dependency graph: each step is a task started once, in an order where its dependencies' tasks exist; a step with
+    /// dependencies awaits them inside its own method (<see cref="EmitGraphSteps"/>), so it starts the moment the last
+    /// one has answered, not in waves.
+    /// </summary>
+    private static void EmitGraphCalls(SourceWriter w, EndpointModel endpoint)
+    {
+        w.Line("// Dependency graph (gateway/step.depends_on): a step starts the moment every step it depends on has answered");
+        w.Line("// completely; when one of them failed, it is not called and the answer is incomplete. Every step starts here, in");
+        w.Line("// an order where what it waits for has already started:");
+        foreach (int i in TopologicalOrder(endpoint))
+        {
+            BackendModel backend = endpoint.Backends[i];
+            string after = backend.DependsOn.Count == 0 ? "at once" : "after " + string.Join(" and ", Steps(backend.DependsOn));
+            w.Line($"//   backend {i}, {backend.Method} {CSharp.Comment(backend.UrlPattern)}: {after}");
+        }
+
+        w.Line();
+        foreach (int i in TopologicalOrder(endpoint))
+        {
+            BackendModel backend = endpoint.Backends[i];
+            string start = backend.DependsOn.Count == 0
+                ? $"exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)})"
+                : $"Step{i}Async({string.Join(", ", StepArguments(backend))})";
+            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> step{i} = {start};");
+        }
+
+        w.Line();
+        for (int i = 0; i < endpoint.Backends.Count; i++)
+        {
+            w.Line($"await step{i}.ConfigureAwait(false);");
+        }
+    }
+
+    /// <summary>One method per step that waits: it awaits the steps it depends on and those its request reads, then calls.</summary>
+    private static void EmitGraphSteps(SourceWriter w, EndpointModel endpoint)
+    {
+        for (int i = 0; i < endpoint.Backends.Count; i++)
+        {
+            BackendModel backend = endpoint.Backends[i];
+            if (backend.DependsOn.Count == 0)
+            {
+                continue;
+            }
+
+            List<int> awaited = Awaited(backend);
+            var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
+            foreach (int m in awaited)
+            {
+                parameters.Add($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> after{m}");
+            }
+
+            w.Line();
+            w.Line($"/// <summary>Backend {i}, <c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c>: called once {string.Join(" and ", Steps(backend.DependsOn))} answered completely.</summary>");
+            w.Open($"private async global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> Step{i}Async({string.Join(", ", parameters)})");
+            foreach (int m in awaited)
+            {
+                w.Line($"{Runtime}.Forwarding.BackendResult response{m} = await after{m}.ConfigureAwait(false);");
+            }
+
+            w.Open($"if ({string.Join(" || ", awaited.ConvertAll(m => $"!response{m}.Complete"))})");
+            w.Line($"return {Runtime}.Forwarding.BackendResult.NotCalled;");
+            w.Close();
+            w.Line();
+            w.Line($"return await exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)}).ConfigureAwait(false);");
+            w.Close();
+        }
+    }
+
+    /// <summary>What a step awaits: the steps it depends on and the (earlier) steps its request reads, ascending.</summary>
+    private static List<int> Awaited(BackendModel backend)
+    {
+        var awaited = new List<int>(backend.DependsOn);
+        foreach (int source in RequestReads(backend))
+        {
+            if (!awaited.Contains(source))
+            {
+                awaited.Add(source);
+            }
+        }
+
+        awaited.Sort();
+        return awaited;
+    }
+
+    /// <summary>The earlier responses a step's URL and request templates read.</summary>
+    private static List<int> RequestReads(BackendModel backend)
+    {
+        var reads = UrlSources(backend);
+        if (HasRequestTemplates(backend))
+        {
+            foreach (int source in RequestSources(backend))
+            {
+                if (!reads.Contains(source))
+                {
+                    reads.Add(source);
+                }
+            }
+        }
+
+        return reads;
+    }
+
+    private static List<string> StepArguments(BackendModel backend)
+    {
+        var arguments = new List<string> { "exchange" };
+        foreach (int m in Awaited(backend))
+        {
+            arguments.Add($"step{m}");
+        }
+
+        return arguments;
+    }
+
+    private static List<string> Steps(IEnumerable<int> indexes)
+    {
+        var names = new List<string>();
+        foreach (int m in indexes)
+        {
+            names.Add("backend " + m.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return names;
+    }
+
+    /// <summary>Every step after every step it awaits (Kahn's order, lowest index first).</summary>
+    private static List<int> TopologicalOrder(EndpointModel endpoint)
+    {
+        int count = endpoint.Backends.Count;
+        var order = new List<int>(count);
+        var placed = new bool[count];
+        while (order.Count < count)
+        {
+            int next = -1;
+            for (int i = 0; i < count && next < 0; i++)
+            {
+                if (!placed[i] && Awaited(endpoint.Backends[i]).TrueForAll(m => placed[m]))
+                {
+                    next = i;
+                }
+            }
+
+            if (next < 0)
+            {
+                throw new System.InvalidOperationException("the steps form a cycle, which the parser reports");
+            }
+
+            placed[next] = true;
+            order.Add(next);
+        }
+
+        return order;
     }
 
     private static void EmitParallelCalls(SourceWriter w, EndpointModel endpoint)
@@ -609,6 +786,8 @@ internal static class HandlerEmitter
             ? "proxies to one backend"
             : endpoint.Sequential
                 ? $"calls {endpoint.Backends.Count} backends one after the other (sequential proxy) and merges their responses"
+                : IsGraph(endpoint)
+                ? $"calls {endpoint.Backends.Count} backends as a dependency graph (each when the steps it depends on have answered) and merges their responses in configuration order"
                 : $"calls {endpoint.Backends.Count} backends at once and merges their responses (on equal keys the later backend wins)";
         w.Line("/// <summary>");
         w.Line($"/// <c>{endpoint.Method} {CSharp.Doc(endpoint.Path)}</c> {mode}, within {endpoint.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)} ms:");

@@ -1,18 +1,63 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
+using Gateway.Config.Diagnostics;
+using Gateway.Config.Json;
 using Gateway.Config.Parsing;
 
 namespace Gateway.Components.Step;
 
 /// <summary>
-/// The gateway's own <c>gateway/step</c> namespace on a backend (docs/configuration.md, required steps): how the
-/// endpoint treats this step. <c>required</c>: when the step fails (or is never called because an earlier step
-/// failed), the endpoint answers as if no backend had answered, instead of 200 with the other steps' data.
+/// An endpoint's steps as a dependency graph (<c>gateway/step.depends_on</c>): for each backend, the backends it waits
+/// for, and every backend it may read (its dependencies, directly or through theirs).
+/// </summary>
+internal sealed class StepGraph
+{
+    public StepGraph(List<int>[] dependsOn, bool[][] ancestors)
+    {
+        DependsOn = dependsOn;
+        Ancestors = ancestors;
+    }
+
+    /// <summary>
+    /// The graph of an endpoint whose <c>depends_on</c> has an error (already reported): every step may read every other,
+    /// so that its placeholders add no second error.
+    /// </summary>
+    public static StepGraph Invalid(int count)
+    {
+        var dependsOn = new List<int>[count];
+        var ancestors = new bool[count][];
+        for (int i = 0; i < count; i++)
+        {
+            dependsOn[i] = new List<int>();
+            ancestors[i] = new bool[count];
+            for (int k = 0; k < count; k++)
+            {
+                ancestors[i][k] = true;
+            }
+        }
+
+        return new StepGraph(dependsOn, ancestors);
+    }
+
+    /// <summary>The direct dependencies of each backend, ascending.</summary>
+    public List<int>[] DependsOn { get; }
+
+    /// <summary><c>Ancestors[n][m]</c>: backend n runs after backend m has answered, so it may read its response.</summary>
+    public bool[][] Ancestors { get; }
+}
+
+/// <summary>
+/// The gateway's own <c>gateway/step</c> namespace on a backend (docs/configuration.md, required steps and dependency
+/// graphs): how the endpoint treats this step. <c>required</c>: when the step fails (or is never called because a step
+/// it needs failed), the endpoint answers as if no backend had answered, instead of 200 with the other steps' data.
+/// <c>id</c> names the step; <c>depends_on</c> lists the steps (names or indexes) it waits for.
 /// </summary>
 internal static class StepConfig
 {
     public static readonly ConfigNamespace Namespace = new("gateway/step", ConfigScope.Backend);
 
-    private static readonly string[] Supported = { "required", Keys.Comment };
+    private static readonly string[] Supported = { "required", "id", "depends_on", Keys.Comment };
 
     /// <summary>Reads the namespace; returns <c>required</c>.</summary>
     public static bool ReadRequired(ExtraConfig extra, ConfigReader read)
@@ -24,5 +69,217 @@ internal static class StepConfig
 
         read.CheckKeys(step, "\"gateway/step\"", Supported, Array.Empty<string>());
         return read.ParseBool(step.Find("required"));
+    }
+
+    /// <summary>
+    /// Reads the endpoint's dependency graph from its backends' <c>gateway/step</c> (before the backends themselves are
+    /// read, so that their placeholders can be checked against it). Null when no backend declares <c>depends_on</c>:
+    /// the endpoint is parallel or sequential as KrakenD's. Every mistake is reported where it is written: an unknown
+    /// or duplicate name, a step depending on itself, a cycle, a graph on a <c>sequential</c> endpoint.
+    /// </summary>
+    public static StepGraph? ReadGraph(List<JsonNode> backends, bool sequential, DiagnosticBag diagnostics)
+    {
+        int count = backends.Count;
+        var steps = new JsonNode?[count];
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        JsonNode? declared = null;
+        for (int i = 0; i < count; i++)
+        {
+            if (backends[i].Find("extra_config") is { Value.Kind: JsonKind.Object } extra
+                && extra.Value.Find(Namespace.Name) is { Value.Kind: JsonKind.Object } step)
+            {
+                steps[i] = step.Value;
+                declared ??= step.Value.Find("depends_on")?.Value;
+                if (step.Value.Find("id") is { } id)
+                {
+                    if (id.Value.Kind != JsonKind.String || string.IsNullOrEmpty(id.Value.Text) || IsIndex(id.Value.Text!))
+                    {
+                        diagnostics.Report(DiagnosticKind.InvalidStepGraph, "a step's \"id\" is a name such as \"user\" (not empty, not a number: steps are also known by their index)", id.Value);
+                    }
+                    else if (names.TryGetValue(id.Value.Text!, out int first))
+                    {
+                        diagnostics.Report(DiagnosticKind.InvalidStepGraph, $"the step id \"{id.Value.Text}\" is already the id of backend {first}; each step's id is unique in its endpoint", id.Value);
+                    }
+                    else
+                    {
+                        names.Add(id.Value.Text!, i);
+                    }
+                }
+            }
+        }
+
+        if (declared is null)
+        {
+            return null;
+        }
+
+        if (sequential)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidStepGraph, "\"depends_on\" describes the order of the steps itself; remove \"sequential\": true from the endpoint's proxy options (a chain is a graph where each step depends on the one before)", declared);
+            return StepGraph.Invalid(count);
+        }
+
+        int errorsBefore = diagnostics.ErrorCount;
+        var dependsOn = new List<int>[count];
+        for (int i = 0; i < count; i++)
+        {
+            dependsOn[i] = new List<int>();
+            if (steps[i]?.Find("depends_on") is not { } property)
+            {
+                continue;
+            }
+
+            if (property.Value.Kind != JsonKind.Array)
+            {
+                diagnostics.Report(DiagnosticKind.InvalidStepGraph, "\"depends_on\" is a list of the steps this one waits for: their ids or indexes, as in [\"user\", 2]", property.Value);
+                continue;
+            }
+
+            foreach (JsonNode item in property.Value.Items!)
+            {
+                int? target = Resolve(item, names, count, diagnostics);
+                if (target is not { } m)
+                {
+                    continue;
+                }
+
+                if (m == i)
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidStepGraph, $"backend {i} depends on itself", item);
+                }
+                else if (dependsOn[i].Contains(m))
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidStepGraph, $"backend {m} is listed twice in \"depends_on\"", item);
+                }
+                else
+                {
+                    dependsOn[i].Add(m);
+                }
+            }
+
+            dependsOn[i].Sort();
+        }
+
+        if (diagnostics.ErrorCount > errorsBefore)
+        {
+            return StepGraph.Invalid(count);
+        }
+
+        // Ancestors by depth-first search; a step met again while it is being visited closes a cycle.
+        var ancestors = new bool[count][];
+        var state = new int[count]; // 0 unvisited, 1 visiting, 2 done
+        for (int i = 0; i < count; i++)
+        {
+            var path = new List<int>();
+            if (!Visit(i, dependsOn, ancestors, state, path))
+            {
+                string cycle = string.Join(" → ", path.ConvertAll(n => Describe(n, names)));
+                diagnostics.Report(DiagnosticKind.InvalidStepGraph, $"the steps depend on each other in a cycle ({cycle}): no step of it could ever start", steps[path[0]]?.Find("depends_on")?.Value ?? backends[path[0]]);
+                return StepGraph.Invalid(count);
+            }
+        }
+
+        return new StepGraph(dependsOn, ancestors);
+    }
+
+    private static bool Visit(int n, List<int>[] dependsOn, bool[][] ancestors, int[] state, List<int> path)
+    {
+        if (state[n] == 2)
+        {
+            return true;
+        }
+
+        if (state[n] == 1)
+        {
+            int start = path.IndexOf(n);
+            path.RemoveRange(0, start);
+            path.Add(n);
+            return false;
+        }
+
+        state[n] = 1;
+        path.Add(n);
+        var mine = new bool[dependsOn.Length];
+        foreach (int m in dependsOn[n])
+        {
+            if (!Visit(m, dependsOn, ancestors, state, path))
+            {
+                return false;
+            }
+
+            mine[m] = true;
+            for (int k = 0; k < mine.Length; k++)
+            {
+                mine[k] |= ancestors[m][k];
+            }
+        }
+
+        path.RemoveAt(path.Count - 1);
+        ancestors[n] = mine;
+        state[n] = 2;
+        return true;
+    }
+
+    private static int? Resolve(JsonNode item, Dictionary<string, int> names, int count, DiagnosticBag diagnostics)
+    {
+        if (item.Kind == JsonKind.Number && int.TryParse(item.Text, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+        {
+            if (index < count)
+            {
+                return index;
+            }
+
+            diagnostics.Report(DiagnosticKind.InvalidStepGraph, $"there is no backend {index}: the endpoint has {count} (0 to {count - 1})", item);
+            return null;
+        }
+
+        if (item.Kind == JsonKind.String && names.TryGetValue(item.Text!, out int named))
+        {
+            return named;
+        }
+
+        string known = names.Count == 0 ? "no step has an \"id\"" : "the ids are " + string.Join(", ", SortedNames(names));
+        diagnostics.Report(DiagnosticKind.InvalidStepGraph, item.Kind == JsonKind.String
+            ? $"no step has the id \"{item.Text}\" ({known}); name a step with \"id\" in its \"gateway/step\", or use its index"
+            : "a dependency is a step's id (a string) or its index (a whole number from 0)", item);
+        return null;
+    }
+
+    private static List<string> SortedNames(Dictionary<string, int> names)
+    {
+        var sorted = new List<string>();
+        foreach (string name in names.Keys)
+        {
+            sorted.Add("\"" + name + "\"");
+        }
+
+        sorted.Sort(StringComparer.Ordinal);
+        return sorted;
+    }
+
+    private static string Describe(int n, Dictionary<string, int> names)
+    {
+        foreach (KeyValuePair<string, int> pair in names)
+        {
+            if (pair.Value == n)
+            {
+                return $"backend {n} \"{pair.Key}\"";
+            }
+        }
+
+        return "backend " + n.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static bool IsIndex(string text)
+    {
+        foreach (char c in text)
+        {
+            if (c < '0' || c > '9')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

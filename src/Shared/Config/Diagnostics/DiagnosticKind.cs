@@ -51,6 +51,8 @@ internal sealed class DiagnosticKind
     // "url_patern" calls the backend's root).
     public static readonly DiagnosticKind MisspelledKey = new("GW1020", ConfigSeverity.Error, "Misspelled key");
     public static readonly DiagnosticKind MissingUrlPattern = new("GW1021", ConfigSeverity.Error, "Backend without url_pattern");
+    public static readonly DiagnosticKind InvalidStepGraph = new("GW1022", ConfigSeverity.Error, "Invalid step dependency graph");
+    public static readonly DiagnosticKind ResponseReferenceNotDependency = new("GW1023", ConfigSeverity.Error, "Response reference to a step that is not a dependency");
 
     // An error, not a warning: a configuration that builds must behave as written. Ignoring, say, an auth/revoker
     // namespace or mutual TLS would serve an endpoint with less protection than its author asked for.

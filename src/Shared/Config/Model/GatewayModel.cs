@@ -79,7 +79,8 @@ internal sealed record BackendModel(
     bool KeepRawBody = false,
     EquatableArray<string> CapturedHeaders = default,
     EquatableArray<BackendComponentModel> Components = default,
-    bool Required = false);
+    bool Required = false,
+    EquatableArray<int> DependsOn = default);
 
 /// <summary>
 /// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw

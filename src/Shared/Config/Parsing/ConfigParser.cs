@@ -219,6 +219,7 @@ internal sealed partial class ConfigParser
         bool sequential = proxy.Sequential;
 
         var backends = new List<BackendModel>();
+        Components.Step.StepGraph? graph = null;
         JsonProperty? backendProperty = node.Find("backend");
         if (backendProperty is null || (backendProperty.Value.Kind == JsonKind.Array && backendProperty.Value.Items!.Count == 0))
         {
@@ -257,9 +258,10 @@ internal sealed partial class ConfigParser
 
             // {JWT.claim} placeholders read the claims of the token the endpoint's validator accepted.
             bool claims = extra.Find(Components.JwtValidator.JwtValidatorConfig.Namespace) is not null;
+            graph = Components.Step.StepConfig.ReadGraph(backendNodes, sequential, _diagnostics);
             for (int i = 0; i < backendNodes.Count; i++)
             {
-                var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims);
+                var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims) { Ancestors = graph?.Ancestors[i] };
                 BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope, outputEncoding == "no-op");
                 if (backend is not null)
                 {
@@ -281,6 +283,14 @@ internal sealed partial class ConfigParser
         if (_diagnostics.ErrorCount > errorsBefore || route is null)
         {
             return null;
+        }
+
+        if (graph is not null)
+        {
+            for (int i = 0; i < backends.Count; i++)
+            {
+                backends[i] = backends[i] with { DependsOn = EquatableArray.From(graph.DependsOn[i]) };
+            }
         }
 
         KeepWhatLaterStepsRead(backends);

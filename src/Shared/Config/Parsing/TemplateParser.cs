@@ -48,6 +48,12 @@ internal sealed class TemplateParser
 
         /// <summary>True when the endpoint validates a token (<c>auth/validator</c>), so <c>{JWT.claim}</c> can be read.</summary>
         public bool Claims { get; }
+
+        /// <summary>
+        /// On an endpoint whose steps form a dependency graph (<c>gateway/step.depends_on</c>): the backends this one
+        /// runs after, directly or not (<c>Ancestors[m]</c>), the only ones it may read. Null otherwise.
+        /// </summary>
+        public bool[]? Ancestors { get; set; }
     }
 
     /// <summary>Returns the parts of a <c>url_pattern</c>, or null when the pattern has an error (already reported).</summary>
@@ -377,6 +383,18 @@ internal sealed class TemplateParser
     /// <summary>A reference to backend <paramref name="backend"/> needs a sequential endpoint and an earlier backend.</summary>
     private bool CheckResponseReference(string name, int backend, JsonNode node, int at, int length, Scope scope)
     {
+        if (scope.Ancestors is { } ancestors)
+        {
+            if (backend < ancestors.Length && ancestors[backend])
+            {
+                return true;
+            }
+
+            string which = backend == scope.BackendIndex ? "this step itself" : backend < ancestors.Length ? $"backend {backend}, which it does not depend on" : $"backend {backend}, which does not exist (the endpoint has {ancestors.Length})";
+            Report(DiagnosticKind.ResponseReferenceNotDependency, $"{{{name}}} is used by backend {scope.BackendIndex} but refers to {which}; a step reads only the steps it depends on, directly or through their own \"depends_on\" (add {backend} to its \"gateway/step\".\"depends_on\")", node, at, length);
+            return false;
+        }
+
         if (!scope.Sequential)
         {
             Report(DiagnosticKind.ResponseReferenceNotSequential, $"{{{name}}} reads backend {backend}'s response, but only a sequential endpoint calls backends in order; add \"extra_config\": {{\"proxy\": {{\"sequential\": true}}}} to the endpoint", node, at, length);

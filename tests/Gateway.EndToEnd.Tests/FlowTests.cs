@@ -1,0 +1,106 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Gateway.EndToEnd.Tests;
+
+/// <summary>The dependency-graph gateway (Configs/flow.json): steps that wait for the steps they depend on, and no longer.</summary>
+public sealed class FlowFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan SlowStep = TimeSpan.FromMilliseconds(400);
+
+    public TestBackend Services { get; private set; } = null!;
+
+    public GatewayUnderTest Gateway { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Services = await TestBackend.StartAsync();
+        Services.Answer("/user/1").WithJson("""{"id": 7, "name": "Ana"}""");
+        Services.Answer("/user/2").WithJson("""{"id": 8, "name": "Bo"}""");
+        Services.Answer("/orders").After(SlowStep).WithJson("""{"count": 3}""");
+        Services.Answer("/profile/8").After(SlowStep).WithStatus(500).WithJson("""{"error": "down"}""");
+        Services.Answer("/profile").After(SlowStep).WithJson("""{"tier": "gold"}""");
+        Services.Answer("/summary").WithJson("""{"ok": true}""");
+        Services.Answer("/count").WithJson("""{"n": 5}""");
+        Gateway = await GatewayUnderTest.StartAsync(
+            global::Gateway.EndToEnd.Flow.CompiledGateway.Definition,
+            new Dictionary<string, string> { ["http://svc.test:8080"] = Services.BaseUrl });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Services.DisposeAsync();
+    }
+}
+
+public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
+{
+    private readonly FlowFixture _fixture;
+
+    public FlowTests(FlowFixture fixture)
+    {
+        _fixture = fixture;
+        _fixture.Services.ClearReceived();
+    }
+
+    public void Dispose() => _fixture.Services.ClearReceived();
+
+    [Fact]
+    public async Task Diamond_BothMiddleStepsOverlap_LastStepReadsBothAndStartsAfterBoth()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/diamond/1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(7, body.RootElement.GetProperty("user").GetProperty("id").GetInt32());
+        Assert.Equal(3, body.RootElement.GetProperty("orders").GetProperty("count").GetInt32());
+        Assert.Equal("gold", body.RootElement.GetProperty("profile").GetProperty("tier").GetString());
+        Assert.True(body.RootElement.GetProperty("summary").GetProperty("ok").GetBoolean());
+
+        ReceivedRequest user = Assert.Single(_fixture.Services.ReceivedWith("/user/"));
+        ReceivedRequest orders = Assert.Single(_fixture.Services.ReceivedWith("/orders/"));
+        ReceivedRequest profile = Assert.Single(_fixture.Services.ReceivedWith("/profile/"));
+        ReceivedRequest summary = Assert.Single(_fixture.Services.ReceivedWith("/summary/"));
+        Assert.Equal("/orders/7", orders.RawTarget);
+        Assert.Equal("/profile/7", profile.RawTarget);
+        Assert.Equal("/summary/7?orders=3&tier=gold", summary.RawTarget);
+
+        // Both middle steps wait for the first, then run at the same time: each starts before the other finishes.
+        Assert.True(orders.Started >= user.Finished && profile.Started >= user.Finished, $"user {user.Finished}, orders {orders.Started}, profile {profile.Started}");
+        Assert.True(orders.Started < profile.Finished && profile.Started < orders.Finished, $"orders {orders.Started}-{orders.Finished}, profile {profile.Started}-{profile.Finished}");
+
+        // The last one waits for both.
+        Assert.True(summary.Started >= orders.Finished && summary.Started >= profile.Finished, $"summary {summary.Started}, orders {orders.Finished}, profile {profile.Finished}");
+    }
+
+    [Fact]
+    public async Task Diamond_OneMiddleStepFails_TheStepThatNeedsItIsNotCalled_PartialAnswer()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/diamond/2");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("false", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(8, body.RootElement.GetProperty("user").GetProperty("id").GetInt32());
+        Assert.Equal(3, body.RootElement.GetProperty("orders").GetProperty("count").GetInt32());
+        Assert.False(body.RootElement.TryGetProperty("profile", out _));
+        Assert.False(body.RootElement.TryGetProperty("summary", out _));
+        Assert.Single(_fixture.Services.ReceivedWith("/profile/8"));
+        Assert.Empty(_fixture.Services.ReceivedWith("/summary/"));
+    }
+
+    [Fact]
+    public async Task DependencyDeclaredOnALaterBackend_TheLaterBackendRunsFirst()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/declared-later/4");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        ReceivedRequest count = Assert.Single(_fixture.Services.ReceivedWith("/count/"));
+        ReceivedRequest summary = Assert.Single(_fixture.Services.ReceivedWith("/summary/"));
+        Assert.Equal("/summary/4?orders=5", summary.RawTarget);
+        Assert.True(summary.Started >= count.Finished);
+    }
+}

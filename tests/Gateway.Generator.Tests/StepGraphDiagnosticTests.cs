@@ -1,0 +1,64 @@
+using Microsoft.CodeAnalysis;
+
+namespace Gateway.Generator.Tests;
+
+/// <summary>Mistakes in an endpoint's dependency graph (<c>gateway/step.depends_on</c>), each reported where it is written.</summary>
+public class StepGraphDiagnosticTests
+{
+    private static string Config(string backends, string endpointExtra = "") => $$"""
+        {
+          "version": 3,
+          "host": ["http://127.0.0.1:9000"],
+          "endpoints": [
+            {
+              "endpoint": "/a/{id}", {{endpointExtra}}"backend": [{{backends}}]
+            }
+          ]
+        }
+        """;
+
+    private static string Step(string url, string step) => "{\"url_pattern\": \"" + url + "\", \"extra_config\": {\"gateway/step\": {" + step + "}}}";
+
+    public static TheoryData<string, string, string, string> Mistakes => new()
+    {
+        // An unknown name, at the name.
+        { Config(Step("/u", "\"id\": \"user\"") + ", " + Step("/o", "\"depends_on\": [\"usr\"]")), "GW1022", "\"usr\"", "no step has the id \"usr\" (the ids are \"user\")" },
+        // An index past the end.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": [5]")), "GW1022", "5]", "there is no backend 5" },
+        // Itself.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": [1]")), "GW1022", "1]", "backend 1 depends on itself" },
+        // A duplicate id, at the second.
+        { Config(Step("/u", "\"id\": \"x\"") + ", " + Step("/o", "\"id\": \"x\", \"depends_on\": [0]")), "GW1022", "\"x\", \"dep", "already the id of backend 0" },
+        // A cycle, at the first step's depends_on.
+        { Config(Step("/u", "\"id\": \"a\", \"depends_on\": [\"b\"]") + ", " + Step("/o", "\"id\": \"b\", \"depends_on\": [\"a\"]")), "GW1022", "[\"b\"]", "cycle (backend 0 \"a\" → backend 1 \"b\" → backend 0 \"a\")" },
+        // A graph on a sequential endpoint.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": [0]"), "\"extra_config\": {\"proxy\": {\"sequential\": true}}, "), "GW1022", "[0]", "remove \"sequential\": true" },
+        // Reading a step it does not depend on (a sibling), at the placeholder.
+        { Config(Step("/u", "") + ", " + Step("/o/{resp0_id}", "\"depends_on\": [0]") + ", " + Step("/p/{resp1_id}", "\"depends_on\": [0]")), "GW1023", "{resp1_id}", "backend 1, which it does not depend on" },
+        // Not a list.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": \"0\"")), "GW1022", "\"0\"}", "is a list of the steps" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Mistakes))]
+    public void Graph_Mistake_ReportedAtItsPlace(string config, string id, string at, string message)
+    {
+        Diagnostic[] errors = GeneratorHarness.Run(config).Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
+
+        Diagnostic error = Assert.Single(errors);
+        Assert.Equal(id, error.Id);
+        Assert.Contains(message, error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        string endpointLine = config.Split('\n')[5];
+        FileLinePositionSpan span = error.Location.GetLineSpan();
+        Assert.Equal(5, span.StartLinePosition.Line);
+        Assert.Equal(endpointLine.IndexOf(at, StringComparison.Ordinal), span.StartLinePosition.Character);
+    }
+
+    [Fact]
+    public void Graph_TransitiveDependency_MayBeRead()
+    {
+        string config = Config(Step("/u", "") + ", " + Step("/o/{resp0_id}", "\"depends_on\": [0]") + ", " + Step("/p/{resp0_id}/{resp1_id}", "\"depends_on\": [1]"));
+
+        Assert.DoesNotContain(GeneratorHarness.Run(config).Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+}

@@ -35,6 +35,10 @@ public class StepGraphDiagnosticTests
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": [0]"), "\"extra_config\": {\"proxy\": {\"sequential\": true}}, "), "GW1022", "[0]", "remove \"sequential\": true" },
         // Reading a step it does not depend on (a sibling), at the placeholder.
         { Config(Step("/u", "") + ", " + Step("/o/{resp0_id}", "\"depends_on\": [0]") + ", " + Step("/p/{resp1_id}", "\"depends_on\": [0]")), "GW1023", "{resp1_id}", "backend 1, which it does not depend on" },
+        // A step by an id no step has, at the placeholder.
+        { Config(Step("/u", "\"id\": \"user\"") + ", " + Step("/o/{resp.usr.id}", "\"depends_on\": [0]")), "GW1008", "{resp.usr.id}", "names the step \"usr\", but the ids are \"user\"" },
+        // A step by id that it does not depend on.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"id\": \"o\", \"depends_on\": [0]") + ", " + Step("/p/{resp.o.id}", "\"depends_on\": [0]")), "GW1023", "{resp.o.id}", "backend 1, which it does not depend on" },
         // Not a list.
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": \"0\"")), "GW1022", "\"0\"}", "is a list of the steps" },
     };
@@ -52,6 +56,19 @@ public class StepGraphDiagnosticTests
         FileLinePositionSpan span = error.Location.GetLineSpan();
         Assert.Equal(5, span.StartLinePosition.Line);
         Assert.Equal(endpointLine.IndexOf(at, StringComparison.Ordinal), span.StartLinePosition.Character);
+    }
+
+    [Fact]
+    public void Graph_NamedReference_ReadsInsideTheStepsGroup()
+    {
+        string config = Config("{\"url_pattern\": \"/u\", \"group\": \"g\", \"extra_config\": {\"gateway/step\": {\"id\": \"user\"}}}, " + Step("/o/{resp.user.id}/{resp.user.headers.X-Id}", "\"depends_on\": [\"user\"]"));
+
+        (_, Compilation output, var diagnostics) = GeneratorHarness.Run(config);
+
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        string handler = string.Join("\n", output.SyntaxTrees.Select(t => t.ToString()));
+        Assert.Contains("{resp0_g.id}", handler, StringComparison.Ordinal);
+        Assert.Contains("{resp0.headers.X-Id}", handler, StringComparison.Ordinal);
     }
 
     [Fact]

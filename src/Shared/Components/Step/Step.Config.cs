@@ -77,11 +77,15 @@ internal static class StepConfig
     /// the endpoint is parallel or sequential as KrakenD's. Every mistake is reported where it is written: an unknown
     /// or duplicate name, a step depending on itself, a cycle, a graph on a <c>sequential</c> endpoint.
     /// </summary>
-    public static StepGraph? ReadGraph(List<JsonNode> backends, bool sequential, DiagnosticBag diagnostics)
+    /// <param name="backends">The endpoint's backends as written.</param>
+    /// <param name="sequential">Whether the endpoint is KrakenD's sequential proxy.</param>
+    /// <param name="diagnostics">Where mistakes are reported.</param>
+    /// <param name="names">The steps' ids and their indexes (for <c>{resp.id.field}</c> placeholders), graph or not.</param>
+    public static StepGraph? ReadGraph(List<JsonNode> backends, bool sequential, DiagnosticBag diagnostics, out Dictionary<string, int> names)
     {
         int count = backends.Count;
         var steps = new JsonNode?[count];
-        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        names = new Dictionary<string, int>(StringComparer.Ordinal);
         JsonNode? declared = null;
         for (int i = 0; i < count; i++)
         {
@@ -173,7 +177,8 @@ internal static class StepConfig
             var path = new List<int>();
             if (!Visit(i, dependsOn, ancestors, state, path))
             {
-                string cycle = string.Join(" → ", path.ConvertAll(n => Describe(n, names)));
+                Dictionary<string, int> ids = names;
+                string cycle = string.Join(" → ", path.ConvertAll(n => Describe(n, ids)));
                 diagnostics.Report(DiagnosticKind.InvalidStepGraph, $"the steps depend on each other in a cycle ({cycle}): no step of it could ever start", steps[path[0]]?.Find("depends_on")?.Value ?? backends[path[0]]);
                 return StepGraph.Invalid(count);
             }

@@ -258,10 +258,10 @@ internal sealed partial class ConfigParser
 
             // {JWT.claim} placeholders read the claims of the token the endpoint's validator accepted.
             bool claims = extra.Find(Components.JwtValidator.JwtValidatorConfig.Namespace) is not null;
-            graph = Components.Step.StepConfig.ReadGraph(backendNodes, sequential, _diagnostics);
+            graph = Components.Step.StepConfig.ReadGraph(backendNodes, sequential, _diagnostics, out Dictionary<string, int> stepIds);
             for (int i = 0; i < backendNodes.Count; i++)
             {
-                var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims) { Ancestors = graph?.Ancestors[i] };
+                var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims) { Ancestors = graph?.Ancestors[i], StepIds = stepIds };
                 BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope, outputEncoding == "no-op");
                 if (backend is not null)
                 {

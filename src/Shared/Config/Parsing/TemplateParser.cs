@@ -54,6 +54,9 @@ internal sealed class TemplateParser
         /// runs after, directly or not (<c>Ancestors[m]</c>), the only ones it may read. Null otherwise.
         /// </summary>
         public bool[]? Ancestors { get; set; }
+
+        /// <summary>The steps' <c>gateway/step.id</c> names and their indexes, for <c>{resp.id.field}</c>.</summary>
+        public Dictionary<string, int>? StepIds { get; set; }
     }
 
     /// <summary>Returns the parts of a <c>url_pattern</c>, or null when the pattern has an error (already reported).</summary>
@@ -243,6 +246,12 @@ internal sealed class TemplateParser
 
     private TemplatePartModel? ResolvePlaceholder(string name, TemplatePosition position, JsonNode node, int at, int length, Scope scope)
     {
+        // {resp.user.id}: a step by its id, the field as in the step's own response (its group is added here).
+        if (name.StartsWith("resp.", System.StringComparison.Ordinal))
+        {
+            return ResolveNamedReference(name, position, node, at, length, scope);
+        }
+
         int parameter = scope.RouteParameters.IndexOf(name);
         if (parameter >= 0)
         {
@@ -378,6 +387,49 @@ internal sealed class TemplateParser
         string defined = scope.RouteParameters.Count == 0 ? "the endpoint defines no parameters" : "the endpoint defines " + string.Join(", ", scope.RouteParameters.ConvertAll(p => "{" + p + "}"));
         Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} is not a parameter of the endpoint ({defined}), a response reference like {{resp0_field}}, a client value like {{input_headers.X-Name}} or {{input_query.name}}, nor a token claim like {{JWT.sub}}", node, at, length);
         return null;
+    }
+
+    /// <summary>
+    /// <c>{resp.ID}</c> (the whole body), <c>{resp.ID.headers.Name}</c> (a response header) and <c>{resp.ID.a.b}</c> (a
+    /// field of the step's response, inside its group when it has one): rewritten as the index form and resolved as such.
+    /// </summary>
+    private TemplatePartModel? ResolveNamedReference(string name, TemplatePosition position, JsonNode node, int at, int length, Scope scope)
+    {
+        string rest = name.Substring(5);
+        int dot = rest.IndexOf('.');
+        string id = dot < 0 ? rest : rest.Substring(0, dot);
+        string? field = dot < 0 ? null : rest.Substring(dot + 1);
+        if (scope.StepIds is null || !scope.StepIds.TryGetValue(id, out int backend))
+        {
+            string known = scope.StepIds is null || scope.StepIds.Count == 0 ? "no step of this endpoint has an \"id\"" : "the ids are " + string.Join(", ", SortedIds(scope.StepIds));
+            Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} names the step \"{id}\", but {known}; name a step with \"id\" in its \"gateway/step\", or use its index as in {{resp0_field}}", node, at, length);
+            return null;
+        }
+
+        if (field is null || field.Length == 0)
+        {
+            return ResolvePlaceholder($"resp{backend}", position, node, at, length, scope);
+        }
+
+        if (field.StartsWith("headers.", System.StringComparison.Ordinal))
+        {
+            return ResolvePlaceholder($"resp{backend}.{field}", position, node, at, length, scope);
+        }
+
+        string? group = backend < scope.Groups.Count ? scope.Groups[backend] : null;
+        return ResolvePlaceholder(group is null ? $"resp{backend}_{field}" : $"resp{backend}_{group}.{field}", position, node, at, length, scope);
+    }
+
+    private static List<string> SortedIds(Dictionary<string, int> ids)
+    {
+        var sorted = new List<string>();
+        foreach (string id in ids.Keys)
+        {
+            sorted.Add("\"" + id + "\"");
+        }
+
+        sorted.Sort(System.StringComparer.Ordinal);
+        return sorted;
     }
 
     /// <summary>A reference to backend <paramref name="backend"/> needs a sequential endpoint and an earlier backend.</summary>

@@ -73,6 +73,15 @@ public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
 
         // The last one waits for both.
         Assert.True(summary.Started >= orders.Finished && summary.Started >= profile.Finished, $"summary {summary.Started}, orders {orders.Finished}, profile {profile.Finished}");
+
+        // gateway/flow.server_timing: one entry per step, by id (or index), with its duration and outcome.
+        string timing = response.Headers.GetValues("Server-Timing").Single();
+        var entries = timing.Split(", ").Select(e => e.Split(';')).ToDictionary(e => e[0]);
+        Assert.Equal(["user", "orders", "profile", "backend3"], entries.Keys.ToArray());
+        Assert.All(entries.Values, e => Assert.Equal("desc=\"ok\"", e[2]));
+        double Duration(string step) => double.Parse(entries[step][1]["dur=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(Duration("orders"), FlowFixture.SlowStep.TotalMilliseconds, 60_000);
+        Assert.InRange(Duration("user"), 0, FlowFixture.SlowStep.TotalMilliseconds);
     }
 
     [Fact]
@@ -89,6 +98,18 @@ public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
         Assert.False(body.RootElement.TryGetProperty("summary", out _));
         Assert.Single(_fixture.Services.ReceivedWith("/profile/8"));
         Assert.Empty(_fixture.Services.ReceivedWith("/summary/"));
+        string timing = response.Headers.GetValues("Server-Timing").Single();
+        Assert.Contains("profile;dur=", timing, StringComparison.Ordinal);
+        Assert.Contains(";desc=\"status\"", timing, StringComparison.Ordinal);
+        Assert.EndsWith("backend3;desc=\"not_called\"", timing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServerTiming_NotAskedFor_NoHeader()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/declared-later/4");
+
+        Assert.False(response.Headers.Contains("Server-Timing"));
     }
 
     [Fact]

@@ -623,6 +623,11 @@ internal static class HandlerEmitter
             args.Add("failedStepsHeader: true");
         }
 
+        if (endpoint.ServerTiming)
+        {
+            args.Add("serverTiming: true");
+        }
+
         w.Line("/// <summary>The endpoint's own settings: time budget, forwarding lists, rendering.</summary>");
         w.Line($"private static readonly {Runtime}.Proxy.EndpointDefinition s_endpoint = new(");
         w.Indent();
@@ -690,6 +695,11 @@ internal static class HandlerEmitter
         if (backend.Required)
         {
             args.Add("required: true");
+        }
+
+        if (backend.StepId is not null)
+        {
+            args.Add($"stepId: {CSharp.String(backend.StepId)}");
         }
 
         if (backend.CapturedHeaders.Count > 0)

@@ -23,9 +23,11 @@ public sealed class BackendDefinition
         string[]? capturedHeaders = null,
         IBackendComponent[]? stages = null,
         bool required = false,
-        string[]? relayedHeaders = null)
+        string[]? relayedHeaders = null,
+        string? stepId = null)
     {
         Required = required;
+        StepName = stepId ?? "backend" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var around = new List<IBackendStage>();
         var modifiers = new List<IHttpMessageModifier>();
         foreach (IBackendComponent component in stages ?? [])
@@ -93,6 +95,9 @@ public sealed class BackendDefinition
 
     /// <summary><c>gateway/step.required</c>: when this step fails or is not called, the endpoint has no answer to give.</summary>
     public bool Required { get; }
+
+    /// <summary>The step's <c>gateway/step.id</c>, or <c>backend</c> and its index: its name in <c>Server-Timing</c>.</summary>
+    public string StepName { get; }
 
     /// <summary>A later step reads this backend's raw body (<c>{respN}</c>): keep it.</summary>
     public bool KeepRawBody { get; }

@@ -41,8 +41,10 @@ public sealed class EndpointDefinition
         bool returnErrorMessage = false,
         bool failedStepsHeader = false,
         bool compression = true,
-        ClientAddressPolicy? clientAddresses = null)
+        ClientAddressPolicy? clientAddresses = null,
+        bool serverTiming = false)
     {
+        ServerTiming = serverTiming;
         FailedStepsHeader = failedStepsHeader || returnErrorMessage;
         Timeout = timeout;
         Sequential = sequential;
@@ -63,6 +65,9 @@ public sealed class EndpointDefinition
     public TimeSpan Timeout { get; }
 
     /// <summary>Backends run one after the other (the sequential proxy).</summary>
+    /// <summary><c>gateway/flow.server_timing</c>: answers carry a <c>Server-Timing</c> entry per step.</summary>
+    public bool ServerTiming { get; }
+
     public bool Sequential { get; }
 
     public OutputEncoding Output { get; }

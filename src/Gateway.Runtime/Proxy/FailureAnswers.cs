@@ -36,6 +36,7 @@ internal static class FailureAnswers
         response.StatusCode = propagate ? first.StatusCode : StatusCodes.Status500InternalServerError;
         response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
         WriteFailedSteps(exchange);
+        WriteServerTiming(exchange);
         if (!exchange.Endpoint.ReturnErrorMessage)
         {
             response.ContentLength = 0;
@@ -74,6 +75,33 @@ internal static class FailureAnswers
     /// failed or was not called, by index and reason, e.g. <c>backend 1: a value for the URL could not be resolved;
     /// backend 2: not called</c>. Reasons never carry values, URLs or bodies.
     /// </summary>
+    /// <summary>
+    /// <c>Server-Timing</c> (<c>gateway/flow.server_timing</c>): one entry per step in configuration order, named by its
+    /// id or index, with its duration and outcome (<c>ok</c>, a failure kind as in the metrics, or <c>not_called</c>).
+    /// </summary>
+    public static void WriteServerTiming(ProxyExchange exchange)
+    {
+        if (!exchange.Endpoint.ServerTiming)
+        {
+            return;
+        }
+
+        var timing = new StringBuilder();
+        for (int i = 0; i < exchange.Results.Count; i++)
+        {
+            BackendResult result = exchange.Results[i];
+            timing.Append(i == 0 ? "" : ", ").Append(exchange.Backends[i].StepName);
+            if (exchange.StepMilliseconds(i) is { } milliseconds)
+            {
+                timing.Append(";dur=").Append(Math.Round(milliseconds, 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            timing.Append(";desc=\"").Append(result.Succeeded ? "ok" : Telemetry.BackendOutcome.Name(result.Failure)).Append('"');
+        }
+
+        exchange.Context.Response.Headers["Server-Timing"] = timing.ToString();
+    }
+
     public static void WriteFailedSteps(ProxyExchange exchange)
     {
         if (!exchange.Endpoint.FailedStepsHeader)

@@ -27,6 +27,9 @@ public sealed class ProxyExchange : IAsyncDisposable
     private const double ConcurrentBudgetShare = 0.75;
 
     private readonly BackendResult[] _results;
+
+    /// <summary>Each step's duration, for <c>Server-Timing</c>; null unless the endpoint asks for it.</summary>
+    private readonly double[]? _stepMilliseconds;
     private Exception?[]? _renderFaults;
 
     // Calls started and not yet ended; disposal waits for zero (signalled through _drained when it must wait).
@@ -47,6 +50,7 @@ public sealed class ProxyExchange : IAsyncDisposable
         _maxResponseBodyBytes = maxResponseBodyBytes;
         _results = new BackendResult[backends.Length];
         Array.Fill(_results, BackendResult.NotCalled);
+        _stepMilliseconds = endpoint.ServerTiming ? new double[backends.Length] : null;
         double share = endpoint.ConcurrentCalls > 1 ? ConcurrentBudgetShare : backends.Length > 1 || chained ? MergeBudgetShare : 1.0;
         _budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         _budget.CancelAfter(endpoint.Timeout * share);
@@ -157,8 +161,16 @@ public sealed class ProxyExchange : IAsyncDisposable
 
     internal void SetClaims(byte[] claims) => _claims = claims;
     /// <summary>Logs a failed call (docs/operations.md: template, backend index, failure kind, status, duration) and records the call.</summary>
+    /// <summary>How long step <paramref name="index"/> took, in milliseconds; null when not recorded (or not called).</summary>
+    internal double? StepMilliseconds(int index) => _stepMilliseconds is { } durations && _results[index].Failure != BackendFailure.NotCalled ? durations[index] : null;
+
     private void Ended(BackendDefinition backend, BackendResult result, TimeSpan elapsed, System.Diagnostics.Activity? span)
     {
+        if (_stepMilliseconds is { } durations)
+        {
+            durations[backend.Index] = elapsed.TotalMilliseconds;
+        }
+
         if (result.Failure == BackendFailure.Internal)
         {
             GatewayLog.StepFailed(GatewayLog.For(Context), GatewayTelemetry.MethodName(Context.Request.Method), Template, backend.Index, result.Exception!);

@@ -116,6 +116,8 @@ internal static class ResponseComposer
                 FailureAnswers.WriteFailedSteps(exchange);
             }
 
+            FailureAnswers.WriteServerTiming(exchange);
+
             // Render copies the body into Kestrel's pipe before it returns, so the buffers can go back to the pool.
             return Render(response, endpoint.Output, data, endpoint.Compression);
         }

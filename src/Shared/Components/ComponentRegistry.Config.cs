@@ -144,6 +144,7 @@ internal static class ComponentRegistry
         BackendHttp.BackendHttpConfig.ClientNamespace,
         RequestTemplates.RequestTemplatesConfig.Namespace,
         Step.StepConfig.Namespace,
+        Step.FlowConfig.Namespace,
         Debug.DebugConfig.Namespace,
     };
 

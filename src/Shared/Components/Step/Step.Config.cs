@@ -288,3 +288,27 @@ internal static class StepConfig
         return true;
     }
 }
+
+/// <summary>
+/// The gateway's own <c>gateway/flow</c> namespace on an endpoint (docs/configuration.md, dependency graphs):
+/// <c>server_timing</c> adds a <c>Server-Timing</c> header with one entry per step (its id or index, duration and
+/// outcome), so that browser tools show the steps' timing. Off by default: it reveals how long each backend takes.
+/// </summary>
+internal static class FlowConfig
+{
+    public static readonly ConfigNamespace Namespace = new("gateway/flow", ConfigScope.Endpoint);
+
+    private static readonly string[] Supported = { "server_timing", Keys.Comment };
+
+    /// <summary>Reads the namespace; returns <c>server_timing</c>.</summary>
+    public static bool ReadServerTiming(ExtraConfig extra, ConfigReader read)
+    {
+        if (extra.Find(Namespace) is not { } flow)
+        {
+            return false;
+        }
+
+        read.CheckKeys(flow, "\"gateway/flow\"", Supported, Array.Empty<string>());
+        return read.ParseBool(flow.Find("server_timing"));
+    }
+}

@@ -36,7 +36,8 @@ internal sealed record EndpointModel(
     StaticDataModel? Static,
     EquatableArray<FlatmapOperationModel> Flatmap,
     EquatableArray<BackendModel> Backends,
-    EquatableArray<EndpointComponentModel> Components = default);
+    EquatableArray<EndpointComponentModel> Components = default,
+    bool ServerTiming = false);
 
 /// <summary>
 /// A segment of the public path: literal text, or a <c>{parameter}</c> capturing the segment. With
@@ -80,7 +81,8 @@ internal sealed record BackendModel(
     EquatableArray<string> CapturedHeaders = default,
     EquatableArray<BackendComponentModel> Components = default,
     bool Required = false,
-    EquatableArray<int> DependsOn = default);
+    EquatableArray<int> DependsOn = default,
+    string? StepId = null);
 
 /// <summary>
 /// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw

@@ -220,6 +220,7 @@ internal sealed partial class ConfigParser
 
         var backends = new List<BackendModel>();
         Components.Step.StepGraph? graph = null;
+        var stepIds = new Dictionary<string, int>();
         JsonProperty? backendProperty = node.Find("backend");
         if (backendProperty is null || (backendProperty.Value.Kind == JsonKind.Array && backendProperty.Value.Items!.Count == 0))
         {
@@ -258,7 +259,7 @@ internal sealed partial class ConfigParser
 
             // {JWT.claim} placeholders read the claims of the token the endpoint's validator accepted.
             bool claims = extra.Find(Components.JwtValidator.JwtValidatorConfig.Namespace) is not null;
-            graph = Components.Step.StepConfig.ReadGraph(backendNodes, sequential, _diagnostics, out Dictionary<string, int> stepIds);
+            graph = Components.Step.StepConfig.ReadGraph(backendNodes, sequential, _diagnostics, out stepIds);
             for (int i = 0; i < backendNodes.Count; i++)
             {
                 var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims) { Ancestors = graph?.Ancestors[i], StepIds = stepIds };
@@ -293,6 +294,14 @@ internal sealed partial class ConfigParser
             }
         }
 
+        foreach (KeyValuePair<string, int> id in stepIds)
+        {
+            if (id.Value < backends.Count)
+            {
+                backends[id.Value] = backends[id.Value] with { StepId = id.Key };
+            }
+        }
+
         KeepWhatLaterStepsRead(backends);
         return new EndpointModel(
             method,
@@ -308,7 +317,8 @@ internal sealed partial class ConfigParser
             proxy.Static,
             backends.Count > 1 ? proxy.Flatmap : EquatableArray<FlatmapOperationModel>.Empty,
             EquatableArray.From(backends),
-            EquatableArray.From(components));
+            EquatableArray.From(components),
+            Components.Step.FlowConfig.ReadServerTiming(extra, _read));
     }
 
     private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput)

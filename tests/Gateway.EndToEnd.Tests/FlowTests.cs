@@ -10,6 +10,8 @@ public sealed class FlowFixture : IAsyncLifetime
 
     public TestBackend Services { get; private set; } = null!;
 
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts { get; } = new();
+
     public GatewayUnderTest Gateway { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -22,6 +24,16 @@ public sealed class FlowFixture : IAsyncLifetime
         Services.Answer("/profile").After(SlowStep).WithJson("""{"tier": "gold"}""");
         Services.Answer("/summary").WithJson("""{"ok": true}""");
         Services.Answer("/count").WithJson("""{"n": 5}""");
+        Services.Answer("/slow").After(TimeSpan.FromSeconds(2)).WithJson("""{"late": true}""");
+        // /flaky/{n}-{key}: fails with 503 n times for each key, then answers.
+        Services.On("flaky", context =>
+        {
+            string[] parts = context.Request.Path.Value!.Split('/')[2].Split('-');
+            int attempt = Attempts.AddOrUpdate(parts[1], 1, (_, n) => n + 1);
+            return attempt <= int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)
+                ? TestBackend.Json(context, """{"error": "busy"}""", 503)
+                : TestBackend.Json(context, $$"""{"attempt": {{attempt}}}""");
+        });
         Gateway = await GatewayUnderTest.StartAsync(
             global::Gateway.EndToEnd.Flow.CompiledGateway.Definition,
             new Dictionary<string, string> { ["http://svc.test:8080"] = Services.BaseUrl });
@@ -123,5 +135,44 @@ public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
         ReceivedRequest summary = Assert.Single(_fixture.Services.ReceivedWith("/summary/"));
         Assert.Equal("/summary/4?orders=5", summary.RawTarget);
         Assert.True(summary.Started >= count.Finished);
+    }
+
+    [Fact]
+    public async Task Retry_FailsTwiceThenAnswers_ThirdAttemptIsTheAnswer()
+    {
+        string key = Guid.NewGuid().ToString("N");
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync($"/retry/2-{key}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(3, body.RootElement.GetProperty("attempt").GetInt32());
+        Assert.Equal(3, _fixture.Attempts[key]);
+    }
+
+    [Fact]
+    public async Task Retry_AlwaysFailing_OneAttemptPlusMaxRetriesThenTheFailure()
+    {
+        string key = Guid.NewGuid().ToString("N");
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync($"/retry/99-{key}");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(3, _fixture.Attempts[key]);
+    }
+
+    [Fact]
+    public async Task StepTimeout_SlowStepCutAtItsOwnLimit_LongBeforeTheEndpointsBudget()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/step-timeout");
+        clock.Stop();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("false", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(5, body.RootElement.GetProperty("fast").GetProperty("n").GetInt32());
+        Assert.False(body.RootElement.TryGetProperty("slow", out _));
+        // The slow backend answers after 2 s and the endpoint allows 5 s: only the step's 150 ms cut it.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"answered after {clock.Elapsed}");
     }
 }

@@ -39,6 +39,12 @@ public class StepGraphDiagnosticTests
         { Config(Step("/u", "\"id\": \"user\"") + ", " + Step("/o/{resp.usr.id}", "\"depends_on\": [0]")), "GW1008", "{resp.usr.id}", "names the step \"usr\", but the ids are \"user\"" },
         // A step by id that it does not depend on.
         { Config(Step("/u", "") + ", " + Step("/o", "\"id\": \"o\", \"depends_on\": [0]") + ", " + Step("/p/{resp.o.id}", "\"depends_on\": [0]")), "GW1023", "{resp.o.id}", "backend 1, which it does not depend on" },
+        // Retrying a POST without saying it is safe, at the retry object.
+        { Config("{\"url_pattern\": \"/u\", \"method\": \"POST\", \"extra_config\": {\"gateway/step\": {\"retry\": {\"max\": 2}}}}"), "GW1016", "{\"max\": 2}", "a POST step is not retried unless it says it is safe" },
+        // Too many retries, at the number.
+        { Config(Step("/u", "\"retry\": {\"max\": 11}")), "GW1016", "11}", "a whole number from 1 to 10" },
+        // A step timeout that is not a duration.
+        { Config(Step("/u", "\"timeout\": \"fast\"")), "GW1006", "\"fast\"", "a step's \"timeout\" is a duration" },
         // Not a list.
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": \"0\"")), "GW1022", "\"0\"}", "is a list of the steps" },
     };

@@ -702,6 +702,12 @@ internal static class HandlerEmitter
             args.Add($"stepId: {CSharp.String(backend.StepId)}");
         }
 
+        if (backend.Policy is { } policy)
+        {
+            string timeout = policy.TimeoutMilliseconds is { } ms ? $"global::System.TimeSpan.FromMilliseconds({ms.ToString(CultureInfo.InvariantCulture)})" : "null";
+            args.Add($"policy: new {Runtime}.Proxy.StepPolicy({timeout}, {policy.Retries.ToString(CultureInfo.InvariantCulture)}, global::System.TimeSpan.FromMilliseconds({policy.BackoffMilliseconds.ToString(CultureInfo.InvariantCulture)}))");
+        }
+
         if (backend.CapturedHeaders.Count > 0)
         {
             args.Add($"capturedHeaders: {Strings(backend.CapturedHeaders)}");

@@ -24,8 +24,10 @@ public sealed class BackendDefinition
         IBackendComponent[]? stages = null,
         bool required = false,
         string[]? relayedHeaders = null,
-        string? stepId = null)
+        string? stepId = null,
+        StepPolicy? policy = null)
     {
+        Policy = policy;
         Required = required;
         StepName = stepId ?? "backend" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var around = new List<IBackendStage>();
@@ -95,6 +97,9 @@ public sealed class BackendDefinition
 
     /// <summary><c>gateway/step.required</c>: when this step fails or is not called, the endpoint has no answer to give.</summary>
     public bool Required { get; }
+
+    /// <summary>The step's own time limit and retries (<c>gateway/step</c>); null: one attempt within the endpoint's budget.</summary>
+    public StepPolicy? Policy { get; }
 
     /// <summary>The step's <c>gateway/step.id</c>, or <c>backend</c> and its index: its name in <c>Server-Timing</c>.</summary>
     public string StepName { get; }

@@ -125,13 +125,13 @@ public sealed class ProxyExchange : IAsyncDisposable
             {
                 result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
             }
-            else if (Endpoint.ConcurrentCalls == 1)
+            else if (backend.Policy is { } policy)
             {
-                result = await RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, _budget.Token).ConfigureAwait(false);
+                result = await CallWithPolicyAsync(backend, policy, url, request).ConfigureAwait(false);
             }
             else
             {
-                result = await SendConcurrentlyAsync(backend, url, request).ConfigureAwait(false);
+                result = await CallAsync(backend, url, request, _budget.Token).ConfigureAwait(false);
             }
 
             _results[backend.Index] = result;
@@ -151,6 +151,48 @@ public sealed class ProxyExchange : IAsyncDisposable
         }
     }
 
+    private Task<BackendResult> CallAsync(BackendDefinition backend, string url, BackendRequest? request, CancellationToken budget) =>
+        Endpoint.ConcurrentCalls == 1
+            ? RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, budget)
+            : SendConcurrentlyAsync(backend, url, request, budget);
+
+    /// <summary>
+    /// A step with its own time limit or retries (<see cref="StepPolicy"/>): each attempt under the step's timeout and
+    /// the endpoint's budget; a retryable failure is tried again after the backoff while attempts and budget remain.
+    /// </summary>
+    private async Task<BackendResult> CallWithPolicyAsync(BackendDefinition backend, StepPolicy policy, string url, BackendRequest? request)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            BackendResult result;
+            if (policy.Timeout is { } timeout)
+            {
+                using var step = CancellationTokenSource.CreateLinkedTokenSource(_budget.Token);
+                step.CancelAfter(timeout);
+                result = await CallAsync(backend, url, request, step.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                result = await CallAsync(backend, url, request, _budget.Token).ConfigureAwait(false);
+            }
+
+            if (result.Succeeded || attempt >= policy.Retries || !StepPolicy.Retryable(result) || _budget.IsCancellationRequested || Context.RequestAborted.IsCancellationRequested)
+            {
+                return result;
+            }
+
+            result.Dispose();
+            try
+            {
+                await Task.Delay(policy.Delay(attempt), _budget.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return BackendResult.Failed(BackendFailure.Timeout);
+            }
+        }
+    }
+
     /// <summary>
     /// The claims of the client's token, as the JSON object its payload holds, once the endpoint's <c>auth/validator</c>
     /// accepted it (<c>{JWT.claim}</c> placeholders read them); empty on an endpoint without one.
@@ -160,9 +202,10 @@ public sealed class ProxyExchange : IAsyncDisposable
     private byte[]? _claims;
 
     internal void SetClaims(byte[] claims) => _claims = claims;
-    /// <summary>Logs a failed call (docs/operations.md: template, backend index, failure kind, status, duration) and records the call.</summary>
     /// <summary>How long step <paramref name="index"/> took, in milliseconds; null when not recorded (or not called).</summary>
     internal double? StepMilliseconds(int index) => _stepMilliseconds is { } durations && _results[index].Failure != BackendFailure.NotCalled ? durations[index] : null;
+
+    /// <summary>Logs a failed call (docs/operations.md: template, backend index, failure kind, status, duration) and records the call.</summary>
 
     private void Ended(BackendDefinition backend, BackendResult result, TimeSpan elapsed, System.Diagnostics.Activity? span)
     {
@@ -198,9 +241,9 @@ public sealed class ProxyExchange : IAsyncDisposable
     internal CancellationToken Budget => _budget.Token;
 
     /// <summary><c>concurrent_calls</c>: the same request several times; the first successful answer wins, the rest are cancelled.</summary>
-    private async Task<BackendResult> SendConcurrentlyAsync(BackendDefinition backend, string url, BackendRequest? request)
+    private async Task<BackendResult> SendConcurrentlyAsync(BackendDefinition backend, string url, BackendRequest? request, CancellationToken budget)
     {
-        using var race = CancellationTokenSource.CreateLinkedTokenSource(_budget.Token);
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(budget);
         var calls = new List<Task<BackendResult>>(Endpoint.ConcurrentCalls);
         for (int i = 0; i < Endpoint.ConcurrentCalls; i++)
         {

@@ -7,6 +7,9 @@ using Gateway.Config.Parsing;
 
 namespace Gateway.Components.Step;
 
+/// <summary>A step's own <c>timeout</c> and <c>retry</c> (<c>gateway/step</c>).</summary>
+internal sealed record StepPolicyModel(long? TimeoutMilliseconds, int Retries, long BackoffMilliseconds);
+
 /// <summary>
 /// An endpoint's steps as a dependency graph (<c>gateway/step.depends_on</c>): for each backend, the backends it waits
 /// for, and every backend it may read (its dependencies, directly or through theirs).
@@ -57,7 +60,75 @@ internal static class StepConfig
 {
     public static readonly ConfigNamespace Namespace = new("gateway/step", ConfigScope.Backend);
 
-    private static readonly string[] Supported = { "required", "id", "depends_on", Keys.Comment };
+    private static readonly string[] Supported = { "required", "id", "depends_on", "timeout", "retry", Keys.Comment };
+
+    private static readonly string[] RetryKeys = { "max", "backoff", "unsafe", Keys.Comment };
+
+    /// <summary>The most retries a step may ask for: more would only hold the client longer.</summary>
+    public const int MaxRetries = 10;
+
+    /// <summary>
+    /// Reads <c>timeout</c> (one attempt's limit, a duration) and <c>retry</c> (<c>max</c> attempts after the first, 1 to
+    /// 10; <c>backoff</c>, the first wait, 100ms by default, doubling; <c>unsafe</c>, required to retry a method that is
+    /// not idempotent, since the backend may have acted on the failed attempt). Null when the step sets neither.
+    /// </summary>
+    public static StepPolicyModel? ReadPolicy(ExtraConfig extra, ConfigReader read, string method)
+    {
+        if (extra.Find(Namespace) is not { } step)
+        {
+            return null;
+        }
+
+        DiagnosticBag diagnostics = read.Diagnostics;
+        long? timeout = null;
+        if (step.Find("timeout") is { } timeoutProperty)
+        {
+            if (timeoutProperty.Value.Kind == JsonKind.String && Durations.TryParseMilliseconds(timeoutProperty.Value.Text!, out long milliseconds))
+            {
+                timeout = milliseconds;
+            }
+            else
+            {
+                diagnostics.Report(DiagnosticKind.InvalidDuration, "a step's \"timeout\" is a duration above zero, such as \"300ms\" or \"2s\"", timeoutProperty.Value);
+            }
+        }
+
+        int retries = 0;
+        long backoff = 100;
+        if (step.Find("retry") is { } retry && read.Expect(retry, JsonKind.Object, "an object such as {\"max\": 2, \"backoff\": \"100ms\"}"))
+        {
+            read.CheckKeys(retry.Value, "\"retry\"", RetryKeys, Array.Empty<string>());
+            if (retry.Value.Find("max") is not { } max)
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, "\"retry\" needs \"max\": how many more attempts a failed one gets (1 to 10)", retry.Value);
+            }
+            else if (max.Value.Kind != JsonKind.Number || !int.TryParse(max.Value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out retries) || retries < 1 || retries > MaxRetries)
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, $"\"max\" is how many more attempts a failed one gets: a whole number from 1 to {MaxRetries}", max.Value);
+                retries = 0;
+            }
+
+            if (retry.Value.Find("backoff") is { } backoffProperty)
+            {
+                if (backoffProperty.Value.Kind == JsonKind.String && Durations.TryParseMilliseconds(backoffProperty.Value.Text!, out long milliseconds, allowZero: true))
+                {
+                    backoff = milliseconds;
+                }
+                else
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidDuration, "\"backoff\" is the wait before the first retry, a duration such as \"100ms\" (each later wait doubles, up to 5s)", backoffProperty.Value);
+                }
+            }
+
+            bool declaredUnsafe = read.ParseBool(retry.Value.Find("unsafe"));
+            if (retries > 0 && !declaredUnsafe && Array.IndexOf(Gateway.Http.HttpRules.IdempotentMethods, method) < 0)
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, $"a {method} step is not retried unless it says it is safe: the backend may have acted on the attempt that failed; add \"unsafe\": true to \"retry\" if repeating it is harmless", retry.Value);
+            }
+        }
+
+        return timeout is null && retries == 0 ? null : new StepPolicyModel(timeout, retries, backoff);
+    }
 
     /// <summary>Reads the namespace; returns <c>required</c>.</summary>
     public static bool ReadRequired(ExtraConfig extra, ConfigReader read)

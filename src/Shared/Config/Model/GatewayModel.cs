@@ -82,7 +82,8 @@ internal sealed record BackendModel(
     EquatableArray<BackendComponentModel> Components = default,
     bool Required = false,
     EquatableArray<int> DependsOn = default,
-    string? StepId = null);
+    string? StepId = null,
+    Gateway.Components.Step.StepPolicyModel? Policy = null);
 
 /// <summary>
 /// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw

@@ -363,6 +363,7 @@ internal sealed partial class ConfigParser
         ExtraConfig extra = ExtraConfig.Read(node.Find("extra_config"), ConfigScope.Backend, "a backend", _read);
         BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
         bool required = Components.Step.StepConfig.ReadRequired(extra, _read);
+        Components.Step.StepPolicyModel? policy = Components.Step.StepConfig.ReadPolicy(extra, _read, method);
         var components = new List<BackendComponentModel>();
         var context = new BackendReadContext(_read, _source, HostGroup);
         foreach (Component<BackendReadContext, BackendComponentModel> component in ComponentRegistry.BackendComponents)
@@ -422,7 +423,8 @@ internal sealed partial class ConfigParser
             request.Body,
             request.Headers,
             Components: EquatableArray.From(components),
-            Required: required);
+            Required: required,
+            Policy: policy);
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)

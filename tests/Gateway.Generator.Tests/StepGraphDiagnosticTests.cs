@@ -45,6 +45,10 @@ public class StepGraphDiagnosticTests
         { Config(Step("/u", "\"retry\": {\"max\": 11}")), "GW1016", "11}", "a whole number from 1 to 10" },
         // A step timeout that is not a duration.
         { Config(Step("/u", "\"timeout\": \"fast\"")), "GW1006", "\"fast\"", "a step's \"timeout\" is a duration" },
+        // An unknown failure policy, at the value.
+        { Config(Step("/u", "\"on_failure\": \"ignore\"")), "GW1016", "\"ignore\"", "\"on_failure\" is \"fail\"" },
+        // A fallback that is not an object.
+        { Config(Step("/u", "\"fallback\": [1]")), "GW1016", "[1]", "\"fallback\" is a JSON object" },
         // Not a list.
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": \"0\"")), "GW1022", "\"0\"}", "is a list of the steps" },
     };

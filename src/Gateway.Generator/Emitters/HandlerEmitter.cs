@@ -220,10 +220,17 @@ internal static class HandlerEmitter
                 w.Line($"{Runtime}.Forwarding.BackendResult response{m} = await after{m}.ConfigureAwait(false);");
             }
 
-            w.Open($"if ({string.Join(" || ", awaited.ConvertAll(m => $"!response{m}.Complete"))})");
-            w.Line($"return {Runtime}.Forwarding.BackendResult.NotCalled;");
-            w.Close();
-            w.Line();
+            // A dependency with on_failure "continue" does not hold this step back; one with a fallback holds it only when
+            // it has neither its data nor the fallback.
+            List<int> required = awaited.FindAll(m => endpoint.Backends[m].OnFailure is not { Continue: true });
+            if (required.Count > 0)
+            {
+                w.Open($"if ({string.Join(" || ", required.ConvertAll(m => endpoint.Backends[m].OnFailure is { Fallback: not null } ? $"!response{m}.Usable" : $"!response{m}.Complete"))})");
+                w.Line($"return {Runtime}.Forwarding.BackendResult.NotCalled;");
+                w.Close();
+                w.Line();
+            }
+
             w.Line($"return await exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)}).ConfigureAwait(false);");
             w.Close();
         }
@@ -700,6 +707,11 @@ internal static class HandlerEmitter
         if (backend.StepId is not null)
         {
             args.Add($"stepId: {CSharp.String(backend.StepId)}");
+        }
+
+        if (backend.OnFailure is { Fallback: { } fallback })
+        {
+            args.Add($"fallback: {CSharp.String(fallback)}");
         }
 
         if (backend.Policy is { } policy)

@@ -113,6 +113,23 @@ public sealed class BackendResult : IDisposable
     public static BackendResult Success(int statusCode, PooledBuffer data, int start, int length) =>
         new(BackendFailure.None, statusCode, data, start, length);
 
+    /// <summary>
+    /// A failed step's <c>gateway/step.fallback</c> as its data: read by the merge and by the steps that depend on it as
+    /// if the backend had sent it, but never complete (the answer says it is not).
+    /// </summary>
+    public static BackendResult Fallback(byte[] json, BackendFailure replaced)
+    {
+        var data = new PooledBuffer(json.Length);
+        data.Write(json);
+        return new(BackendFailure.None, 200, data) { Complete = false, Replaced = replaced };
+    }
+
+    /// <summary>The failure a fallback stands in for; <see cref="BackendFailure.None"/> for anything else.</summary>
+    public BackendFailure Replaced { get; private init; }
+
+    /// <summary>Its data can be read: complete, or a fallback.</summary>
+    public bool Usable => Complete || Replaced != BackendFailure.None;
+
     public static BackendResult Streamed(HttpResponseMessage response) =>
         new(BackendFailure.None, (int)response.StatusCode, null) { PassThrough = response, Complete = false };
 

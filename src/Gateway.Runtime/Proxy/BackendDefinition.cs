@@ -25,9 +25,11 @@ public sealed class BackendDefinition
         bool required = false,
         string[]? relayedHeaders = null,
         string? stepId = null,
-        StepPolicy? policy = null)
+        StepPolicy? policy = null,
+        string? fallback = null)
     {
         Policy = policy;
+        Fallback = fallback is null ? null : System.Text.Encoding.UTF8.GetBytes(fallback);
         Required = required;
         StepName = stepId ?? "backend" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var around = new List<IBackendStage>();
@@ -97,6 +99,9 @@ public sealed class BackendDefinition
 
     /// <summary><c>gateway/step.required</c>: when this step fails or is not called, the endpoint has no answer to give.</summary>
     public bool Required { get; }
+
+    /// <summary><c>gateway/step.fallback</c>: the step's data when it fails (merged under its group); null without one.</summary>
+    public byte[]? Fallback { get; }
 
     /// <summary>The step's own time limit and retries (<c>gateway/step</c>); null: one attempt within the endpoint's budget.</summary>
     public StepPolicy? Policy { get; }

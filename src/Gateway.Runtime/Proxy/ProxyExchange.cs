@@ -134,11 +134,20 @@ public sealed class ProxyExchange : IAsyncDisposable
                 result = await CallAsync(backend, url, request, _budget.Token).ConfigureAwait(false);
             }
 
-            _results[backend.Index] = result;
             if (!result.Succeeded || Record is not null)
             {
                 Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), span);
             }
+
+            if (!result.Succeeded && backend.Fallback is { } fallback && result.Failure is not (BackendFailure.Canceled or BackendFailure.NotCalled))
+            {
+                // Logged and counted as what it was; the step's data is the fallback from here on.
+                BackendFailure replaced = result.Failure;
+                result.Dispose();
+                result = BackendResult.Fallback(fallback, replaced);
+            }
+
+            _results[backend.Index] = result;
 
             return result;
         }

@@ -11,6 +11,13 @@ namespace Gateway.Components.Step;
 internal sealed record StepPolicyModel(long? TimeoutMilliseconds, int Retries, long BackoffMilliseconds);
 
 /// <summary>
+/// What a step's failure does (<c>gateway/step.on_failure</c>): <see cref="Continue"/> lets the steps that depend on it
+/// run anyway; <see cref="Fallback"/> holds the JSON used as its data instead (its group added), which the answer and
+/// the steps that depend on it read as if the backend had sent it (the merge puts it under the step's group).
+/// </summary>
+internal sealed record StepFailureModel(bool Continue, string? Fallback);
+
+/// <summary>
 /// An endpoint's steps as a dependency graph (<c>gateway/step.depends_on</c>): for each backend, the backends it waits
 /// for, and every backend it may read (its dependencies, directly or through theirs).
 /// </summary>
@@ -60,12 +67,72 @@ internal static class StepConfig
 {
     public static readonly ConfigNamespace Namespace = new("gateway/step", ConfigScope.Backend);
 
-    private static readonly string[] Supported = { "required", "id", "depends_on", "timeout", "retry", Keys.Comment };
+    private static readonly string[] Supported = { "required", "id", "depends_on", "timeout", "retry", "on_failure", "fallback", Keys.Comment };
 
     private static readonly string[] RetryKeys = { "max", "backoff", "unsafe", Keys.Comment };
 
     /// <summary>The most retries a step may ask for: more would only hold the client longer.</summary>
     public const int MaxRetries = 10;
+
+    /// <summary>
+    /// Reads <c>on_failure</c> (<c>fail</c>, the default: the steps that depend on this one are not called;
+    /// <c>continue</c>: they are; <c>fallback</c>: <c>fallback</c>'s JSON object is this step's data when it fails).
+    /// Null for the default.
+    /// </summary>
+    public static StepFailureModel? ReadFailure(ExtraConfig extra, ConfigReader read)
+    {
+        if (extra.Find(Namespace) is not { } step)
+        {
+            return null;
+        }
+
+        DiagnosticBag diagnostics = read.Diagnostics;
+        string mode = "fail";
+        JsonProperty? onFailure = step.Find("on_failure");
+        if (onFailure is not null)
+        {
+            if (onFailure.Value.Kind == JsonKind.String && onFailure.Value.Text is "fail" or "continue" or "fallback")
+            {
+                mode = onFailure.Value.Text!;
+            }
+            else
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, "\"on_failure\" is \"fail\" (the steps that depend on this one are not called), \"continue\" (they are) or \"fallback\" (\"fallback\" is its data instead)", onFailure.Value);
+                return null;
+            }
+        }
+
+        JsonProperty? fallback = step.Find("fallback");
+        if (fallback is not null && onFailure is null)
+        {
+            mode = "fallback";
+        }
+
+        if (mode == "fallback")
+        {
+            if (fallback is null)
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, "\"on_failure\": \"fallback\" needs \"fallback\": the JSON object used as this step's data when it fails", onFailure!.Value);
+                return null;
+            }
+
+            if (fallback.Value.Kind != JsonKind.Object)
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, "\"fallback\" is a JSON object: the step's data when it fails, as its response would be after its own filtering", fallback.Value);
+                return null;
+            }
+
+            // As the step's own response after its filtering: the merge puts it under the step's group, as any response.
+            return new StepFailureModel(false, JsonText.Compact(fallback.Value));
+        }
+
+        if (fallback is not null)
+        {
+            diagnostics.ReportAtKey(DiagnosticKind.NoEffect, $"\"fallback\" is used only with \"on_failure\": \"fallback\", not \"{mode}\"", fallback);
+        }
+
+        return mode == "continue" ? new StepFailureModel(true, null) : null;
+    }
 
     /// <summary>
     /// Reads <c>timeout</c> (one attempt's limit, a duration) and <c>retry</c> (<c>max</c> attempts after the first, 1 to

@@ -383,6 +383,7 @@ internal sealed partial class ConfigParser
             group = groupProperty.Value.Text!.Length == 0 ? null : groupProperty.Value.Text;
         }
 
+        Components.Step.StepFailureModel? onFailure = Components.Step.StepConfig.ReadFailure(extra, _read);
         string pattern = "/";
         EquatableArray<TemplatePartModel>? url = null;
         JsonProperty? patternProperty = node.Find("url_pattern");
@@ -424,7 +425,8 @@ internal sealed partial class ConfigParser
             request.Headers,
             Components: EquatableArray.From(components),
             Required: required,
-            Policy: policy);
+            Policy: policy,
+            OnFailure: onFailure);
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)

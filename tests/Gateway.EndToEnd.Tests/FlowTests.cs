@@ -23,6 +23,7 @@ public sealed class FlowFixture : IAsyncLifetime
         Services.Answer("/profile/8").After(SlowStep).WithStatus(500).WithJson("""{"error": "down"}""");
         Services.Answer("/profile").After(SlowStep).WithJson("""{"tier": "gold"}""");
         Services.Answer("/summary").WithJson("""{"ok": true}""");
+        Services.Answer("/loyalty").WithJson("""{"points": 120}""");
         Services.Answer("/count").WithJson("""{"n": 5}""");
         Services.Answer("/slow").After(TimeSpan.FromSeconds(2)).WithJson("""{"late": true}""");
         // /flaky/{n}-{key}: fails with 503 n times for each key, then answers.
@@ -210,5 +211,45 @@ public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
         Assert.False(body.RootElement.TryGetProperty("profile", out _));
         Assert.True(body.RootElement.GetProperty("summary").GetProperty("ok").GetBoolean());
         Assert.Equal("/summary/8", Assert.Single(_fixture.Services.ReceivedWith("/summary/")).RawTarget);
+    }
+
+    [Fact]
+    public async Task When_AllConditionsTrue_EveryStepRuns_Complete()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/when/1");
+
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(120, body.RootElement.GetProperty("loyalty").GetProperty("points").GetInt32());
+        Assert.Equal(3, body.RootElement.GetProperty("orders").GetProperty("count").GetInt32());
+        Assert.True(body.RootElement.GetProperty("summary").GetProperty("ok").GetBoolean());
+
+        // The user's id is the number 7; the condition compares with the string "7": typed, so not equal.
+        Assert.False(body.RootElement.TryGetProperty("typed", out _));
+        Assert.Empty(_fixture.Services.ReceivedWith("/count/"));
+        Assert.Contains("backend4;desc=\"skipped\"", response.Headers.GetValues("Server-Timing").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task When_GuestAndAnotherName_SkippedStepsAndTheirDependantsNotCalled_StillComplete()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/when/2");
+        request.Headers.Add("X-Guest", "yes");
+        using HttpResponseMessage response = await _fixture.Gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Skipped is not failed: the answer is complete with what ran.
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Bo", body.RootElement.GetProperty("user").GetProperty("name").GetString());
+        Assert.False(body.RootElement.TryGetProperty("loyalty", out _));
+        Assert.False(body.RootElement.TryGetProperty("orders", out _));
+        Assert.False(body.RootElement.TryGetProperty("summary", out _));
+        Assert.Empty(_fixture.Services.ReceivedWith("/loyalty/"));
+        Assert.Empty(_fixture.Services.ReceivedWith("/orders/"));
+        Assert.Empty(_fixture.Services.ReceivedWith("/summary/"));
+        string timing = response.Headers.GetValues("Server-Timing").Single();
+        Assert.Contains("loyalty;desc=\"skipped\"", timing, StringComparison.Ordinal);
+        Assert.Contains("backend3;desc=\"skipped\"", timing, StringComparison.Ordinal);
     }
 }

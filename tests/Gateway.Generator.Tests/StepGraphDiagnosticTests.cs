@@ -49,6 +49,17 @@ public class StepGraphDiagnosticTests
         { Config(Step("/u", "\"on_failure\": \"ignore\"")), "GW1016", "\"ignore\"", "\"on_failure\" is \"fail\"" },
         // A fallback that is not an object.
         { Config(Step("/u", "\"fallback\": [1]")), "GW1016", "[1]", "\"fallback\" is a JSON object" },
+        // Conditions: a client value (a string) has no order, at the operand.
+        { Config(Step("/u", "\"when\": {\"value\": \"{input_query.age}\", \"greater_than\": 17}")), "GW1016", "17}", "always a string: it has no order" },
+        // ... and equals only strings ("1" is not 1).
+        { Config(Step("/u", "\"when\": {\"value\": \"{id}\", \"equals\": 1}")), "GW1016", "1}", "compare it with a string (\"1\" is not 1)" },
+        // One test per condition, at the second.
+        { Config(Step("/u", "\"when\": {\"value\": \"{id}\", \"exists\": true, \"equals\": \"a\"}")), "GW1016", "\"a\"}", "\"when\" has one test" },
+        // A condition reads only what the step may read.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"when\": {\"value\": \"{resp0_id}\", \"exists\": true}")), "GW1010", "{resp0_id}\", \"exists", "only a sequential endpoint" },
+        { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": [0]") + ", " + Step("/p", "\"depends_on\": [0], \"when\": {\"value\": \"{resp1_id}\", \"exists\": true}")), "GW1023", "{resp1_id}\", \"exists", "which it does not depend on" },
+        // Not on a sequential endpoint.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"when\": {\"value\": \"{id}\", \"exists\": true}"), "\"extra_config\": {\"proxy\": {\"sequential\": true}}, "), "GW1022", "{\"value\": \"{id}\"", "a sequential endpoint calls every step in order" },
         // Not a list.
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": \"0\"")), "GW1022", "\"0\"}", "is a list of the steps" },
     };

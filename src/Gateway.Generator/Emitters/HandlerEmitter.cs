@@ -45,6 +45,8 @@ internal static class HandlerEmitter
             w.Line($"private static readonly {Runtime}.Json.JsonPath {path.Value} = new({JsonPathSegments(part.Path)});");
         }
 
+        EmitConditions(w, endpoint);
+
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
             if (IsFixedUrl(endpoint, endpoint.Backends[i]))
@@ -105,7 +107,7 @@ internal static class HandlerEmitter
         w.Close();
         if (IsGraph(endpoint))
         {
-            EmitGraphSteps(w, endpoint);
+            EmitGraphSteps(w, endpoint, paths);
         }
 
         for (int i = 0; i < endpoint.Backends.Count; i++)
@@ -151,7 +153,7 @@ internal static class HandlerEmitter
     {
         foreach (BackendModel backend in endpoint.Backends)
         {
-            if (backend.DependsOn.Count > 0)
+            if (HasStepMethod(backend))
             {
                 return true;
             }
@@ -159,6 +161,9 @@ internal static class HandlerEmitter
 
         return false;
     }
+
+    /// <summary>A step that waits for others or runs on a condition gets a method of its own (<see cref="EmitGraphSteps"/>).</summary>
+    private static bool HasStepMethod(BackendModel backend) => backend.DependsOn.Count > 0 || backend.When is not null;
 
     /// <summary>
     /// A dependency graph: each step is a task started once, in an order where its dependencies' tasks exist; a step with
@@ -174,14 +179,15 @@ internal static class HandlerEmitter
         {
             BackendModel backend = endpoint.Backends[i];
             string after = backend.DependsOn.Count == 0 ? "at once" : "after " + string.Join(" and ", Steps(backend.DependsOn));
-            w.Line($"//   backend {i}, {backend.Method} {CSharp.Comment(backend.UrlPattern)}: {after}");
+            string when = backend.When is { } condition ? ", when " + CSharp.Comment(Describe(condition)) : string.Empty;
+            w.Line($"//   backend {i}, {backend.Method} {CSharp.Comment(backend.UrlPattern)}: {after}{when}");
         }
 
         w.Line();
         foreach (int i in TopologicalOrder(endpoint))
         {
             BackendModel backend = endpoint.Backends[i];
-            string start = backend.DependsOn.Count == 0
+            string start = !HasStepMethod(backend)
                 ? $"exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)})"
                 : $"Step{i}Async({string.Join(", ", StepArguments(backend))})";
             w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> step{i} = {start};");
@@ -195,12 +201,12 @@ internal static class HandlerEmitter
     }
 
     /// <summary>One method per step that waits: it awaits the steps it depends on and those its request reads, then calls.</summary>
-    private static void EmitGraphSteps(SourceWriter w, EndpointModel endpoint)
+    private static void EmitGraphSteps(SourceWriter w, EndpointModel endpoint, Dictionary<string, string> paths)
     {
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
             BackendModel backend = endpoint.Backends[i];
-            if (backend.DependsOn.Count == 0)
+            if (!HasStepMethod(backend))
             {
                 continue;
             }
@@ -213,12 +219,41 @@ internal static class HandlerEmitter
             }
 
             w.Line();
-            w.Line($"/// <summary>Backend {i}, <c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c>: called once {string.Join(" and ", Steps(backend.DependsOn))} answered completely.</summary>");
+            string once = backend.DependsOn.Count == 0 ? "called at once" : $"called once {string.Join(" and ", Steps(backend.DependsOn))} answered completely";
+            string onCondition = backend.When is { } described ? $", when {CSharp.Doc(Describe(described))}" : string.Empty;
+            w.Line($"/// <summary>Backend {i}, <c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c>: {once}{onCondition}.</summary>");
+            string test = backend.When is not { } when
+                ? string.Empty
+                : when.Value.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim
+                    ? $"s_when{i}.Test({JsonSource(when.Value)}, {paths[when.Value.Text]})"
+                    : $"s_when{i}.Test({TextSource(endpoint, when.Value)})";
+            if (awaited.Count == 0)
+            {
+                // Nothing to wait for: only the condition, tested when the step starts.
+                w.Open($"private global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> Step{i}Async({string.Join(", ", parameters)})");
+                w.Line($"return {test} // when {CSharp.Comment(Describe(backend.When!))}");
+                w.Line($"    ? exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)})");
+                w.Line($"    : global::System.Threading.Tasks.Task.FromResult(exchange.Skip(Backends[{i}]));");
+                w.Close();
+                continue;
+            }
+
             w.Open($"private async global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> Step{i}Async({string.Join(", ", parameters)})");
             foreach (int m in awaited)
             {
                 w.Line($"{Runtime}.Forwarding.BackendResult response{m} = await after{m}.ConfigureAwait(false);");
             }
+
+            // A step whose dependency was skipped (its condition was false) is skipped too: what it needs was never there.
+            w.Line();
+            foreach (int m in backend.DependsOn)
+            {
+                w.Open($"if (response{m}.Skipped)");
+                w.Line($"return exchange.Skip(Backends[{i}]);");
+                w.Close();
+                w.Line();
+            }
+
 
             // A dependency with on_failure "continue" does not hold this step back; one with a fallback holds it only when
             // it has neither its data nor the fallback.
@@ -231,8 +266,46 @@ internal static class HandlerEmitter
                 w.Line();
             }
 
+            if (backend.When is { } condition)
+            {
+                w.Open($"if (!{test}) // when {CSharp.Comment(Describe(condition))}");
+                w.Line($"return exchange.Skip(Backends[{i}]);");
+                w.Close();
+                w.Line();
+            }
+
             w.Line($"return await exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)}).ConfigureAwait(false);");
             w.Close();
+        }
+    }
+
+    /// <summary>A condition as the configuration says it: <c>{resp0_user.type} equals "member"</c>.</summary>
+    private static string Describe(Gateway.Components.Step.StepConditionModel condition) => condition.Operator switch
+    {
+        "exists" or "missing" => $"{{{condition.Value.Text}}} {(condition.Operator == "exists" ? "exists" : "is missing")}",
+        "in" => $"{{{condition.Value.Text}}} in [{string.Join(", ", condition.Literals)}]",
+        _ => $"{{{condition.Value.Text}}} {condition.Operator.Replace('_', ' ')} {condition.Literals[0]}",
+    };
+
+    /// <summary>The static conditions of the steps that have one: their literals are parsed once.</summary>
+    private static void EmitConditions(SourceWriter w, EndpointModel endpoint)
+    {
+        for (int i = 0; i < endpoint.Backends.Count; i++)
+        {
+            if (endpoint.Backends[i].When is not { } condition)
+            {
+                continue;
+            }
+
+            var arguments = new List<string> { CSharp.String(condition.Operator) };
+            foreach (string literal in condition.Literals)
+            {
+                arguments.Add(CSharp.String(literal));
+            }
+
+            w.Line();
+            w.Line($"/// <summary>Backend {i} runs when {CSharp.Doc(Describe(condition))}.</summary>");
+            w.Line($"private static readonly {Runtime}.Proxy.StepCondition s_when{i} = new({string.Join(", ", arguments)});");
         }
     }
 
@@ -252,10 +325,15 @@ internal static class HandlerEmitter
         return awaited;
     }
 
-    /// <summary>The earlier responses a step's URL and request templates read.</summary>
+    /// <summary>The earlier responses a step's URL, request templates and condition read.</summary>
     private static List<int> RequestReads(BackendModel backend)
     {
         var reads = UrlSources(backend);
+        if (backend.When is { Value: { Kind: TemplatePartKind.ResponseValue } value } && !reads.Contains(value.Source))
+        {
+            reads.Add(value.Source);
+        }
+
         if (HasRequestTemplates(backend))
         {
             foreach (int source in RequestSources(backend))

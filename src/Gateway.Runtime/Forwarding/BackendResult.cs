@@ -10,6 +10,7 @@ namespace Gateway.Runtime.Forwarding;
 public sealed class BackendResult : IDisposable
 {
     private static readonly BackendResult s_notCalled = new(BackendFailure.NotCalled, 0, null);
+    private static readonly BackendResult s_skipped = new(BackendFailure.None, 0, null) { Skipped = true };
 
     private PooledBuffer? _data;
     private readonly int _start;
@@ -25,6 +26,14 @@ public sealed class BackendResult : IDisposable
     }
 
     public static BackendResult NotCalled => s_notCalled;
+
+    /// <summary>
+    /// A step not called because its condition (<c>gateway/step.when</c>) is false, or one it depends on was skipped:
+    /// not a failure, and no data (the answer leaves it out and stays complete).
+    /// </summary>
+    public static BackendResult SkippedStep => s_skipped;
+
+    public bool Skipped { get; private init; }
 
     public BackendFailure Failure { get; }
 

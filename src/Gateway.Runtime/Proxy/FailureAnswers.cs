@@ -96,7 +96,7 @@ internal static class FailureAnswers
                 timing.Append(";dur=").Append(Math.Round(milliseconds, 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
 
-            timing.Append(";desc=\"").Append(result.Replaced != BackendFailure.None ? "fallback" : result.Succeeded ? "ok" : Telemetry.BackendOutcome.Name(result.Failure)).Append('"');
+            timing.Append(";desc=\"").Append(result.Skipped ? "skipped" : result.Replaced != BackendFailure.None ? "fallback" : result.Succeeded ? "ok" : Telemetry.BackendOutcome.Name(result.Failure)).Append('"');
         }
 
         exchange.Context.Response.Headers["Server-Timing"] = timing.ToString();

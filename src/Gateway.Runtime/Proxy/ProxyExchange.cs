@@ -211,8 +211,16 @@ public sealed class ProxyExchange : IAsyncDisposable
     private byte[]? _claims;
 
     internal void SetClaims(byte[] claims) => _claims = claims;
+    /// <summary>Records that <paramref name="backend"/>'s step is skipped (its condition is false), and returns that result.</summary>
+    public BackendResult Skip(BackendDefinition backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        _results[backend.Index] = BackendResult.SkippedStep;
+        return BackendResult.SkippedStep;
+    }
+
     /// <summary>How long step <paramref name="index"/> took, in milliseconds; null when not recorded (or not called).</summary>
-    internal double? StepMilliseconds(int index) => _stepMilliseconds is { } durations && _results[index].Failure != BackendFailure.NotCalled ? durations[index] : null;
+    internal double? StepMilliseconds(int index) => _stepMilliseconds is { } durations && _results[index].Failure != BackendFailure.NotCalled && !_results[index].Skipped ? durations[index] : null;
 
     /// <summary>Logs a failed call (docs/operations.md: template, backend index, failure kind, status, duration) and records the call.</summary>
 

@@ -47,14 +47,17 @@ internal static class ResponseComposer
 
         IReadOnlyList<BackendResult> results = exchange.Results;
         int succeeded = 0;
+        int skipped = 0;
         bool complete = true;
         foreach (BackendResult result in results)
         {
-            succeeded += result.Succeeded ? 1 : 0;
-            complete &= result.Succeeded && result.Complete;
+            // A skipped step (its condition is false) is neither data nor a failure.
+            skipped += result.Skipped ? 1 : 0;
+            succeeded += result.Succeeded && !result.Skipped ? 1 : 0;
+            complete &= result.Skipped || (result.Succeeded && result.Complete);
         }
 
-        bool errored = succeeded < results.Count;
+        bool errored = succeeded + skipped < results.Count;
         bool staticApplies = endpoint.StaticData is not null && endpoint.StaticStrategy switch
         {
             StaticStrategy.Success => !errored,
@@ -150,14 +153,14 @@ internal static class ResponseComposer
         int count = withStatic ? 1 : 0;
         foreach (BackendResult result in results)
         {
-            count += result.Succeeded ? 1 : 0;
+            count += result.Succeeded && !result.Skipped ? 1 : 0;
         }
 
         var sources = new MergeSource[count];
         int next = 0;
         for (int i = 0; i < results.Count; i++)
         {
-            if (results[i].Succeeded)
+            if (results[i].Succeeded && !results[i].Skipped)
             {
                 sources[next++] = new MergeSource(results[i].BodyMemory, exchange.Backends[i].Group);
             }

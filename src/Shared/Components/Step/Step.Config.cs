@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using Gateway.Config.Diagnostics;
 using Gateway.Config.Json;
+using Gateway.Config.Model;
 using Gateway.Config.Parsing;
 
 namespace Gateway.Components.Step;
@@ -16,6 +17,13 @@ internal sealed record StepPolicyModel(long? TimeoutMilliseconds, int Retries, l
 /// the steps that depend on it read as if the backend had sent it (the merge puts it under the step's group).
 /// </summary>
 internal sealed record StepFailureModel(bool Continue, string? Fallback);
+
+/// <summary>
+/// A step's condition (<c>gateway/step.when</c>): <see cref="Operator"/> (<c>exists</c>, <c>missing</c>,
+/// <c>equals</c>, <c>not_equals</c>, <c>in</c>, <c>greater_than</c>, <c>less_than</c>) applied to <see cref="Value"/>,
+/// against <see cref="Literals"/> (compact JSON scalars; one, or the list of <c>in</c>).
+/// </summary>
+internal sealed record StepConditionModel(TemplatePartModel Value, string Operator, EquatableArray<string> Literals);
 
 /// <summary>
 /// An endpoint's steps as a dependency graph (<c>gateway/step.depends_on</c>): for each backend, the backends it waits
@@ -67,7 +75,142 @@ internal static class StepConfig
 {
     public static readonly ConfigNamespace Namespace = new("gateway/step", ConfigScope.Backend);
 
-    private static readonly string[] Supported = { "required", "id", "depends_on", "timeout", "retry", "on_failure", "fallback", Keys.Comment };
+    private static readonly string[] Supported = { "required", "id", "depends_on", "timeout", "retry", "on_failure", "fallback", "when", Keys.Comment };
+
+    private static readonly string[] ConditionOperators = { "exists", "equals", "not_equals", "in", "greater_than", "less_than" };
+
+    /// <summary>
+    /// Reads <c>when</c>: <c>{"value": "{placeholder}", OPERATOR: operand}</c> with exactly one operator. Comparisons are
+    /// typed: <c>"1"</c> is not <c>1</c>; a client value (header, query, route parameter) is a string, so only strings
+    /// compare with it and it has no order. The value may read only what the step may read (its dependencies).
+    /// </summary>
+    public static StepConditionModel? ReadCondition(ExtraConfig extra, ConfigReader read, TemplateParser templates, TemplateParser.Scope scope)
+    {
+        if (extra.Find(Namespace)?.Find("when") is not { } when)
+        {
+            return null;
+        }
+
+        DiagnosticBag diagnostics = read.Diagnostics;
+        const string Shape = "an object such as {\"value\": \"{resp.user.type}\", \"equals\": \"member\"}";
+        if (!read.Expect(when, JsonKind.Object, Shape))
+        {
+            return null;
+        }
+
+        var keys = new List<string>(ConditionOperators) { "value", Keys.Comment };
+        read.CheckKeys(when.Value, "\"when\"", keys.ToArray(), Array.Empty<string>());
+        JsonProperty? valueProperty = when.Value.Find("value");
+        if (valueProperty is null || valueProperty.Value.Kind != JsonKind.String)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "\"when\" needs \"value\": the placeholder it tests, as in \"{resp.user.type}\"", valueProperty?.Value ?? when.Value);
+            return null;
+        }
+
+        var operators = new List<JsonProperty>();
+        foreach (JsonProperty property in when.Value.Properties!)
+        {
+            if (Array.IndexOf(ConditionOperators, property.Name) >= 0)
+            {
+                operators.Add(property);
+            }
+        }
+
+        if (operators.Count != 1)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, $"\"when\" has one test: one of {string.Join(", ", ConditionOperators)}", operators.Count > 1 ? operators[1].Value : when.Value);
+            return null;
+        }
+
+        if (scope.Sequential)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidStepGraph, "a sequential endpoint calls every step in order; to skip a step on a condition, describe the order with \"depends_on\" and remove \"sequential\": true", when.Value);
+            return null;
+        }
+
+        TemplatePartModel? value = templates.ParseConditionValue(valueProperty.Value.Text!, valueProperty.Value, scope);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Kind is TemplatePartKind.WholeResponse or TemplatePartKind.ResponseHeader)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "a condition tests a value: a field of a response, a claim, a client header or query value, or a route parameter (not a whole body or a response header)", valueProperty.Value);
+            return null;
+        }
+
+        bool text = value.Kind is not (TemplatePartKind.ResponseValue or TemplatePartKind.Claim);
+        JsonProperty test = operators[0];
+        JsonNode operand = test.Value;
+        switch (test.Name)
+        {
+            case "exists":
+                if (operand.Kind is not (JsonKind.True or JsonKind.False))
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidValue, "\"exists\" is true (the step runs when the value is there and not null) or false (when it is not)", operand);
+                    return null;
+                }
+
+                return new StepConditionModel(value, operand.Kind == JsonKind.True ? "exists" : "missing", EquatableArray<string>.Empty);
+            case "greater_than":
+            case "less_than":
+                if (operand.Kind != JsonKind.Number)
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidValue, $"\"{test.Name}\" compares with a number", operand);
+                    return null;
+                }
+
+                if (text)
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidValue, $"{valueProperty.Value.Text} is a client value, always a string: it has no order; compare it with \"equals\" or \"in\"", operand);
+                    return null;
+                }
+
+                return new StepConditionModel(value, test.Name, new EquatableArray<string>(new[] { operand.Text! }));
+            case "in":
+                if (operand.Kind != JsonKind.Array || operand.Items!.Count == 0)
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidValue, "\"in\" is a list of the values that let the step run, as in [\"gold\", \"silver\"]", operand);
+                    return null;
+                }
+
+                var literals = new List<string>();
+                foreach (JsonNode item in operand.Items!)
+                {
+                    if (Scalar(item, text, valueProperty.Value.Text!, diagnostics) is not { } literal)
+                    {
+                        return null;
+                    }
+
+                    literals.Add(literal);
+                }
+
+                return new StepConditionModel(value, "in", EquatableArray.From(literals));
+            default:
+                return Scalar(operand, text, valueProperty.Value.Text!, diagnostics) is { } single
+                    ? new StepConditionModel(value, test.Name, new EquatableArray<string>(new[] { single }))
+                    : null;
+        }
+    }
+
+    /// <summary>A literal to compare with: a JSON scalar (a string only, for a client value), as compact JSON.</summary>
+    private static string? Scalar(JsonNode node, bool text, string value, DiagnosticBag diagnostics)
+    {
+        if (node.Kind is JsonKind.Object or JsonKind.Array)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "a condition compares with a string, a number, true, false or null", node);
+            return null;
+        }
+
+        if (text && node.Kind != JsonKind.String)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, $"{value} is a client value, always a string: compare it with a string (\"1\" is not 1)", node);
+            return null;
+        }
+
+        return JsonText.Compact(node);
+    }
 
     private static readonly string[] RetryKeys = { "max", "backoff", "unsafe", Keys.Comment };
 

@@ -84,7 +84,8 @@ internal sealed record BackendModel(
     EquatableArray<int> DependsOn = default,
     string? StepId = null,
     Gateway.Components.Step.StepPolicyModel? Policy = null,
-    Gateway.Components.Step.StepFailureModel? OnFailure = null);
+    Gateway.Components.Step.StepFailureModel? OnFailure = null,
+    Gateway.Components.Step.StepConditionModel? When = null);
 
 /// <summary>
 /// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw

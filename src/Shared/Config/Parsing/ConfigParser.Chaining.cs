@@ -49,6 +49,11 @@ internal sealed partial class ConfigParser
     /// <summary>Every template part of a backend: URL, body and headers.</summary>
     internal static IEnumerable<TemplatePartModel> AllParts(BackendModel backend)
     {
+        if (backend.When is { } when)
+        {
+            yield return when.Value;
+        }
+
         foreach (TemplatePartModel part in backend.Url)
         {
             yield return part;

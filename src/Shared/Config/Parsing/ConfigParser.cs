@@ -399,6 +399,7 @@ internal sealed partial class ConfigParser
         }
 
         RequestTemplates request = new RequestTemplatesConfig(_read, _source).Read(extra, method, scope);
+        Components.Step.StepConditionModel? when = Components.Step.StepConfig.ReadCondition(extra, _read, new TemplateParser(_diagnostics, _source), scope);
         if (_diagnostics.ErrorCount > errorsBefore || url is null || hosts is null)
         {
             return null;
@@ -426,7 +427,8 @@ internal sealed partial class ConfigParser
             Components: EquatableArray.From(components),
             Required: required,
             Policy: policy,
-            OnFailure: onFailure);
+            OnFailure: onFailure,
+            When: when);
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)

@@ -192,6 +192,21 @@ internal sealed class TemplateParser
         return ok ? EquatableArray.From(parts) : null;
     }
 
+    /// <summary>
+    /// The value of a step's condition: exactly one placeholder (no default), resolved in <paramref name="scope"/> as a
+    /// typed JSON value. Null after reporting why it cannot be one.
+    /// </summary>
+    public TemplatePartModel? ParseConditionValue(string value, JsonNode node, Scope scope)
+    {
+        if (!IsSinglePlaceholder(value) || value.IndexOf('|') >= 0)
+        {
+            Report(DiagnosticKind.InvalidValue, "a condition's \"value\" is one placeholder, as in \"{resp.user.type}\", \"{input_headers.X-Guest}\" or \"{id}\" (no default: \"exists\" tells whether it is there)", node, -1, 0);
+            return null;
+        }
+
+        return ResolvePlaceholder(value.Substring(1, value.Length - 2), TemplatePosition.JsonValue, node, 0, value.Length, scope);
+    }
+
     /// <summary>True when <paramref name="value"/> is exactly one placeholder, as in <c>"{resp0_user}"</c> or <c>"{resp0_tier|\"basic\"}"</c>.</summary>
     public static bool IsSinglePlaceholder(string value) =>
         value.Length > 2 && value[0] == '{' && value[value.Length - 1] == '}' && value.IndexOf('}') == value.Length - 1

@@ -49,6 +49,47 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void Check_Explain_PrintsEachEndpointsPlan()
+    {
+        const string Config = """
+            {
+              "version": 3,
+              "host": ["http://svc:8080"],
+              "endpoints": [
+                {"endpoint": "/d/{id}", "backend": [
+                  {"url_pattern": "/users/{id}", "group": "user", "extra_config": {"gateway/step": {"id": "user"}}},
+                  {"url_pattern": "/orders/{resp.user.id}", "extra_config": {"gateway/step": {"id": "orders", "depends_on": ["user"], "retry": {"max": 2}}}},
+                  {"url_pattern": "/profile/{resp.user.id}", "extra_config": {"gateway/step": {"id": "profile", "depends_on": ["user"], "when": {"value": "{resp.user.tier}", "equals": "gold"}}}},
+                  {"url_pattern": "/summary", "extra_config": {"gateway/step": {"depends_on": ["orders", "profile"], "fallback": {}}}}
+                ]},
+                {"endpoint": "/s", "extra_config": {"proxy": {"sequential": true}}, "backend": [{"url_pattern": "/a"}, {"url_pattern": "/b/{resp0_x}"}]}
+              ]
+            }
+            """;
+        string path = Path.Combine(Path.GetTempPath(), $"gateway-check-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, Config);
+        try
+        {
+            using var output = new StringWriter();
+            Assert.Equal(CheckCommand.ExitValid, CheckCommand.Run([path, "--explain"], output, TextWriter.Null));
+
+            string[] lines = output.ToString().Split('\n');
+            Assert.Contains("GET /d/{id}: dependency graph, 4 step(s), within 2000 ms", lines);
+            Assert.Contains("  0 user: GET /users/{id} (at once)", lines);
+            Assert.Contains("  1 orders: GET /orders/{resp.user.id} (after user; reads user; retry 2x from 100 ms)", lines);
+            Assert.Contains("  2 profile: GET /profile/{resp.user.id} (after user; reads user; when {resp0_user.tier} equals \"gold\")", lines);
+            Assert.Contains("  3 backend3: GET /summary (after orders, profile; on failure: fallback)", lines);
+            Assert.Contains("  runs as: [user] -> [orders, profile] -> [backend3]", lines);
+            Assert.Contains("GET /s: sequential, 2 step(s), within 2000 ms", lines);
+            Assert.Contains("  1 backend1: GET /b/{resp0_x} (after backend0; reads backend0)", lines);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Check_FormatJson_ListsFindingsWithPositions()
     {
         string path = Path.Combine(Path.GetTempPath(), $"gateway-check-{Guid.NewGuid():N}.json");
@@ -77,10 +118,10 @@ public class CheckCommandTests
     [InlineData("", "gateway check: no configuration file given")]
     [InlineData("/no/such/file.json", "gateway check: cannot read '/no/such/file.json': no such file")]
     [InlineData("/tmp", "gateway check: cannot read '/tmp': it is a directory, not a file")]
-    [InlineData("a.json b.json", "gateway check: unknown argument 'b.json'; the options are --format text|json and --strict")]
+    [InlineData("a.json b.json", "gateway check: unknown argument 'b.json'; the options are --format text|json, --strict and --explain")]
     [InlineData("a.json --format yaml", "gateway check: --format needs text or json, not 'yaml'")]
     [InlineData("a.json --format", "gateway check: --format needs text or json")]
-    [InlineData("a.json --verbose", "gateway check: unknown argument '--verbose'; the options are --format text|json and --strict")]
+    [InlineData("a.json --verbose", "gateway check: unknown argument '--verbose'; the options are --format text|json, --strict and --explain")]
     public void Check_UsageErrors_Exit2WithALineAPersonCanActOn(string commandLine, string firstLine)
     {
         string[] args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -31,9 +31,10 @@ public static class CheckCommand
     public const int ExitUsage = 2;
 
     private const string Usage =
-        "usage: gateway check path/to/krakend.json [--format text|json] [--strict]\n" +
+        "usage: gateway check path/to/krakend.json [--format text|json] [--strict] [--explain]\n" +
         "  --format text|json  the compiler's format (default) or one JSON report\n" +
-        "  --strict            count every warning as an error (as -p:GatewayStrict=true does for the build)";
+        "  --strict            count every warning as an error (as -p:GatewayStrict=true does for the build)\n" +
+        "  --explain           also print each endpoint's plan: its steps, what each waits for and reads, the order they run in";
 
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
@@ -43,6 +44,7 @@ public static class CheckCommand
         string? path = null;
         string format = "text";
         bool strict = false;
+        bool explain = false;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -60,6 +62,10 @@ public static class CheckCommand
             {
                 strict = true;
             }
+            else if (arg == "--explain")
+            {
+                explain = true;
+            }
             else if (arg is "-h" or "--help")
             {
                 output.WriteLine(Usage);
@@ -71,7 +77,7 @@ public static class CheckCommand
             }
             else
             {
-                error.WriteLine($"gateway check: unknown argument '{arg}'; the options are --format text|json and --strict\n{Usage}");
+                error.WriteLine($"gateway check: unknown argument '{arg}'; the options are --format text|json, --strict and --explain\n{Usage}");
                 return ExitUsage;
             }
         }
@@ -108,6 +114,11 @@ public static class CheckCommand
             }
 
             output.WriteLine(errors == 0 ? $"{path}: valid ({diagnostics.Count} warning(s))" : $"{path}: {errors} error(s), {diagnostics.Count - errors} warning(s)");
+            if (explain && errors == 0 && ConfigParser.Parse(new ConfigSource(path, text), "Gateway.Check").Model is { } model)
+            {
+                output.WriteLine();
+                PlanWriter.Write(model, output);
+            }
         }
 
         return errors == 0 ? ExitValid : ExitInvalid;

@@ -257,6 +257,66 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
         Assert.Equal("/echo/old", JsonDocument.Parse(JsonBodies(answer).Single()).RootElement.GetProperty("target").GetString());
     }
 
+    // ---- Known risks (issue 16, section 2) ----
+
+    [Fact]
+    public async Task SlowUpload_BoundedByTheEndpointTimeout_408AndClosed()
+    {
+        int before = _f.Healthy.ReceivedWith("/ok").Length;
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _f.Gateway.Client.BaseAddress!.Port);
+        NetworkStream stream = client.GetStream();
+
+        // 10 of the 1000 bytes announced, then nothing: the body rate check is off in this gateway, so only the
+        // endpoint's 1 s timeout can end the request (the bound keeps a gateway without that bound from hanging).
+        await stream.WriteAsync("POST /upload HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\": \"xx"u8.ToArray());
+        string answer = await ReadToEndAsync(stream).WaitAsync(TimeSpan.FromSeconds(8));
+
+        Assert.StartsWith("HTTP/1.1 408 ", answer, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/ok").Length);
+    }
+
+    [Theory]
+    [InlineData("/held/sequence", "GET", "")]
+    [InlineData("/held/chain", "POST", "Content-Length: 2\r\n\r\n{}")]
+    public async Task ClientDisconnectsMidChain_RecordedAs499NotAsTimeout(string path, string method, string rest)
+    {
+        _f.RearmHeld();
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, _f.Gateway.Client.BaseAddress!.Port);
+            await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"{method} {path} HTTP/1.1\r\nHost: g\r\n{(rest.Length == 0 ? "\r\n" : rest)}"));
+            await _f.HeldArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.True(await _f.HeldReleased.Task.WaitAsync(TimeSpan.FromSeconds(15)), "the backend call outlived its client");
+
+        // The access line is written when the request ends, just after the call is cancelled.
+        JsonElement? access = null;
+        var waited = Stopwatch.StartNew();
+        while (access is null && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+            access = _f.Log.JsonLines().Where(l => l.TryGetProperty("event", out JsonElement e) && e.GetString() == "access" && l.GetProperty("endpoint").GetString() == path).Select(l => (JsonElement?)l).LastOrDefault();
+        }
+
+        Assert.NotNull(access);
+        Assert.Equal(499, access.Value.GetProperty("status").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("GET /echo/lf HTTP/1.1\nHost: g\nX-One: 1\nX-Two: 2\n\n")]
+    [InlineData("GET /echo/lf HTTP/1.1\r\nHost: g\r\nX-One: 1\nX-Two: 2\r\n\r\n")]
+    public async Task BareLineFeedInTheHeaderBlock_400AndNoBackendCalled(string request)
+    {
+        int before = _f.Healthy.ReceivedWith("/echo").Length;
+        string answer = await ExchangeAsync(request);
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/echo").Length);
+    }
+
     // ---- helpers ----
 
     /// <summary>

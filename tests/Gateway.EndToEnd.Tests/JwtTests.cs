@@ -475,6 +475,25 @@ public sealed class JwtTests : IAsyncLifetime
         Assert.Contains(_log.Lines, l => l.Category == "Gateway.Jwt" && l.Message.Contains(logged, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The fault matrix's large-claim rows (docs/reliability.md): a 1 MB claim never reaches the validator (Kestrel's
+    /// 32 KiB header limit answers 431); one that fits the headers but not the 16 KiB token limit is refused before
+    /// any signature work. Neither calls the backend.
+    /// </summary>
+    [Theory]
+    [InlineData(1024 * 1024, 431)]
+    [InlineData(20 * 1024, 401)]
+    public async Task LargeClaim_RefusedBeforeTheBackend(int claimLength, int status)
+    {
+        int before = _api.ReceivedWith("/items/").Length;
+        string token = Rs256(claims => claims["padding"] = new string('x', claimLength));
+
+        using HttpResponseMessage response = await Send("/rs/5", token);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(before, _api.ReceivedWith("/items/").Length);
+    }
+
     [Fact]
     public async Task LocalKeySet_AndACustomHeader()
     {

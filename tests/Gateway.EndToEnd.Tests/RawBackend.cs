@@ -19,6 +19,7 @@ public sealed class RawBackend : IAsyncDisposable
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly Task _accepting;
     private int _connections;
+    private int _open;
 
     private RawBackend()
     {
@@ -34,6 +35,9 @@ public sealed class RawBackend : IAsyncDisposable
     public IReadOnlyCollection<string> Requests => _requests;
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Connections accepted and not yet closed: a handler that holds its connection ends when the gateway closes it.</summary>
+    public int Open => Volatile.Read(ref _open);
 
     public static RawBackend Start() => new();
 
@@ -57,6 +61,7 @@ public sealed class RawBackend : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _connections);
+            Interlocked.Increment(ref _open);
             _ = ServeAsync(client);
         }
     }
@@ -86,6 +91,10 @@ public sealed class RawBackend : IAsyncDisposable
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
                 // The gateway closed the connection: expected in most fault scenarios.
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _open);
             }
         }
     }

@@ -34,6 +34,11 @@ public static class GatewayServer
 
         var readiness = new Readiness();
 
+        // A bare LF ends a request or header line only for Kestrel's leniency: a front proxy that splits lines on CRLF
+        // alone reads "X-A: 1\nX-B: 2" as one header, this gateway as two, and with forward-all headers it would pass
+        // on a header the proxy never saw (request smuggling's shape). Such requests get 400 (docs/reliability.md).
+        AppContext.SetSwitch(BareLineFeedSwitch, true);
+
         // The empty builder: Kestrel and the host, without what the gateway never uses (appsettings files and their
         // watcher, configuration binding, routing, the console logger, HTTPS endpoints from configuration). Every part
         // left out is code the native binary does not carry.
@@ -107,6 +112,9 @@ public static class GatewayServer
         app.Run(dispatcher.DispatchAsync);
         return app;
     }
+
+    /// <summary>Kestrel's switch that makes a line ending in LF alone a malformed request (400).</summary>
+    internal const string BareLineFeedSwitch = "Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators";
 
     private static LogLevel Max(LogLevel a, LogLevel b) => a > b ? a : b;
 }

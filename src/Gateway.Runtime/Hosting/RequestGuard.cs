@@ -37,9 +37,12 @@ internal static class RequestGuard
         if (exception is BadHttpRequestException clientFault)
         {
             // The client's fault, found by Kestrel while the gateway read the request: a body slower than the
-            // minimum data rate (408), a malformed chunked body (400). Its status, not the guard's 500, and no error.
+            // minimum data rate or the endpoint's timeout (408), a malformed chunked body (400). Its status, not the guard's 500, and no error.
             response.Clear();
             FailureAnswers.WriteEmpty(response, clientFault.StatusCode);
+
+            // The rest of the body was not read: the connection cannot carry another request.
+            response.Headers.Connection = "close";
             return Task.CompletedTask;
         }
 

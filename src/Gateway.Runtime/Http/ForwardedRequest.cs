@@ -77,7 +77,15 @@ public sealed class ForwardedRequest : IDisposable
     }
 
     /// <summary>Reads what the backends need from the client request. Null when the body exceeds the limit (the caller answers 413).</summary>
-    public static async Task<ForwardedRequest?> ReadAsync(HttpContext context, EndpointDefinition endpoint, int maxBodyBytes)
+    /// <param name="context">The request.</param>
+    /// <param name="endpoint">The endpoint's forwarding rules.</param>
+    /// <param name="maxBodyBytes">The largest body accepted.</param>
+    /// <param name="bodyTime">
+    /// How long the body may take to arrive: the endpoint's timeout, which bounds the whole request. Past it, a
+    /// <see cref="BadHttpRequestException"/> with 408 (the client's fault; the request guard answers it). Infinite when
+    /// not given.
+    /// </param>
+    public static async Task<ForwardedRequest?> ReadAsync(HttpContext context, EndpointDefinition endpoint, int maxBodyBytes, TimeSpan bodyTime = default)
     {
         HttpRequest request = context.Request;
         var query = new List<KeyValuePair<string, string>>();
@@ -137,7 +145,7 @@ public sealed class ForwardedRequest : IDisposable
         var forwarded = new ForwardedRequest(query, headers, ip, host) { ContentType = contentType };
 
         bool hasBody = request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
-        if (hasBody && !await forwarded.ReadBodyAsync(request, maxBodyBytes).ConfigureAwait(false))
+        if (hasBody && !await forwarded.ReadBodyAsync(request, maxBodyBytes, bodyTime).ConfigureAwait(false))
         {
             forwarded.Dispose();
             return null;
@@ -146,12 +154,19 @@ public sealed class ForwardedRequest : IDisposable
         return forwarded;
     }
 
-    private async Task<bool> ReadBodyAsync(HttpRequest request, int maxBodyBytes)
+    private async Task<bool> ReadBodyAsync(HttpRequest request, int maxBodyBytes, TimeSpan bodyTime)
     {
         if (request.ContentLength > maxBodyBytes)
         {
             return false;
         }
+
+        // A client that sends its body slowly (or stops half-way) must not hold the request past the endpoint's
+        // timeout: Kestrel's body data rate, when on, acts only after its grace period and per second of average.
+        CancellationToken aborted = request.HttpContext.RequestAborted;
+        using CancellationTokenSource? upload = bodyTime > TimeSpan.Zero && bodyTime != Timeout.InfiniteTimeSpan ? CancellationTokenSource.CreateLinkedTokenSource(aborted) : null;
+        upload?.CancelAfter(bodyTime);
+        CancellationToken reading = upload?.Token ?? aborted;
 
         // Grows by doubling, but never past the limit plus the one byte that shows a body is too large.
         byte[] array = BufferPool.Rent(request.ContentLength is > 0 ? (int)request.ContentLength.Value + 1 : 4096);
@@ -168,7 +183,16 @@ public sealed class ForwardedRequest : IDisposable
                     array = larger;
                 }
 
-                int read = await request.Body.ReadAsync(array.AsMemory(length), request.HttpContext.RequestAborted).ConfigureAwait(false);
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(array.AsMemory(length), reading).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    throw new BadHttpRequestException("the request body did not arrive within the endpoint's timeout", StatusCodes.Status408RequestTimeout);
+                }
+
                 if (read == 0)
                 {
                     _body = SharedBody.Create(array, length);

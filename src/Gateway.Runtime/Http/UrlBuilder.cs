@@ -93,7 +93,8 @@ public ref struct UrlBuilder
     /// </summary>
     public bool TryAppendJsonValue(ReadOnlySpan<byte> json, JsonPath path, UrlComponent component)
     {
-        if (!JsonValueLocator.TryResolve(json, path, Templates.TemplateScratch.Values, out ReadOnlySpan<byte> value))
+        using Templates.TemplateScratch.Lease scratch = Templates.TemplateScratch.Rent();
+        if (!JsonValueLocator.TryResolve(json, path, scratch.Values, out ReadOnlySpan<byte> value))
         {
             return false;
         }
@@ -122,7 +123,6 @@ public ref struct UrlBuilder
             _length = mark;
         }
 
-        Templates.TemplateScratch.Trim();
         return ok;
     }
 

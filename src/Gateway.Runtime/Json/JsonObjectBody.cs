@@ -22,7 +22,7 @@ public static class JsonObjectBody
 
     /// <summary>
     /// True when <paramref name="body"/> starts (after whitespace) with a complete, valid JSON object no deeper than 64
-    /// levels and whose escaped property names are valid text; returns the object's range. As in KrakenD, bytes after
+    /// levels, valid UTF-8 throughout, and whose escaped property names are valid text; returns the object's range. As in KrakenD, bytes after
     /// the first value are ignored. Never throws. Everything downstream (merge, lookups) relies on these checks.
     /// </summary>
     public static bool TryGetObject(ReadOnlySpan<byte> body, out int start, out int length)
@@ -36,7 +36,10 @@ public static class JsonObjectBody
         }
 
         int end = Scan(body, first);
-        if (end < 0)
+
+        // JSON text is UTF-8 (RFC 8259 §8.1). The scan checks the grammar only, so bytes that are not UTF-8 inside a
+        // string would reach the client as they came: a body that no strict parser reads. One vectorized pass.
+        if (end < 0 || !Utf8.IsValid(body[first..end]))
         {
             return false;
         }

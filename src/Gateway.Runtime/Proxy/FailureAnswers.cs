@@ -230,6 +230,7 @@ internal static class FailureAnswers
     {
         BackendFailure.Transport when reading => (StatusCodes.Status502BadGateway, "could not be read"),
         BackendFailure.Timeout => (StatusCodes.Status504GatewayTimeout, "did not answer in time"),
+        BackendFailure.Canceled => (StatusCodes.Status499ClientClosedRequest, "was cancelled: the client went away"),
         BackendFailure.BodyTooLarge => (StatusCodes.Status502BadGateway, "answered with a body that is too large"),
         BackendFailure.BufferLimit => (StatusCodes.Status502BadGateway, "answered while the gateway's memory for response bodies was spent"),
         BackendFailure.Transport => (StatusCodes.Status502BadGateway, "could not be reached"),

@@ -38,7 +38,7 @@ public sealed class ProxyExchange : IAsyncDisposable
     private readonly CancellationTokenSource _budget;
     private readonly int _maxResponseBodyBytes;
 
-    internal ProxyExchange(HttpContext context, string[] routeValues, ForwardedRequest forwarded, EndpointDefinition endpoint, BackendDefinition[] backends, int maxResponseBodyBytes, bool chained = false, string template = GatewayTelemetry.Unmatched, RequestRecord? record = null)
+    internal ProxyExchange(HttpContext context, string[] routeValues, ForwardedRequest forwarded, EndpointDefinition endpoint, BackendDefinition[] backends, int maxResponseBodyBytes, bool chained = false, string template = GatewayTelemetry.Unmatched, RequestRecord? record = null, TimeSpan spent = default)
     {
         Template = template;
         Record = record;
@@ -53,7 +53,9 @@ public sealed class ProxyExchange : IAsyncDisposable
         _stepMilliseconds = endpoint.ServerTiming ? new double[backends.Length] : null;
         double share = endpoint.ConcurrentCalls > 1 ? ConcurrentBudgetShare : backends.Length > 1 || chained ? MergeBudgetShare : 1.0;
         _budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        _budget.CancelAfter(endpoint.Timeout * share);
+        // The time the client's body took to arrive is already spent: the timeout bounds the whole request.
+        TimeSpan left = (endpoint.Timeout * share) - spent;
+        _budget.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
     public HttpContext Context { get; }

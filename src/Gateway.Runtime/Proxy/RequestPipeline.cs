@@ -41,10 +41,12 @@ internal static class RequestPipeline
     {
         ArgumentNullException.ThrowIfNull(context);
         ForwardedRequest? forwarded = null;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            // 1. The client request: what backends receive of it, within the body limit.
-            forwarded = await ForwardedRequest.ReadAsync(context, handler.Endpoint, handler.Options.MaxRequestBodyBytes).ConfigureAwait(false);
+            // 1. The client request: what backends receive of it, within the body limit and the endpoint's timeout
+            // (which bounds the whole request, the upload included: a slow body is a 408).
+            forwarded = await ForwardedRequest.ReadAsync(context, handler.Endpoint, handler.Options.MaxRequestBodyBytes, handler.Endpoint.Timeout).ConfigureAwait(false);
             if (forwarded is null)
             {
                 FailureAnswers.WriteEmpty(context.Response, StatusCodes.Status413PayloadTooLarge);
@@ -53,7 +55,7 @@ internal static class RequestPipeline
 
             // Disposing the exchange waits for every call it started before any buffer is released (ProxyExchange).
             IEndpointStage[] stages = handler.Stages;
-            var exchange = new ProxyExchange(context, routeValues, forwarded, handler.Endpoint, handler.BackendDefinitions, handler.Options.MaxResponseBodyBytes, chained: CallsServices(stages), template: handler.Template, record: record);
+            var exchange = new ProxyExchange(context, routeValues, forwarded, handler.Endpoint, handler.BackendDefinitions, handler.Options.MaxResponseBodyBytes, chained: CallsServices(stages), template: handler.Template, record: record, spent: System.Diagnostics.Stopwatch.GetElapsedTime(started));
             await using (exchange.ConfigureAwait(false))
             {
                 try

@@ -86,7 +86,10 @@ public sealed class GatewayTelemetry
     {
         double milliseconds = Stopwatch.GetElapsedTime(record.Started).TotalMilliseconds;
         HttpResponse response = context.Response;
-        int status = response.StatusCode;
+
+        // A client that went away before its answer started was answered nothing: recorded as 499, nginx's "client
+        // closed request", not as the status a failure answer nobody received would have had (a 504, say).
+        int status = context.RequestAborted.IsCancellationRequested && !response.HasStarted ? StatusCodes.Status499ClientClosedRequest : response.StatusCode;
         string method = MethodName(context.Request.Method);
         string? completed = response.Headers.TryGetValue(GatewayHeaders.Completed, out Microsoft.Extensions.Primitives.StringValues value) ? value.ToString() : null;
         Instruments?.RequestEnded(record.Endpoint, method, status, completed == GatewayHeaders.False, milliseconds / 1000);

@@ -170,7 +170,7 @@ public class JsonObjectBodyDifferentialTests
         text.Append('"');
     }
 
-    /// <summary>The previous, reader-based implementation.</summary>
+    /// <summary>The previous, reader-based implementation, with the UTF-8 check added since.</summary>
     private static bool Reference(ReadOnlySpan<byte> body, out int start, out int length)
     {
         start = 0;
@@ -193,6 +193,12 @@ public class JsonObjectBodyDifferentialTests
 
                 if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.EndObject)
                 {
+                    // The reader does not check string contents for UTF-8; the scanner does (RFC 8259 §8.1).
+                    if (!System.Text.Unicode.Utf8.IsValid(body.Slice(first, (int)reader.BytesConsumed)))
+                    {
+                        return false;
+                    }
+
                     start = first;
                     length = (int)reader.BytesConsumed;
                     return true;

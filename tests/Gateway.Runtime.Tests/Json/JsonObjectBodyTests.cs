@@ -41,4 +41,16 @@ public class JsonObjectBodyTests
         string body = "{" + string.Concat(Enumerable.Repeat("\"a\":{", 62)) + new string('}', 63);
         Assert.True(JsonObjectBody.TryGetObject(Encoding.UTF8.GetBytes(body), out _, out _));
     }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xC0, 0xAE, (byte)'"', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xED, 0xA0, 0x80, (byte)'"', (byte)'}' })]
+    public void TryGetObject_StringBytesNotUtf8_ReturnsFalse(byte[] body) =>
+        Assert.False(JsonObjectBody.TryGetObject(body, out _, out _));
+
+    [Fact]
+    public void TryGetObject_InvalidBytesAfterTheObject_ObjectStillAccepted() =>
+        Assert.True(JsonObjectBody.TryGetObject([.. """{"a": "é"}"""u8, 0xFF], out _, out int length) && length == """{"a": "é"}"""u8.Length);
 }

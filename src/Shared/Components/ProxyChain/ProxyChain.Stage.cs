@@ -125,6 +125,12 @@ public sealed class ProxyChainDefinition : IEndpointStage
 
                 if (error is not null)
                 {
+                    // A client that went away gets nothing (the access log says 499); it is not the service's timeout.
+                    if (status == StatusCodes.Status499ClientClosedRequest)
+                    {
+                        return false;
+                    }
+
                     await FailureAnswers.WriteProxyChainErrorAsync(context, status, $"proxy-chain service {i + 1} of {Services.Count} {error}").ConfigureAwait(false);
                     return false;
                 }
@@ -261,7 +267,7 @@ public sealed class ProxyChainDefinition : IEndpointStage
         }
         catch (OperationCanceledException)
         {
-            return Failed(BackendFailure.Timeout);
+            return Failed(exchange.Context.RequestAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
         }
         catch (HttpRequestException)
         {
@@ -281,7 +287,7 @@ public sealed class ProxyChainDefinition : IEndpointStage
             (BackendFailure read, PooledBuffer? answered) = await BackendCaller.ReadBodyAsync(response.Content, service.Hosts.Budget, maxBodyBytes, exchange.Budget).ConfigureAwait(false);
             if (answered is not { } answer)
             {
-                return Failed(read, reading: true);
+                return Failed(read == BackendFailure.Timeout && exchange.Context.RequestAborted.IsCancellationRequested ? BackendFailure.Canceled : read, reading: true);
             }
 
             ReadOnlySpan<byte> bytes = answer.WrittenSpan;

@@ -21,9 +21,13 @@ public sealed class HeaderValueBuilder : IDisposable
     {
         // A failed append leaves nothing behind, so a default can take its place.
         int mark = _buffer.Length;
-        bool ok = JsonValueLocator.TryResolve(json, path, TemplateScratch.Values, out ReadOnlySpan<byte> value)
-            && TemplateText.TryWrite(value, _buffer, jsonEscaped: false);
-        TemplateScratch.Trim();
+        bool ok;
+        using (TemplateScratch.Lease scratch = TemplateScratch.Rent())
+        {
+            ok = JsonValueLocator.TryResolve(json, path, scratch.Values, out ReadOnlySpan<byte> value)
+                && TemplateText.TryWrite(value, _buffer, jsonEscaped: false);
+        }
+
         if (!ok)
         {
             _buffer.Truncate(mark);

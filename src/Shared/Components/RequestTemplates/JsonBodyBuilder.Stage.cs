@@ -30,27 +30,27 @@ public sealed class JsonBodyBuilder : IDisposable
     /// <summary>A value of a response, with its JSON type. False when it is missing.</summary>
     public bool TryAppendValue(ReadOnlySpan<byte> json, JsonPath path)
     {
-        if (!JsonValueLocator.TryResolve(json, path, TemplateScratch.Values, out ReadOnlySpan<byte> value))
+        using TemplateScratch.Lease scratch = TemplateScratch.Rent();
+        if (!JsonValueLocator.TryResolve(json, path, scratch.Values, out ReadOnlySpan<byte> value))
         {
             return false;
         }
 
         Buffer.Write(value);
-        TemplateScratch.Trim();
         return true;
     }
 
     /// <summary>A value of a response as text inside a JSON string. False when it is missing or has no text form.</summary>
     public bool TryAppendText(ReadOnlySpan<byte> json, JsonPath path)
     {
-        if (!JsonValueLocator.TryResolve(json, path, TemplateScratch.Values, out ReadOnlySpan<byte> value))
+        using TemplateScratch.Lease scratch = TemplateScratch.Rent();
+        if (!JsonValueLocator.TryResolve(json, path, scratch.Values, out ReadOnlySpan<byte> value))
         {
             return false;
         }
 
         int mark = Buffer.Length;
         bool ok = TemplateText.TryWrite(value, Buffer, jsonEscaped: true);
-        TemplateScratch.Trim();
         if (!ok)
         {
             Truncate(mark);

@@ -61,7 +61,8 @@ public sealed class ShapingPlan
             return;
         }
 
-        Scratch scratch = Scratch.ForThisThread();
+        using Scratch.Lease lease = Scratch.Rent();
+        Scratch scratch = lease.Scratch;
         PooledBuffer filtered = scratch.Filtered;
         if (_allow is not null || _deny is not null)
         {
@@ -91,8 +92,6 @@ public sealed class ShapingPlan
         {
             ApplyMapping(data, output, scratch);
         }
-
-        scratch.Release();
     }
 
     /// <summary>
@@ -115,13 +114,26 @@ public sealed class ShapingPlan
 
         public PooledBuffer Second { get; private set; } = new();
 
-        public static Scratch ForThisThread()
+        [ThreadStatic]
+        private static bool t_leased;
+
+        /// <summary>
+        /// Takes this thread's set for one synchronous use. The lease is a <c>ref struct</c>: C# refuses to keep it
+        /// alive across an <c>await</c> (CS4007), so the set cannot travel to another thread mid-use; re-entry throws.
+        /// </summary>
+        public static Lease Rent()
         {
+            if (t_leased)
+            {
+                throw new InvalidOperationException("the shaping scratch buffers are already in use on this thread");
+            }
+
+            t_leased = true;
             Scratch scratch = t_current ??= new Scratch();
             scratch.Filtered.Clear();
             scratch.First.Clear();
             scratch.Second.Clear();
-            return scratch;
+            return new Lease(scratch);
         }
 
         public Utf8JsonWriter WriterFor(PooledBuffer target)
@@ -138,11 +150,22 @@ public sealed class ShapingPlan
             return _writer;
         }
 
-        public void Release()
+        private void Release()
         {
             Filtered = Shrink(Filtered);
             First = Shrink(First);
             Second = Shrink(Second);
+            t_leased = false;
+        }
+
+        /// <summary>The set while it is held; disposing it shrinks buffers that grew past a large response.</summary>
+        public readonly ref struct Lease
+        {
+            internal Lease(Scratch scratch) => Scratch = scratch;
+
+            public Scratch Scratch { get; }
+
+            public void Dispose() => Scratch.Release();
         }
 
         private static PooledBuffer Shrink(PooledBuffer buffer)

@@ -252,4 +252,30 @@ public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
         Assert.Contains("loyalty;desc=\"skipped\"", timing, StringComparison.Ordinal);
         Assert.Contains("backend3;desc=\"skipped\"", timing, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task DeadlineStatus_BudgetRunsOut_ConfiguredStatusWithoutData_DefaultStaysPartial()
+    {
+        using HttpResponseMessage deadline = await _fixture.Gateway.Client.GetAsync("/deadline");
+        using HttpResponseMessage partial = await _fixture.Gateway.Client.GetAsync("/deadline-default");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, deadline.StatusCode);
+        Assert.Equal("false", deadline.Headers.GetValues("X-KrakenD-Completed").Single());
+        Assert.Empty(await deadline.Content.ReadAsByteArrayAsync());
+
+        // KrakenD's answer without the opt-in: what arrived in time, marked incomplete.
+        Assert.Equal(HttpStatusCode.OK, partial.StatusCode);
+        Assert.Equal("false", partial.Headers.GetValues("X-KrakenD-Completed").Single());
+        using JsonDocument body = JsonDocument.Parse(await partial.Content.ReadAsStringAsync());
+        Assert.Equal(5, body.RootElement.GetProperty("fast").GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task DeadlineStatus_EveryStepInTime_NormalAnswer()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/count-only");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+    }
 }

@@ -60,6 +60,8 @@ public class StepGraphDiagnosticTests
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": [0]") + ", " + Step("/p", "\"depends_on\": [0], \"when\": {\"value\": \"{resp1_id}\", \"exists\": true}")), "GW1023", "{resp1_id}\", \"exists", "which it does not depend on" },
         // Not on a sequential endpoint.
         { Config(Step("/u", "") + ", " + Step("/o", "\"when\": {\"value\": \"{id}\", \"exists\": true}"), "\"extra_config\": {\"proxy\": {\"sequential\": true}}, "), "GW1022", "{\"value\": \"{id}\"", "a sequential endpoint calls every step in order" },
+        // A deadline status that is not an error status.
+        { Config(Step("/u", ""), "\"extra_config\": {\"gateway/flow\": {\"deadline_status\": 200}}, "), "GW1016", "200}", "\"deadline_status\" is the error status" },
         // Not a list.
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": \"0\"")), "GW1022", "\"0\"}", "is a list of the steps" },
     };

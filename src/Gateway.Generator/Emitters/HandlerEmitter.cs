@@ -713,6 +713,11 @@ internal static class HandlerEmitter
             args.Add("serverTiming: true");
         }
 
+        if (endpoint.DeadlineStatus is { } deadline)
+        {
+            args.Add($"deadlineStatus: {deadline.ToString(CultureInfo.InvariantCulture)}");
+        }
+
         w.Line("/// <summary>The endpoint's own settings: time budget, forwarding lists, rendering.</summary>");
         w.Line($"private static readonly {Runtime}.Proxy.EndpointDefinition s_endpoint = new(");
         w.Indent();

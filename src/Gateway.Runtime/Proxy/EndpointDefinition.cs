@@ -42,9 +42,11 @@ public sealed class EndpointDefinition
         bool failedStepsHeader = false,
         bool compression = true,
         ClientAddressPolicy? clientAddresses = null,
-        bool serverTiming = false)
+        bool serverTiming = false,
+        int? deadlineStatus = null)
     {
         ServerTiming = serverTiming;
+        DeadlineStatus = deadlineStatus;
         FailedStepsHeader = failedStepsHeader || returnErrorMessage;
         Timeout = timeout;
         Sequential = sequential;
@@ -67,6 +69,9 @@ public sealed class EndpointDefinition
     /// <summary>Backends run one after the other (the sequential proxy).</summary>
     /// <summary><c>gateway/flow.server_timing</c>: answers carry a <c>Server-Timing</c> entry per step.</summary>
     public bool ServerTiming { get; }
+
+    /// <summary><c>gateway/flow.deadline_status</c>: the status answered when the time budget ran out; null: KrakenD's partial answer.</summary>
+    public int? DeadlineStatus { get; }
 
     public bool Sequential { get; }
 

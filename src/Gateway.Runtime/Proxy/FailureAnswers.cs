@@ -173,6 +173,26 @@ internal static class FailureAnswers
     }
 
     /// <summary>A status and no body.</summary>
+    /// <summary>
+    /// <c>gateway/flow.deadline_status</c>: the endpoint's time budget ran out before every step answered; the configured
+    /// status, no data, the failed steps named as for any incomplete answer.
+    /// </summary>
+    public static Task WriteDeadlineAsync(ProxyExchange exchange, int status)
+    {
+        HttpResponse response = exchange.Context.Response;
+        response.StatusCode = status;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        WriteFailedSteps(exchange);
+        WriteServerTiming(exchange);
+        if (!exchange.Endpoint.ReturnErrorMessage)
+        {
+            response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
+        return WriteTextAsync(response, status, "the endpoint's timeout ran out before every backend answered"u8);
+    }
+
     public static void WriteEmpty(HttpResponse response, int status)
     {
         response.StatusCode = status;

@@ -40,6 +40,12 @@ internal static class ResponseComposer
         }
 
         EndpointDefinition endpoint = exchange.Endpoint;
+        if (endpoint.DeadlineStatus is { } deadline && exchange.Budget.IsCancellationRequested && HasTimedOutStep(exchange))
+        {
+            // Opted in: a budget that ran out is an error of its own, not a partial answer.
+            return FailureAnswers.WriteDeadlineAsync(exchange, deadline);
+        }
+
         if (endpoint.Output == OutputEncoding.NoOp)
         {
             return PassThroughAsync(exchange);
@@ -130,6 +136,20 @@ internal static class ResponseComposer
             flattened?.Dispose();
             withStatic?.Dispose();
         }
+    }
+
+    /// <summary>Whether a step failed because time ran out (the budget's end, not the client's departure).</summary>
+    private static bool HasTimedOutStep(ProxyExchange exchange)
+    {
+        foreach (BackendResult result in exchange.Results)
+        {
+            if (result.Failure == BackendFailure.Timeout)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The first <c>gateway/step.required</c> step that failed or was not called, or null.</summary>

@@ -579,7 +579,7 @@ internal static class FlowConfig
 {
     public static readonly ConfigNamespace Namespace = new("gateway/flow", ConfigScope.Endpoint);
 
-    private static readonly string[] Supported = { "server_timing", Keys.Comment };
+    private static readonly string[] Supported = { "server_timing", "deadline_status", Keys.Comment };
 
     /// <summary>Reads the namespace; returns <c>server_timing</c>.</summary>
     public static bool ReadServerTiming(ExtraConfig extra, ConfigReader read)
@@ -591,5 +591,25 @@ internal static class FlowConfig
 
         read.CheckKeys(flow, "\"gateway/flow\"", Supported, Array.Empty<string>());
         return read.ParseBool(flow.Find("server_timing"));
+    }
+
+    /// <summary>
+    /// Reads <c>deadline_status</c>: the status answered, without data, when the endpoint's <c>timeout</c> ran out before
+    /// every step answered (504 is the usual choice); null keeps KrakenD's answer (what arrived in time, incomplete).
+    /// </summary>
+    public static int? ReadDeadlineStatus(ExtraConfig extra, ConfigReader read)
+    {
+        if (extra.Find(Namespace)?.Find("deadline_status") is not { } status)
+        {
+            return null;
+        }
+
+        if (status.Value.Kind == JsonKind.Number && int.TryParse(status.Value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out int code) && code >= 400 && code <= 599)
+        {
+            return code;
+        }
+
+        read.Diagnostics.Report(DiagnosticKind.InvalidValue, "\"deadline_status\" is the error status answered when the endpoint's timeout runs out, such as 504 (400 to 599)", status.Value);
+        return null;
     }
 }

@@ -37,7 +37,8 @@ internal sealed record EndpointModel(
     EquatableArray<FlatmapOperationModel> Flatmap,
     EquatableArray<BackendModel> Backends,
     EquatableArray<EndpointComponentModel> Components = default,
-    bool ServerTiming = false);
+    bool ServerTiming = false,
+    int? DeadlineStatus = null);
 
 /// <summary>
 /// A segment of the public path: literal text, or a <c>{parameter}</c> capturing the segment. With

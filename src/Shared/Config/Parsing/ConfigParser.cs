@@ -318,7 +318,8 @@ internal sealed partial class ConfigParser
             backends.Count > 1 ? proxy.Flatmap : EquatableArray<FlatmapOperationModel>.Empty,
             EquatableArray.From(backends),
             EquatableArray.From(components),
-            Components.Step.FlowConfig.ReadServerTiming(extra, _read));
+            Components.Step.FlowConfig.ReadServerTiming(extra, _read),
+            Components.Step.FlowConfig.ReadDeadlineStatus(extra, _read));
     }
 
     private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput)

@@ -30,6 +30,7 @@ public class EmitterBaselineTests
     [InlineData("ratelimit.krakend.json", "RateLimit", 10)]
     [InlineData("ratelimit-shared.krakend.json", "SharedRateLimit", 4)]
     [InlineData("telemetry-root.krakend.json", "TelemetryRoot", 2)]
+    [InlineData("router.krakend.json", "Router", 6)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

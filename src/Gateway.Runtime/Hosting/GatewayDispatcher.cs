@@ -15,8 +15,6 @@ namespace Gateway.Runtime.Hosting;
 /// </summary>
 internal sealed class GatewayDispatcher
 {
-    internal const string HealthPath = "/__health";
-
     /// <summary>Readiness: 200 while serving, 503 once shutdown started (<see cref="Readiness"/>).</summary>
     internal const string ReadyPath = "/__ready";
 
@@ -35,6 +33,8 @@ internal sealed class GatewayDispatcher
     private readonly Readiness _readiness;
     private readonly GatewayTelemetry? _telemetry;
     private readonly MetricsEndpoint? _metrics;
+    private readonly RouterOptions _router;
+    private readonly string? _healthPath;
 
     /// <param name="routes">The compiled routes.</param>
     /// <param name="echo"><c>echo_endpoint</c>.</param>
@@ -43,8 +43,11 @@ internal sealed class GatewayDispatcher
     /// <param name="readiness">What <c>/__ready</c> answers.</param>
     /// <param name="telemetry">What to record per request; null when nothing is.</param>
     /// <param name="metrics">The Prometheus scrape endpoint; null when metrics are not exposed.</param>
-    public GatewayDispatcher(RouteTable routes, bool echo, bool debug, IGatewayStage[] stages, Readiness? readiness = null, GatewayTelemetry? telemetry = null, MetricsEndpoint? metrics = null)
+    /// <param name="router">The health endpoint, automatic <c>OPTIONS</c>, redirects and error bodies; KrakenD's defaults when null.</param>
+    public GatewayDispatcher(RouteTable routes, bool echo, bool debug, IGatewayStage[] stages, Readiness? readiness = null, GatewayTelemetry? telemetry = null, MetricsEndpoint? metrics = null, RouterOptions? router = null)
     {
+        _router = router ?? new RouterOptions();
+        _healthPath = _router.HealthPath;
         _routes = routes;
         _echo = echo;
         _debug = debug;
@@ -169,9 +172,14 @@ internal sealed class GatewayDispatcher
 
         HttpRequest request = context.Request;
         ReadOnlySpan<char> path = RawPath(context);
-        if (path.SequenceEqual(HealthPath))
+        if (_router.RemoveExtraSlash && RoutePaths.NeedsCleaning(path))
         {
-            record?.Endpoint = HealthPath;
+            path = RoutePaths.Clean(path);
+        }
+
+        if (_healthPath is not null && path.SequenceEqual(_healthPath))
+        {
+            record?.Endpoint = _healthPath;
             return HttpMethods.IsGet(request.Method) ? WriteHealthAsync(context.Response) : WriteMethodNotAllowed(context.Response, "GET");
         }
 
@@ -205,12 +213,51 @@ internal sealed class GatewayDispatcher
                 record.EndedByPipeline = record.Span is null;
                 return entry.Handler.InvokeAsync(context, values, record);
             case RouteMatchStatus.MethodNotAllowed:
-                return WriteMethodNotAllowed(context.Response, allowed!);
+                return Unrouted(context, path, allowed);
             case RouteMatchStatus.BadPath:
                 return FailureAnswers.WriteTextAsync(context.Response, StatusCodes.Status400BadRequest, "400 malformed path"u8);
             default:
-                return FailureAnswers.WriteTextAsync(context.Response, StatusCodes.Status404NotFound, "404 page not found"u8);
+                return Unrouted(context, path, null);
         }
+    }
+
+    /// <summary>
+    /// A request no route of its method takes (KrakenD's router, krakend.md §12.1): <c>OPTIONS</c> answered for a known
+    /// path (<c>auto_options</c>), a redirect to the path a route takes, 405 with the path's methods, or 404.
+    /// </summary>
+    /// <param name="allowed">The methods the path has, or null when no route has the path.</param>
+    private Task Unrouted(HttpContext context, ReadOnlySpan<char> path, string? allowed)
+    {
+        HttpRequest request = context.Request;
+        if (allowed is not null && _router.AutoOptions && HttpMethods.IsOptions(request.Method))
+        {
+            // As lura registers it: 200, the path's methods sorted, no body.
+            string[] methods = allowed.Split(", ");
+            Array.Sort(methods, StringComparer.Ordinal);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.Headers.Allow = string.Join(", ", methods);
+            context.Response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
+        if ((_router.RedirectTrailingSlash || _router.RedirectFixedPath)
+            && _routes.FindRedirect(request.Method, path, _router.RedirectTrailingSlash, _router.RedirectFixedPath) is { } target)
+        {
+            // 301 for GET, 307 for other methods (which keeps the method and the body), the query kept.
+            context.Response.StatusCode = HttpMethods.IsGet(request.Method) ? StatusCodes.Status301MovedPermanently : StatusCodes.Status307TemporaryRedirect;
+            context.Response.Headers.Location = target + request.QueryString.Value;
+            context.Response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
+        if (allowed is not null && _router.MethodNotAllowed)
+        {
+            return WriteMethodNotAllowed(context.Response, allowed, _router.MethodNotAllowedBody);
+        }
+
+        return _router.NotFoundBody is { } body
+            ? WriteJson(context.Response, body, StatusCodes.Status404NotFound, incomplete: true)
+            : FailureAnswers.WriteTextAsync(context.Response, StatusCodes.Status404NotFound, "404 page not found"u8);
     }
 
     private Task? RunStages(HttpContext context)
@@ -248,17 +295,24 @@ internal sealed class GatewayDispatcher
     private Task WriteReadyAsync(HttpResponse response) =>
         _readiness.IsDraining ? WriteJson(response, s_draining, StatusCodes.Status503ServiceUnavailable) : WriteJson(response, s_ready);
 
-    private static Task WriteJson(HttpResponse response, byte[] body, int status = StatusCodes.Status200OK)
+    private static Task WriteJson(HttpResponse response, byte[] body, int status = StatusCodes.Status200OK, bool incomplete = false)
     {
         response.StatusCode = status;
+        if (incomplete)
+        {
+            response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        }
+
         response.ContentType = GatewayHeaders.JsonContentType;
         response.ContentLength = body.Length;
         return response.BodyWriter.WriteAsync(body).AsTask();
     }
 
-    private static Task WriteMethodNotAllowed(HttpResponse response, string allowed)
+    private static Task WriteMethodNotAllowed(HttpResponse response, string allowed, byte[]? body = null)
     {
         response.Headers.Allow = allowed;
-        return FailureAnswers.WriteTextAsync(response, StatusCodes.Status405MethodNotAllowed, "405 method not allowed"u8);
+        return body is null
+            ? FailureAnswers.WriteTextAsync(response, StatusCodes.Status405MethodNotAllowed, "405 method not allowed"u8)
+            : WriteJson(response, body, StatusCodes.Status405MethodNotAllowed, incomplete: true);
     }
 }

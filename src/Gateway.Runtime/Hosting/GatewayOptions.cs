@@ -23,6 +23,9 @@ public sealed class GatewayOptions
     /// <summary>The limits Kestrel enforces on clients (connections, header size and time, keep-alive, body rate).</summary>
     public ServerLimits Limits { get; } = new();
 
+    /// <summary>The health endpoint, automatic <c>OPTIONS</c>, redirects and error bodies (the configuration's <c>router</c>).</summary>
+    public RouterOptions Router { get; } = new();
+
     /// <summary>The graceful stop on SIGTERM/SIGINT: the drain delay and the time requests in flight get.</summary>
     public ShutdownOptions Shutdown { get; } = new();
 

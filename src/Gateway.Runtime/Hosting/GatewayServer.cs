@@ -107,7 +107,7 @@ public static class GatewayServer
         builder.Services.AddSingleton(services => TelemetryRuntime.Create(telemetry, log, services.GetRequiredService<ILoggerFactory>()));
         WebApplication app = builder.Build();
         TelemetryRuntime recording = app.Services.GetRequiredService<TelemetryRuntime>();
-        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness, recording.Recorder, recording.Metrics);
+        var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness, recording.Recorder, recording.Metrics, options.Router);
         app.Lifetime.ApplicationStopped.Register(backends.Dispose);
         app.Run(dispatcher.DispatchAsync);
         return app;

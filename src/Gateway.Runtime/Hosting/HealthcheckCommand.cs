@@ -7,7 +7,9 @@ namespace Gateway.Runtime.Hosting;
 /// 200, 1 otherwise. It exists for container images built <c>FROM scratch</c>, which have no curl for a
 /// <c>HEALTHCHECK</c>. Without <c>--url</c> it asks the gateway of this container where the serving process listens:
 /// the port and address from the same variables (<c>GATEWAY_PORT</c>, <c>KRAKEND_PORT</c>,
-/// <c>GATEWAY_LISTEN_IP</c>) and the configuration, over loopback when it listens on every address.
+/// <c>GATEWAY_LISTEN_IP</c>) and the configuration, over loopback when it listens on every address, at the configuration's
+/// health path (<c>router.health_path</c>; <c>/__ready</c> with <c>router.disable_health</c>), over HTTPS when the
+/// configuration has <c>tls</c>.
 /// </summary>
 public static class HealthcheckCommand
 {
@@ -17,7 +19,8 @@ public static class HealthcheckCommand
     private const string Usage =
         "usage: gateway healthcheck [--url URL] [--timeout DURATION]\n" +
         "  GETs the gateway's /__health: exit 0 on 200, 1 otherwise, 2 on usage errors\n" +
-        "  --url URL            what to GET (default http://127.0.0.1:PORT/__health, PORT as the gateway resolves it)\n" +
+        "  --url URL            what to GET (default http://127.0.0.1:PORT/__health, PORT as the gateway resolves it,\n" +
+        "                       the configuration's health path, https with its tls)\n" +
         "  --timeout DURATION   give up after this long (default 3s)";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, GatewayDefinition definition, Func<string, string?> variable, TextWriter output, TextWriter error)
@@ -64,18 +67,20 @@ public static class HealthcheckCommand
             return UsageError(error, args[i] is "--url" or "--timeout" ? $"{args[i]} needs a value" : $"unexpected argument '{args[i]}'");
         }
 
+        string[]? servedCertificates = null;
         if (url is null)
         {
-            var options = new GatewayOptions();
+            GatewayOptions options = GatewayOptions.For(definition);
             if (GatewayProgram.ReadEnvironment(options, variable) is { } environmentError)
             {
                 return UsageError(error, environmentError);
             }
 
             url = DefaultUrl(options, definition);
+            servedCertificates = options.Tls is { } tls ? ServedCertificates(tls) : null;
         }
 
-        return await CheckAsync(url, timeout, output, error).ConfigureAwait(false);
+        return await CheckAsync(url, timeout, servedCertificates, output, error).ConfigureAwait(false);
     }
 
     /// <summary>Where the serving gateway answers <c>/__health</c>, seen from inside its own container or host.</summary>
@@ -88,12 +93,44 @@ public static class HealthcheckCommand
         }
 
         string host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-        return $"http://{host}:{options.Port ?? definition.Port}{GatewayDispatcher.HealthPath}";
+        string scheme = options.Tls is null ? "http" : "https";
+        return $"{scheme}://{host}:{options.Port ?? definition.Port}{options.Router.HealthPath ?? GatewayDispatcher.ReadyPath}";
     }
 
-    private static async Task<int> CheckAsync(string url, TimeSpan timeout, TextWriter output, TextWriter error)
+    /// <summary>
+    /// The SHA-256 hashes of the certificates the configuration's <c>tls</c> serves: over loopback the gateway's
+    /// certificate names the service, not 127.0.0.1, so the check trusts exactly those (files it cannot read: none).
+    /// </summary>
+    private static string[] ServedCertificates(Components.Server.TlsSettings tls)
+    {
+        var hashes = new List<string>();
+        foreach ((string publicKey, string _) in tls.Keys)
+        {
+            try
+            {
+                using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(publicKey);
+                hashes.Add(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                // The serving gateway could not load it either; the ordinary validation then decides.
+            }
+        }
+
+        return [.. hashes];
+    }
+
+    /// <param name="servedCertificates">Certificate hashes trusted besides the ordinary validation (the own gateway's); null for none.</param>
+    private static async Task<int> CheckAsync(string url, TimeSpan timeout, string[]? servedCertificates, TextWriter output, TextWriter error)
     {
         using var handler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = timeout };
+        if (servedCertificates is { Length: > 0 })
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None
+                || (certificate is not null && Array.IndexOf(servedCertificates, certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)) >= 0);
+        }
+
         using var client = new HttpClient(handler) { Timeout = timeout };
         try
         {

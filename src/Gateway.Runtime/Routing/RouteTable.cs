@@ -121,6 +121,123 @@ public sealed class RouteTable
         return pathMatch is null ? RouteMatchStatus.NotFound : RouteMatchStatus.MethodNotAllowed;
     }
 
+    /// <summary>
+    /// Where KrakenD's router (gin) would redirect a path that matches no route of its method: first the same path with
+    /// its trailing slash added or removed (<paramref name="trailingSlash"/>), then the path cleaned of <c>//</c>,
+    /// <c>.</c> and <c>..</c> and matched without regard to the case of literal segments (<paramref name="fixedPath"/>,
+    /// with the trailing slash toggled too when <paramref name="trailingSlash"/>). Null when none matches. Runs only for
+    /// requests that found no route, so it costs a served request nothing.
+    /// </summary>
+    /// <returns>The path to redirect to: the route's own literal segments, the request's parameter segments as sent.</returns>
+    public string? FindRedirect(string method, ReadOnlySpan<char> path, bool trailingSlash, bool fixedPath)
+    {
+        if (path.Length < 2 || path[0] != '/' || method == "CONNECT")
+        {
+            return null;
+        }
+
+        if (trailingSlash)
+        {
+            string toggled = path[^1] == '/' ? path[..^1].ToString() : string.Concat(path, "/");
+            if (Find(method, toggled, ignoreCase: false) is { } found)
+            {
+                return found;
+            }
+        }
+
+        if (!fixedPath)
+        {
+            return null;
+        }
+
+        string cleaned = RoutePaths.Clean(path);
+        if (Find(method, cleaned, ignoreCase: true) is { } fixedFound)
+        {
+            return fixedFound;
+        }
+
+        if (trailingSlash && cleaned.Length > 1)
+        {
+            string toggled = cleaned[^1] == '/' ? cleaned[..^1] : cleaned + "/";
+            return Find(method, toggled, ignoreCase: true);
+        }
+
+        return null;
+    }
+
+    /// <summary>The path a route of <paramref name="method"/> takes for <paramref name="path"/>, spelled as the route spells its literals; null when none.</summary>
+    private string? Find(string method, string path, bool ignoreCase)
+    {
+        if (path.Length == 0 || path[0] != '/' || path.StartsWith("//", StringComparison.Ordinal) || path.StartsWith("/\\", StringComparison.Ordinal))
+        {
+            // Never a Location that a browser would read as another host (//evil.example, /\evil.example).
+            return null;
+        }
+
+        ReadOnlySpan<char> rest = path.AsSpan(1);
+        Span<Range> segments = stackalloc Range[MaxSegments + 1];
+        int count = rest.Split(segments, '/');
+        if (count > MaxSegments || count >= _bySegmentCount.Length)
+        {
+            return null;
+        }
+
+        foreach (RouteEntry candidate in _bySegmentCount[count])
+        {
+            if (!string.Equals(candidate.Method, method, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            bool matches = ignoreCase
+                ? MatchSegmentsIgnoringCase(candidate, rest, segments[..count])
+                : MatchSegments(candidate, rest, segments[..count]) == RouteMatchStatus.Found;
+            if (!matches)
+            {
+                continue;
+            }
+
+            var spelled = new System.Text.StringBuilder(path.Length);
+            for (int i = 0; i < count; i++)
+            {
+                spelled.Append('/');
+                spelled.Append(candidate.Segments[i].IsParameter ? rest[segments[i]] : Uri.EscapeDataString(candidate.Segments[i].Text));
+            }
+
+            // The target goes into a Location header: a path with characters a header cannot carry is not redirected.
+            string target = spelled.ToString();
+            return Gateway.Http.HttpRules.IsHeaderValue(target) ? target : null;
+        }
+
+        return null;
+    }
+
+    /// <summary>Like <see cref="MatchSegments"/>, with literal segments compared without regard to case.</summary>
+    private static bool MatchSegmentsIgnoringCase(RouteEntry candidate, ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
+    {
+        for (int i = 0; i < segments.Length; i++)
+        {
+            RouteSegment expected = candidate.Segments[i];
+            ReadOnlySpan<char> raw = path[segments[i]];
+            string decoded = raw.ToString();
+            if ((raw.IsEmpty && expected.IsParameter) || (raw.IndexOf('%') >= 0 && !PercentEncoding.TryDecode(raw, out decoded)))
+            {
+                return false;
+            }
+
+            // A parameter's literal affixes (disable_rest) must match as written: the redirect's target then matches exactly.
+            bool matches = expected.IsParameter
+                ? expected.Capture(decoded) is not null
+                : string.Equals(decoded, expected.Text, StringComparison.OrdinalIgnoreCase);
+            if (!matches)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static RouteMatchStatus MatchSegments(RouteEntry candidate, ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
     {
         for (int i = 0; i < segments.Length; i++)

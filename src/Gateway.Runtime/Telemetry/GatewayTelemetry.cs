@@ -28,12 +28,22 @@ public sealed class GatewayTelemetry
 
     private readonly GatewayLoggerProvider? _access;
 
+    // router.logger_skip_paths, looked up by the raw path's characters without making a string; null when none.
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? _skipPaths;
+
     /// <param name="accessLog">Where access lines go; null for no access log.</param>
     /// <param name="instruments">The metrics; null when none are exported.</param>
     /// <param name="tracing">The spans' source; null when no spans are recorded.</param>
-    public GatewayTelemetry(GatewayLoggerProvider? accessLog, GatewayInstruments? instruments, ActivitySource? tracing)
+    /// <param name="accessLogSkipPaths">Request paths, exactly as sent, that get no access line (metrics and spans still record them).</param>
+    public GatewayTelemetry(GatewayLoggerProvider? accessLog, GatewayInstruments? instruments, ActivitySource? tracing, IEnumerable<string>? accessLogSkipPaths = null)
     {
         _access = accessLog;
+        if (accessLog is not null && accessLogSkipPaths is not null)
+        {
+            var skipped = new HashSet<string>(accessLogSkipPaths, StringComparer.Ordinal);
+            _skipPaths = skipped.Count == 0 ? null : skipped.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
         AccessLog = accessLog is not null;
         Instruments = instruments;
         Tracing = tracing;
@@ -111,7 +121,12 @@ public sealed class GatewayTelemetry
             span.Stop();
         }
 
-        _access?.WriteAccess(method, record.Endpoint, status, Math.Round(milliseconds, 3), response.ContentLength ?? record.StreamedBytes, completed ?? "-", record.BackendsCalled, record.BackendsFailed, span?.TraceId.ToHexString() ?? "-");
+        if (_access is null || (_skipPaths is { } skipped && skipped.Contains(GatewayDispatcher.RawPath(context))))
+        {
+            return;
+        }
+
+        _access.WriteAccess(method, record.Endpoint, status, Math.Round(milliseconds, 3), response.ContentLength ?? record.StreamedBytes, completed ?? "-", record.BackendsCalled, record.BackendsFailed, span?.TraceId.ToHexString() ?? "-");
     }
 
     /// <summary>Starts the span of one backend call (a child of the request's span); null when not tracing.</summary>

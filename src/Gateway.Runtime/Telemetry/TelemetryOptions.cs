@@ -19,6 +19,9 @@ public sealed class TelemetryOptions
     /// <summary><c>--no-access-log</c> sets it false; on when nobody sets it.</summary>
     public bool? AccessLog { get; set; }
 
+    /// <summary><c>router.logger_skip_paths</c>: request paths, exactly as sent, that get no access log line.</summary>
+    public ISet<string> AccessLogSkipPaths { get; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary><c>telemetry/logging.prefix</c>: text put before each line (a field of its own in JSON).</summary>
     public string? LogPrefix { get; set; }
 

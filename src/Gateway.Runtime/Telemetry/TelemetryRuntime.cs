@@ -72,7 +72,7 @@ public sealed class TelemetryRuntime : IDisposable
         GatewayInstruments? instruments = otel.MetricsEnabled ? new GatewayInstruments(scraped, otel.MetricsPushed) : null;
         TelemetryExports? exports = otel.MetricsPushed || otel.TracesEnabled ? otel.Sdk!(otel) : null;
         bool accessLog = (options.AccessLog ?? true) && loggers.CreateLogger(GatewayLog.AccessCategory).IsEnabled(LogLevel.Information);
-        var recorder = new GatewayTelemetry(accessLog ? log : null, instruments, exports?.Source);
+        var recorder = new GatewayTelemetry(accessLog ? log : null, instruments, exports?.Source, options.AccessLogSkipPaths);
         return new TelemetryRuntime(recorder.ObservesRequests ? recorder : null, endpoint, instruments, exports);
     }
 

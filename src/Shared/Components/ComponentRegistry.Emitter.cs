@@ -20,6 +20,7 @@ internal static class ComponentEmitters
     {
         Cors.CorsModel cors => (Cors.CorsEmitter.TypeName, Cors.CorsEmitter.Arguments(cors)),
         Server.ServerModel server => (Server.ServerEmitter.TypeName, Server.ServerEmitter.Arguments(server)),
+        Router.RouterSettingsModel router => (Router.RouterEmitter.SettingsTypeName, Router.RouterEmitter.SettingsArguments(router)),
         RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.SharedArguments(settings) is { } shared ? (RateLimit.RateLimitEmitter.SharedTypeName, shared) : null,
         TelemetryLogging.TelemetryLoggingModel logging => (TelemetryLogging.TelemetryLoggingEmitter.TypeName, TelemetryLogging.TelemetryLoggingEmitter.Arguments(logging)),
         OpenTelemetry.OpenTelemetryModel otel => (OpenTelemetry.OpenTelemetryEmitter.TypeName, OpenTelemetry.OpenTelemetryEmitter.Arguments(otel)),
@@ -30,6 +31,7 @@ internal static class ComponentEmitters
     {
         Cors.CorsModel cors => Cors.CorsEmitter.Describe(cors),
         Server.ServerModel server => Server.ServerEmitter.Describe(server),
+        Router.RouterSettingsModel router => Router.RouterEmitter.Describe(router),
         RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.Describe(settings),
         TelemetryLogging.TelemetryLoggingModel logging => TelemetryLogging.TelemetryLoggingEmitter.Describe(logging),
         OpenTelemetry.OpenTelemetryModel otel => OpenTelemetry.OpenTelemetryEmitter.Describe(otel),

@@ -190,7 +190,7 @@ public sealed class GatewayDispatcherTests : IDisposable
         Assert.Equal(404, response.StatusCode);
     }
 
-    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false, IGatewayStage[]? stages = null, Readiness? readiness = null)
+    private GatewayDispatcher Dispatcher(EndpointHandler? items = null, EndpointHandler? throwing = null, bool echo = false, bool debug = false, IGatewayStage[]? stages = null, Readiness? readiness = null, RouterOptions? router = null)
     {
         EndpointHandler handler = items ?? new CallingHandler(_registry);
         RouteSegment[] itemSegments = [RouteSegment.Literal("items"), RouteSegment.Parameter("id")];
@@ -204,7 +204,116 @@ public sealed class GatewayDispatcherTests : IDisposable
             echo,
             debug,
             stages ?? [],
-            readiness);
+            readiness,
+            router: router);
+    }
+
+    [Theory]
+    [InlineData("GET", "/items/7/", 301, "/items/7")]
+    [InlineData("DELETE", "/items/7/", 307, "/items/7")]
+    [InlineData("GET", "/ITEMS/Ab", 301, "/items/Ab")]
+    [InlineData("GET", "//items//7?x=1&y", 301, "/items/7?x=1&y")]
+    public async Task DispatchAsync_PathARouteTakesOnceFixed_RedirectedAsKrakenDDoes(string method, string target, int status, string location)
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(), method, target);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(location, response.Headers.Location.ToString());
+        Assert.Equal(string.Empty, body);
+        Assert.Empty(_backend.Sent);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_RedirectsTurnedOff_404()
+    {
+        GatewayDispatcher dispatcher = Dispatcher(router: new RouterOptions { RedirectTrailingSlash = false, RedirectFixedPath = false });
+
+        (HttpResponse slash, _) = await DispatchAsync(dispatcher, "GET", "/items/7/");
+        (HttpResponse upper, _) = await DispatchAsync(dispatcher, "GET", "/ITEMS/7");
+
+        Assert.Equal(404, slash.StatusCode);
+        Assert.Equal(404, upper.StatusCode);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_RemoveExtraSlash_CleanedPathIsRoutedWithoutARedirect()
+    {
+        var handler = new CallingHandler(_registry);
+        GatewayDispatcher dispatcher = Dispatcher(handler, router: new RouterOptions { RemoveExtraSlash = true });
+
+        (HttpResponse response, _) = await DispatchAsync(dispatcher, "GET", "//items///a%2Fb");
+        (HttpResponse health, _) = await DispatchAsync(dispatcher, "GET", "/x/..//__health");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal(new[] { "a/b" }, handler.RouteValues);
+        Assert.Equal(200, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_AutoOptions_200WithThePathsMethodsSortedAndNoBody()
+    {
+        GatewayDispatcher dispatcher = Dispatcher(router: new RouterOptions { AutoOptions = true });
+
+        (HttpResponse known, string body) = await DispatchAsync(dispatcher, "OPTIONS", "/items/7");
+        (HttpResponse unknown, _) = await DispatchAsync(dispatcher, "OPTIONS", "/nothing");
+        (HttpResponse without, _) = await DispatchAsync(Dispatcher(), "OPTIONS", "/items/7");
+
+        Assert.Equal(200, known.StatusCode);
+        Assert.Equal("DELETE, GET", known.Headers.Allow.ToString());
+        Assert.Equal(string.Empty, body);
+        Assert.Equal(404, unknown.StatusCode);
+        Assert.Equal(405, without.StatusCode);
+        Assert.Empty(_backend.Sent);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_MethodNotAllowedTurnedOff_404()
+    {
+        (HttpResponse response, string body) = await DispatchAsync(Dispatcher(router: new RouterOptions { MethodNotAllowed = false }), "PUT", "/items/7");
+
+        Assert.Equal(404, response.StatusCode);
+        Assert.Equal("404 page not found", body);
+        Assert.False(response.Headers.ContainsKey("Allow"));
+    }
+
+    [Fact]
+    public async Task DispatchAsync_ErrorBodies_JsonInsteadOfTheText()
+    {
+        var router = new RouterOptions { NotFoundBody = Encoding.UTF8.GetBytes("""{"msg":"Unknown endpoint"}"""), MethodNotAllowedBody = Encoding.UTF8.GetBytes("[405]") };
+        GatewayDispatcher dispatcher = Dispatcher(router: router);
+
+        (HttpResponse notFound, string notFoundBody) = await DispatchAsync(dispatcher, "GET", "/nothing");
+        (HttpResponse notAllowed, string notAllowedBody) = await DispatchAsync(dispatcher, "PUT", "/items/7");
+
+        Assert.Equal((404, "application/json; charset=utf-8", """{"msg":"Unknown endpoint"}"""), (notFound.StatusCode, notFound.ContentType, notFoundBody));
+        Assert.Equal((405, "application/json; charset=utf-8", "[405]"), (notAllowed.StatusCode, notAllowed.ContentType, notAllowedBody));
+        Assert.Equal("GET, DELETE", notAllowed.Headers.Allow.ToString());
+        Assert.Equal("false", notFound.Headers[GatewayHeaders.Completed].ToString());
+    }
+
+    [Fact]
+    public async Task DispatchAsync_HealthPathMoved_AnswersThereOnly()
+    {
+        GatewayDispatcher dispatcher = Dispatcher(router: new RouterOptions { HealthPath = "/status/live" });
+
+        (HttpResponse moved, string body) = await DispatchAsync(dispatcher, "GET", "/status/live");
+        (HttpResponse old, _) = await DispatchAsync(dispatcher, "GET", "/__health");
+
+        Assert.Equal(200, moved.StatusCode);
+        Assert.Equal("""{"status":"ok"}""", body);
+        Assert.Equal(404, old.StatusCode);
+    }
+
+    [Fact]
+    public async Task DispatchAsync_HealthDisabled_404AndReadinessStays()
+    {
+        GatewayDispatcher dispatcher = Dispatcher(router: new RouterOptions { HealthPath = null });
+
+        (HttpResponse health, _) = await DispatchAsync(dispatcher, "GET", "/__health");
+        (HttpResponse ready, _) = await DispatchAsync(dispatcher, "GET", "/__ready");
+
+        Assert.Equal(404, health.StatusCode);
+        Assert.Equal(200, ready.StatusCode);
     }
 
     [Fact]

@@ -77,4 +77,65 @@ public class RouteTableTests
     [InlineData("/users/%C3")]
     public void Match_BadParameter_BadPath(string path) =>
         Assert.Equal(RouteMatchStatus.BadPath, s_table.Match("GET", path, out _, out _, out _));
+
+    [Theory]
+    [InlineData("GET", "/users/1/", "/users/1")]
+    [InlineData("DELETE", "/users/1/", "/users/1")]
+    [InlineData("GET", "/Users/1", "/users/1")]
+    [InlineData("GET", "/USERS/Ab/ORDERS/Cd", "/users/Ab/orders/Cd")]
+    [InlineData("GET", "//users//1", "/users/1")]
+    [InlineData("GET", "/x/../users/./1", "/users/1")]
+    [InlineData("GET", "/USERS/1/", "/users/1")]
+    [InlineData("GET", "/CAF%C3%A9", "/caf%C3%A9")]
+    [InlineData("POST", "/Users/Me", "/users/me")]
+    public void FindRedirect_PathARouteOfTheMethodTakesOnceFixed_ThatPath(string method, string path, string expected) =>
+        Assert.Equal(expected, s_table.FindRedirect(method, path, trailingSlash: true, fixedPath: true));
+
+    [Theory]
+    [InlineData("PUT", "/users/1/")] // no PUT route at all
+    [InlineData("POST", "/users/1/")] // the path is GET's and DELETE's
+    [InlineData("HEAD", "/users/1/")]
+    [InlineData("CONNECT", "/Users/1")]
+    [InlineData("GET", "/nothing/")]
+    [InlineData("GET", "/users/")] // an empty segment is never a parameter
+    [InlineData("GET", "/\\users/1")]
+    public void FindRedirect_NoRouteOfTheMethodOnceFixed_Null(string method, string path) =>
+        Assert.Null(s_table.FindRedirect(method, path, trailingSlash: true, fixedPath: true));
+
+    [Fact]
+    public void FindRedirect_EachKindOnlyWhenAsked()
+    {
+        Assert.Null(s_table.FindRedirect("GET", "/users/1/", trailingSlash: false, fixedPath: false));
+        Assert.Null(s_table.FindRedirect("GET", "/Users/1", trailingSlash: true, fixedPath: false));
+        Assert.Equal("/users/1", s_table.FindRedirect("GET", "/users/1/", trailingSlash: true, fixedPath: false));
+        Assert.Equal("/users/1", s_table.FindRedirect("GET", "/Users/1", trailingSlash: false, fixedPath: true));
+
+        // Without trailing-slash redirects, the fixed path does not toggle the slash either (gin's rule).
+        Assert.Null(s_table.FindRedirect("GET", "/Users/1/", trailingSlash: false, fixedPath: true));
+    }
+
+    [Fact]
+    public void FindRedirect_TargetNeverStartsWithTwoSlashes()
+    {
+        // The root route matched by a path of only slashes must not redirect to "//", which a browser reads as a host.
+        Assert.Null(s_table.FindRedirect("GET", "//evil.example/", trailingSlash: true, fixedPath: false));
+        Assert.Equal("/", s_table.FindRedirect("GET", "//", trailingSlash: false, fixedPath: true));
+    }
+
+    [Theory]
+    [InlineData("/a/b", "/a/b")]
+    [InlineData("//a///b", "/a/b")]
+    [InlineData("/a/./b/", "/a/b/")]
+    [InlineData("/a/b/..", "/a/")]
+    [InlineData("/a/b/.", "/a/b/")]
+    [InlineData("/../../a", "/a")]
+    [InlineData("/a/%2E%2E/b", "/a/%2E%2E/b")]
+    [InlineData("/..", "/")]
+    [InlineData("", "/")]
+    [InlineData("a/b", "/a/b")]
+    public void Clean_PathAsGinCleansIt(string path, string expected)
+    {
+        Assert.Equal(expected, RoutePaths.Clean(path));
+        Assert.Equal(path != expected, RoutePaths.NeedsCleaning(path));
+    }
 }

@@ -12,6 +12,93 @@ internal static class RouterEmitter
 {
     private const string PolicyType = "global::Gateway.Runtime.Http.ClientAddressPolicy";
 
+    /// <summary>The run-time type of <see cref="RouterSettingsModel"/>, a root component.</summary>
+    public const string SettingsTypeName = "global::Gateway.Components.Router.RouterSettings";
+
+    /// <summary>The constructor arguments of <see cref="SettingsTypeName"/>: only the options that differ from KrakenD's defaults.</summary>
+    public static string[] SettingsArguments(RouterSettingsModel settings)
+    {
+        RouterSettingsModel defaults = RouterSettingsModel.Default;
+        var arguments = new List<string>();
+        if (settings.HealthPath != defaults.HealthPath)
+        {
+            arguments.Add($"healthPath: {(settings.HealthPath is null ? "null" : CSharp.String(settings.HealthPath))}");
+        }
+
+        Flag(arguments, "autoOptions", settings.AutoOptions, defaults.AutoOptions);
+        Flag(arguments, "methodNotAllowed", settings.MethodNotAllowed, defaults.MethodNotAllowed);
+        Flag(arguments, "redirectTrailingSlash", settings.RedirectTrailingSlash, defaults.RedirectTrailingSlash);
+        Flag(arguments, "redirectFixedPath", settings.RedirectFixedPath, defaults.RedirectFixedPath);
+        Flag(arguments, "removeExtraSlash", settings.RemoveExtraSlash, defaults.RemoveExtraSlash);
+        Flag(arguments, "accessLog", settings.AccessLog, defaults.AccessLog);
+        if (settings.LoggerSkipPaths.Count > 0)
+        {
+            arguments.Add($"loggerSkipPaths: {Strings(settings.LoggerSkipPaths)}");
+        }
+
+        if (settings.NotFoundBody is not null)
+        {
+            arguments.Add($"notFoundBody: {CSharp.String(settings.NotFoundBody)}");
+        }
+
+        if (settings.MethodNotAllowedBody is not null)
+        {
+            arguments.Add($"methodNotAllowedBody: {CSharp.String(settings.MethodNotAllowedBody)}");
+        }
+
+        return arguments.ToArray();
+    }
+
+    /// <summary>The comment above the settings in <c>CompiledGateway</c>.</summary>
+    public static string Describe(RouterSettingsModel settings)
+    {
+        var parts = new List<string>();
+        parts.Add(settings.HealthPath is null ? "no health endpoint" : $"health at {settings.HealthPath}");
+        if (settings.AutoOptions)
+        {
+            parts.Add("automatic OPTIONS");
+        }
+
+        if (!settings.MethodNotAllowed)
+        {
+            parts.Add("404 instead of 405");
+        }
+
+        if (!settings.RedirectTrailingSlash || !settings.RedirectFixedPath)
+        {
+            parts.Add(settings.RedirectTrailingSlash ? "no fixed-path redirects" : settings.RedirectFixedPath ? "no trailing-slash redirects" : "no redirects");
+        }
+
+        if (settings.RemoveExtraSlash)
+        {
+            parts.Add("paths cleaned before routing");
+        }
+
+        if (!settings.AccessLog)
+        {
+            parts.Add("no access log by default");
+        }
+        else if (settings.LoggerSkipPaths.Count > 0)
+        {
+            parts.Add($"{settings.LoggerSkipPaths.Count} path(s) left out of the access log");
+        }
+
+        if (settings.NotFoundBody is not null || settings.MethodNotAllowedBody is not null)
+        {
+            parts.Add("JSON error bodies");
+        }
+
+        return "router: " + string.Join(", ", parts);
+    }
+
+    private static void Flag(List<string> arguments, string name, bool value, bool defaultValue)
+    {
+        if (value != defaultValue)
+        {
+            arguments.Add($"{name}: {(value ? "true" : "false")}");
+        }
+    }
+
     /// <summary>The <c>EndpointDefinition</c> arguments the router sets; none with the defaults.</summary>
     public static IEnumerable<string> EndpointArguments(GatewayModel model)
     {

@@ -40,6 +40,9 @@ internal sealed partial class ConfigParser
     /// <summary><c>disable_rest</c>: a route parameter may have literal text around it in its segment.</summary>
     private bool _disableRest;
 
+    // router.health_path when it moves the health endpoint: no endpoint may take that path.
+    private string? _healthPath;
+
     private ConfigParser(ConfigSource source)
     {
         _source = source;
@@ -97,6 +100,12 @@ internal sealed partial class ConfigParser
         RouterModel router = RouterConfig.Read(rootExtra, _read);
         bool failedStepsHeader = Components.Debug.DebugConfig.ReadFailedStepsHeader(rootExtra, _read);
         List<GatewayComponentModel> components = _rootComponents;
+        if (router.Settings is { } routerSettings)
+        {
+            components.Add(routerSettings);
+            _healthPath = routerSettings.HealthPath == RouterSettingsModel.DefaultHealthPath ? null : routerSettings.HealthPath;
+        }
+
         if (Components.Server.ServerConfig.Read(root, _read) is { } server)
         {
             components.Add(server);
@@ -193,6 +202,12 @@ internal sealed partial class ConfigParser
             }
 
             route = EndpointPaths.Parse(path, pathProperty.Value, _diagnostics, _disableRest);
+            if (route is not null && path == _healthPath)
+            {
+                _diagnostics.Report(DiagnosticKind.ReservedEndpointPath, $"{path} is the health endpoint's path (router.health_path); choose another path for the endpoint or for the health endpoint", pathProperty.Value);
+                route = null;
+            }
+
             if (route is not null)
             {
                 string key = method + " " + EndpointPaths.Shape(route);

@@ -31,6 +31,7 @@ public class EmitterBaselineTests
     [InlineData("ratelimit-shared.krakend.json", "SharedRateLimit", 4)]
     [InlineData("telemetry-root.krakend.json", "TelemetryRoot", 2)]
     [InlineData("router.krakend.json", "Router", 6)]
+    [InlineData("mtls.krakend.json", "MutualTls", 2)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

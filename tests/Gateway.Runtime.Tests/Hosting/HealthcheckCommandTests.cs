@@ -81,6 +81,16 @@ public class HealthcheckCommandTests
     }
 
     [Theory]
+    [InlineData("/status/live", "http://127.0.0.1:8080/status/live")]
+    [InlineData(null, "http://127.0.0.1:8080/__ready")]
+    public void DefaultUrl_FollowsTheConfiguredHealthPath(string? healthPath, string expected)
+    {
+        var definition = new GatewayDefinition(8080, [], _ => [], components: [new Gateway.Components.Router.RouterSettings(healthPath: healthPath)]);
+
+        Assert.Equal(expected, HealthcheckCommand.DefaultUrl(GatewayOptions.For(definition), definition));
+    }
+
+    [Theory]
     [InlineData(new[] { "--url" }, "--url needs a value")]
     [InlineData(new[] { "--url", "ftp://x/__health" }, "is not an http(s) URL")]
     [InlineData(new[] { "--timeout", "3" }, "is not a duration")]

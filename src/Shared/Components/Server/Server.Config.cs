@@ -12,7 +12,17 @@ namespace Gateway.Components.Server;
 internal sealed record TlsKeyModel(string PublicKey, string PrivateKey);
 
 /// <summary>The root's <c>tls</c> object.</summary>
-internal sealed record TlsModel(EquatableArray<TlsKeyModel> Keys, string? MinVersion, string? MaxVersion, EquatableArray<int> CipherSuites);
+/// <param name="MutualTls"><c>enable_mtls</c>: every client must present a certificate the gateway trusts.</param>
+/// <param name="CaCertificates"><c>ca_certs</c>: PEM files of the authorities trusted for client certificates, besides the system's.</param>
+/// <param name="SystemCaPool">False with <c>disable_system_ca_pool</c>: only <paramref name="CaCertificates"/> are trusted.</param>
+internal sealed record TlsModel(
+    EquatableArray<TlsKeyModel> Keys,
+    string? MinVersion,
+    string? MaxVersion,
+    EquatableArray<int> CipherSuites,
+    bool MutualTls = false,
+    EquatableArray<string> CaCertificates = default,
+    bool SystemCaPool = true);
 
 /// <summary>
 /// The root's server keys, as KrakenD's HTTP server reads them: where to listen, the client-side timeouts and header
@@ -41,9 +51,14 @@ internal static class ServerConfig
         "max_idle_connections_per_host", "response_header_timeout", "expect_continue_timeout", "disable_compression",
     };
 
-    private static readonly string[] TlsSupported = { "public_key", "private_key", "keys", "min_version", "max_version", "cipher_suites", "disabled", Keys.Comment };
+    private static readonly string[] TlsSupported =
+    {
+        "public_key", "private_key", "keys", "min_version", "max_version", "cipher_suites", "disabled", "enable_mtls", "ca_certs",
+        "disable_system_ca_pool", "curve_preferences", Keys.Comment,
+    };
 
-    private static readonly string[] TlsNotYet = { "enable_mtls", "ca_certs", "disable_system_ca_pool", "curve_preferences" };
+    /// <summary>Go's curve identifiers KrakenD's <c>curve_preferences</c> takes: P-256, P-384, P-521 and X25519.</summary>
+    private static readonly string[] CurveIds = { "23", "24", "25", "29" };
 
     private static readonly string[] TlsVersions = { "SSL3.0", "TLS10", "TLS11", "TLS12", "TLS13" };
 
@@ -105,7 +120,7 @@ internal static class ServerConfig
     private static TlsModel? ReadTls(JsonNode node, ConfigReader read)
     {
         DiagnosticBag diagnostics = read.Diagnostics;
-        read.CheckKeys(node, "\"tls\"", TlsSupported, TlsNotYet);
+        read.CheckKeys(node, "\"tls\"", TlsSupported, Array.Empty<string>());
         if (read.ParseBool(node.Find("disabled")))
         {
             return null;
@@ -158,7 +173,82 @@ internal static class ServerConfig
             }
         }
 
-        return new TlsModel(EquatableArray.From(keys), min, max, EquatableArray.From(suites));
+        ReadCurves(node, read);
+        (bool mutual, List<string> authorities, bool systemPool) = ReadMutualTls(node, read);
+        return new TlsModel(EquatableArray.From(keys), min, max, EquatableArray.From(suites), mutual, EquatableArray.From(authorities), systemPool);
+    }
+
+    /// <summary>
+    /// <c>enable_mtls</c> with <c>ca_certs</c> and <c>disable_system_ca_pool</c>, as KrakenD's server reads them: client
+    /// certificates required and verified against the system's authorities and the listed ones (or only the listed ones).
+    /// </summary>
+    private static (bool Mutual, List<string> Authorities, bool SystemPool) ReadMutualTls(JsonNode node, ConfigReader read)
+    {
+        DiagnosticBag diagnostics = read.Diagnostics;
+        int errorsBefore = diagnostics.ErrorCount;
+        JsonProperty? mutualProperty = node.Find("enable_mtls");
+        bool mutual = read.ParseBool(mutualProperty);
+        var authorities = new List<string>();
+        JsonProperty? authoritiesProperty = node.Find("ca_certs");
+        if (authoritiesProperty is not null)
+        {
+            foreach (JsonNode item in read.StringItems(authoritiesProperty, "PEM file paths"))
+            {
+                if (item.Text!.Length == 0)
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidValue, "an entry of \"ca_certs\" is empty; write the path of a PEM file", item);
+                }
+                else if (!authorities.Contains(item.Text))
+                {
+                    authorities.Add(item.Text);
+                }
+            }
+        }
+
+        JsonProperty? systemProperty = node.Find("disable_system_ca_pool");
+        bool systemPool = !read.ParseBool(systemProperty);
+        if (!mutual)
+        {
+            foreach (JsonProperty? without in new[] { authoritiesProperty, systemProperty })
+            {
+                if (without is not null)
+                {
+                    diagnostics.ReportAtKey(DiagnosticKind.NoEffect, $"\"{without.Name}\" has no effect without \"enable_mtls\": true: the gateway asks clients for no certificate", without);
+                }
+            }
+        }
+        else if (!systemPool && authorities.Count == 0 && diagnostics.ErrorCount == errorsBefore)
+        {
+            diagnostics.ReportAtKey(DiagnosticKind.InvalidValue, "\"disable_system_ca_pool\": true without \"ca_certs\" trusts no authority: every client would be refused; list the PEM files of the authorities that issue your clients' certificates", systemProperty!);
+        }
+
+        return (mutual, authorities, systemPool);
+    }
+
+    /// <summary>
+    /// <c>curve_preferences</c>: checked, then warned about. .NET leaves the key-exchange groups to the system's TLS library
+    /// (OpenSSL offers X25519, P-256, P-384 and P-521), with no setting to order or narrow them.
+    /// </summary>
+    private static void ReadCurves(JsonNode node, ConfigReader read)
+    {
+        if (node.Find("curve_preferences") is not { } curves || !read.Expect(curves, JsonKind.Array, "an array of curve identifiers (23, 24, 25)"))
+        {
+            return;
+        }
+
+        int errorsBefore = read.Diagnostics.ErrorCount;
+        foreach (JsonNode item in curves.Value.Items!)
+        {
+            if (item.Kind != JsonKind.Number || !Keys.Contains(CurveIds, item.Text!))
+            {
+                read.Diagnostics.Report(DiagnosticKind.InvalidValue, "each entry of \"curve_preferences\" must be a curve's identifier: 23 (P-256), 24 (P-384), 25 (P-521) or 29 (X25519)", item);
+            }
+        }
+
+        if (read.Diagnostics.ErrorCount == errorsBefore)
+        {
+            read.Diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"curve_preferences\" has no effect: .NET lets the system's TLS library choose the key exchange among X25519, P-256, P-384 and P-521, and has no setting to restrict or order them", curves);
+        }
     }
 
     private static string? Version(JsonNode node, string key, ConfigReader read)

@@ -36,19 +36,33 @@ internal static class ServerEmitter
                 suites.Add(suite.ToString(CultureInfo.InvariantCulture));
             }
 
+            string mutual = string.Empty;
+            if (tls.MutualTls)
+            {
+                var authorities = new List<string>();
+                foreach (string authority in tls.CaCertificates)
+                {
+                    authorities.Add(CSharp.String(authority));
+                }
+
+                mutual = ", mutualTls: true"
+                    + (authorities.Count == 0 ? string.Empty : $", caCertificates: new[] {{ {string.Join(", ", authorities)} }}")
+                    + (tls.SystemCaPool ? string.Empty : ", systemCaPool: false");
+            }
+
             arguments.Add(
                 "tls: new global::Gateway.Components.Server.TlsSettings("
                 + $"new (string, string)[] {{ {string.Join(", ", keys)} }}, "
                 + $"{(tls.MinVersion is null ? "null" : CSharp.String(tls.MinVersion))}, "
                 + $"{(tls.MaxVersion is null ? "null" : CSharp.String(tls.MaxVersion))}, "
-                + (suites.Count == 0 ? "null" : $"new[] {{ {string.Join(", ", suites)} }}") + ")");
+                + (suites.Count == 0 ? "null" : $"new[] {{ {string.Join(", ", suites)} }}") + mutual + ")");
         }
 
         return arguments.ToArray();
     }
 
     public static string Describe(ServerModel server) =>
-        "the root's server keys (defaults of the run-time settings)" + (server.Tls is null ? string.Empty : ", HTTPS");
+        "the root's server keys (defaults of the run-time settings)" + (server.Tls is null ? string.Empty : server.Tls.MutualTls ? ", HTTPS with client certificates" : ", HTTPS");
 
     private static void Add(List<string> arguments, string name, long? value)
     {

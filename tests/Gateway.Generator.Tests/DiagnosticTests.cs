@@ -59,7 +59,12 @@ public class DiagnosticTests
         // Reference that skips the referenced backend's group.
         { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"group\": \"g\"}, {\"url_pattern\": \"/y/{resp0_id}\"}], \"extra_config\": {\"proxy\": {\"sequential\": true}}"), "GW1013", DiagnosticSeverity.Error, 6, 94 },
         // A KrakenD feature not implemented yet: at the key.
-        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW2001", DiagnosticSeverity.Error, 6, 65 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"sequential_start\": true,"), "GW2001", DiagnosticSeverity.Error, 3, 18 },
+        // "sd": "dns": the backend's own host is the SRV record's name; a scheme only http(s); KrakenD asks only the first name.
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\"}]"), "GW1012", DiagnosticSeverity.Error, 6, 37 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\", \"host\": [\"http://catalog:8080\"]}]"), "GW1007", DiagnosticSeverity.Error, 6, 81 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\", \"sd_scheme\": \"grpc\", \"host\": [\"_api._tcp.example.com\"]}]"), "GW1016", DiagnosticSeverity.Error, 6, 85 },
+        { Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\", \"host\": [\"_api._tcp.example.com\", \"_api._tcp.example.org\"]}]"), "GW3002", DiagnosticSeverity.Warning, 6, 106 },
         // Unknown key close to a known one: a misspelling, an error at the key.
         // A key no one knows, far from every known key: another tool's extension, a warning at the key.
         { Config("\"endpoint\": \"/a\", \"x-owner-team\": \"payments\", \"backend\": [{\"url_pattern\": \"/x\"}]"), "GW3001", DiagnosticSeverity.Warning, 6, 25 },
@@ -336,6 +341,9 @@ public class DiagnosticTests
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [\"https://app.example.com\", \"https://*.example.com\", \"http://localhost:3000\"], \"allow_methods\": [\"get\", \"POST\", \"PATCH\"], \"allow_headers\": [\"Authorization\", \"X-Tenant\"], \"expose_headers\": [\"X-Request-Id\"], \"max_age\": \"12h\", \"allow_credentials\": true, \"allow_private_network\": true, \"options_success_status\": 200, \"debug\": false}},"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"security/cors\": {\"allow_origins\": [], \"max_age\": \"0s\"}},"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"extra_config\": {\"router\": {\"return_error_msg\": true, \"disable_gzip\": true, \"forwarded_by_client_ip\": true, \"trusted_proxies\": [\"10.0.0.0/8\", \"192.168.1.7\", \"10.1.2.3/16\", \"2001:db8::/32\", \"::1\"], \"remote_ip_headers\": [\"CF-Connecting-IP\", \"X-Forwarded-For\"]}},"),
+        // "sd": "dns" as KrakenD's page writes it, and with the scheme left to its default.
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\", \"sd_scheme\": \"https\", \"host\": [\"api-catalog.service.consul.srv\"], \"disable_host_sanitize\": true}]"),
+        Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"sd\": \"dns\", \"host\": [\"_http._tcp.catalog.default.svc.cluster.local.\"]}, {\"url_pattern\": \"/y\"}]"),
         // Mutual TLS with the system's authorities and the listed ones, or the listed ones only.
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"tls\": {\"public_key\": \"c.pem\", \"private_key\": \"k.pem\", \"enable_mtls\": true},"),
         Config("\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\"}]", root: "\"host\": [\"h\"], \"tls\": {\"keys\": [{\"public_key\": \"c.pem\", \"private_key\": \"k.pem\"}], \"enable_mtls\": true, \"ca_certs\": [\"./ca/partners.pem\", \"/etc/ssl/internal.pem\"], \"disable_system_ca_pool\": true},"),

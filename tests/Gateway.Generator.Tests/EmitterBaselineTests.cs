@@ -32,6 +32,7 @@ public class EmitterBaselineTests
     [InlineData("telemetry-root.krakend.json", "TelemetryRoot", 2)]
     [InlineData("router.krakend.json", "Router", 6)]
     [InlineData("mtls.krakend.json", "MutualTls", 2)]
+    [InlineData("sd.krakend.json", "ServiceDiscovery", 5)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -85,6 +85,27 @@ internal static class GatewayEmitter
         return names;
     }
 
+    /// <summary>
+    /// The <c>serviceDiscovery</c> argument for the host groups of <c>"sd": "dns"</c> backends; null when there are none, so
+    /// a gateway without them never references the DNS client (and trimming leaves it out of the native binary).
+    /// </summary>
+    private static string? ServiceDiscovery(GatewayModel model)
+    {
+        var services = new List<string>();
+        for (int i = 0; i < model.HostGroups.Count; i++)
+        {
+            HostGroupModel group = model.HostGroups[i];
+            if (group.DnsScheme is { } scheme)
+            {
+                services.Add($"new global::Gateway.Runtime.Forwarding.DnsService({i.ToString(CultureInfo.InvariantCulture)}, {CSharp.String(group.Hosts[0])}, {CSharp.String(scheme)})");
+            }
+        }
+
+        return services.Count == 0
+            ? null
+            : $"serviceDiscovery: new global::Gateway.Runtime.Forwarding.DnsServiceDiscovery({string.Join(", ", services)})";
+    }
+
     private static string EmitEntryPoint(GatewayModel model, Dictionary<EndpointModel, string> names)
     {
         var w = new SourceWriter();
@@ -132,6 +153,10 @@ internal static class GatewayEmitter
         }
 
         arguments.AddRange(RouterEmitter.DefinitionArguments(model.Router));
+        if (ServiceDiscovery(model) is { } discovery)
+        {
+            arguments.Add(discovery);
+        }
 
         // Root components whose settings are compiled into the endpoints need no object at run time.
         var components = new List<(GatewayComponentModel Model, string Type, string[] Arguments)>();

@@ -905,7 +905,8 @@ internal static class HandlerEmitter
         w.Line("/// <list type=\"number\">");
         foreach (BackendModel backend in endpoint.Backends)
         {
-            string hosts = string.Join(", ", model.HostGroups[backend.HostGroup].Hosts);
+            HostGroupModel group = model.HostGroups[backend.HostGroup];
+            string hosts = group.DnsScheme is null ? string.Join(", ", group.Hosts) : $"the {group.DnsScheme} hosts of SRV {group.Hosts[0]}";
             w.Line($"/// <item><description><c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c> on {CSharp.Doc(hosts)}{CSharp.Doc(BackendStages(backend))}</description></item>");
         }
 

@@ -5,16 +5,24 @@ namespace Gateway.Runtime.Forwarding;
 
 /// <summary>
 /// The hosts of a backend and the one connection pool used to reach them. Built once at start-up and shared by
-/// every backend declaring the same host list; requests spread over the hosts round robin.
+/// every backend declaring the same host list; requests spread over the hosts round robin. The hosts of a discovered
+/// group (<c>"sd": "dns"</c>) are replaced as a whole when its records change.
 /// </summary>
 public sealed class BackendHostGroup : IDisposable
 {
-    private readonly string[] _hosts;
+    /// <summary>
+    /// The host of a discovered group that has found none yet: a name that never resolves (RFC 2606), which the call
+    /// recognises and fails as an unreachable backend without a network attempt.
+    /// </summary>
+    internal const string Unresolved = "http://sd-unresolved.invalid";
+
+    private string[] _hosts;
     private uint _next;
 
-    internal BackendHostGroup(string[] hosts, BackendClientOptions options, BufferBudget budget)
+    internal BackendHostGroup(string[] hosts, BackendClientOptions options, BufferBudget budget, bool discovered = false)
     {
         _hosts = hosts;
+        IsDiscovered = discovered;
         MaxResponseBodyBytes = options.MaxResponseBodyBytes;
         Budget = budget;
         StageProbe = options.StageProbe;
@@ -39,7 +47,11 @@ public sealed class BackendHostGroup : IDisposable
 
     public HttpMessageInvoker Invoker { get; }
 
-    public IReadOnlyList<string> Hosts => _hosts;
+    /// <summary>The hosts now; for a discovered group, the latest answer's (empty before the first).</summary>
+    public IReadOnlyList<string> Hosts => Volatile.Read(ref _hosts);
+
+    /// <summary>True when service discovery fills the hosts (<c>"sd": "dns"</c>): they can change while the gateway runs.</summary>
+    public bool IsDiscovered { get; }
 
     internal int MaxResponseBodyBytes { get; }
 
@@ -53,15 +65,30 @@ public sealed class BackendHostGroup : IDisposable
 
     /// <summary>The base URL (<c>scheme://host[:port]</c>) for the next call.</summary>
     /// <remarks>Rendering a step's request starts here, so this is where the <see cref="StepStage.Render"/> probe runs.</remarks>
-    public string NextHost() => _hosts[NextIndex()];
+    public string NextHost()
+    {
+        if (!IsDiscovered)
+        {
+            return _hosts[NextIndex()];
+        }
 
-    /// <summary>The position in <see cref="Hosts"/> of the host for the next call (round robin).</summary>
+        // One read of the array: an answer replacing it meanwhile cannot put the index out of range.
+        string[] hosts = Volatile.Read(ref _hosts);
+        string host = hosts.Length == 0 ? Unresolved : hosts[hosts.Length == 1 ? 0 : (int)(Interlocked.Increment(ref _next) % (uint)hosts.Length)];
+        StageProbe?.Invoke(StepStage.Render, host);
+        return host;
+    }
+
+    /// <summary>The position in <see cref="Hosts"/> of the host for the next call (round robin), for a group whose hosts never change.</summary>
     public int NextIndex()
     {
         int index = _hosts.Length == 1 ? 0 : (int)(Interlocked.Increment(ref _next) % (uint)_hosts.Length);
         StageProbe?.Invoke(StepStage.Render, _hosts[index]);
         return index;
     }
+
+    /// <summary>A discovered group's new hosts (service discovery's answer).</summary>
+    internal void ReplaceHosts(string[] hosts) => Volatile.Write(ref _hosts, hosts);
 
     public void Dispose() => Invoker.Dispose();
 }
@@ -82,6 +109,12 @@ public sealed class BackendClientOptions
     public TimeSpan PooledConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
     public int MaxConnectionsPerServer { get; set; } = int.MaxValue;
+
+    /// <summary>
+    /// The name server asked for SRV records (<c>"sd": "dns"</c>; <c>--dns-server</c>); null asks the system's
+    /// (<c>/etc/resolv.conf</c>).
+    /// </summary>
+    public IPEndPoint? DnsServer { get; set; }
 
     /// <summary>A backend body larger than this fails that backend instead of growing memory without bound.</summary>
     public int MaxResponseBodyBytes { get; set; } = 16 * 1024 * 1024;

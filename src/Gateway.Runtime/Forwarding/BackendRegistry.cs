@@ -1,4 +1,6 @@
 using Gateway.Runtime.Http;
+using Microsoft.Extensions.Logging;
+
 namespace Gateway.Runtime.Forwarding;
 
 /// <summary>
@@ -9,14 +11,28 @@ public sealed class BackendRegistry : IDisposable
 {
     private readonly BackendHostGroup[] _groups;
     private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
+    private readonly IServiceDiscovery? _discovery;
+    private IDisposable? _discovering;
 
-    public BackendRegistry(IReadOnlyList<string[]> hostGroups, IReadOnlyDictionary<string, string> hostOverrides, BackendClientOptions options)
+    /// <param name="hostGroups">The configuration's host lists (for a discovered group, the service's name).</param>
+    /// <param name="hostOverrides">Operator overrides of configured hosts.</param>
+    /// <param name="options">The HTTP client's settings.</param>
+    /// <param name="discovery">What fills the discovered groups (<c>"sd": "dns"</c>); null when the configuration has none.</param>
+    public BackendRegistry(IReadOnlyList<string[]> hostGroups, IReadOnlyDictionary<string, string> hostOverrides, BackendClientOptions options, IServiceDiscovery? discovery = null)
     {
         Options = options;
         Budget = new BufferBudget(options.MaxBufferedResponseBytes);
         _groups = new BackendHostGroup[hostGroups.Count];
+        var discovered = new HashSet<int>(discovery?.Groups ?? []);
+        _discovery = discovered.Count == 0 ? null : discovery;
         for (int i = 0; i < _groups.Length; i++)
         {
+            if (discovered.Contains(i))
+            {
+                _groups[i] = new BackendHostGroup([], options, Budget, discovered: true);
+                continue;
+            }
+
             string[] hosts = new string[hostGroups[i].Length];
             for (int h = 0; h < hosts.Length; h++)
             {
@@ -56,8 +72,18 @@ public sealed class BackendRegistry : IDisposable
         }
     }
 
+    /// <summary>Starts filling the discovered groups (none: nothing runs); <see cref="Dispose"/> stops it.</summary>
+    public void StartDiscovery(ILogger logger)
+    {
+        if (_discovery is not null && _discovering is null)
+        {
+            _discovering = _discovery.Start(this, logger);
+        }
+    }
+
     public void Dispose()
     {
+        _discovering?.Dispose();
         foreach (BackendHostGroup group in _groups)
         {
             group.Dispose();

@@ -21,8 +21,10 @@ public sealed class GatewayDefinition
         IGatewayComponent[]? components = null,
         int endpointCount = 0,
         string configurationHash = "",
-        ClientAddressPolicy? clientAddresses = null)
+        ClientAddressPolicy? clientAddresses = null,
+        IServiceDiscovery? serviceDiscovery = null)
     {
+        ServiceDiscovery = serviceDiscovery;
         Port = port;
         EndpointCount = endpointCount;
         ConfigurationHash = configurationHash;
@@ -60,6 +62,9 @@ public sealed class GatewayDefinition
     /// is the client. For components that work per client (<see cref="ClientAddressPolicy.ClientAddress"/>).
     /// </summary>
     public ClientAddressPolicy? ClientAddresses { get; }
+
+    /// <summary>What fills the host groups of backends with <c>"sd": "dns"</c>; null when none has.</summary>
+    public IServiceDiscovery? ServiceDiscovery { get; }
 
     /// <summary>Distinct sanitised host lists, in the order backends first use them.</summary>
     public IReadOnlyList<string[]> HostGroups { get; }

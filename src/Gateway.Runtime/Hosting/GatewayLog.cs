@@ -43,4 +43,11 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Stopped after the shutdown timeout ({TimeoutSeconds} s): requests still in flight were cut")]
     public static partial void ShutdownTimedOut(ILogger logger, double timeoutSeconds);
+
+    // Service discovery ("sd": "dns"): 30 and up. A change of hosts, and the first failure of a streak (not each retry).
+    [LoggerMessage(EventId = 30, EventName = "sd_hosts", Level = LogLevel.Information, Message = "SRV {Name}: {Count} host(s): {Hosts}")]
+    public static partial void ServiceDiscovered(ILogger logger, string name, int count, string hosts);
+
+    [LoggerMessage(EventId = 31, EventName = "sd_failed", Level = LogLevel.Warning, Message = "SRV {Name}: look-up failed ({Problem}); {Known} host(s) found before stay in use, asking again every 5 s")]
+    public static partial void ServiceDiscoveryFailed(ILogger logger, string name, string problem, int known);
 }

@@ -21,7 +21,7 @@ public static class GatewayServer
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(options);
 
-        var backends = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(options.HostOverrides, StringComparer.Ordinal), options.Backend);
+        var backends = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(options.HostOverrides, StringComparer.Ordinal), options.Backend, definition.ServiceDiscovery);
         var routes = new RouteTable(definition.CreateRoutes(backends));
         var stages = new List<IGatewayStage>();
         foreach (IGatewayComponent component in definition.Components)
@@ -108,6 +108,7 @@ public static class GatewayServer
         WebApplication app = builder.Build();
         TelemetryRuntime recording = app.Services.GetRequiredService<TelemetryRuntime>();
         var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness, recording.Recorder, recording.Metrics, options.Router);
+        backends.StartDiscovery(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GatewayLog.Category));
         app.Lifetime.ApplicationStopped.Register(backends.Dispose);
         app.Run(dispatcher.DispatchAsync);
         return app;

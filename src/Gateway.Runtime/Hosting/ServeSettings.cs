@@ -30,6 +30,8 @@ internal static class ServeSettings
             (o, v) => SetRate(v, o.Limits)),
         new("--ratelimit-redis", "GATEWAY_RATELIMIT_REDIS", "CONFIGURATION", "the Redis of shared rate limits instead of the configured one: host:port, then options such as password=... or ssl=true",
             (o, v) => SetRateLimitRedis(v, o)),
+        new("--dns-server", "GATEWAY_DNS_SERVER", "IP[:PORT]", "the name server asked for the SRV records of \"sd\": \"dns\" backends (default: the system's)",
+            (o, v) => SetDnsServer(v, o.Backend)),
     ];
 
     /// <summary>The usage lines of these settings, aligned as <see cref="GatewayProgram"/>'s own.</summary>
@@ -120,6 +122,17 @@ internal static class ServeSettings
         }
 
         limits.MaxRequestHeaderBytes = (int)bytes;
+        return null;
+    }
+
+    private static string? SetDnsServer(string value, Forwarding.BackendClientOptions backend)
+    {
+        if (!System.Net.IPEndPoint.TryParse(value.Trim(), out System.Net.IPEndPoint? server))
+        {
+            return $"'{value}' is not an IP address with an optional port (e.g. 10.0.0.2 or 127.0.0.1:8600)";
+        }
+
+        backend.DnsServer = server.Port == 0 ? new System.Net.IPEndPoint(server.Address, 53) : server;
         return null;
     }
 

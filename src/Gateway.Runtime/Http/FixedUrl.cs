@@ -11,6 +11,7 @@ public sealed class FixedUrl
 {
     private readonly BackendHostGroup _hosts;
     private readonly string?[] _urls;
+    private readonly string? _discoveredPathAndQuery;
 
     /// <param name="hosts">The backend's host group.</param>
     /// <param name="pathAndQuery">The <c>url_pattern</c>, already in its final, encoded form.</param>
@@ -19,6 +20,14 @@ public sealed class FixedUrl
         ArgumentNullException.ThrowIfNull(hosts);
         ArgumentNullException.ThrowIfNull(pathAndQuery);
         _hosts = hosts;
+        if (hosts.IsDiscovered)
+        {
+            // Its hosts change while the gateway runs: the URL is built for each call instead.
+            _discoveredPathAndQuery = pathAndQuery;
+            _urls = [];
+            return;
+        }
+
         _urls = new string?[hosts.Hosts.Count];
         for (int i = 0; i < _urls.Length; i++)
         {
@@ -43,5 +52,5 @@ public sealed class FixedUrl
     }
 
     /// <summary>The URL on the next host of the group; null when the pattern can never be sent.</summary>
-    public string? Next() => _urls[_hosts.NextIndex()];
+    public string? Next() => _discoveredPathAndQuery is null ? _urls[_hosts.NextIndex()] : Build(_hosts.NextHost(), _discoveredPathAndQuery);
 }

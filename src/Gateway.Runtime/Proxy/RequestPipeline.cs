@@ -147,6 +147,12 @@ internal static class RequestPipeline
         }
 
         BackendHostGroup hosts = backend.Hosts;
+        if (hosts.IsDiscovered && url.StartsWith(BackendHostGroup.Unresolved, StringComparison.Ordinal))
+        {
+            // Service discovery has found no host yet: the backend cannot be reached, and no look-up of the placeholder is made.
+            return BackendResult.Failed(BackendFailure.Transport);
+        }
+
         HttpRequestMessage? request = null;
         bool traced = System.Diagnostics.Activity.Current is not null;
         try

@@ -35,7 +35,7 @@ public class ServeSettingsTests
         [
             "--shutdown-timeout", "1m30s", "--shutdown-delay", "5s", "--max-connections", "10000", "--max-request-header-bytes", "64KiB",
             "--request-headers-timeout", "10s", "--keep-alive-timeout", "75s", "--min-request-body-data-rate", "100.5",
-            "--ratelimit-redis", "redis.internal:6380,password=s3cret,ssl=true",
+            "--ratelimit-redis", "redis.internal:6380,password=s3cret,ssl=true", "--dns-server", "10.0.0.2",
         ]);
 
         Assert.Equal(TimeSpan.FromSeconds(90), options.Shutdown.Timeout);
@@ -46,6 +46,7 @@ public class ServeSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(75), options.Limits.KeepAliveTimeout);
         Assert.Equal(100.5, options.Limits.MinRequestBodyDataRate);
         Assert.Equal("redis.internal:6380,password=s3cret,ssl=true", options.RateLimitRedis);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.2"), 53), options.Backend.DnsServer);
     }
 
     [Fact]
@@ -60,7 +61,8 @@ public class ServeSettingsTests
             ("GATEWAY_REQUEST_HEADERS_TIMEOUT", "2s"),
             ("GATEWAY_KEEP_ALIVE_TIMEOUT", "1h"),
             ("GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "0"),
-            ("GATEWAY_RATELIMIT_REDIS", "[::1]:6379"));
+            ("GATEWAY_RATELIMIT_REDIS", "[::1]:6379"),
+            ("GATEWAY_DNS_SERVER", "127.0.0.1:8600"));
 
         Assert.Equal(TimeSpan.Zero, options.Shutdown.Timeout);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Shutdown.Delay);
@@ -70,6 +72,7 @@ public class ServeSettingsTests
         Assert.Equal(TimeSpan.FromHours(1), options.Limits.KeepAliveTimeout);
         Assert.Equal(0, options.Limits.MinRequestBodyDataRate);
         Assert.Equal("[::1]:6379", options.RateLimitRedis);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8600), options.Backend.DnsServer);
     }
 
     [Fact]
@@ -94,6 +97,7 @@ public class ServeSettingsTests
     [InlineData("--min-request-body-data-rate", "fast")]
     [InlineData("--ratelimit-redis", "redis.internal")]
     [InlineData("--ratelimit-redis", "redis.internal:0,password=x")]
+    [InlineData("--dns-server", "consul.internal:8600")]
     public void ReadOptions_BadArgumentValue_ErrorNamesTheArgument(string argument, string value)
     {
         string? error = GatewayProgram.ReadOptions([argument, value], GatewayProgramPortTests.Environment(), new GatewayOptions(), out _);

@@ -18,8 +18,11 @@ internal sealed record GatewayModel(
     EquatableArray<HostGroupModel> HostGroups,
     EquatableArray<EndpointModel> Endpoints);
 
-/// <summary>A distinct list of base URLs; backends sharing it share one connection pool.</summary>
-internal sealed record HostGroupModel(EquatableArray<string> Hosts);
+/// <summary>
+/// A distinct list of base URLs; backends sharing it share one connection pool. With <see cref="DnsScheme"/>, the hosts
+/// come from the SRV records of the one name in <see cref="Hosts"/> (<c>"sd": "dns"</c>), as <c>DnsScheme://target:port</c>.
+/// </summary>
+internal sealed record HostGroupModel(EquatableArray<string> Hosts, string? DnsScheme = null);
 
 /// <summary>One public route and its backends.</summary>
 internal sealed record EndpointModel(

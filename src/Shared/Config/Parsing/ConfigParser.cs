@@ -357,11 +357,11 @@ internal sealed partial class ConfigParser
             }
         }
 
-        ReadServiceDiscovery(node);
+        string? dnsScheme = ReadServiceDiscovery(node);
         JsonProperty? hostProperty = node.Find("host");
         bool verbatimHosts = _read.ParseBool(node.Find("disable_host_sanitize"));
-        List<string>? hosts = _read.ParseHosts(hostProperty, verbatimHosts);
-        if (hosts is null || hosts.Count == 0)
+        List<string>? hosts = dnsScheme is null ? _read.ParseHosts(hostProperty, verbatimHosts) : ReadServiceName(node, hostProperty);
+        if (dnsScheme is null && (hosts is null || hosts.Count == 0))
         {
             hosts = rootHosts;
         }
@@ -423,7 +423,7 @@ internal sealed partial class ConfigParser
 
         return new BackendModel(
             method,
-            HostGroup(hosts),
+            HostGroup(hosts, dnsScheme),
             pattern,
             url.Value,
             group,
@@ -465,29 +465,78 @@ internal sealed partial class ConfigParser
     }
 
     /// <summary>
-    /// <c>sd</c>: <c>"static"</c> (KrakenD's default: the <c>host</c> list as written) is accepted; <c>"dns"</c> (hosts
-    /// from SRV records) is not supported yet and is an error, since the hosts as written would be the wrong ones.
+    /// <c>sd</c>: <c>"static"</c> (KrakenD's default: the <c>host</c> list as written) or <c>"dns"</c> (hosts from the SRV
+    /// records of the backend's host, docs/configuration.md, service discovery). The scheme for <c>"dns"</c>
+    /// (<c>sd_scheme</c>, <c>http</c> by default); null for static hosts.
     /// </summary>
-    private void ReadServiceDiscovery(JsonNode backend)
+    private string? ReadServiceDiscovery(JsonNode backend)
     {
         string? sd = null;
         if (backend.Find("sd") is { } property && _read.Expect(property, JsonKind.String, "\"static\" or \"dns\""))
         {
             sd = property.Value.Text;
-            if (sd == "dns")
+            if (sd != "static" && sd != "dns")
             {
-                _diagnostics.Report(DiagnosticKind.UnsupportedFeature, "\"sd\": \"dns\" (hosts from DNS SRV records) is not supported yet; list the resolved hosts in \"host\", or put the backend behind a load balancer or a Kubernetes Service name", property.Value);
-            }
-            else if (sd != "static")
-            {
-                _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"sd\" \"{sd}\" is not a service discovery; use \"static\" (the default)", property.Value);
+                _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"sd\" \"{sd}\" is not a service discovery; use \"static\" (the default: the hosts as written) or \"dns\" (the hosts of SRV records)", property.Value);
             }
         }
 
-        if (backend.Find("sd_scheme") is { } scheme && sd != "dns")
+        JsonProperty? scheme = backend.Find("sd_scheme");
+        if (sd != "dns")
         {
-            _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"sd_scheme\" has no effect without \"sd\": \"dns\"; the scheme comes from each host", scheme);
+            if (scheme is not null)
+            {
+                _diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"sd_scheme\" has no effect without \"sd\": \"dns\"; the scheme comes from each host", scheme);
+            }
+
+            return null;
         }
+
+        if (scheme is null || !_read.Expect(scheme, JsonKind.String, "\"http\" or \"https\""))
+        {
+            return "http";
+        }
+
+        if (scheme.Value.Text is not ("http" or "https"))
+        {
+            _diagnostics.Report(DiagnosticKind.InvalidValue, $"\"sd_scheme\" \"{scheme.Value.Text}\" is not a scheme the gateway calls; use \"http\" or \"https\"", scheme.Value);
+            return "http";
+        }
+
+        return scheme.Value.Text;
+    }
+
+    /// <summary>
+    /// The SRV record's name of a backend with <c>"sd": "dns"</c>: its own <c>host</c>'s first entry, a DNS name (KrakenD
+    /// reads only the first). Null, reported, when there is none or it is not a name.
+    /// </summary>
+    private List<string>? ReadServiceName(JsonNode backend, JsonProperty? hostProperty)
+    {
+        if (hostProperty is null || (hostProperty.Value.Kind == JsonKind.Array && hostProperty.Value.Items!.Count == 0))
+        {
+            _diagnostics.Report(DiagnosticKind.NoHosts, "a backend with \"sd\": \"dns\" needs its own \"host\": the name of the SRV record to ask, such as [\"_http._tcp.catalog.service.consul\"]", hostProperty?.Value ?? backend);
+            return null;
+        }
+
+        List<JsonNode> names = _read.StringItems(hostProperty, "SRV record names");
+        if (names.Count == 0)
+        {
+            return null;
+        }
+
+        for (int i = 1; i < names.Count; i++)
+        {
+            _diagnostics.Report(DiagnosticKind.NoEffect, "only the first host of a backend with \"sd\": \"dns\" is asked for SRV records, as in KrakenD; this one has no effect", names[i]);
+        }
+
+        string name = names[0].Text!;
+        if (!Hosts.IsDnsName(name))
+        {
+            _diagnostics.Report(DiagnosticKind.InvalidHost, $"host \"{name}\" is not a DNS name: with \"sd\": \"dns\" the host is the SRV record's name (such as _http._tcp.catalog.service.consul), without a scheme or port; \"sd_scheme\" gives the scheme", names[0]);
+            return null;
+        }
+
+        return new List<string> { name.TrimEnd('.') };
     }
 
     private static string[] Concat(string[] a, string[] b)
@@ -527,9 +576,11 @@ internal sealed partial class ConfigParser
         return null;
     }
 
-    private int HostGroup(List<string> hosts)
+    private int HostGroup(List<string> hosts) => HostGroup(hosts, null);
+
+    private int HostGroup(List<string> hosts, string? dnsScheme)
     {
-        var group = new HostGroupModel(EquatableArray.From(hosts));
+        var group = new HostGroupModel(EquatableArray.From(hosts), dnsScheme);
         int index = _hostGroups.IndexOf(group);
         if (index >= 0)
         {

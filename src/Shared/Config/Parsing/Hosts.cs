@@ -20,6 +20,38 @@ internal static class Hosts
     public static bool IsPort(int port) => port >= 1 && port <= 65535;
 
     /// <summary>
+    /// A DNS name as an SRV record's name is written (<c>_http._tcp.catalog.service.consul</c>, an optional final dot):
+    /// labels of letters, digits, '-' and '_' (services and protocols start with '_'), 1 to 63 characters each, at most
+    /// 253 in all.
+    /// </summary>
+    public static bool IsDnsName(string text)
+    {
+        string name = text.EndsWith(".", System.StringComparison.Ordinal) ? text.Substring(0, text.Length - 1) : text;
+        if (name.Length == 0 || name.Length > 253)
+        {
+            return false;
+        }
+
+        foreach (string label in name.Split('.'))
+        {
+            if (label.Length == 0 || label.Length > 63)
+            {
+                return false;
+            }
+
+            foreach (char c in label)
+            {
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// <c>disable_host_sanitize</c>: the host is used as written, so it may carry a path prefix
     /// (<c>http://h:8080/api</c>). It must still be an absolute http(s) URL without query, fragment or user info.
     /// </summary>

@@ -53,10 +53,14 @@ public static class GatewayServer
         }
 
         TelemetryOptions telemetry = options.Telemetry;
+        // With syslog, the standard stream gets the log too only when telemetry/logging.stdout says so (KrakenD's outputs).
+        SyslogSink? syslog = telemetry.SyslogFacility is { } facility ? SyslogSink.Connect(telemetry.SyslogPath, facility) : null;
         var log = new GatewayLoggerProvider(
             new LogSink(telemetry.LogStream ?? (telemetry.LogToStandardOutput == false ? Console.OpenStandardError() : null), ownsStream: telemetry.LogStream is null),
             telemetry.LogFormat ?? LogFormat.Text,
-            telemetry.LogPrefix);
+            telemetry.LogPrefix,
+            syslog,
+            toSink: syslog is null || telemetry.LogToStandardOutput == true);
         // Registered through a factory so that the container disposes it: the last lines are written when the server stops.
         builder.Services.AddSingleton<ILoggerProvider>(_ => log);
         LogLevel level = telemetry.LogLevel ?? LogLevel.Information;

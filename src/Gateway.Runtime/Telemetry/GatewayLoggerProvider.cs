@@ -39,9 +39,19 @@ public sealed class GatewayLoggerProvider : ILoggerProvider
     private readonly byte[] _prefix;
     private readonly string? _prefixText;
 
-    public GatewayLoggerProvider(LogSink sink, LogFormat format, string? prefix = null)
+    private readonly SyslogSink? _syslog;
+    private readonly bool _toSink;
+
+    /// <param name="sink">The stream's sink (standard output or error).</param>
+    /// <param name="format">Text lines or JSON objects.</param>
+    /// <param name="prefix">Put before each line (a field in JSON).</param>
+    /// <param name="syslog">Also (or only) sends each entry to syslog; null when not asked for.</param>
+    /// <param name="toSink">False with syslog alone: the stream gets nothing.</param>
+    public GatewayLoggerProvider(LogSink sink, LogFormat format, string? prefix = null, SyslogSink? syslog = null, bool toSink = true)
     {
         Sink = sink;
+        _syslog = syslog;
+        _toSink = toSink || syslog is null;
         Format = format;
         _prefixText = string.IsNullOrEmpty(prefix) ? null : prefix;
         _prefix = _prefixText is null ? [] : Encoding.UTF8.GetBytes(_prefixText + " ");
@@ -53,8 +63,22 @@ public sealed class GatewayLoggerProvider : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => _loggers.GetOrAdd(categoryName, static (name, owner) => new Logger(owner, name), this);
 
-    /// <summary>Writes what is queued and closes the sink: the provider owns it.</summary>
-    public void Dispose() => Sink.Dispose();
+    /// <summary>Writes what is queued and closes the sink (and the syslog socket): the provider owns them.</summary>
+    public void Dispose()
+    {
+        Sink.Dispose();
+        _syslog?.Dispose();
+    }
+
+    /// <summary>Hands one finished entry (with its line break) to the outputs asked for.</summary>
+    private void Emit(ReadOnlySpan<byte> line, LogLevel level)
+    {
+        _syslog?.Write(level, line[..^1]);
+        if (_toSink)
+        {
+            Sink.Write(line, urgent: level >= LogLevel.Warning);
+        }
+    }
 
     /// <summary>A JSON field name: the template's PascalCase name in snake_case (<c>BackendsFailed</c> → <c>backends_failed</c>).</summary>
     internal static JsonEncodedText FieldName(string name) => s_fieldNames.GetOrAdd(name, static n =>
@@ -153,7 +177,7 @@ public sealed class GatewayLoggerProvider : ILoggerProvider
         }
 
         line.Write("\n"u8);
-        Sink.Write(line.WrittenSpan);
+        Emit(line.WrittenSpan, LogLevel.Information);
     }
 
     /// <summary>The length of <c>2026-12-01T05:52:06.9670984Z</c>, the round-trip ("O") form of a UTC time.</summary>
@@ -232,7 +256,7 @@ public sealed class GatewayLoggerProvider : ILoggerProvider
         }
 
         line.Write("\n"u8);
-        Sink.Write(line.WrittenSpan, urgent: level >= LogLevel.Warning);
+        Emit(line.WrittenSpan, level);
         if (line.Capacity > 64 * 1024)
         {
             t_line = null;

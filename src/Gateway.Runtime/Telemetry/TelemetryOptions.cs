@@ -28,6 +28,12 @@ public sealed class TelemetryOptions
     /// <summary><c>telemetry/logging.stdout</c>: false sends the log to standard error; standard output when nobody sets it.</summary>
     public bool? LogToStandardOutput { get; set; }
 
+    /// <summary><c>telemetry/logging.syslog_facility</c> when <c>syslog</c> is on (<c>local0</c> to <c>local7</c>); null: no syslog.</summary>
+    public string? SyslogFacility { get; set; }
+
+    /// <summary>The syslog socket; the first of <see cref="SyslogSink.DefaultPaths"/> that accepts when null (tests set their own).</summary>
+    public string? SyslogPath { get; set; }
+
     /// <summary>Where the log goes instead of the standard streams (tests capture it here). Not owned.</summary>
     public Stream? LogStream { get; set; }
 

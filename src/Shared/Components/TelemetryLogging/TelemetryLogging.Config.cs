@@ -7,13 +7,15 @@ namespace Gateway.Components.TelemetryLogging;
 
 /// <summary>
 /// <c>telemetry/logging</c> as read: the level's canonical name (<c>DEBUG</c> ... <c>CRITICAL</c>), the format
-/// (<c>text</c> or <c>json</c>), the prefix and the stream; null where the configuration says nothing.
+/// (<c>text</c> or <c>json</c>), the prefix, the stream, and the syslog facility (<c>local0</c> ... <c>local7</c>) when
+/// <c>syslog</c> is on; null where the configuration says nothing.
 /// </summary>
-internal sealed record TelemetryLoggingModel(string? Level, string? Format, string? Prefix, bool? Stdout) : GatewayComponentModel;
+internal sealed record TelemetryLoggingModel(string? Level, string? Format, string? Prefix, bool? Stdout, string? SyslogFacility = null) : GatewayComponentModel;
 
 /// <summary>
 /// KrakenD's <c>telemetry/logging</c> at the configuration root (docs/configuration.md, logging): the level, the
-/// format (<c>default</c> is a line of text, <c>logstash</c> a JSON object per line), a prefix and the stream. The
+/// format (<c>default</c> is a line of text, <c>logstash</c> a JSON object per line), a prefix, the stream, and syslog
+/// (RFC 5424 to the local syslog socket, with <c>syslog_facility</c>, <c>local3</c> by default as in KrakenD). The
 /// operator's <c>--log-level</c>, <c>--log-format</c> and their variables win over it.
 /// </summary>
 internal static class TelemetryLoggingConfig
@@ -25,6 +27,8 @@ internal static class TelemetryLoggingConfig
     private static readonly string[] NotYet = { "custom_format" };
 
     private static readonly string[] Levels = { "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL" };
+
+    private static readonly string[] Facilities = { "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7" };
 
     /// <summary>The component's reader (ComponentRegistry).</summary>
     public static GatewayComponentModel? Read(JsonNode node, GatewayReadContext context)
@@ -76,15 +80,25 @@ internal static class TelemetryLoggingConfig
         }
 
         bool? stdout = node.Find("stdout") is { } stdoutProperty ? read.ParseBool(stdoutProperty) : null;
+        string? syslogFacility = null;
+        JsonProperty? facility = node.Find("syslog_facility");
         if (node.Find("syslog") is { } syslog && read.ParseBool(syslog))
         {
-            diagnostics.ReportAtKey(DiagnosticKind.UnsupportedFeature, "\"syslog\" in \"telemetry/logging\" is not supported yet: the gateway writes its log to standard output (or standard error with \"stdout\": false); remove it or set it to false", syslog);
+            syslogFacility = "local3";
+            if (facility is not null && read.Expect(facility, JsonKind.String, "a facility from \"local0\" to \"local7\""))
+            {
+                syslogFacility = facility.Value.Text!.ToLowerInvariant();
+                if (!Keys.Contains(Facilities, syslogFacility))
+                {
+                    diagnostics.Report(DiagnosticKind.InvalidValue, $"\"syslog_facility\" \"{facility.Value.Text}\" is not a facility KrakenD accepts; use one of {string.Join(", ", Facilities)}", facility.Value);
+                }
+            }
         }
-        else if (node.Find("syslog_facility") is { } facility)
+        else if (facility is not null)
         {
-            diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"syslog_facility\" has no effect without syslog output", facility);
+            diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"syslog_facility\" has no effect without \"syslog\": true", facility);
         }
 
-        return diagnostics.ErrorCount > errorsBefore ? null : new TelemetryLoggingModel(level, format, prefix, stdout);
+        return diagnostics.ErrorCount > errorsBefore ? null : new TelemetryLoggingModel(level, format, prefix, stdout, syslogFacility);
     }
 }

@@ -13,9 +13,12 @@ public sealed class TelemetryLogging : IGatewayComponent
     private readonly string? _format;
     private readonly string? _prefix;
     private readonly bool? _stdout;
+    private readonly string? _syslogFacility;
 
-    public TelemetryLogging(string? level, string? format, string? prefix, bool? stdout)
+    /// <param name="syslogFacility">With <c>syslog</c>: the facility (<c>local0</c> to <c>local7</c>); null without.</param>
+    public TelemetryLogging(string? level, string? format, string? prefix, bool? stdout, string? syslogFacility = null)
     {
+        _syslogFacility = syslogFacility;
         _level = level;
         _format = format;
         _prefix = prefix;
@@ -35,5 +38,6 @@ public sealed class TelemetryLogging : IGatewayComponent
         };
         telemetry.LogPrefix ??= _prefix;
         telemetry.LogToStandardOutput ??= _stdout;
+        telemetry.SyslogFacility ??= _syslogFacility;
     }
 }

@@ -4,9 +4,12 @@
 GET /whoami answers {"x_forwarded_for": "<the X-Forwarded-For it received>"}.
 GET /profile answers a 4 KB JSON object with an ETag, a cookie and an internal header.
 GET /jwks.json answers the key set of tests/aot/jwks.json (auth/validator).
+POST /token answers a client-credentials token when the request carries the smoke test's client (auth/client-credentials).
+GET /bearer answers {"authorization": "<the Authorization it received>"}.
 Any other GET answers 200 with a chunked body of 200 MiB (one '{' then spaces), written as fast as the reader takes
 it, until the reader closes the connection (the memory-bound check). Usage: fault-backend.py PORT
 """
+import base64
 import os
 import http.server
 import json
@@ -20,7 +23,19 @@ FRAME = b"%x\r\n" % len(CHUNK) + CHUNK + b"\r\n"
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        form = self.rfile.read(length).decode()
+        expected = "Basic " + base64.b64encode(b"smoke:smoke-secret").decode()
+        if self.path == "/token" and self.headers.get("Authorization") == expected and "grant_type=client_credentials" in form:
+            return self.answer({"access_token": "smoke-token", "token_type": "Bearer", "expires_in": 3600}, {})
+        self.send_response(401)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_GET(self):
+        if self.path == "/bearer":
+            return self.answer({"authorization": self.headers.get("Authorization", "")}, {})
         if self.path == "/whoami":
             return self.answer({"x_forwarded_for": self.headers.get("X-Forwarded-For", "")}, {})
         if self.path == "/profile":

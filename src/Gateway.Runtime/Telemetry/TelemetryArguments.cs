@@ -19,6 +19,8 @@ public static class TelemetryArguments
         "  --log-format text|json            one line of text, or one JSON object, per entry (env GATEWAY_LOG_FORMAT)\n" +
         "  --log-level LEVEL                 debug, info, warning, error or critical (env GATEWAY_LOG_LEVEL)\n" +
         "  --no-access-log                   no line per request (env GATEWAY_ACCESS_LOG=false)\n" +
+        "  --syslog-socket PATH              the syslog socket of telemetry/logging.syslog (env GATEWAY_SYSLOG_SOCKET;\n" +
+        "                                    default /dev/log)\n" +
         "  --metrics                         Prometheus metrics at /__stats/metrics (env GATEWAY_METRICS=true)\n" +
         "  --metrics-port N                  ... on a port of their own (env GATEWAY_METRICS_PORT, OTEL_EXPORTER_PROMETHEUS_PORT)\n" +
         "  --metrics-listen-ip IP            the address of that port (env OTEL_EXPORTER_PROMETHEUS_HOST)\n" +
@@ -33,7 +35,7 @@ public static class TelemetryArguments
 
     /// <summary>Flags followed by a value.</summary>
     public static bool TakesValue(string arg) =>
-        arg is "--log-format" or "--log-level" or "--metrics-port" or "--metrics-listen-ip" or "--metrics-path" or "--otlp-endpoint" or "--otlp-protocol" or "--trace-sample-rate" or "--service-name";
+        arg is "--log-format" or "--log-level" or "--syslog-socket" or "--metrics-port" or "--metrics-listen-ip" or "--metrics-path" or "--otlp-endpoint" or "--otlp-protocol" or "--trace-sample-rate" or "--service-name";
 
     /// <summary>Applies one flag; an error text when its value is not valid.</summary>
     public static string? Apply(TelemetryOptions options, string arg, string? value)
@@ -52,6 +54,14 @@ public static class TelemetryArguments
                 return SetFormat(options, value!);
             case "--log-level":
                 return SetLevel(options, value!);
+            case "--syslog-socket":
+                if (string.IsNullOrEmpty(value))
+                {
+                    return "'' is not a path";
+                }
+
+                options.SyslogPath = value;
+                return null;
             case "--metrics-port":
                 if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
                 {
@@ -118,6 +128,7 @@ public static class TelemetryArguments
         [
             ("GATEWAY_LOG_FORMAT", "--log-format"),
             ("GATEWAY_LOG_LEVEL", "--log-level"),
+            ("GATEWAY_SYSLOG_SOCKET", "--syslog-socket"),
             ("GATEWAY_METRICS_PORT", "--metrics-port"),
             ("OTEL_EXPORTER_PROMETHEUS_PORT", "--metrics-port"),
             ("OTEL_EXPORTER_PROMETHEUS_HOST", "--metrics-listen-ip"),

@@ -13,7 +13,9 @@ public class TelemetryArgumentsTests
         Assert.Null(TelemetryArguments.Apply(options, "--log-format", "json"));
         Assert.Null(TelemetryArguments.Apply(options, "--log-level", "WARNING"));
         Assert.Null(TelemetryArguments.Apply(options, "--no-access-log", null));
+        Assert.Null(TelemetryArguments.Apply(options, "--syslog-socket", "/run/systemd/journal/syslog"));
 
+        Assert.Equal("/run/systemd/journal/syslog", options.SyslogPath);
         Assert.Equal(LogFormat.Json, options.LogFormat);
         Assert.Equal(LogLevel.Warning, options.LogLevel);
         Assert.False(options.AccessLog);

@@ -52,8 +52,17 @@ public sealed class DnsServiceDiscovery : IServiceDiscovery
     public IDisposable Start(BackendRegistry registry, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        // The system's name servers, never a public resolver in their place: the names asked are internal ones.
         IPEndPoint? server = registry.Options.DnsServer;
-        var options = server is null ? new LookupClientOptions() : new LookupClientOptions(server);
+        NameServer[] servers = server is not null
+            ? [new NameServer(server)]
+            : [.. NameServer.ResolveNameServers(skipIPv6SiteLocal: true, fallbackToGooglePublicDns: false)];
+        if (servers.Length == 0)
+        {
+            throw new GatewayStartupException("\"sd\": \"dns\": this system lists no name server (/etc/resolv.conf); name one with --dns-server IP[:PORT] (GATEWAY_DNS_SERVER)");
+        }
+
+        var options = new LookupClientOptions(servers);
 
         // Every answer is used once and asked again at its TTL; the library's cache would only delay a change.
         options.UseCache = false;

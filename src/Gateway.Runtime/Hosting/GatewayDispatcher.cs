@@ -256,7 +256,7 @@ internal sealed class GatewayDispatcher
         }
 
         return _router.NotFoundBody is { } body
-            ? WriteJson(context.Response, body, StatusCodes.Status404NotFound, incomplete: true)
+            ? FailureAnswers.WriteJsonAsync(context.Response, StatusCodes.Status404NotFound, body)
             : FailureAnswers.WriteTextAsync(context.Response, StatusCodes.Status404NotFound, "404 page not found"u8);
     }
 
@@ -295,14 +295,9 @@ internal sealed class GatewayDispatcher
     private Task WriteReadyAsync(HttpResponse response) =>
         _readiness.IsDraining ? WriteJson(response, s_draining, StatusCodes.Status503ServiceUnavailable) : WriteJson(response, s_ready);
 
-    private static Task WriteJson(HttpResponse response, byte[] body, int status = StatusCodes.Status200OK, bool incomplete = false)
+    private static Task WriteJson(HttpResponse response, byte[] body, int status = StatusCodes.Status200OK)
     {
         response.StatusCode = status;
-        if (incomplete)
-        {
-            response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        }
-
         response.ContentType = GatewayHeaders.JsonContentType;
         response.ContentLength = body.Length;
         return response.BodyWriter.WriteAsync(body).AsTask();
@@ -313,6 +308,6 @@ internal sealed class GatewayDispatcher
         response.Headers.Allow = allowed;
         return body is null
             ? FailureAnswers.WriteTextAsync(response, StatusCodes.Status405MethodNotAllowed, "405 method not allowed"u8)
-            : WriteJson(response, body, StatusCodes.Status405MethodNotAllowed, incomplete: true);
+            : FailureAnswers.WriteJsonAsync(response, StatusCodes.Status405MethodNotAllowed, body);
     }
 }

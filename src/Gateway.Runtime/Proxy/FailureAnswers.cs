@@ -200,6 +200,16 @@ internal static class FailureAnswers
         response.ContentLength = 0;
     }
 
+    /// <summary>A 404 or 405 with the JSON body <c>router.error_body</c> gives, incomplete as the text answers.</summary>
+    public static Task WriteJsonAsync(HttpResponse response, int status, byte[] json)
+    {
+        response.StatusCode = status;
+        response.ContentType = GatewayHeaders.JsonContentType;
+        response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
+        response.ContentLength = json.Length;
+        return response.BodyWriter.WriteAsync(json).AsTask();
+    }
+
     /// <summary>A plain-text answer for what the router refuses (400 malformed path, 404, 405 with <c>Allow</c>).</summary>
     public static Task WriteTextAsync(HttpResponse response, int status, ReadOnlySpan<byte> text)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Gateway.Runtime.Forwarding;
+using Gateway.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.EndToEnd.Tests;
@@ -95,6 +96,24 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal("false", response.Headers.GetValues("X-KrakenD-Completed").Single());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task OperatorOverrideOfTheServiceName_ReplacesTheDiscovery()
+    {
+        var options = new GatewayOptions();
+        string? error = GatewayProgram.ReadOptions(["--backend-host", $"{Service}={_static.BaseUrl}"], _ => null, options, out _)
+            ?? GatewayProgram.UnmatchedOverride(options, Gateway.EndToEnd.ServiceDiscovery.CompiledGateway.Definition);
+        Assert.Null(error);
+
+        var hosts = new Dictionary<string, string>(options.HostOverrides) { ["http://static.test:8080"] = _static.BaseUrl };
+        await using GatewayUnderTest gateway = await GatewayUnderTest.StartAsync(Gateway.EndToEnd.ServiceDiscovery.CompiledGateway.Definition, hosts, o => o.Backend.DnsServer = _dns.EndPoint);
+        using HttpResponseMessage response = await gateway.Client.GetAsync("/items/5");
+
+        Assert.Contains("\"served_by\": \"static\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        BackendHostGroup group = gateway.Services.GetRequiredService<BackendRegistry>().Group(Gateway.EndToEnd.ServiceDiscovery.CompiledGateway.Definition.ServiceDiscovery!.Groups.First());
+        Assert.False(group.IsDiscovered);
+        Assert.Equal([_static.BaseUrl], group.Hosts);
     }
 
     [Fact]

@@ -29,7 +29,10 @@ public sealed class BackendRegistry : IDisposable
         {
             if (discovered.Contains(i))
             {
-                _groups[i] = new BackendHostGroup([], options, Budget, discovered: true);
+                // An operator's override of the service's name (--backend-host NAME=URL) replaces the discovery.
+                _groups[i] = hostOverrides.TryGetValue(DiscoveredHostKey(hostGroups[i][0]), out string? instead)
+                    ? new BackendHostGroup([instead.TrimEnd('/')], options, Budget)
+                    : new BackendHostGroup([], options, Budget, discovered: true);
                 continue;
             }
 
@@ -45,6 +48,12 @@ public sealed class BackendRegistry : IDisposable
     }
 
     public BackendClientOptions Options { get; }
+
+    /// <summary>
+    /// The key an operator's <c>--backend-host</c> override has for a discovered group: the service's name as
+    /// <c>--backend-host</c> normalises a host (<c>http://</c> added).
+    /// </summary>
+    public static string DiscoveredHostKey(string serviceName) => "http://" + serviceName;
 
     /// <summary>The bound on response bytes held at once, shared by every host group of this gateway.</summary>
     public BufferBudget Budget { get; }

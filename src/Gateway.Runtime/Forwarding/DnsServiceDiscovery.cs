@@ -52,6 +52,15 @@ public sealed class DnsServiceDiscovery : IServiceDiscovery
     public IDisposable Start(BackendRegistry registry, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(registry);
+
+        // A group the operator pointed elsewhere (--backend-host) is not discovered.
+        DnsService[] discovered = _services.Where(s => registry.Group(s.Group).IsDiscovered).ToArray();
+        var refreshers = new List<SrvRefresher>();
+        if (discovered.Length == 0)
+        {
+            return new Stopper(refreshers);
+        }
+
         // The system's name servers, never a public resolver in their place: the names asked are internal ones.
         IPEndPoint? server = registry.Options.DnsServer;
         NameServer[] servers = server is not null
@@ -62,16 +71,16 @@ public sealed class DnsServiceDiscovery : IServiceDiscovery
             throw new GatewayStartupException("\"sd\": \"dns\": this system lists no name server (/etc/resolv.conf); name one with --dns-server IP[:PORT] (GATEWAY_DNS_SERVER)");
         }
 
-        var options = new LookupClientOptions(servers);
-
-        // Every answer is used once and asked again at its TTL; the library's cache would only delay a change.
-        options.UseCache = false;
-        options.Timeout = TimeSpan.FromSeconds(2);
-        options.Retries = 1;
-        options.ThrowDnsErrors = false;
+        var options = new LookupClientOptions(servers)
+        {
+            // Every answer is used once and asked again at its TTL; the library's cache would only delay a change.
+            UseCache = false,
+            Timeout = TimeSpan.FromSeconds(2),
+            Retries = 1,
+            ThrowDnsErrors = false,
+        };
         var client = new LookupClient(options);
-        var refreshers = new List<SrvRefresher>();
-        foreach (DnsService service in _services)
+        foreach (DnsService service in discovered)
         {
             refreshers.Add(new SrvRefresher(client, service, registry.Group(service.Group), logger));
         }

@@ -329,6 +329,13 @@ public static class GatewayProgram
             configured.UnionWith(group);
         }
 
+        // A discovered group's service name, as --backend-host normalises it.
+        foreach (int group in definition.ServiceDiscovery?.Groups ?? [])
+        {
+            configured.Remove(definition.HostGroups[group][0]);
+            configured.Add(Forwarding.BackendRegistry.DiscoveredHostKey(definition.HostGroups[group][0]));
+        }
+
         foreach (string host in options.HostOverrides.Keys)
         {
             if (!configured.Contains(host))

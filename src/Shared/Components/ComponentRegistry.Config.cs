@@ -73,6 +73,9 @@ internal sealed record BackendReadContext(ConfigReader Read, ConfigSource Source
     /// <summary>The backend's position in its endpoint's list.</summary>
     public int Index { get; init; }
 
+    /// <summary>The endpoint's method and path, as messages name it: <c>GET /users/{id}</c>.</summary>
+    public string Endpoint { get; init; } = string.Empty;
+
     /// <summary>The endpoint's route parameters, in path order.</summary>
     public EquatableArray<string> RouteParameters { get; init; } = EquatableArray<string>.Empty;
 

@@ -30,7 +30,7 @@ internal sealed record LuaProxyModel(LuaScriptModel Script, EquatableArray<strin
 /// <c>modifier/lua-backend</c> on a backend: <c>pre</c> on its request, <c>post</c> on its response. The request's params
 /// are the endpoint's route parameters and the <c>sequential_propagated_params</c> of earlier backends.
 /// </summary>
-internal sealed record LuaBackendModel(LuaScriptModel Script, EquatableArray<string> RouteParameters, EquatableArray<PropagatedParamModel> Propagated) : BackendComponentModel;
+internal sealed record LuaBackendModel(LuaScriptModel Script, string Endpoint, int Index, EquatableArray<string> RouteParameters, EquatableArray<PropagatedParamModel> Propagated) : BackendComponentModel;
 
 /// <summary>
 /// KrakenD's Lua scripting (docs/configuration.md, Lua): <c>modifier/lua-endpoint</c> (configuration root and
@@ -87,7 +87,7 @@ internal static class LuaConfig
 
     public static BackendComponentModel? ReadBackend(JsonNode node, BackendReadContext context) =>
         Read(node, context.Read, context.Source, BackendNamespace.Name, phases: Phases.Pre | Phases.Post) is { } script
-            ? new LuaBackendModel(script, context.RouteParameters, context.Propagated)
+            ? new LuaBackendModel(script, context.Endpoint, context.Index, context.RouteParameters, context.Propagated)
             : null;
 
     [Flags]
@@ -271,7 +271,7 @@ internal static class LuaConfig
     }
 
     /// <summary>KrakenD's check of a source: the md5 of its text, in lower-case hexadecimal (a check of integrity, not of authenticity).</summary>
-#pragma warning disable CA5351 // MD5 is what the configuration format names; it detects a changed file, it protects nothing.
+#pragma warning disable CA5351, CA1850 // MD5 (with the netstandard2.0 API the generator has) is what the configuration format names; it detects a changed file, it protects nothing.
     internal static string Md5Hex(string text)
     {
         using var md5 = System.Security.Cryptography.MD5.Create();
@@ -284,5 +284,5 @@ internal static class LuaConfig
 
         return hex.ToString();
     }
-#pragma warning restore CA5351
+#pragma warning restore CA5351, CA1850
 }

@@ -346,7 +346,7 @@ internal sealed partial class ConfigParser
         return EquatableArray.From(earlier);
     }
 
-    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput, EquatableArray<PropagatedParamModel> propagated)
+    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput, EquatableArray<PropagatedParamModel> propagated, string endpoint)
     {
         if (node.Kind != JsonKind.Object)
         {
@@ -393,6 +393,7 @@ internal sealed partial class ConfigParser
         var context = new BackendReadContext(_read, _source, HostGroup)
         {
             Index = scope.BackendIndex,
+            Endpoint = endpoint,
             RouteParameters = EquatableArray.From(scope.RouteParameters),
             Propagated = propagated,
         };

@@ -395,14 +395,14 @@ public sealed class LuaBackendStage : IBackendScript
                 return false;
             }
 
-            request.Headers.Remove(name);
-            request.Content?.Headers.Remove(name);
-            if (values.Count == 0)
+            if (!IsContentHeader(name))
             {
-                return true;
+                request.Headers.Remove(name);
+                return values.Count == 0 || request.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
             }
 
-            if (request.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!))
+            request.Content?.Headers.Remove(name);
+            if (values.Count == 0)
             {
                 return true;
             }

@@ -114,6 +114,11 @@ internal abstract class LuaCall
         return set(name, new StringValues(values.ToArray())) ? args.Done() : args.Fail($"'{name}' cannot be set to those values");
     }
 
+    /// <summary>Headers .NET keeps on a message's content, not on the message (setting them on the message throws).</summary>
+    internal static bool IsContentHeader(string name) =>
+        name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "Expires", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, "Last-Modified", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "Allow", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The route parameters as KrakenD's proxy request names them: the first letter capitalised (<c>{id}</c> is <c>Id</c>).</summary>
     public static string ParamName(string parameter) =>
         parameter.Length == 0 ? parameter : char.ToUpperInvariant(parameter[0]) + parameter[1..];

@@ -485,13 +485,8 @@ internal static class LuaMessage
             return false;
         }
 
-        message.Headers.Remove(name);
-        message.Content.Headers.Remove(name);
-        if (values.Count == 0)
-        {
-            return true;
-        }
-
-        return message.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!) || message.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
+        HttpHeaders headers = LuaCall.IsContentHeader(name) ? message.Content.Headers : message.Headers;
+        headers.Remove(name);
+        return values.Count == 0 || headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
     }
 }

@@ -30,6 +30,7 @@ public class EmitterBaselineTests
     [InlineData("ratelimit.krakend.json", "RateLimit", 10)]
     [InlineData("ratelimit-shared.krakend.json", "SharedRateLimit", 4)]
     [InlineData("telemetry-root.krakend.json", "TelemetryRoot", 2)]
+    [InlineData("lua.krakend.json", "Lua", 17)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);
@@ -160,7 +161,14 @@ public class EmitterBaselineTests
     private static GeneratedFile[] Generate(string configFile)
     {
         string config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", configFile));
-        var (driver, output, diagnostics) = GeneratorHarness.Run(config);
+        // The Lua sources the configurations name, as the build passes them (Configs/lua/*.lua).
+        var sources = new Dictionary<string, string>();
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Configs", "lua")))
+        {
+            sources["lua/" + Path.GetFileName(file)] = File.ReadAllText(file);
+        }
+
+        var (driver, output, diagnostics) = GeneratorHarness.Run(config, files: sources);
         Assert.Empty(diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
         return driver.GetRunResult().Results[0].GeneratedSources.Select(s => new GeneratedFile(s.HintName, s.SourceText.ToString())).ToArray();

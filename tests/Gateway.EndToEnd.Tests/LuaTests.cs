@@ -31,6 +31,7 @@ public sealed class LuaTests : IAsyncLifetime
         _backend.Answer("/lua/two").WithJson("""{"two": 2}""");
         _backend.Answer("/lua/ctx").WithJson("""{"ctx": true}""");
         _backend.Answer("/lua/never").WithJson("""{"called": true}""");
+        _backend.Answer("/lua/raw").WithBody("raw text", "text/plain").WithHeader("X-Raw", "r1");
         _gateway = await GatewayUnderTest.StartAsync(Gateway.EndToEnd.Lua.CompiledGateway.Definition, new Dictionary<string, string>
         {
             ["http://api.test:8080"] = _backend.BaseUrl,
@@ -198,6 +199,19 @@ public sealed class LuaTests : IAsyncLifetime
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.True(body.RootElement.TryGetProperty("ok", out _));
         Assert.False(body.RootElement.TryGetProperty("looped", out _));
+    }
+
+    [Fact]
+    public async Task NoOp_BackendAndProxyPost_ChangeTheRelayedStatusHeadersAndBody()
+    {
+        using HttpResponseMessage response = await _gateway.Client.GetAsync("/lua/noop");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("proxy", Assert.Single(response.Headers.GetValues("X-Noop")));
+        Assert.Equal("r1", Assert.Single(response.Headers.GetValues("X-Backend-Lua")));
+        Assert.False(response.Headers.Contains("X-Raw"));
+        Assert.Equal("[raw text] + proxy", await response.Content.ReadAsStringAsync());
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

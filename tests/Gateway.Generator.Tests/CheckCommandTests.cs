@@ -37,8 +37,8 @@ public class CheckCommandTests
             int exit = CheckCommand.Run([Path.Combine(directory, "krakend.json")], output, TextWriter.Null);
 
             Assert.Equal(CheckCommand.ExitInvalid, exit);
-            string line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("GW1022", StringComparison.Ordinal));
-            Assert.Contains("(1,175): error GW1022: the Lua source \"lua/bad.lua\" does not compile: lua/bad.lua:3: unexpected symbol near 'end'", line, StringComparison.Ordinal);
+            string line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("GW1024", StringComparison.Ordinal));
+            Assert.Contains("(1,175): error GW1024: the Lua source \"lua/bad.lua\" does not compile: lua/bad.lua:3: unexpected symbol near 'end'", line, StringComparison.Ordinal);
         }
         finally
         {

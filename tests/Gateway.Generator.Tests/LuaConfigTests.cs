@@ -61,6 +61,30 @@ public class LuaConfigTests
     }
 
     [Fact]
+    public void Check_RandomText_NeverThrows_AlwaysAnswersCompilesOrAnError()
+    {
+        string[] pieces =
+        {
+            "local", "function", "end", "if", "then", "else", "elseif", "for", "in", "do", "while", "repeat", "until", "return", "break",
+            "goto", "::l::", "x", "y", "=", "==", "(", ")", "{", "}", "[", "]", "[[", "]]", "[=[", ".", "..", "...", ":", ";", ",", "'s'", "\"",
+            "\\", "1", "0x", "1e", ".5", "--", "--[[", "<const>", "<close>", "<", ">", "+", "-", "#", "~", "//", "\n", " ", "\r", "@", "\u{", "\0",
+        };
+        var random = new Random(20261201);
+        for (int i = 0; i < 5000; i++)
+        {
+            var text = new System.Text.StringBuilder();
+            for (int n = random.Next(1, 30); n > 0; n--)
+            {
+                text.Append(pieces[random.Next(pieces.Length)]).Append(random.Next(3) == 0 ? " " : string.Empty);
+            }
+
+            string script = text.ToString();
+            LuaSyntaxError? error = LuaSyntax.Check(script);
+            Assert.True(error is null || (error.Index >= 0 && error.Index <= script.Length && error.Line >= 1), script);
+        }
+    }
+
+    [Fact]
     public void Check_ConstUsedAsArgument_IsNotAnAssignment() =>
         Assert.Null(LuaSyntax.Check("local a <const> = 1\nprint(a, a)\nlocal t = {a, a}"));
 
@@ -80,7 +104,7 @@ public class LuaConfigTests
         // A syntax error in "pre", at its place inside the JSON string (escapes counted): line 5, after "end\n  x = ".
         {
             Config("{\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/lua-backend\": {\"pre\": \"local r = request.load()\\nr:headers(\\\"X\\\", 1)\\nx = \"}}}]}"),
-            null, "GW1022", DiagnosticSeverity.Error, "x = \"}", 4
+            null, "GW1024", DiagnosticSeverity.Error, "x = \"}", 4
         },
         // A source that cannot be read, at its name.
         {
@@ -90,7 +114,7 @@ public class LuaConfigTests
         // A source that does not compile, at its name.
         {
             Config("{\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/lua-backend\": {\"sources\": [\"bad.lua\"]}}}]}"),
-            new Dictionary<string, string> { ["bad.lua"] = "function f(\n" }, "GW1022", DiagnosticSeverity.Error, "\"bad.lua\"", 0
+            new Dictionary<string, string> { ["bad.lua"] = "function f(\n" }, "GW1024", DiagnosticSeverity.Error, "\"bad.lua\"", 0
         },
         // An md5 that does not match the file, at the sum.
         {

@@ -4,7 +4,7 @@
 namespace Gateway.Generated;
 
 /// <summary>
-/// The gateway compiled from its configuration: 16 endpoint(s), listening on port 8080 by default.
+/// The gateway compiled from its configuration: 17 endpoint(s), listening on port 8080 by default.
 /// Pass <see cref="Definition"/> to <c>Gateway.Runtime.Hosting.GatewayServer.Build</c> or <c>GatewayProgram.RunAsync</c>.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Gateway.Generator", "1.0")]
@@ -19,8 +19,8 @@ internal static class CompiledGateway
             new[] { "http://api.test:8080" },
         },
         createRoutes: CreateRoutes,
-        endpointCount: 16,
-        configurationHash: "sha256:335757fcaecebe8ce358ddda36a4599005e0902af9abf0978227021d42d2891c");
+        endpointCount: 17,
+        configurationHash: "sha256:87e8068b351d02645e524cc08cbda1eb6d76ee7a7c33113486816d5e9c231de9");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)
@@ -102,6 +102,11 @@ internal static class CompiledGateway
                 "/lua/runaway/partial",
                 new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("lua"), global::Gateway.Runtime.Routing.RouteSegment.Literal("runaway"), global::Gateway.Runtime.Routing.RouteSegment.Literal("partial") },
                 new GetLuaRunawayPartialHandler(backends)),
+            new(
+                "GET",
+                "/lua/noop",
+                new global::Gateway.Runtime.Routing.RouteSegment[] { global::Gateway.Runtime.Routing.RouteSegment.Literal("lua"), global::Gateway.Runtime.Routing.RouteSegment.Literal("noop") },
+                new GetLuaNoopHandler(backends)),
             new(
                 "GET",
                 "/lua/concurrent",

@@ -155,7 +155,7 @@ internal static class RequestPipeline
         using BackendScriptCall script = await scripted.BeginAsync(exchange, backend, cancellation).ConfigureAwait(false);
         BackendResult result = await SendAsync(client, backend, url, built, maxBodyBytes, passThrough, script, clientAborted, cancellation).ConfigureAwait(false);
         // A step the script itself ended, or one that failed, is not handed to post (KrakenD runs post on a response only).
-        return result.Failure == BackendFailure.Script || !result.Succeeded ? result : await script.AfterAsync(result, cancellation).ConfigureAwait(false);
+        return !result.Succeeded ? result : await script.AfterAsync(result, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>The HTTP part of a backend call: send (and follow same-origin redirects), then complete the result.</summary>

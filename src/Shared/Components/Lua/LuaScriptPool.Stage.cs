@@ -34,9 +34,6 @@ public sealed class LuaScriptPool : IDisposable
 
     public LuaScriptSet Scripts { get; }
 
-    /// <summary>States made so far (idle or in use).</summary>
-    public int Created { get; private set; } = 1;
-
     /// <summary>Takes a state; null when the request's budget ran out while every state was in use.</summary>
     internal async ValueTask<LuaVm?> RentAsync(CancellationToken cancellation)
     {
@@ -59,13 +56,7 @@ public sealed class LuaScriptPool : IDisposable
 
         try
         {
-            LuaVm made = Create();
-            lock (_idle)
-            {
-                Created++;
-            }
-
-            return made;
+            return Create();
         }
         catch
         {

@@ -161,6 +161,17 @@ case "$body" in *'"received": {"hotel_id":25,"note":"at Hotel Miramar"}, "hotel_
 body=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"cart":[1]}' "http://127.0.0.1:$gateway_port/checkout")
 case "$body" in *'"received": {"cart":[1],"customer_tier":"gold"}'*) ;; *) fail "proxy-chain body: $body" ;; esac
 
+# Lua in the native binary: the P/Invoke path into liblua54.so next to the binary, KrakenD's propagate-body pattern
+# (a no-op first step's whole body sent by a lua-backend pre script), a post script with the standard library, and a
+# script that never ends stopped by its instruction budget while the gateway keeps serving.
+[ -f "$out/liblua54.so" ] || fail "liblua54.so is not next to the native binary"
+body=$(curl -s -X POST "http://127.0.0.1:$gateway_port/lua-book/25")
+case "$body" in *'"name":"Hotel Miramar"'*'"hotel_header":"25","scripted":"YES"'*) ;; *) fail "Lua propagate-body booking: $body" ;; esac
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$gateway_port/lua-loop")
+[ "$status" = 500 ] || fail "a Lua loop that never ends: expected 500 within the budget, got $status"
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gateway_port/chain/25")
+[ "$status" = 200 ] || fail "after a runaway Lua script the gateway still serves: got $status"
+
 # router: the client's address from a trusted proxy (curl connects from 127.0.0.1, which the configuration trusts).
 body=$(curl -s -H 'X-Forwarded-For: 198.51.100.7, 203.0.113.9' "http://127.0.0.1:$gateway_port/whoami")
 [ "$body" = '{"x_forwarded_for": "203.0.113.9"}' ] || fail "client address from a trusted proxy: $body"

@@ -5,8 +5,9 @@
 #    linked statically so that the image needs no OpenSSL library for https backends, and without the method-name
 #    tables of stack traces: -0.9 MB; an exception's frames print as offsets, resolved with the gateway.dbg that the
 #    publish leaves in out/image/publish, see docs/operations.md);
-# 2. stages deploy/container/Containerfile's build context: the binary, the shared libraries `ldd` lists for it, a CA
-#    bundle, /etc/passwd and /etc/group (out/image/context);
+# 2. stages deploy/container/Containerfile's build context: the binary, the shared libraries `ldd` lists for it (and
+#    liblua54.so beside the binary when the configuration has Lua scripts), a CA bundle, /etc/passwd and /etc/group
+#    (out/image/context);
 # 3. builds it FROM scratch with buildah, reproducibly: every timestamp is 0 and every file mode is set here, so the
 #    same binary and host files give the same image digest.
 # Prints the image's id, digest and uncompressed size. Needs buildah (Debian: apt-get install buildah), and for the
@@ -57,6 +58,12 @@ libraries=$(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/
 for library in $libraries; do
   install -D -m 0755 "$(readlink -f "$library")" "$context/rootfs$library"
 done
+# Lua: a configuration with Lua scripts binds Lua's library, which the binary opens from its own folder at start-up
+# (dlopen, so ldd does not list it). A binary without Lua has no import of it: its image has no such file.
+if grep -qa 'liblua54\|lua54' "$binary"; then
+  [ -f "$out/publish/liblua54.so" ] || { echo "image.sh: the binary uses Lua but the publish has no liblua54.so" >&2; exit 1; }
+  install -m 0755 "$out/publish/liblua54.so" "$context/rootfs/liblua54.so"
+fi
 bundle=/etc/ssl/certs/ca-certificates.crt
 [ -f "$bundle" ] || { echo "image.sh: no CA bundle at $bundle (Debian: apt-get install ca-certificates)" >&2; exit 1; }
 install -m 0644 "$bundle" "$context/rootfs/etc/ssl/certs/ca-certificates.crt"

@@ -2,6 +2,7 @@
 """A/B load comparison of two builds of the gateway: a base revision against the working tree, side by side.
 
     python3 perf/load/ab.py --base REV [--rounds 5] [--duration 5] [--header 'Accept-Encoding: br']
+    python3 perf/load/ab.py --base HEAD --config lua.json --scenario "lua=/propagate/lua/25" --scenario "template=/propagate/template/25"
 
 Publishes the native gateway with perf/load/krakend.json twice: from REV (checked out in a temporary git worktree,
 removed afterwards) and from the working tree. Starts one static nginx backend, then for every scenario of the load
@@ -33,9 +34,9 @@ SCENARIOS = [
 ]
 
 
-def publish(source, output):
-    run.log(f"publishing {output.name} from {source}")
-    subprocess.run(["dotnet", "publish", "src/Gateway.Host", "-c", "Release", f"-p:GatewayConfig={run.LOAD / 'krakend.json'}",
+def publish(source, output, config):
+    run.log(f"publishing {output.name} from {source} with perf/load/{config}")
+    subprocess.run(["dotnet", "publish", "src/Gateway.Host", "-c", "Release", f"-p:GatewayConfig={run.LOAD / config}",
                     "-o", str(output), "--nologo", "-v", "quiet"], cwd=source, check=True)
 
 
@@ -50,6 +51,9 @@ def main():
     parser.add_argument("--header", action="append", default=[], help="a request header for every request, e.g. 'Accept-Encoding: gzip' (repeatable)")
     parser.add_argument("--reuse-builds", action="store_true",
                         help="measure the builds the previous run left in out/perf/ab-base and ab-head instead of publishing again (same --base, unchanged tree)")
+    parser.add_argument("--config", default="krakend.json", help="the configuration under perf/load/ both builds compile (default krakend.json)")
+    parser.add_argument("--scenario", action="append", default=[], metavar="NAME=PATH",
+                        help="measure these paths instead of the harness's scenarios (repeatable; for another --config)")
     parser.add_argument("--variant", action="append", default=[], metavar='NAME="ARGS"',
                         help="also run the working tree's build with these extra gateway arguments (repeatable)")
     args = parser.parse_args()
@@ -64,10 +68,10 @@ def main():
             worktree = f"{scratch}/base"
             subprocess.run(["git", "worktree", "add", "--detach", "-q", worktree, args.base], cwd=run.ROOT, check=True)
             try:
-                publish(worktree, builds["base"])
+                publish(worktree, builds["base"], args.config)
             finally:
                 subprocess.run(["git", "worktree", "remove", "--force", worktree], cwd=run.ROOT, check=True)
-        publish(run.ROOT, builds["head"])
+        publish(run.ROOT, builds["head"], args.config)
 
     # Every system measured: a build, the extra arguments it runs with and its environment.
     systems = {"base": (builds["base"], [], None), "head": (builds["head"], [], None)}
@@ -90,7 +94,8 @@ def main():
                                         run.SUT_CPU, f"ab-{name}", env=env)
             run.wait_http(ports[name], "/__health")
 
-        for scenario, path in SCENARIOS:
+        scenarios = [tuple(s.split("=", 1)) for s in args.scenario] or SCENARIOS
+        for scenario, path in scenarios:
             if args.only not in scenario:
                 continue
             run.log(scenario)

@@ -194,6 +194,8 @@ def backend_body(port):
         root {LOAD / 'data'};
         default_type application/json;
         location / {{ try_files $uri.json $uri =404; }}
+        # Any method, its body read and dropped: the step that receives a propagated body (perf/load/lua.json).
+        location = /sink {{ return 200 '{{"received": true}}'; }}
     }}"""
 
 

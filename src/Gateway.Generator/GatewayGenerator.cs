@@ -41,12 +41,22 @@ public sealed class GatewayGenerator : IIncrementalGenerator
             .Where(static pair => IsGatewayConfig(pair.Item2))
             .Select(static (pair, _) => (pair.Left, NamespaceOf(pair.Item2)));
 
-        // 2. Parse: text -> model + diagnostics (no Roslyn types past this point).
+        // 2. The files configurations name besides themselves (Lua sources), marked GatewayLuaSource="true": their
+        //    paths and texts, value-equal so that an unrelated edit re-parses nothing.
+        IncrementalValueProvider<EquatableArray<SourceFile>> sourceFiles = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Where(static pair => IsLuaSource(pair.Right.GetOptions(pair.Left)))
+            .Select(static (pair, cancellationToken) => new SourceFile(pair.Left.Path, pair.Left.GetText(cancellationToken)?.ToString()))
+            .Collect()
+            .Select(static (files, _) => EquatableArray.From(new System.Collections.Generic.List<SourceFile>(files)));
+
+        // 3. Parse: text -> model + diagnostics (no Roslyn types past this point).
         IncrementalValuesProvider<ParsedConfig> parsed = configs
-            .Select(static (config, cancellationToken) => Parse(config.File, config.Namespace, cancellationToken))
+            .Combine(sourceFiles)
+            .Select(static (config, cancellationToken) => Parse(config.Left.File, config.Left.Namespace, config.Right, cancellationToken))
             .WithTrackingName(Steps.Parse);
 
-        // 3. Diagnostics travel on their own, so a moved warning does not re-emit code. With -p:GatewayStrict=true,
+        // 4. Diagnostics travel on their own, so a moved warning does not re-emit code. With -p:GatewayStrict=true,
         //    every warning is reported as an error.
         IncrementalValueProvider<bool> strict = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.GatewayStrict", out string? value)
@@ -56,7 +66,7 @@ public sealed class GatewayGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Diagnostics);
         context.RegisterSourceOutput(diagnostics.Combine(strict), static (spc, d) => Report(spc, d.Left, d.Right));
 
-        // 4. Code, from the model alone.
+        // 5. Code, from the model alone.
         //    With -p:GatewayOpenTelemetry=true, the OpenTelemetry SDK is compiled in even without telemetry/opentelemetry
         //    (an empty one is added), so that arguments and OTEL_* variables alone can turn exporters on.
         IncrementalValueProvider<bool> openTelemetry = context.AnalyzerConfigOptionsProvider
@@ -74,12 +84,16 @@ public sealed class GatewayGenerator : IIncrementalGenerator
         options.TryGetValue("build_metadata.AdditionalFiles.GatewayConfig", out string? flag)
         && string.Equals(flag, "true", System.StringComparison.OrdinalIgnoreCase);
 
+    private static bool IsLuaSource(AnalyzerConfigOptions options) =>
+        options.TryGetValue("build_metadata.AdditionalFiles.GatewayLuaSource", out string? flag)
+        && string.Equals(flag, "true", System.StringComparison.OrdinalIgnoreCase);
+
     private static string NamespaceOf(AnalyzerConfigOptions options) =>
         options.TryGetValue("build_metadata.AdditionalFiles.GatewayNamespace", out string? ns) && !string.IsNullOrWhiteSpace(ns)
             ? ns.Trim()
             : DefaultNamespace;
 
-    private static ParsedConfig Parse(AdditionalText file, string generatedNamespace, CancellationToken cancellationToken)
+    private static ParsedConfig Parse(AdditionalText file, string generatedNamespace, EquatableArray<SourceFile> sources, CancellationToken cancellationToken)
     {
         SourceText? text = file.GetText(cancellationToken);
         if (text is null)
@@ -88,7 +102,16 @@ public sealed class GatewayGenerator : IIncrementalGenerator
             return new ParsedConfig(file.Path, null, new EquatableArray<ConfigDiagnostic>(new[] { unreadable }));
         }
 
-        ConfigParseResult result = ConfigParser.Parse(new ConfigSource(file.Path, text.ToString()), generatedNamespace);
+        var byPath = new System.Collections.Generic.Dictionary<string, string>(System.StringComparer.Ordinal);
+        foreach (SourceFile source in sources)
+        {
+            if (source.Text is not null)
+            {
+                byPath[System.IO.Path.GetFullPath(source.Path)] = source.Text;
+            }
+        }
+
+        ConfigParseResult result = ConfigParser.Parse(new ConfigSource(file.Path, text.ToString()), generatedNamespace, ConfigFiles.FromSet(file.Path, byPath));
         return new ParsedConfig(file.Path, result.Model, result.Diagnostics);
     }
 
@@ -106,6 +129,9 @@ public sealed class GatewayGenerator : IIncrementalGenerator
                 : Diagnostic.Create(descriptor, location, diagnostic.Message));
         }
     }
+
+    /// <summary>A file a configuration may name (a Lua source): its full path and text (null when unreadable).</summary>
+    private sealed record SourceFile(string Path, string? Text);
 
     private sealed record ParsedConfig(string Path, GatewayModel? Model, EquatableArray<ConfigDiagnostic> Diagnostics);
 

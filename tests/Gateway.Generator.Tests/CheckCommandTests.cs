@@ -22,6 +22,30 @@ public class CheckCommandTests
         return data;
     }
 
+    [Fact]
+    public void Check_ALuaSourceBesideTheConfiguration_IsReadAndCompiledLikeTheBuildDoes()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"gateway-check-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(directory, "lua"));
+        string config = "{\"version\": 3, \"host\": [\"http://h\"], \"endpoints\": [{\"endpoint\": \"/a\", \"backend\": [{\"url_pattern\": \"/x\", \"extra_config\": {\"modifier/lua-backend\": {\"sources\": [\"lua/good.lua\", \"lua/bad.lua\"], \"pre\": \"good()\"}}}]}]}";
+        File.WriteAllText(Path.Combine(directory, "krakend.json"), config);
+        File.WriteAllText(Path.Combine(directory, "lua", "good.lua"), "function good() end\n");
+        File.WriteAllText(Path.Combine(directory, "lua", "bad.lua"), "function bad()\n  return 1 +\nend\n");
+        try
+        {
+            using var output = new StringWriter();
+            int exit = CheckCommand.Run([Path.Combine(directory, "krakend.json")], output, TextWriter.Null);
+
+            Assert.Equal(CheckCommand.ExitInvalid, exit);
+            string line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("GW1024", StringComparison.Ordinal));
+            Assert.Contains("(1,175): error GW1024: the Lua source \"lua/bad.lua\" does not compile: lua/bad.lua:3: unexpected symbol near 'end'", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Configs))]
     public void Check_SameConfig_PrintsTheGeneratorsFindings(string config)

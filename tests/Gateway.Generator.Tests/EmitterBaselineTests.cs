@@ -33,6 +33,7 @@ public class EmitterBaselineTests
     [InlineData("router.krakend.json", "Router", 6)]
     [InlineData("mtls.krakend.json", "MutualTls", 2)]
     [InlineData("sd.krakend.json", "ServiceDiscovery", 5)]
+    [InlineData("lua.krakend.json", "Lua", 18)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);
@@ -163,7 +164,14 @@ public class EmitterBaselineTests
     private static GeneratedFile[] Generate(string configFile)
     {
         string config = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configs", configFile));
-        var (driver, output, diagnostics) = GeneratorHarness.Run(config);
+        // The Lua sources the configurations name, as the build passes them (Configs/lua/*.lua).
+        var sources = new Dictionary<string, string>();
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Configs", "lua")))
+        {
+            sources["lua/" + Path.GetFileName(file)] = File.ReadAllText(file);
+        }
+
+        var (driver, output, diagnostics) = GeneratorHarness.Run(config, files: sources);
         Assert.Empty(diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
         return driver.GetRunResult().Results[0].GeneratedSources.Select(s => new GeneratedFile(s.HintName, s.SourceText.ToString())).ToArray();

@@ -15,9 +15,15 @@ internal static class GeneratorHarness
 
     private static readonly Lazy<MetadataReference[]> s_references = new(LoadReferences);
 
-    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null, string path = ConfigPath, bool strict = false, bool openTelemetry = false)
+    /// <param name="config">The configuration's text.</param>
+    /// <param name="namespace">The namespace of the generated code.</param>
+    /// <param name="path">The configuration's path.</param>
+    /// <param name="strict">Every warning an error.</param>
+    /// <param name="openTelemetry">As -p:GatewayOpenTelemetry=true.</param>
+    /// <param name="files">Files beside the configuration (Lua sources), by name relative to its folder, handed to the generator as the build does.</param>
+    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string config, string? @namespace = null, string path = ConfigPath, bool strict = false, bool openTelemetry = false, IReadOnlyDictionary<string, string>? files = null)
     {
-        GeneratorDriver driver = CreateDriver(new InMemoryAdditionalText(path, config), @namespace, strict, openTelemetry);
+        GeneratorDriver driver = CreateDriver(new InMemoryAdditionalText(path, config), @namespace, strict, openTelemetry, files, Path.GetDirectoryName(path)!);
         driver = driver.RunGeneratorsAndUpdateCompilation(CreateCompilation(), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return (driver, output, diagnostics);
     }
@@ -25,12 +31,18 @@ internal static class GeneratorHarness
     public static GeneratorDriver CreateDriver(string config, string? @namespace = null) =>
         CreateDriver(new InMemoryAdditionalText(ConfigPath, config), @namespace);
 
-    public static GeneratorDriver CreateDriver(AdditionalText config, string? @namespace = null, bool strict = false, bool openTelemetry = false)
+    public static GeneratorDriver CreateDriver(AdditionalText config, string? @namespace = null, bool strict = false, bool openTelemetry = false, IReadOnlyDictionary<string, string>? files = null, string directory = "/configs")
     {
-        var options = new TestOptionsProvider(@namespace, strict, openTelemetry);
+        var options = new TestOptionsProvider(@namespace, strict, openTelemetry, config.Path);
+        var texts = new List<AdditionalText> { config };
+        foreach (KeyValuePair<string, string> file in files ?? new Dictionary<string, string>())
+        {
+            texts.Add(new InMemoryAdditionalText(Path.Combine(directory, file.Key), file.Value));
+        }
+
         return CSharpGeneratorDriver.Create(
             new[] { new GatewayGenerator().AsSourceGenerator() },
-            new[] { config },
+            texts,
             parseOptions: new CSharpParseOptions(LanguageVersion.Preview),
             optionsProvider: options,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
@@ -68,9 +80,12 @@ internal static class GeneratorHarness
     private sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
     {
         private readonly DictionaryOptions _fileOptions;
+        private readonly DictionaryOptions _sourceOptions = new(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.GatewayLuaSource"] = "true" });
+        private readonly string _configPath;
 
-        public TestOptionsProvider(string? @namespace, bool strict, bool openTelemetry)
+        public TestOptionsProvider(string? @namespace, bool strict, bool openTelemetry, string configPath)
         {
+            _configPath = configPath;
             // What -p:GatewayStrict=true and -p:GatewayOpenTelemetry=true become through CompilerVisibleProperty.
             var properties = new Dictionary<string, string>();
             if (strict)
@@ -97,7 +112,7 @@ internal static class GeneratorHarness
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => GlobalOptions;
 
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _fileOptions;
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => textFile.Path == _configPath ? _fileOptions : _sourceOptions;
     }
 
     private sealed class DictionaryOptions : AnalyzerConfigOptions

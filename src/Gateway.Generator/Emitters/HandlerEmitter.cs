@@ -59,7 +59,7 @@ internal static class HandlerEmitter
 
         w.Line();
         w.Line($"public {className}({Runtime}.Forwarding.BackendRegistry backends)");
-        w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options{Stages(endpoint)})");
+        w.Line($"    : base(s_endpoint, CreateBackends(backends), backends.Options{Stages(model, endpoint)})");
         w.Line("{");
         w.Indent();
         for (int i = 0; i < endpoint.Backends.Count; i++)
@@ -72,6 +72,11 @@ internal static class HandlerEmitter
 
         w.Outdent();
         w.Line("}");
+        foreach (GatewayComponentModel root in model.Components)
+        {
+            ComponentEmitters.EmitRootMembers(w, endpoint, root);
+        }
+
         foreach (EndpointComponentModel component in endpoint.Components)
         {
             ComponentEmitters.EmitMembers(w, endpoint, component, paths);
@@ -424,15 +429,26 @@ internal static class HandlerEmitter
         }
     }
 
-    /// <summary>The base constructor's components argument: the endpoint components' run-time parts in registry order, or nothing.</summary>
-    private static string Stages(EndpointModel endpoint)
+    /// <summary>
+    /// The base constructor's components argument: the stages root components give every endpoint (they run first), then
+    /// the endpoint components' run-time parts in registry order; nothing when there are none.
+    /// </summary>
+    private static string Stages(GatewayModel model, EndpointModel endpoint)
     {
-        if (endpoint.Components.Count == 0)
+        var stages = new List<string>();
+        foreach (GatewayComponentModel root in model.Components)
+        {
+            if (ComponentEmitters.EndpointStageOfRoot(root) is { } rootStage)
+            {
+                stages.Add(rootStage);
+            }
+        }
+
+        if (stages.Count == 0 && endpoint.Components.Count == 0)
         {
             return string.Empty;
         }
 
-        var stages = new List<string>();
         foreach (EndpointComponentModel component in endpoint.Components)
         {
             stages.Add(ComponentEmitters.StageExpression(component));
@@ -912,6 +928,14 @@ internal static class HandlerEmitter
 
         w.Line("/// </list>");
         w.Line("/// The pipeline (docs/configuration.md, \"How a backend call runs\"): the client request is read");
+        foreach (GatewayComponentModel root in model.Components)
+        {
+            if (ComponentEmitters.EndpointStageOfRoot(root) is not null)
+            {
+                w.Line($"/// → {CSharp.Doc(ComponentEmitters.Describe(root))} (the service's)");
+            }
+        }
+
         foreach (EndpointComponentModel component in endpoint.Components)
         {
             if (!ComponentEmitters.RunsOnTheAnswer(component))

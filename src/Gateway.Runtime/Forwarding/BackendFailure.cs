@@ -50,4 +50,10 @@ public enum BackendFailure
 
     /// <summary>The backend's rate limit (<c>qos/ratelimit/proxy</c>) had no token left: the backend was not called.</summary>
     RateLimited,
+
+    /// <summary>
+    /// The backend's Lua script (<c>modifier/lua-backend</c>) ended the step: <c>custom_error</c> (its status in
+    /// <see cref="BackendResult.StatusCode"/>), a Lua error, or a budget spent (docs/configuration.md, Lua errors).
+    /// </summary>
+    Script,
 }

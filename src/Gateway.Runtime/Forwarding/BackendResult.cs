@@ -13,8 +13,8 @@ public sealed class BackendResult : IDisposable
     private static readonly BackendResult s_skipped = new(BackendFailure.None, 0, null) { Skipped = true };
 
     private PooledBuffer? _data;
-    private readonly int _start;
-    private readonly int _length;
+    private int _start;
+    private int _length;
 
     private BackendResult(BackendFailure failure, int statusCode, PooledBuffer? data, int start = 0, int length = -1)
     {
@@ -39,7 +39,7 @@ public sealed class BackendResult : IDisposable
 
     public bool Succeeded => Failure == BackendFailure.None;
 
-    private readonly bool _complete = true;
+    private bool _complete = true;
 
     /// <summary>
     /// Succeeded with data that does not stand for a failure. <c>return_error_details</c> data is merged but leaves the
@@ -109,6 +109,34 @@ public sealed class BackendResult : IDisposable
 
     /// <summary>For <see cref="BackendFailure.Internal"/>: what was thrown.</summary>
     public Exception? Exception { get; private init; }
+
+    /// <summary>
+    /// A step a script ended (<see cref="BackendFailure.Script"/>): with <c>custom_error</c>, its status (0 for none) and
+    /// message, which the client sees as <c>return_error_code</c>'s status and body would be.
+    /// </summary>
+    public static BackendResult ScriptFailed(int statusCode, string? message, string? contentType)
+    {
+        PooledBuffer? body = null;
+        if (message is not null)
+        {
+            body = new PooledBuffer(Math.Max(16, System.Text.Encoding.UTF8.GetMaxByteCount(message.Length)));
+            body.Write(System.Text.Encoding.UTF8.GetBytes(message));
+        }
+
+        return new BackendResult(BackendFailure.Script, statusCode, null) { ErrorBody = body, ErrorContentType = contentType };
+    }
+
+    /// <summary>Replaces the data with a script's rewrite of it (one JSON object); takes ownership of <paramref name="data"/>.</summary>
+    internal void ReplaceData(PooledBuffer data)
+    {
+        _data?.Dispose();
+        _data = data;
+        _start = 0;
+        _length = data.Length;
+    }
+
+    /// <summary>A script's verdict on completeness (<c>response.load():isComplete(bool)</c>).</summary>
+    internal void SetComplete(bool complete) => _complete = complete;
 
     /// <summary>A failed status whose body and content type the client may see (<c>return_error_code</c>).</summary>
     public static BackendResult FailedWithBody(int statusCode, PooledBuffer body, string? contentType) =>

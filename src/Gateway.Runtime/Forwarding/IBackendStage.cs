@@ -33,3 +33,34 @@ public interface IHttpMessageModifier : IBackendComponent
 
     void ModifyResponse(HttpResponseMessage response);
 }
+
+/// <summary>
+/// A backend component with a script around the call (<c>modifier/lua-backend</c>): it runs inside the other stages,
+/// on the request the gateway built (before the message modifiers) and on the result after it was decoded and shaped.
+/// </summary>
+public interface IBackendScript : IBackendComponent
+{
+    /// <summary>Starts the script for one call (a VM is taken for the whole call). Never throws.</summary>
+    ValueTask<BackendScriptCall> BeginAsync(Proxy.ProxyExchange exchange, Proxy.BackendDefinition backend, CancellationToken cancellation);
+}
+
+/// <summary>One call's script, from the request to the result; disposing it gives its VM back.</summary>
+public abstract class BackendScriptCall : IDisposable
+{
+    /// <summary>True when the script's configuration skips the HTTP call (<c>skip_next</c>).</summary>
+    public abstract bool SkipsCall { get; }
+
+    /// <summary>
+    /// The <c>pre</c> script on the request about to be sent (on a redirect, what it changed is applied again). A result
+    /// ends the step without sending: the script failed or answered with <c>custom_error</c>.
+    /// </summary>
+    public abstract BackendResult? BeforeSend(HttpRequestMessage request, bool redirected);
+
+    /// <summary>Sees the backend's final response before the gateway reads it (its headers, for <c>response.load()</c>).</summary>
+    public abstract void SeeResponse(HttpResponseMessage response);
+
+    /// <summary>The <c>post</c> script on the step's result (or on an empty one with <c>skip_next</c>); returns the step's result.</summary>
+    public abstract ValueTask<BackendResult> AfterAsync(BackendResult result, CancellationToken cancellation);
+
+    public abstract void Dispose();
+}

@@ -152,5 +152,18 @@ public static class CheckCommand
 
     /// <summary>The findings for a configuration text, in file order as the generator reports them.</summary>
     internal static IReadOnlyList<ConfigDiagnostic> Check(string path, string text) =>
-        ConfigParser.Parse(new ConfigSource(path, text), "Gateway.Check").Diagnostics.ToArray();
+        ConfigParser.Parse(new ConfigSource(path, text), "Gateway.Check", new ConfigFiles(path, ReadSource)).Diagnostics.ToArray();
+
+    /// <summary>A file the configuration names (a Lua source), read from the disk; null when it cannot be.</summary>
+    private static string? ReadSource(string fullPath)
+    {
+        try
+        {
+            return File.Exists(fullPath) ? File.ReadAllText(fullPath, Encoding.UTF8) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }

@@ -34,6 +34,17 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 4, EventName = "backend_failed", Level = LogLevel.Warning, Message = "{Method} {Endpoint}: backend {Backend} failed ({Failure}, status {Status}) after {DurationMs} ms")]
     public static partial void BackendFailed(ILogger logger, string method, string endpoint, int backend, string failure, int status, double durationMs);
 
+    /// <summary>
+    /// A Lua script failed (a Lua error or a spent budget; <c>custom_error</c> is an answer, not a failure): the script's
+    /// place and Lua's message, which names the script's line.
+    /// </summary>
+    [LoggerMessage(EventId = 5, EventName = "lua_failed", Level = LogLevel.Warning, Message = "{Method} {Endpoint}: the {Script} Lua script failed: {Error}")]
+    public static partial void LuaFailed(ILogger logger, string method, string endpoint, string script, string error);
+
+    /// <summary>A script's <c>print</c> (with <c>allow_open_libs</c>): what it prints is the script author's choice.</summary>
+    [LoggerMessage(EventId = 6, EventName = "lua_print", Level = LogLevel.Information, Message = "{Endpoint} [Lua] {Line}")]
+    public static partial void LuaPrint(ILogger logger, string endpoint, string line);
+
     // The access log (category AccessCategory, event "access", level information) is written by
     // GatewayLoggerProvider.WriteAccess, straight to UTF-8: it runs on every request.
 

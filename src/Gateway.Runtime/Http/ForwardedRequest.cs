@@ -76,6 +76,40 @@ public sealed class ForwardedRequest : IDisposable
         ContentTypeIsOwn = true;
     }
 
+    /// <summary>A script replaced the body (<c>modifier/lua-*</c>): the backends receive these bytes, with the client's content type.</summary>
+    public void ReplaceBody(ReadOnlySpan<byte> body)
+    {
+        SharedBody replacement = SharedBody.Copy(body);
+        Dispose();
+        _body = replacement;
+    }
+
+    /// <summary>
+    /// A script set a header the backends receive (<paramref name="values"/> empty removes it); <c>Content-Type</c> is the
+    /// body's type. Values a header line cannot carry are refused, as for the client's own headers.
+    /// </summary>
+    public bool SetHeader(string name, StringValues values)
+    {
+        if (!HttpRules.IsHeaderName(name) || s_neverForwarded.Contains(name) || !HeaderRules.AreValidValues(values))
+        {
+            return false;
+        }
+
+        if (string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase))
+        {
+            ContentType = values.Count == 0 ? null : values.ToString();
+            return true;
+        }
+
+        Headers.RemoveAll(header => string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase));
+        if (values.Count > 0)
+        {
+            Headers.Add(new(name, values));
+        }
+
+        return true;
+    }
+
     /// <summary>Reads what the backends need from the client request. Null when the body exceeds the limit (the caller answers 413).</summary>
     /// <param name="context">The request.</param>
     /// <param name="endpoint">The endpoint's forwarding rules.</param>

@@ -45,6 +45,11 @@ public sealed class BackendDefinition
             {
                 modifiers.Add(modifier);
             }
+
+            if (component is IBackendScript script)
+            {
+                Script = script;
+            }
         }
 
         Stages = [.. around];
@@ -67,6 +72,9 @@ public sealed class BackendDefinition
 
     /// <summary>The backend components' stages around the HTTP call, outermost first; empty when none is configured.</summary>
     public IBackendStage[] Stages { get; }
+
+    /// <summary>The backend's script (<c>modifier/lua-backend</c>), run inside the other stages; null when none.</summary>
+    public IBackendScript? Script { get; }
 
     /// <summary>The backend components that change the request and the response themselves, in order; null when none.</summary>
     public IHttpMessageModifier[]? Modifiers { get; }

@@ -18,6 +18,7 @@ public abstract class EndpointHandler
     private readonly BackendClientOptions _options;
     private readonly IEndpointStage[] _stages;
     private readonly IEndpointAnswerStage[] _answerStages;
+    private readonly IEndpointDataStage[] _dataStages;
 
     /// <param name="components">
     /// The endpoint components' run-time parts, in the registry's order: their stages run in that order before the
@@ -32,6 +33,7 @@ public abstract class EndpointHandler
         _options = options;
         _stages = Of<IEndpointStage>(components);
         _answerStages = Of<IEndpointAnswerStage>(components);
+        _dataStages = Of<IEndpointDataStage>(components);
     }
 
     /// <summary>The endpoint's backends, in configuration order.</summary>
@@ -61,6 +63,8 @@ public abstract class EndpointHandler
     internal IEndpointStage[] Stages => _stages;
 
     internal IEndpointAnswerStage[] AnswerStages => _answerStages;
+
+    internal IEndpointDataStage[] DataStages => _dataStages;
 
     /// <summary>The generated backend calls, for the pipeline.</summary>
     internal Task CallBackends(ProxyExchange exchange) => CallBackendsAsync(exchange);

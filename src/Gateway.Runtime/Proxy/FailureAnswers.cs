@@ -31,8 +31,9 @@ internal static class FailureAnswers
         HttpResponse response = exchange.Context.Response;
         int cause = requiredStep ?? 0;
         BackendResult first = exchange.Results[cause];
+        // A script's custom_error carries its own status, as KrakenD's error with a status code does, without return_error_code.
         bool propagate = (requiredStep is not null || exchange.Backends.Length == 1 || exchange.Endpoint.Sequential)
-            && exchange.Backends[cause].ReturnErrorCode && first.Failure == BackendFailure.Status;
+            && ((exchange.Backends[cause].ReturnErrorCode && first.Failure == BackendFailure.Status) || (first.Failure == BackendFailure.Script && first.StatusCode > 0));
         response.StatusCode = propagate ? first.StatusCode : StatusCodes.Status500InternalServerError;
         response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
         WriteFailedSteps(exchange);
@@ -143,6 +144,7 @@ internal static class FailureAnswers
         BackendFailure.CircuitOpen => "the circuit breaker is open",
         BackendFailure.Credentials => "the backend's access token could not be obtained",
         BackendFailure.RateLimited => "the backend's rate limit is exceeded (not called)",
+        BackendFailure.Script => result.ErrorBody is { } message ? Encoding.UTF8.GetString(message.WrittenSpan) : "the backend's Lua script failed (logged)",
         BackendFailure.NotCalled => "not called (an earlier step failed)",
         _ => result.Failure.ToString(),
     };

@@ -34,3 +34,20 @@ public interface IEndpointAnswerStage : IEndpointComponent
 {
     void Apply(ProxyExchange exchange, HttpResponse response);
 }
+
+/// <summary>
+/// A stage of an endpoint that may rewrite the composed data of an answer (<see cref="RequestPipeline"/>, step 4), after
+/// the merge, <c>flatmap_filter</c> and static data and before the answer stages: <c>modifier/lua-proxy</c>'s post
+/// script.
+/// </summary>
+public interface IEndpointDataStage : IEndpointComponent
+{
+    /// <summary>
+    /// Runs on the data. Returns null to go on, with <paramref name="replaced"/> holding new data (or null to keep it)
+    /// and <paramref name="complete"/> the answer's completeness; or the task of an answer the stage wrote itself.
+    /// </summary>
+    Task? Transform(ProxyExchange exchange, ReadOnlySpan<byte> data, ref bool complete, out Http.PooledBuffer? replaced);
+
+    /// <summary>The same for a <c>no-op</c> endpoint, on the backend's response before it is relayed; null to go on.</summary>
+    Task<bool> TransformPassThroughAsync(ProxyExchange exchange, HttpResponseMessage response);
+}

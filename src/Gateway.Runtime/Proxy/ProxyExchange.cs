@@ -164,7 +164,7 @@ public sealed class ProxyExchange : IAsyncDisposable
 
     private Task<BackendResult> CallAsync(BackendDefinition backend, string url, BackendRequest? request, CancellationToken budget) =>
         Endpoint.ConcurrentCalls == 1
-            ? RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, budget)
+            ? RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, budget, this)
             : SendConcurrentlyAsync(backend, url, request, budget);
 
     /// <summary>
@@ -253,6 +253,15 @@ public sealed class ProxyExchange : IAsyncDisposable
     public string? ClientQuery(string name) =>
         Context.Request.Query.TryGetValue(name, out Microsoft.Extensions.Primitives.StringValues values) && values.Count > 0 ? values[0] : null;
 
+    /// <summary>
+    /// What an endpoint stage keeps from before the backend calls to the answer (<c>modifier/lua-proxy</c>: its VM and
+    /// the script's environment); disposed with the exchange, after every call ended.
+    /// </summary>
+    internal IDisposable? StageState { get; set; }
+
+    /// <summary>A stage decided that the backends are not called (<c>modifier/lua-proxy</c>'s <c>skip_next</c>): the answer is composed from no data.</summary>
+    internal bool BackendsSkipped { get; set; }
+
     /// <summary>The largest body accepted from a backend or a service.</summary>
     internal int MaxResponseBodyBytes => _maxResponseBodyBytes;
 
@@ -266,7 +275,7 @@ public sealed class ProxyExchange : IAsyncDisposable
         var calls = new List<Task<BackendResult>>(Endpoint.ConcurrentCalls);
         for (int i = 0; i < Endpoint.ConcurrentCalls; i++)
         {
-            calls.Add(RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token));
+            calls.Add(RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token, this));
         }
 
         BackendResult? winner = null;
@@ -324,6 +333,7 @@ public sealed class ProxyExchange : IAsyncDisposable
         }
 
         _budget.Dispose();
+        StageState?.Dispose();
         foreach (BackendResult result in _results)
         {
             result.Dispose();

@@ -70,8 +70,12 @@ internal static class RequestPipeline
                         }
                     }
 
-                    // 3. The backend calls, in the order the generated handler fixes (each: CallBackendAsync).
-                    await handler.CallBackends(exchange).ConfigureAwait(false);
+                    // 3. The backend calls, in the order the generated handler fixes (each: CallBackendAsync), unless a
+                    // stage skipped them (modifier/lua-proxy's skip_next).
+                    if (!exchange.BackendsSkipped)
+                    {
+                        await handler.CallBackends(exchange).ConfigureAwait(false);
+                    }
                 }
                 catch
                 {
@@ -83,7 +87,7 @@ internal static class RequestPipeline
 
                 // 4. The answer: merge → endpoint flatmap_filter → static data → the answer stages (relayed backend
                 // headers) → render, compressed for clients that accept it (or a failure answer).
-                await ResponseComposer.WriteAsync(exchange, handler.AnswerStages).ConfigureAwait(false);
+                await ResponseComposer.WriteAsync(exchange, handler.AnswerStages, handler.DataStages).ConfigureAwait(false);
             }
         }
         catch (Exception e)
@@ -118,18 +122,18 @@ internal static class RequestPipeline
     /// when it has any (<see cref="IBackendStage"/>). Never throws: whatever a stage throws becomes a failed step
     /// (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
     /// </summary>
-    public static Task<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation) =>
+    public static Task<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation, ProxyExchange? exchange = null) =>
         backend.Stages.Length == 0
-            ? SendAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation)
-            : RunStageAsync(0, client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation);
+            ? SendAsync(client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation)
+            : RunStageAsync(0, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation);
 
-    private static async Task<BackendResult> RunStageAsync(int stage, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    private static async Task<BackendResult> RunStageAsync(int stage, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange? exchange, CancellationToken clientAborted, CancellationToken cancellation)
     {
         try
         {
             return stage == backend.Stages.Length
-                ? await SendAsync(client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false)
-                : await backend.Stages[stage].InvokeAsync(() => RunStageAsync(stage + 1, client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation)).ConfigureAwait(false);
+                ? await SendAsync(client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation).ConfigureAwait(false)
+                : await backend.Stages[stage].InvokeAsync(() => RunStageAsync(stage + 1, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation)).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -137,8 +141,25 @@ internal static class RequestPipeline
         }
     }
 
+    /// <summary>
+    /// The HTTP part of a backend call, inside the backend's script when it has one (<c>modifier/lua-backend</c>: its
+    /// pre script on the built request, its post script on the result).
+    /// </summary>
+    private static async Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange? exchange, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        if (backend.Script is not { } scripted || exchange is null)
+        {
+            return await SendAsync(client, backend, url, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation).ConfigureAwait(false);
+        }
+
+        using BackendScriptCall script = await scripted.BeginAsync(exchange, backend, cancellation).ConfigureAwait(false);
+        BackendResult result = await SendAsync(client, backend, url, built, maxBodyBytes, passThrough, script, clientAborted, cancellation).ConfigureAwait(false);
+        // A step the script itself ended, or one that failed, is not handed to post (KrakenD runs post on a response only).
+        return !result.Succeeded ? result : await script.AfterAsync(result, cancellation).ConfigureAwait(false);
+    }
+
     /// <summary>The HTTP part of a backend call: send (and follow same-origin redirects), then complete the result.</summary>
-    private static async Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    private static async Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, BackendScriptCall? script, CancellationToken clientAborted, CancellationToken cancellation)
     {
         // Only an absolute http(s) URL is ever sent: on Unix a bare path would parse as a file: URI.
         if (!Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -164,6 +185,27 @@ internal static class RequestPipeline
                 request?.Dispose();
                 request = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
                 BackendCaller.AddHeadersAndBody(client, backend, built, request, withBody);
+                if (script is not null)
+                {
+                    if (script.BeforeSend(request, redirects > 0) is { } ended)
+                    {
+                        return ended;
+                    }
+
+                    if (script.SkipsCall)
+                    {
+                        // skip_next: no call; post sees an empty, incomplete response (KrakenD's empty proxy.Response).
+                        var nothing = new PooledBuffer(16);
+                        nothing.Write("{}"u8);
+                        BackendResult skipped = BackendResult.Success(0, nothing);
+                        skipped.SetComplete(false);
+                        return skipped;
+                    }
+
+                    uri = request.RequestUri!;
+                    method = request.Method;
+                }
+
                 if (backend.Modifiers is { } modifiers)
                 {
                     foreach (IHttpMessageModifier modifier in modifiers)
@@ -212,6 +254,7 @@ internal static class RequestPipeline
                 // not a success.
                 if (redirects == BackendCaller.MaxRedirects || BackendCaller.RedirectTarget(response, uri) is not { } next)
                 {
+                    script?.SeeResponse(response);
                     if (backend.Modifiers is { } responseModifiers)
                     {
                         foreach (IHttpMessageModifier modifier in responseModifiers)

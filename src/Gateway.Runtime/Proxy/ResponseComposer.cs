@@ -31,7 +31,8 @@ internal static class ResponseComposer
     private static readonly JsonPath s_content = new("content"u8.ToArray());
 
     /// <param name="answerStages">The endpoint components' stages that take part in an answer with data (<see cref="IEndpointAnswerStage"/>).</param>
-    public static Task WriteAsync(ProxyExchange exchange, IEndpointAnswerStage[] answerStages)
+    /// <param name="dataStages">The endpoint components' stages that may rewrite the composed data (<see cref="IEndpointDataStage"/>).</param>
+    public static Task WriteAsync(ProxyExchange exchange, IEndpointAnswerStage[] answerStages, IEndpointDataStage[]? dataStages = null)
     {
         HttpContext context = exchange.Context;
         if (context.RequestAborted.IsCancellationRequested)
@@ -46,9 +47,16 @@ internal static class ResponseComposer
             return FailureAnswers.WriteDeadlineAsync(exchange, deadline);
         }
 
+        dataStages ??= [];
         if (endpoint.Output == OutputEncoding.NoOp)
         {
-            return PassThroughAsync(exchange);
+            return PassThroughAsync(exchange, dataStages);
+        }
+
+        if (exchange.BackendsSkipped)
+        {
+            // No backend was called (skip_next): the data stages get an empty, incomplete answer, as KrakenD's script does.
+            return WriteData(exchange, answerStages, dataStages, "{}"u8, complete: false, errored: false, transform: true);
         }
 
         IReadOnlyList<BackendResult> results = exchange.Results;
@@ -107,7 +115,45 @@ internal static class ResponseComposer
 
             // KrakenD: complete only when every backend answered completely and there is data (docs/configuration.md, errors).
             complete &= succeeded > 0 && !IsEmptyObject(data);
-            HttpResponse response = context.Response;
+
+            // A proxy-level script sees the answer only when no backend failed, as KrakenD runs it on a response without error.
+            return WriteData(exchange, answerStages, dataStages, data, complete, errored, transform: !errored);
+        }
+        finally
+        {
+            merged?.Dispose();
+            flattened?.Dispose();
+            withStatic?.Dispose();
+        }
+    }
+
+    /// <summary>The data stages (when <paramref name="transform"/>), the answer stages, the gateway's headers, the render.</summary>
+    private static Task WriteData(ProxyExchange exchange, IEndpointAnswerStage[] answerStages, IEndpointDataStage[] dataStages, ReadOnlySpan<byte> data, bool complete, bool errored, bool transform)
+    {
+        EndpointDefinition endpoint = exchange.Endpoint;
+        PooledBuffer? rewritten = null;
+        try
+        {
+            if (transform)
+            {
+                foreach (IEndpointDataStage stage in dataStages)
+                {
+                    if (stage.Transform(exchange, data, ref complete, out PooledBuffer? replaced) is { } answered)
+                    {
+                        replaced?.Dispose();
+                        return answered;
+                    }
+
+                    if (replaced is not null)
+                    {
+                        rewritten?.Dispose();
+                        rewritten = replaced;
+                        data = replaced.WrittenSpan;
+                    }
+                }
+            }
+
+            HttpResponse response = exchange.Context.Response;
             response.StatusCode = StatusCodes.Status200OK;
             foreach (IEndpointAnswerStage stage in answerStages)
             {
@@ -132,9 +178,7 @@ internal static class ResponseComposer
         }
         finally
         {
-            merged?.Dispose();
-            flattened?.Dispose();
-            withStatic?.Dispose();
+            rewritten?.Dispose();
         }
     }
 
@@ -242,7 +286,7 @@ internal static class ResponseComposer
     /// (aborted, so the truncated body cannot pass for a complete one); one that stalls before its first body byte gets
     /// the failed-backend answer.
     /// </summary>
-    private static async Task PassThroughAsync(ProxyExchange exchange)
+    private static async Task PassThroughAsync(ProxyExchange exchange, IEndpointDataStage[] dataStages)
     {
         HttpResponse response = exchange.Context.Response;
         response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
@@ -251,6 +295,14 @@ internal static class ResponseComposer
         {
             FailureAnswers.WriteEmpty(response, StatusCodes.Status500InternalServerError);
             return;
+        }
+
+        foreach (IEndpointDataStage stage in dataStages)
+        {
+            if (!await stage.TransformPassThroughAsync(exchange, backend).ConfigureAwait(false))
+            {
+                return; // the stage answered
+            }
         }
 
         int status = (int)backend.StatusCode;

@@ -288,6 +288,7 @@ public static class BackendOutcome
         BackendFailure.CircuitOpen => "circuit_open",
         BackendFailure.Credentials => "credentials",
         BackendFailure.RateLimited => "rate_limited",
+        BackendFailure.Script => "script",
         BackendFailure.NotCalled => "not_called",
         _ => "unknown",
     };

@@ -68,7 +68,20 @@ internal sealed record GatewayReadContext(ConfigReader Read, ConfigSource Source
 internal abstract record BackendComponentModel;
 
 /// <summary>What a backend component's reader may use: the value readers, the file, and the host groups (for a service the component calls itself).</summary>
-internal sealed record BackendReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup);
+internal sealed record BackendReadContext(ConfigReader Read, ConfigSource Source, Func<List<string>, int> HostGroup)
+{
+    /// <summary>The backend's position in its endpoint's list.</summary>
+    public int Index { get; init; }
+
+    /// <summary>The endpoint's method and path, as messages name it: <c>GET /users/{id}</c>.</summary>
+    public string Endpoint { get; init; } = string.Empty;
+
+    /// <summary>The endpoint's route parameters, in path order.</summary>
+    public EquatableArray<string> RouteParameters { get; init; } = EquatableArray<string>.Empty;
+
+    /// <summary>The endpoint's <c>sequential_propagated_params</c> this backend receives (those of earlier backends).</summary>
+    public EquatableArray<PropagatedParamModel> Propagated { get; init; } = EquatableArray<PropagatedParamModel>.Empty;
+}
 
 /// <summary>
 /// A component at one level of the configuration: its namespace, and the reader that turns the namespace's object
@@ -107,6 +120,7 @@ internal static class ComponentRegistry
         new(RateLimit.RateLimitConfig.SettingsNamespace, RateLimit.RateLimitConfig.ReadSettings),
         new(TelemetryLogging.TelemetryLoggingConfig.Namespace, TelemetryLogging.TelemetryLoggingConfig.Read),
         new(OpenTelemetry.OpenTelemetryConfig.Namespace, OpenTelemetry.OpenTelemetryConfig.Read),
+        new(Lua.LuaConfig.EndpointNamespace, Lua.LuaConfig.ReadService),
     };
 
     /// <summary>
@@ -118,8 +132,12 @@ internal static class ComponentRegistry
     {
         // The token is checked first: nothing, not even proxy-chain's services, is called for a client it refuses.
         new(JwtValidator.JwtValidatorConfig.Namespace, JwtValidator.JwtValidatorConfig.Read),
+        // KrakenD's order: the token is checked before the router-level script, which runs before the router's rate limit.
+        new(Lua.LuaConfig.EndpointNamespace, Lua.LuaConfig.ReadEndpoint),
         new(RateLimit.RateLimitConfig.RouterNamespace, RateLimit.RateLimitConfig.ReadRouter),
         new(ProxyChain.ProxyChainConfig.Namespace, ProxyChain.ProxyChainConfig.Read),
+        // The proxy-level script sees the request the backends are about to get, and the answer they merged into.
+        new(Lua.LuaConfig.ProxyNamespace, Lua.LuaConfig.ReadProxy),
         new(ResponseHeaders.ResponseHeadersConfig.Namespace, ResponseHeaders.ResponseHeadersConfig.Read),
     };
 
@@ -131,6 +149,8 @@ internal static class ComponentRegistry
     {
         new(CircuitBreaker.CircuitBreakerConfig.Namespace, CircuitBreaker.CircuitBreakerConfig.Read),
         new(RateLimit.RateLimitConfig.ProxyNamespace, RateLimit.RateLimitConfig.ReadProxy),
+        // Inside the circuit breaker and the rate limit, outside martian, as KrakenD stacks them.
+        new(Lua.LuaConfig.BackendNamespace, Lua.LuaConfig.ReadBackend),
         new(Martian.MartianConfig.Namespace, Martian.MartianConfig.Read),
         new(ClientCredentials.ClientCredentialsConfig.Namespace, ClientCredentials.ClientCredentialsConfig.Read),
     };

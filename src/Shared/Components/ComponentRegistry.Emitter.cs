@@ -24,8 +24,28 @@ internal static class ComponentEmitters
         RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.SharedArguments(settings) is { } shared ? (RateLimit.RateLimitEmitter.SharedTypeName, shared) : null,
         TelemetryLogging.TelemetryLoggingModel logging => (TelemetryLogging.TelemetryLoggingEmitter.TypeName, TelemetryLogging.TelemetryLoggingEmitter.Arguments(logging)),
         OpenTelemetry.OpenTelemetryModel otel => (OpenTelemetry.OpenTelemetryEmitter.TypeName, OpenTelemetry.OpenTelemetryEmitter.Arguments(otel)),
+        Lua.LuaServiceModel => null, // a stage of every endpoint (EndpointStageOfRoot)
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
+
+    /// <summary>
+    /// A root component that runs as the first stage of every endpoint (the service-level <c>modifier/lua-endpoint</c>):
+    /// the expression of its stage in the handler; null for the others.
+    /// </summary>
+    public static string? EndpointStageOfRoot(GatewayComponentModel component) => component switch
+    {
+        Lua.LuaServiceModel => Lua.LuaEmitter.ServiceStageExpression,
+        _ => null,
+    };
+
+    /// <summary>The handler members of a root component's stage (<see cref="EndpointStageOfRoot"/>).</summary>
+    public static void EmitRootMembers(SourceWriter w, EndpointModel endpoint, GatewayComponentModel component)
+    {
+        if (component is Lua.LuaServiceModel service)
+        {
+            Lua.LuaEmitter.EmitServiceMembers(w, endpoint, service);
+        }
+    }
 
     public static string Describe(GatewayComponentModel component) => component switch
     {
@@ -35,6 +55,7 @@ internal static class ComponentEmitters
         RateLimit.RateLimitSettingsModel settings => RateLimit.RateLimitEmitter.Describe(settings),
         TelemetryLogging.TelemetryLoggingModel logging => TelemetryLogging.TelemetryLoggingEmitter.Describe(logging),
         OpenTelemetry.OpenTelemetryModel otel => OpenTelemetry.OpenTelemetryEmitter.Describe(otel),
+        Lua.LuaServiceModel service => Lua.LuaEmitter.Describe(service.Script, "modifier/lua-endpoint"),
         _ => component.GetType().Name,
     };
 
@@ -54,6 +75,12 @@ internal static class ComponentEmitters
             case ResponseHeaders.ResponseHeadersModel headers:
                 ResponseHeaders.ResponseHeadersEmitter.EmitMembers(w, headers);
                 break;
+            case Lua.LuaEndpointModel lua:
+                Lua.LuaEmitter.EmitEndpointMembers(w, endpoint, lua);
+                break;
+            case Lua.LuaProxyModel lua:
+                Lua.LuaEmitter.EmitProxyMembers(w, endpoint, lua);
+                break;
             default:
                 throw new InvalidOperationException($"no emitter for {component.GetType().Name}");
         }
@@ -65,6 +92,8 @@ internal static class ComponentEmitters
         RateLimit.RouterRateLimitModel => RateLimit.RateLimitEmitter.StageExpression,
         ProxyChain.ProxyChainModel => ProxyChain.ProxyChainEmitter.StageExpression,
         ResponseHeaders.ResponseHeadersModel => ResponseHeaders.ResponseHeadersEmitter.StageExpression,
+        Lua.LuaEndpointModel => Lua.LuaEmitter.EndpointStageExpression,
+        Lua.LuaProxyModel => Lua.LuaEmitter.ProxyStageExpression,
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
@@ -85,6 +114,7 @@ internal static class ComponentEmitters
         RateLimit.ProxyRateLimitModel limit => RateLimit.RateLimitEmitter.BackendStageExpression(limit),
         Martian.MartianModel martian => Martian.MartianEmitter.StageExpression(martian),
         ClientCredentials.ClientCredentialsModel credentials => ClientCredentials.ClientCredentialsEmitter.StageExpression(credentials),
+        Lua.LuaBackendModel lua => Lua.LuaEmitter.BackendStageExpression(lua),
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
 
@@ -94,6 +124,7 @@ internal static class ComponentEmitters
         RateLimit.ProxyRateLimitModel limit => RateLimit.RateLimitEmitter.Describe(limit),
         Martian.MartianModel martian => Martian.MartianEmitter.Describe(martian),
         ClientCredentials.ClientCredentialsModel => "an OAuth2 client-credentials token",
+        Lua.LuaBackendModel lua => Lua.LuaEmitter.Describe(lua.Script, "modifier/lua-backend"),
         _ => component.GetType().Name,
     };
 
@@ -103,6 +134,8 @@ internal static class ComponentEmitters
         RateLimit.RouterRateLimitModel limit => "rate limits, refused here when over: " + RateLimit.RateLimitEmitter.Describe(limit),
         ProxyChain.ProxyChainModel chain => $"the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body",
         ResponseHeaders.ResponseHeadersModel headers => ResponseHeaders.ResponseHeadersEmitter.Describe(headers),
+        Lua.LuaEndpointModel lua => Lua.LuaEmitter.Describe(lua.Script, "modifier/lua-endpoint"),
+        Lua.LuaProxyModel lua => Lua.LuaEmitter.Describe(lua.Script, "modifier/lua-proxy"),
         _ => component.GetType().Name,
     };
 }

@@ -53,6 +53,7 @@ internal sealed class DiagnosticKind
     public static readonly DiagnosticKind MissingUrlPattern = new("GW1021", ConfigSeverity.Error, "Backend without url_pattern");
     public static readonly DiagnosticKind InvalidStepGraph = new("GW1022", ConfigSeverity.Error, "Invalid step dependency graph");
     public static readonly DiagnosticKind ResponseReferenceNotDependency = new("GW1023", ConfigSeverity.Error, "Response reference to a step that is not a dependency");
+    public static readonly DiagnosticKind LuaSyntax = new("GW1024", ConfigSeverity.Error, "Lua script does not compile");
 
     // An error, not a warning: a configuration that builds must behave as written. Ignoring, say, an auth/revoker
     // namespace or mutual TLS would serve an endpoint with less protection than its author asked for.
@@ -61,4 +62,5 @@ internal sealed class DiagnosticKind
     public static readonly DiagnosticKind UnknownKey = new("GW3001", ConfigSeverity.Warning, "Unknown key");
     public static readonly DiagnosticKind NoEffect = new("GW3002", ConfigSeverity.Warning, "Key has no effect");
     public static readonly DiagnosticKind LegacyName = new("GW3003", ConfigSeverity.Warning, "KrakenD 1.x name");
+    public static readonly DiagnosticKind LuaLibraries = new("GW3004", ConfigSeverity.Warning, "Lua script uses a library it will not have");
 }

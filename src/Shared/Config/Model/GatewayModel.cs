@@ -41,7 +41,15 @@ internal sealed record EndpointModel(
     EquatableArray<BackendModel> Backends,
     EquatableArray<EndpointComponentModel> Components = default,
     bool ServerTiming = false,
-    int? DeadlineStatus = null);
+    int? DeadlineStatus = null,
+    EquatableArray<PropagatedParamModel> PropagatedParams = default);
+
+/// <summary>
+/// One entry of <c>proxy.sequential_propagated_params</c>: a request param (<see cref="Name"/>, as KrakenD names it:
+/// <c>Resp0</c>, <c>Resp0_user.id</c>) that every backend after <see cref="Value"/>'s source receives, resolved as the
+/// placeholder <see cref="Value"/> would be.
+/// </summary>
+internal sealed record PropagatedParamModel(string Name, TemplatePartModel Value);
 
 /// <summary>
 /// A segment of the public path: literal text, or a <c>{parameter}</c> capturing the segment. With

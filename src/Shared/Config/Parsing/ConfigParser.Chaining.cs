@@ -14,7 +14,7 @@ internal sealed partial class ConfigParser
     /// Marks what later steps read of each backend beyond its shaped data: its raw body (<c>{respN}</c>) and the response
     /// headers named in <c>{respN.headers.Name}</c>, so the runtime keeps exactly those.
     /// </summary>
-    private static void KeepWhatLaterStepsRead(List<BackendModel> backends)
+    private static void KeepWhatLaterStepsRead(List<BackendModel> backends, EquatableArray<PropagatedParamModel> propagated)
     {
         for (int n = 0; n < backends.Count; n++)
         {
@@ -37,6 +37,12 @@ internal sealed partial class ConfigParser
                 }
 
                 raw |= later.Body is { WholeResponse: var whole } && whole == n;
+            }
+
+            // sequential_propagated_params: "respN" is backend N's whole body.
+            foreach (PropagatedParamModel parameter in propagated)
+            {
+                raw |= parameter.Value.Kind == TemplatePartKind.WholeResponse && parameter.Value.Source == n;
             }
 
             if (raw || headers.Count > 0)

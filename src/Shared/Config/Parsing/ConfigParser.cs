@@ -43,16 +43,19 @@ internal sealed partial class ConfigParser
     // router.health_path when it moves the health endpoint: no endpoint may take that path.
     private string? _healthPath;
 
-    private ConfigParser(ConfigSource source)
+    private ConfigParser(ConfigSource source, ConfigFiles files)
     {
         _source = source;
         _diagnostics = new DiagnosticBag(source);
-        _read = new ConfigReader(_diagnostics);
+        _read = new ConfigReader(_diagnostics) { Files = files };
     }
 
-    public static ConfigParseResult Parse(ConfigSource source, string generatedNamespace)
+    /// <param name="source">The configuration.</param>
+    /// <param name="generatedNamespace">The namespace the generated code goes in.</param>
+    /// <param name="files">The files it names besides itself (Lua sources); none when null.</param>
+    public static ConfigParseResult Parse(ConfigSource source, string generatedNamespace, ConfigFiles? files = null)
     {
-        var parser = new ConfigParser(source);
+        var parser = new ConfigParser(source, files ?? ConfigFiles.None);
         GatewayModel? model = parser.ParseRoot(generatedNamespace);
         return new ConfigParseResult(model, EquatableArray.From(parser._diagnostics.Items));
     }
@@ -236,6 +239,7 @@ internal sealed partial class ConfigParser
         var backends = new List<BackendModel>();
         Components.Step.StepGraph? graph = null;
         var stepIds = new Dictionary<string, int>();
+        EquatableArray<PropagatedParamModel> propagated = EquatableArray<PropagatedParamModel>.Empty;
         JsonProperty? backendProperty = node.Find("backend");
         if (backendProperty is null || (backendProperty.Value.Kind == JsonKind.Array && backendProperty.Value.Items!.Count == 0))
         {
@@ -275,10 +279,11 @@ internal sealed partial class ConfigParser
             // {JWT.claim} placeholders read the claims of the token the endpoint's validator accepted.
             bool claims = extra.Find(Components.JwtValidator.JwtValidatorConfig.Namespace) is not null;
             graph = Components.Step.StepConfig.ReadGraph(backendNodes, sequential, _diagnostics, out stepIds);
+            propagated = ProxyConfig.ReadPropagated(proxy.PropagatedNode, _read, _source, backendNodes.Count, groups, sequential);
             for (int i = 0; i < backendNodes.Count; i++)
             {
                 var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims) { Ancestors = graph?.Ancestors[i], StepIds = stepIds };
-                BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope, outputEncoding == "no-op");
+                BackendModel? backend = ParseBackend(backendNodes[i], method, rootHosts, scope, outputEncoding == "no-op", EarlierThan(propagated, i, graph?.Ancestors[i]), $"{method} {path}");
                 if (backend is not null)
                 {
                     backends.Add(backend);
@@ -317,7 +322,7 @@ internal sealed partial class ConfigParser
             }
         }
 
-        KeepWhatLaterStepsRead(backends);
+        KeepWhatLaterStepsRead(backends, propagated);
         return new EndpointModel(
             method,
             path,
@@ -334,10 +339,29 @@ internal sealed partial class ConfigParser
             EquatableArray.From(backends),
             EquatableArray.From(components),
             Components.Step.FlowConfig.ReadServerTiming(extra, _read),
-            Components.Step.FlowConfig.ReadDeadlineStatus(extra, _read));
+            Components.Step.FlowConfig.ReadDeadlineStatus(extra, _read),
+            PropagatedParams: propagated);
     }
 
-    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput)
+    /// <summary>
+    /// The propagated params a backend receives: those read from the backends that have answered before it (the earlier
+    /// ones of a sequence; in a dependency graph, its ancestors).
+    /// </summary>
+    private static EquatableArray<PropagatedParamModel> EarlierThan(EquatableArray<PropagatedParamModel> propagated, int backend, bool[]? ancestors)
+    {
+        var earlier = new List<PropagatedParamModel>();
+        foreach (PropagatedParamModel parameter in propagated)
+        {
+            if (ancestors is null ? parameter.Value.Source < backend : ancestors[parameter.Value.Source])
+            {
+                earlier.Add(parameter);
+            }
+        }
+
+        return EquatableArray.From(earlier);
+    }
+
+    private BackendModel? ParseBackend(JsonNode node, string endpointMethod, List<string>? rootHosts, TemplateParser.Scope scope, bool noOpOutput, EquatableArray<PropagatedParamModel> propagated, string endpoint)
     {
         if (node.Kind != JsonKind.Object)
         {
@@ -381,7 +405,13 @@ internal sealed partial class ConfigParser
         bool required = Components.Step.StepConfig.ReadRequired(extra, _read);
         Components.Step.StepPolicyModel? policy = Components.Step.StepConfig.ReadPolicy(extra, _read, method);
         var components = new List<BackendComponentModel>();
-        var context = new BackendReadContext(_read, _source, HostGroup);
+        var context = new BackendReadContext(_read, _source, HostGroup)
+        {
+            Index = scope.BackendIndex,
+            Endpoint = endpoint,
+            RouteParameters = EquatableArray.From(scope.RouteParameters),
+            Propagated = propagated,
+        };
         foreach (Component<BackendReadContext, BackendComponentModel> component in ComponentRegistry.BackendComponents)
         {
             if (extra.Find(component.Namespace) is { } options && component.Read(options, context) is { } model)

@@ -22,6 +22,9 @@ internal sealed class ConfigReader
 
     public DiagnosticBag Diagnostics => _diagnostics;
 
+    /// <summary>The files the configuration names besides itself (Lua sources).</summary>
+    public ConfigFiles Files { get; init; } = ConfigFiles.None;
+
     public StaticDataModel? ParseStatic(JsonProperty? property)
     {
         if (property is null || !Expect(property, JsonKind.Object, "an object with \"data\" and \"strategy\""))

@@ -64,7 +64,7 @@ public static class ResponseDecoder
         }
     }
 
-    /// <summary>The first JSON value of the body, validated (trailing bytes ignored, as in KrakenD).</summary>
+    /// <summary>The first JSON value of the body, validated, UTF-8 included (trailing bytes ignored, as in KrakenD).</summary>
     private static bool TryGetValue(ReadOnlySpan<byte> body, out JsonTokenType kind, out ReadOnlySpan<byte> value)
     {
         kind = JsonTokenType.None;
@@ -85,7 +85,9 @@ public static class ResponseDecoder
             }
 
             value = body[start..(int)reader.BytesConsumed];
-            return true;
+
+            // The reader does not check the bytes inside strings; a body that is not UTF-8 is not JSON (RFC 8259 §8.1).
+            return System.Text.Unicode.Utf8.IsValid(value);
         }
         catch (JsonException)
         {

@@ -112,6 +112,17 @@ public class ResponseDecoderTests
     public void TryDecode_Body_BecomesTheKrakenDShape(BackendEncoding encoding, bool isCollection, string body, string? expected) =>
         Assert.Equal(expected, Decode(encoding, isCollection, body));
 
+    [Theory]
+    [InlineData(BackendEncoding.Json, true)]
+    [InlineData(BackendEncoding.SafeJson, false)]
+    public void TryDecode_ArrayOrStringWithInvalidUtf8_Fails(BackendEncoding encoding, bool isCollection)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        Assert.False(ResponseDecoder.TryDecode(encoding, isCollection, [(byte)'[', (byte)'"', 0xC0, 0xAE, (byte)'"', (byte)']'], output));
+        Assert.False(ResponseDecoder.TryDecode(encoding, isCollection, [(byte)'"', 0x90, 0xBA, (byte)'"'], output));
+        Assert.Equal(0, output.WrittenCount);
+    }
+
     [Fact]
     public void TryDecode_StringWithInvalidUtf8_ReplacesInsteadOfFailing()
     {
@@ -153,6 +164,22 @@ public class FlatmapTests
     [Fact]
     public void Append_NotArrays_NothingHappens() =>
         Assert.Equal("""{"a":3,"b":[1]}""", Apply("""{"a": 3, "b": [1]}""", new FlatmapOperation(FlatmapKind.Append, ["a", "b"])));
+
+    [Fact]
+    public void Apply_RepeatedNames_LastValueWinsInTheFirstPlace() =>
+        Assert.Equal(
+            """{"id":2,"list":[{"secret":"b","ok":1}],"n":1.50}""",
+            Apply("""{"id": 1, "list": [{"secret": "a", "ok": 1, "secret": "b"}], "id": 2, "n": 1.50}""", new FlatmapOperation(FlatmapKind.Move, ["list.*.ok", "list.*.ok"])));
+
+    [Fact]
+    public void Apply_RepeatedNameOfADeletedField_EveryCopyIsDeleted() =>
+        Assert.Equal("""{"list":[{"ok":1}]}""", Apply("""{"list": [{"secret": "a", "ok": 1, "s\u0065cret": "b"}]}""", new FlatmapOperation(FlatmapKind.Delete, ["list.*.secret"])));
+
+    [Fact]
+    public void Apply_LoneSurrogateEscapes_BecomeReplacementCharactersAndTheOperationsStillApply() =>
+        Assert.Equal(
+            "{\"a\":\"x\uFFFDy\\\\uD800\",\"\uFFFD\":1}",
+            Apply("""{"a": "x\uD800y\\uD800", "\uDC00": 1, "secret": 2}""", new FlatmapOperation(FlatmapKind.Delete, ["secret"])));
 
     [Fact]
     public void Apply_InvalidInput_IsPassedThrough() =>

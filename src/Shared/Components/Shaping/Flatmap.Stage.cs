@@ -50,7 +50,7 @@ public static class Flatmap
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(jsonObject);
+            root = ParseLastNameWins(jsonObject);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -86,6 +86,155 @@ public static class Flatmap
 
         using var writer = new Utf8JsonWriter(output, s_options);
         root.WriteTo(writer);
+    }
+
+    /// <summary>
+    /// The document as a tree. An object that repeats a name (JSON allows it; <see cref="JsonObject"/> does not, and
+    /// throws when it is first read) keeps one member in the place of the first, with the value of the last: what
+    /// KrakenD's map decoding keeps, and what the merge does with top-level names.
+    /// </summary>
+    private static JsonNode? ParseLastNameWins(ReadOnlySpan<byte> json)
+    {
+        byte[]? replaced = ReplaceLoneSurrogates(json);
+        if (replaced is not null)
+        {
+            json = replaced;
+        }
+
+        JsonNode? root = JsonNode.Parse(json);
+        try
+        {
+            // JsonObject reads its members lazily: load them all here, so that a repeated name fails now and not
+            // half-way through an operation or the output.
+            Load(root);
+            return root;
+        }
+        catch (ArgumentException)
+        {
+            using JsonDocument document = JsonDocument.Parse(json.ToArray());
+            var rewritten = new ArrayBufferWriter<byte>(json.Length);
+            using (var writer = new Utf8JsonWriter(rewritten, s_options))
+            {
+                WriteLastNameWins(document.RootElement, writer);
+            }
+
+            return JsonNode.Parse(rewritten.WrittenSpan);
+        }
+    }
+
+    /// <summary>
+    /// A copy of the document where every <c>\u</c> escape of a lone surrogate is <c>\uFFFD</c>, or null when there is
+    /// none. JSON's grammar allows such escapes (RFC 8259 §8.2) but a tree cannot write them back (System.Text.Json
+    /// unescapes every string it writes, and fails on them); Go's decoder, and so KrakenD, reads them as U+FFFD.
+    /// Escapes appear only inside strings, so a scan of the whole valid document that skips each escape finds them all.
+    /// </summary>
+    private static byte[]? ReplaceLoneSurrogates(ReadOnlySpan<byte> json)
+    {
+        byte[]? copy = null;
+        for (int i = json.IndexOf((byte)'\\'); i >= 0 && i + 1 < json.Length; i = json[(i + 2)..].IndexOf((byte)'\\') is int next and >= 0 ? i + 2 + next : -1)
+        {
+            if (json[i + 1] != 'u' || i + 6 > json.Length)
+            {
+                continue;
+            }
+
+            int unit = HexValue(json.Slice(i + 2, 4));
+            if (unit is >= 0xD800 and <= 0xDBFF && i + 12 <= json.Length && json[i + 6] == '\\' && json[i + 7] == 'u' && HexValue(json.Slice(i + 8, 4)) is >= 0xDC00 and <= 0xDFFF)
+            {
+                i += 6; // a valid pair: skip its high half here, the loop skips the low half
+                continue;
+            }
+
+            if (unit is >= 0xD800 and <= 0xDFFF)
+            {
+                copy ??= json.ToArray();
+                "FFFD"u8.CopyTo(copy.AsSpan(i + 2));
+            }
+        }
+
+        return copy;
+    }
+
+    private static int HexValue(ReadOnlySpan<byte> hex)
+    {
+        int value = 0;
+        foreach (byte b in hex)
+        {
+            int digit = HexDigit(b);
+            if (digit < 0)
+            {
+                return -1;
+            }
+
+            value = (value << 4) | digit;
+        }
+
+        return value;
+    }
+
+    private static int HexDigit(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
+
+    private static void Load(JsonNode? node)
+    {
+        if (node is JsonObject obj)
+        {
+            foreach (KeyValuePair<string, JsonNode?> member in obj)
+            {
+                Load(member.Value);
+            }
+        }
+        else if (node is JsonArray array)
+        {
+            foreach (JsonNode? item in array)
+            {
+                Load(item);
+            }
+        }
+    }
+
+    private static void WriteLastNameWins(JsonElement element, Utf8JsonWriter writer)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                foreach (JsonProperty member in element.EnumerateObject())
+                {
+                    last[member.Name] = member.Value;
+                }
+
+                writer.WriteStartObject();
+                foreach (JsonProperty member in element.EnumerateObject())
+                {
+                    if (last.Remove(member.Name, out JsonElement value))
+                    {
+                        writer.WritePropertyName(member.Name);
+                        WriteLastNameWins(value, writer);
+                    }
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (JsonElement item in element.EnumerateArray())
+                {
+                    WriteLastNameWins(item, writer);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                // Numbers keep their text: JsonElement writes the literal as it was read.
+                element.WriteTo(writer);
+                break;
+        }
     }
 
     /// <summary>Every concrete location a path with wildcards matches: the parent, the key (or index), and what each <c>*</c> stood for.</summary>

@@ -72,7 +72,7 @@ cleanup() {
   for name in "${containers[@]}"; do podman rm -f "$name" >/dev/null 2>&1 || true; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  podman rmi -f localhost/gateway-image-test:first localhost/gateway-image-test:second >/dev/null 2>&1 || true
+  podman rmi -f localhost/gateway-image-test:first localhost/gateway-image-test:second localhost/gateway-image-test:lua >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -132,6 +132,9 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$backend_port/hotels/25" && break; sleep 0.1; done
 for _ in $(seq 1 100); do curl -fsk -o /dev/null "https://127.0.0.1:$tls_port/hotels/25" && break; sleep 0.1; done
 
+# The host the configuration names, which run_gateway points at the test's backend.
+configured_host=http://127.0.0.1:8000
+
 # Runs the image as deploy/kubernetes does; prints the port it listens on. Extra podman arguments come first. Runs in a
 # command substitution: the caller records the container's name for the cleanup.
 run_gateway() {
@@ -140,7 +143,7 @@ run_gateway() {
   port=$(python3 scripts/free-port.py)
   podman run -d --name "$name" --network host --read-only --cap-drop ALL --security-opt no-new-privileges \
     --health-interval disable "$@" \
-    -e GATEWAY_PORT="$port" -e GATEWAY_LISTEN_IP=127.0.0.1 -e GATEWAY_BACKEND_HOSTS="http://127.0.0.1:8000=$backend" \
+    -e GATEWAY_PORT="$port" -e GATEWAY_LISTEN_IP=127.0.0.1 -e GATEWAY_BACKEND_HOSTS="$configured_host=$backend" \
     "$image" >>"$work/podman.log" 2>&1 || fail "podman run $name (see $work/podman.log)"
   for _ in $(seq 1 200); do curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:$port/__health" && break; sleep 0.05; done
   echo "$port"
@@ -204,5 +207,30 @@ status=$(curl -s -o /dev/null --max-time 10 -w '%{http_code}' "http://127.0.0.1:
 [ "$status" = 500 ] || fail "an https backend with an unknown CA answered $status, expected 500"
 if podman logs "$name" 2>&1 | grep -q "Unhandled exception"; then fail "the untrusted TLS call crashed the gateway"; fi
 pass "TLS: an https backend is reached with its CA, refused (500) without it"
+
+# 7. A configuration with Lua: the image carries liblua54.so and the libraries it needs (libdl), and the gateway,
+#    which compiles every script with the real Lua at start-up, starts and runs a script in the scratch image.
+lua_image=localhost/gateway-image-test:lua
+scripts/image.sh perf/load/lua.json "$lua_image" >"$work/image-lua.log" 2>&1 || { tail -20 "$work/image-lua.log"; fail "scripts/image.sh for a Lua configuration"; }
+rm -f "$work/lua.tar"
+podman save --quiet --format docker-archive -o "$work/lua.tar" "$lua_image" || fail "podman save (Lua image)"
+python3 - "$work/lua.tar" <<'EOF2' || fail "Lua image content"
+import io, json, sys, tarfile
+outer = tarfile.open(sys.argv[1])
+manifest = json.load(outer.extractfile("manifest.json"))[0]
+layer = tarfile.open(fileobj=io.BytesIO(outer.extractfile(manifest["Layers"][0]).read()))
+files = {"/" + m.name.lstrip("./") for m in layer.getmembers() if m.isfile()}
+assert "/liblua54.so" in files, sorted(files)
+assert "/lib/x86_64-linux-gnu/libdl.so.2" in files, sorted(files)
+EOF2
+name=gateway-image-test-lua-$$
+containers+=("$name")
+image=$lua_image
+configured_host=http://backend.perf:8000
+port=$(run_gateway "$name" "http://localhost:$backend_port")
+[ "$(curl -s --max-time 5 "http://127.0.0.1:$port/__health")" = '{"status":"ok"}' ] || fail "the Lua image did not start: $(podman logs "$name" 2>&1 | tail -3)"
+curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$port/propagate/lua/25"
+if podman logs "$name" 2>&1 | grep -qi "lua_failed\|DllNotFound\|Unhandled exception"; then fail "the Lua script failed in the image: $(podman logs "$name" 2>&1 | tail -3)"; fi
+pass "a Lua configuration's image carries liblua54.so and libdl, starts and runs its script"
 
 echo "image test: $checks passed, 0 failed"

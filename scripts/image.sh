@@ -49,29 +49,25 @@ context=$out/context
 rm -rf "$context"
 mkdir -p "$context/rootfs/etc/ssl/certs"
 install -m 0755 "$binary" "$context/rootfs/gateway"
-if ldd "$binary" | grep -q "not found"; then
-  ldd "$binary" >&2
-  echo "image.sh: a library the binary needs is missing on this machine" >&2
-  exit 1
-fi
-libraries=$(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
-for library in $libraries; do
-  install -D -m 0755 "$(readlink -f "$library")" "$context/rootfs$library"
-done
+# Copies the shared libraries FILE needs (what ldd lists) into the image, each where the loader looks for it.
+stage_libraries() {
+  if ldd "$1" | grep -q "not found"; then
+    ldd "$1" >&2
+    echo "image.sh: a library $(basename "$1") needs is missing on this machine" >&2
+    exit 1
+  fi
+  for library in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
+    [ -e "$context/rootfs$library" ] || install -D -m 0755 "$(readlink -f "$library")" "$context/rootfs$library"
+  done
+}
+stage_libraries "$binary"
 # Lua: a configuration with Lua scripts binds Lua's library, which the binary opens from its own folder at start-up
 # (dlopen, so ldd does not list it). A binary without Lua has no import of it: its image has no such file.
 # Lua's library needs libraries of its own (libdl.so.2 for the one KeraLua ships), which the binary itself does not.
 if grep -qa 'liblua54\|lua54' "$binary"; then
   [ -f "$out/publish/liblua54.so" ] || { echo "image.sh: the binary uses Lua but the publish has no liblua54.so" >&2; exit 1; }
   install -m 0755 "$out/publish/liblua54.so" "$context/rootfs/liblua54.so"
-  if ldd "$out/publish/liblua54.so" | grep -q "not found"; then
-    ldd "$out/publish/liblua54.so" >&2
-    echo "image.sh: a library liblua54.so needs is missing on this machine" >&2
-    exit 1
-  fi
-  for library in $(ldd "$out/publish/liblua54.so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
-    [ -e "$context/rootfs$library" ] || install -D -m 0755 "$(readlink -f "$library")" "$context/rootfs$library"
-  done
+  stage_libraries "$out/publish/liblua54.so"
 fi
 bundle=/etc/ssl/certs/ca-certificates.crt
 [ -f "$bundle" ] || { echo "image.sh: no CA bundle at $bundle (Debian: apt-get install ca-certificates)" >&2; exit 1; }

@@ -318,7 +318,7 @@ internal static class HandlerEmitter
     private static List<int> Awaited(BackendModel backend)
     {
         var awaited = new List<int>(backend.DependsOn);
-        foreach (int source in RequestReads(backend))
+        foreach (int source in Gateway.Config.Parsing.ConfigParser.ResponsesRead(backend))
         {
             if (!awaited.Contains(source))
             {
@@ -328,29 +328,6 @@ internal static class HandlerEmitter
 
         awaited.Sort();
         return awaited;
-    }
-
-    /// <summary>The earlier responses a step's URL, request templates and condition read.</summary>
-    private static List<int> RequestReads(BackendModel backend)
-    {
-        var reads = UrlSources(backend);
-        if (backend.When is { Value: { Kind: TemplatePartKind.ResponseValue } value } && !reads.Contains(value.Source))
-        {
-            reads.Add(value.Source);
-        }
-
-        if (HasRequestTemplates(backend))
-        {
-            foreach (int source in RequestSources(backend))
-            {
-                if (!reads.Contains(source))
-                {
-                    reads.Add(source);
-                }
-            }
-        }
-
-        return reads;
     }
 
     private static List<string> StepArguments(BackendModel backend)
@@ -1085,7 +1062,7 @@ internal static class HandlerEmitter
     }
 
     /// <summary>The earlier responses a backend's URL reads.</summary>
-    private static List<int> UrlSources(BackendModel backend) => Sources(backend.Url, -1);
+    private static List<int> UrlSources(BackendModel backend) => Gateway.Config.Parsing.ConfigParser.ResponseSources(backend.Url, -1);
 
     /// <summary>The earlier responses a backend's body and header templates read.</summary>
     internal static List<int> RequestSources(BackendModel backend)
@@ -1101,26 +1078,6 @@ internal static class HandlerEmitter
             parts.AddRange(header.Parts);
         }
 
-        return Sources(parts, backend.Body?.WholeResponse ?? -1);
-    }
-
-    private static List<int> Sources(IEnumerable<TemplatePartModel> parts, int wholeBody)
-    {
-        var sources = new List<int>();
-        foreach (TemplatePartModel part in parts)
-        {
-            if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.WholeResponse or TemplatePartKind.ResponseHeader && !sources.Contains(part.Source))
-            {
-                sources.Add(part.Source);
-            }
-        }
-
-        if (wholeBody >= 0 && !sources.Contains(wholeBody))
-        {
-            sources.Add(wholeBody);
-        }
-
-        sources.Sort();
-        return sources;
+        return Gateway.Config.Parsing.ConfigParser.ResponseSources(parts, backend.Body?.WholeResponse ?? -1);
     }
 }

@@ -40,7 +40,7 @@ internal static class PlanWriter
                 notes.Add(backend.DependsOn.Count == 0 ? "at once" : "after " + string.Join(", ", backend.DependsOn.Select(m => Name(endpoint, m))));
             }
 
-            List<int> reads = Reads(backend);
+            List<int> reads = ConfigParser.ResponsesRead(backend);
             if (reads.Count > 0)
             {
                 notes.Add("reads " + string.Join(", ", reads.Select(m => Name(endpoint, m))));
@@ -87,26 +87,6 @@ internal static class PlanWriter
 
     private static string Name(EndpointModel endpoint, int index) =>
         endpoint.Backends[index].StepId ?? "backend" + index.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The earlier steps whose responses a step's URL, templates and condition read.</summary>
-    private static List<int> Reads(BackendModel backend)
-    {
-        var reads = new SortedSet<int>();
-        foreach (TemplatePartModel part in ConfigParser.AllParts(backend))
-        {
-            if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.WholeResponse or TemplatePartKind.ResponseHeader)
-            {
-                reads.Add(part.Source);
-            }
-        }
-
-        if (backend.Body is { WholeResponse: >= 0 } body)
-        {
-            reads.Add(body.WholeResponse);
-        }
-
-        return [.. reads];
-    }
 
     /// <summary>The steps by depth in the graph: a step's level is one more than its deepest dependency's.</summary>
     private static List<List<int>> Levels(EndpointModel endpoint)

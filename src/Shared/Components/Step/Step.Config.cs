@@ -531,7 +531,8 @@ internal static class StepConfig
         return null;
     }
 
-    private static List<string> SortedNames(Dictionary<string, int> names)
+    /// <summary>The steps' ids, quoted and in order, for messages that list them.</summary>
+    internal static List<string> SortedNames(Dictionary<string, int> names)
     {
         var sorted = new List<string>();
         foreach (string name in names.Keys)

@@ -52,7 +52,34 @@ internal sealed partial class ConfigParser
         }
     }
 
-    /// <summary>Every template part of a backend: URL, body and headers.</summary>
+    /// <summary>
+    /// The earlier backends whose responses <paramref name="parts"/> read (a field, the whole body, a header), and
+    /// <paramref name="wholeBody"/> when it is one (-1: none), ascending and each once.
+    /// </summary>
+    internal static List<int> ResponseSources(IEnumerable<TemplatePartModel> parts, int wholeBody)
+    {
+        var sources = new List<int>();
+        foreach (TemplatePartModel part in parts)
+        {
+            if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.WholeResponse or TemplatePartKind.ResponseHeader && !sources.Contains(part.Source))
+            {
+                sources.Add(part.Source);
+            }
+        }
+
+        if (wholeBody >= 0 && !sources.Contains(wholeBody))
+        {
+            sources.Add(wholeBody);
+        }
+
+        sources.Sort();
+        return sources;
+    }
+
+    /// <summary>The earlier backends whose responses a backend reads anywhere: URL, body, headers and condition.</summary>
+    internal static List<int> ResponsesRead(BackendModel backend) => ResponseSources(AllParts(backend), backend.Body?.WholeResponse ?? -1);
+
+    /// <summary>Every template part of a backend: its condition, URL, body and headers.</summary>
     internal static IEnumerable<TemplatePartModel> AllParts(BackendModel backend)
     {
         if (backend.When is { } when)

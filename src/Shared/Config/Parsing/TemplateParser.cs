@@ -416,7 +416,7 @@ internal sealed class TemplateParser
         string? field = dot < 0 ? null : rest.Substring(dot + 1);
         if (scope.StepIds is null || !scope.StepIds.TryGetValue(id, out int backend))
         {
-            string known = scope.StepIds is null || scope.StepIds.Count == 0 ? "no step of this endpoint has an \"id\"" : "the ids are " + string.Join(", ", SortedIds(scope.StepIds));
+            string known = scope.StepIds is null || scope.StepIds.Count == 0 ? "no step of this endpoint has an \"id\"" : "the ids are " + string.Join(", ", Gateway.Components.Step.StepConfig.SortedNames(scope.StepIds));
             Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} names the step \"{id}\", but {known}; name a step with \"id\" in its \"gateway/step\", or use its index as in {{resp0_field}}", node, at, length);
             return null;
         }
@@ -433,18 +433,6 @@ internal sealed class TemplateParser
 
         string? group = backend < scope.Groups.Count ? scope.Groups[backend] : null;
         return ResolvePlaceholder(group is null ? $"resp{backend}_{field}" : $"resp{backend}_{group}.{field}", position, node, at, length, scope);
-    }
-
-    private static List<string> SortedIds(Dictionary<string, int> ids)
-    {
-        var sorted = new List<string>();
-        foreach (string id in ids.Keys)
-        {
-            sorted.Add("\"" + id + "\"");
-        }
-
-        sorted.Sort(System.StringComparer.Ordinal);
-        return sorted;
     }
 
     /// <summary>A reference to backend <paramref name="backend"/> needs a sequential endpoint and an earlier backend.</summary>

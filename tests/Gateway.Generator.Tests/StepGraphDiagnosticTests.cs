@@ -64,6 +64,28 @@ public class StepGraphDiagnosticTests
         { Config(Step("/u", ""), "\"extra_config\": {\"gateway/flow\": {\"deadline_status\": 200}}, "), "GW1016", "200}", "\"deadline_status\" is the error status" },
         // Not a list.
         { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": \"0\"")), "GW1022", "\"0\"}", "is a list of the steps" },
+        // for_each: {item} outside a for_each step, at the placeholder.
+        { Config(Step("/u", "") + ", " + Step("/o/{item.id}", "\"depends_on\": [0]")), "GW1008", "{item.id}", "can be used only in a step with \"gateway/step\": {\"for_each\"" },
+        // ... an array in a step it does not depend on.
+        { Config(Step("/u", "") + ", " + Step("/o", "\"depends_on\": [0]") + ", " + Step("/p/{item.id}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp1_items}\", \"join_as\": \"p\"}")), "GW1023", "{resp1_items}\", \"join", "which it does not depend on" },
+        // ... an array that is a client value, not a response's.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{input_query.ids}\", \"join_as\": \"p\"}")), "GW1016", "{input_query.ids}", "one placeholder naming an array in a response" },
+        // ... a '*' that is not a whole segment after the array.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp0_items.*id}\", \"join_as\": \"p\"}")), "GW1016", "{resp0_items.*id}", "one '*', standing for the elements" },
+        // ... a key both after the '*' and in "key".
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp0_items.*.id}\", \"key\": \"id\", \"join_as\": \"p\"}")), "GW1016", "\"id\", \"join", "keep one of the two" },
+        // ... results collected without a group to hold them, at the for_each object.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp0_items}\"}")), "GW1016", "{\"in\": \"{resp0_items}\"}", "collected as an array under the step's \"group\"" },
+        // ... a concurrency out of range, at the number.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\", \"concurrency\": 0}")), "GW1016", "0}", "a whole number from 1 to 64" },
+        // ... max_items above its bound.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\", \"max_items\": 5000}")), "GW1016", "5000}", "a whole number from 1 to 1000" },
+        // ... a key with a '*'.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\", \"key\": \"a.*\"}")), "GW1016", "\"a.*\"", "\"key\" is the path of the value" },
+        // ... a condition on {item} (tested once, before the elements).
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"when\": {\"value\": \"{item.x}\", \"exists\": true}, \"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\"}")), "GW1016", "\"{item.x}\"", "a condition is tested once for the whole step" },
+        // ... on a sequential endpoint.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\"}"), "\"extra_config\": {\"proxy\": {\"sequential\": true}}, "), "GW1022", "{\"in\"", "a sequential endpoint calls each step once" },
     };
 
     [Theory]

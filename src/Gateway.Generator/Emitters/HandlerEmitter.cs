@@ -39,9 +39,12 @@ internal static class HandlerEmitter
         {
             TemplatePartModel part = FindPart(endpoint, path.Key);
             w.Line();
-            w.Line(part.Kind == TemplatePartKind.Claim
-                ? $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in the claims of the client's token.</summary>"
-                : $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in backend {part.Source}'s response.</summary>");
+            w.Line(part.Kind switch
+            {
+                TemplatePartKind.Claim => $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in the claims of the client's token.</summary>",
+                TemplatePartKind.Item => $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in each element a for_each step runs over.</summary>",
+                _ => $"/// <summary>Where <c>{{{CSharp.Doc(part.Text)}}}</c> is read in backend {part.Source}'s response.</summary>",
+            });
             w.Line($"private static readonly {Runtime}.Json.JsonPath {path.Value} = new({JsonPathSegments(part.Path)});");
         }
 
@@ -88,7 +91,7 @@ internal static class HandlerEmitter
         w.Indent();
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
-            EmitBackendDefinition(w, endpoint, endpoint.Backends[i], i);
+            EmitBackendDefinition(w, endpoint, endpoint.Backends[i], i, paths);
         }
 
         w.Outdent();
@@ -168,7 +171,7 @@ internal static class HandlerEmitter
     }
 
     /// <summary>A step that waits for others or runs on a condition gets a method of its own (<see cref="EmitGraphSteps"/>).</summary>
-    private static bool HasStepMethod(BackendModel backend) => backend.DependsOn.Count > 0 || backend.When is not null;
+    private static bool HasStepMethod(BackendModel backend) => backend.DependsOn.Count > 0 || backend.When is not null || backend.ForEach is not null;
 
     /// <summary>
     /// A dependency graph: each step is a task started once, in an order where its dependencies' tasks exist; a step with
@@ -185,7 +188,8 @@ internal static class HandlerEmitter
             BackendModel backend = endpoint.Backends[i];
             string after = backend.DependsOn.Count == 0 ? "at once" : "after " + string.Join(" and ", Steps(backend.DependsOn));
             string when = backend.When is { } condition ? ", when " + CSharp.Comment(Describe(condition)) : string.Empty;
-            w.Line($"//   backend {i}, {backend.Method} {CSharp.Comment(backend.UrlPattern)}: {after}{when}");
+            string each = backend.ForEach is { } forEach ? ", " + CSharp.Comment(Describe(forEach)) : string.Empty;
+            w.Line($"//   backend {i}, {backend.Method} {CSharp.Comment(backend.UrlPattern)}: {after}{when}{each}");
         }
 
         w.Line();
@@ -226,7 +230,8 @@ internal static class HandlerEmitter
             w.Line();
             string once = backend.DependsOn.Count == 0 ? "called at once" : $"called once {string.Join(" and ", Steps(backend.DependsOn))} answered completely";
             string onCondition = backend.When is { } described ? $", when {CSharp.Doc(Describe(described))}" : string.Empty;
-            w.Line($"/// <summary>Backend {i}, <c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c>: {once}{onCondition}.</summary>");
+            string perElement = backend.ForEach is { } eachOf ? $", {CSharp.Doc(Describe(eachOf))}" : string.Empty;
+            w.Line($"/// <summary>Backend {i}, <c>{backend.Method} {CSharp.Doc(backend.UrlPattern)}</c>: {once}{onCondition}{perElement}.</summary>");
             string test = backend.When is not { } when
                 ? string.Empty
                 : when.Value.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim
@@ -279,10 +284,28 @@ internal static class HandlerEmitter
                 w.Line();
             }
 
-            w.Line($"return await exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)}).ConfigureAwait(false);");
+            if (backend.ForEach is { } forEach)
+            {
+                // One call per distinct element, built from it ({item}); the exchange runs them at most N at a time.
+                w.Line($"return await exchange.ForEachAsync(Backends[{i}], response{forEach.Array.Source}, item => new {Runtime}.Proxy.StepCall({CallArguments(backend, i)})).ConfigureAwait(false);");
+            }
+            else
+            {
+                w.Line($"return await exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)}).ConfigureAwait(false);");
+            }
+
             w.Close();
         }
     }
+
+    /// <summary>A for_each as the configuration says it: <c>once per element of {resp.orders.items} (by id, 8 at a time, at most 100), joined as shipment</c>.</summary>
+    private static string Describe(Gateway.Components.Step.StepForEachModel forEach)
+    {
+        string key = forEach.Key.Count == 0 ? string.Empty : $"by {string.Join(".", forEach.Key)}, ";
+        string into = forEach.JoinAs is null ? "collected" : $"joined into each element as \"{forEach.JoinAs}\"";
+        return $"once per element of {{{forEach.Array.Text}}} ({key}{forEach.Concurrency.ToString(CultureInfo.InvariantCulture)} at a time, at most {forEach.MaxItems.ToString(CultureInfo.InvariantCulture)}), {into}";
+    }
+
 
     /// <summary>A condition as the configuration says it: <c>{resp0_user.type} equals "member"</c>.</summary>
     private static string Describe(Gateway.Components.Step.StepConditionModel condition) => condition.Operator switch
@@ -437,13 +460,13 @@ internal static class HandlerEmitter
     /// <summary>The URL, and the built request when the backend has body or header templates.</summary>
     private static string CallArguments(BackendModel backend, int index) =>
         HasRequestTemplates(backend)
-            ? $"BuildUrl{index}({Arguments(UrlSources(backend))}), BuildRequest{index}({Arguments(RequestSources(backend))})"
-            : $"BuildUrl{index}({Arguments(UrlSources(backend))})";
+            ? $"BuildUrl{index}({Arguments(UrlSources(backend), backend.ForEach is not null)}), BuildRequest{index}({Arguments(RequestSources(backend), backend.ForEach is not null)})"
+            : $"BuildUrl{index}({Arguments(UrlSources(backend), backend.ForEach is not null)})";
 
     private static bool HasRequestTemplates(BackendModel backend) => backend.Body is not null || backend.Headers.Count > 0;
 
-    /// <summary>A builder's arguments: the exchange, then each earlier response it reads, and only those.</summary>
-    private static string Arguments(List<int> sources)
+    /// <summary>A builder's arguments: the exchange, then each earlier response it reads, and only those; then, in a for_each step, the element.</summary>
+    private static string Arguments(List<int> sources, bool item)
     {
         var arguments = new List<string> { "exchange" };
         foreach (int source in sources)
@@ -451,16 +474,26 @@ internal static class HandlerEmitter
             arguments.Add($"response{source}");
         }
 
+        if (item)
+        {
+            arguments.Add("item");
+        }
+
         return string.Join(", ", arguments);
     }
 
-    /// <summary>A builder's parameters: the exchange, then each earlier response it reads.</summary>
-    internal static string Parameters(List<int> sources)
+    /// <summary>A builder's parameters: the exchange, then each earlier response it reads; then, in a for_each step, the element ({item}).</summary>
+    internal static string Parameters(List<int> sources, bool item)
     {
         var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
         foreach (int source in sources)
         {
             parameters.Add($"{Runtime}.Forwarding.BackendResult response{source}");
+        }
+
+        if (item)
+        {
+            parameters.Add("global::System.ReadOnlySpan<byte> item");
         }
 
         return string.Join(", ", parameters);
@@ -505,7 +538,7 @@ internal static class HandlerEmitter
         if (IsFixedUrl(endpoint, backend))
         {
             w.Line($"/// <summary>Backend {index}: <c>{CSharp.Doc(backend.UrlPattern)}</c> on the next host of its group, as built when the gateway started.</summary>");
-            w.Open($"private string? BuildUrl{index}({Parameters(UrlSources(backend))})");
+            w.Open($"private string? BuildUrl{index}({Parameters(UrlSources(backend), backend.ForEach is not null)})");
             w.Open("try");
             w.Line($"return _url{index}.Next();");
             w.Close();
@@ -515,7 +548,7 @@ internal static class HandlerEmitter
         }
 
         w.Line($"/// <summary>Backend {index}: <c>{CSharp.Doc(backend.UrlPattern)}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>");
-        w.Open($"private string? BuildUrl{index}({Parameters(UrlSources(backend))})");
+        w.Open($"private string? BuildUrl{index}({Parameters(UrlSources(backend), backend.ForEach is not null)})");
         w.Line($"var url = new {Runtime}.Http.UrlBuilder(stackalloc byte[256]);");
         w.Open("try");
         w.Line($"url.AppendLiteral(Backends[{index}].Hosts.NextHost());");
@@ -564,6 +597,7 @@ internal static class HandlerEmitter
                     break;
                 case TemplatePartKind.ResponseValue:
                 case TemplatePartKind.Claim:
+                case TemplatePartKind.Item:
                     w.Open($"if (!url.TryAppendJsonValue({JsonSource(part)}, {paths[part.Text]}, {component})) // {{{Shown(part)}}}");
                     EmitFallback(w, part, $"url.AppendEncoded({CSharp.String(part.DefaultText ?? string.Empty)}, {component});", fail);
                     w.Close();
@@ -629,8 +663,12 @@ internal static class HandlerEmitter
     }
 
     /// <summary>The JSON a placeholder's path is read in: backend N's shaped response, or the claims of the client's token.</summary>
-    internal static string JsonSource(TemplatePartModel part) =>
-        part.Kind == TemplatePartKind.Claim ? "exchange.Claims" : $"response{part.Source}.Body";
+    internal static string JsonSource(TemplatePartModel part) => part.Kind switch
+    {
+        TemplatePartKind.Claim => "exchange.Claims",
+        TemplatePartKind.Item => "item",
+        _ => $"response{part.Source}.Body",
+    };
 
     /// <summary>The C# expression for a text placeholder's value (null when absent at run time).</summary>
     internal static string TextSource(EndpointModel endpoint, TemplatePartModel part) => part.Kind switch
@@ -722,7 +760,7 @@ internal static class HandlerEmitter
         w.Outdent();
     }
 
-    private static void EmitBackendDefinition(SourceWriter w, EndpointModel endpoint, BackendModel backend, int index)
+    private static void EmitBackendDefinition(SourceWriter w, EndpointModel endpoint, BackendModel backend, int index, Dictionary<string, string> paths)
     {
         var args = new List<string>
         {
@@ -788,6 +826,13 @@ internal static class HandlerEmitter
         if (backend.OnFailure is { Fallback: { } fallback })
         {
             args.Add($"fallback: {CSharp.String(fallback)}");
+        }
+
+        if (backend.ForEach is { } forEach)
+        {
+            string key = forEach.Key.Count == 0 ? "null" : $"new {Runtime}.Json.JsonPath({JsonPathSegments(forEach.Key)})";
+            string join = forEach.JoinAs is null ? string.Empty : $", joinAs: {CSharp.String(forEach.JoinAs)}";
+            args.Add($"forEach: new {Runtime}.Proxy.ForEachPlan({forEach.Array.Source.ToString(CultureInfo.InvariantCulture)}, {paths[forEach.Array.Text]}, {key}, {forEach.Concurrency.ToString(CultureInfo.InvariantCulture)}, {forEach.MaxItems.ToString(CultureInfo.InvariantCulture)}{join})");
         }
 
         if (backend.Policy is { } policy)
@@ -1017,7 +1062,7 @@ internal static class HandlerEmitter
         {
             foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
             {
-                if (part.Kind is not (TemplatePartKind.ResponseValue or TemplatePartKind.Claim) || fields.ContainsKey(part.Text))
+                if (part.Kind is not (TemplatePartKind.ResponseValue or TemplatePartKind.Claim or TemplatePartKind.Item) || fields.ContainsKey(part.Text))
                 {
                     continue;
                 }
@@ -1051,7 +1096,7 @@ internal static class HandlerEmitter
         {
             foreach (TemplatePartModel part in Gateway.Config.Parsing.ConfigParser.AllParts(backend))
             {
-                if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim && part.Text == text)
+                if (part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim or TemplatePartKind.Item && part.Text == text)
                 {
                     return part;
                 }

@@ -56,4 +56,10 @@ public enum BackendFailure
     /// <see cref="BackendResult.StatusCode"/>), a Lua error, or a budget spent (docs/configuration.md, Lua errors).
     /// </summary>
     Script,
+
+    /// <summary>
+    /// A <c>for_each</c> step's array has more elements than its <c>max_items</c>, or is not an array: the step is not
+    /// called for any of them.
+    /// </summary>
+    TooManyItems,
 }

@@ -167,6 +167,17 @@ public sealed class BackendResult : IDisposable
     /// <summary>Its data can be read: complete, or a fallback.</summary>
     public bool Usable => Complete || Replaced != BackendFailure.None;
 
+    /// <summary>
+    /// A <c>for_each</c> step's result: <paramref name="data"/> holds the JSON array of its elements' data (owned from
+    /// here); complete when every element's call was. <paramref name="perElement"/>: for each element of the source
+    /// array, its call's data (a slice of <paramref name="data"/>; empty when that call failed), for <c>join_as</c>.
+    /// </summary>
+    public static BackendResult Collected(PooledBuffer data, bool complete, ReadOnlyMemory<byte>[]? perElement) =>
+        new(BackendFailure.None, 200, data) { Complete = complete, PerElement = perElement };
+
+    /// <summary>For a <c>for_each</c> step with <c>join_as</c>: each source element's result (empty: none); null otherwise.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>>? PerElement { get; private init; }
+
     public static BackendResult Streamed(HttpResponseMessage response) =>
         new(BackendFailure.None, (int)response.StatusCode, null) { PassThrough = response, Complete = false };
 

@@ -24,7 +24,7 @@ internal static class PlanWriter
     internal static string Describe(EndpointModel endpoint)
     {
         var text = new StringBuilder();
-        bool graph = !endpoint.Sequential && endpoint.Backends.Any(b => b.DependsOn.Count > 0 || b.When is not null);
+        bool graph = !endpoint.Sequential && endpoint.Backends.Any(b => b.DependsOn.Count > 0 || b.When is not null || b.ForEach is not null);
         string shape = endpoint.Backends.Count == 1 ? "one backend" : endpoint.Sequential ? "sequential" : graph ? "dependency graph" : "parallel";
         text.Append(CultureInfo.InvariantCulture, $"{endpoint.Method} {endpoint.Path}: {shape}, {endpoint.Backends.Count} step(s), within {endpoint.TimeoutMilliseconds} ms\n");
         for (int i = 0; i < endpoint.Backends.Count; i++)
@@ -49,6 +49,13 @@ internal static class PlanWriter
             if (backend.When is { } when)
             {
                 notes.Add($"when {{{when.Value.Text}}} {when.Operator.Replace('_', ' ')}{(when.Literals.Count == 0 ? string.Empty : " " + string.Join(", ", when.Literals))}");
+            }
+
+            if (backend.ForEach is { } forEach)
+            {
+                string key = forEach.Key.Count == 0 ? string.Empty : $" by {string.Join(".", forEach.Key)}";
+                string into = forEach.JoinAs is null ? "collected" : $"joined as \"{forEach.JoinAs}\"";
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"for each of {{{forEach.Array.Text}}}{key}, {forEach.Concurrency} at a time, at most {forEach.MaxItems}, {into}"));
             }
 
             if (backend.Policy is { } policy)

@@ -26,8 +26,10 @@ public sealed class BackendDefinition
         string[]? relayedHeaders = null,
         string? stepId = null,
         StepPolicy? policy = null,
-        string? fallback = null)
+        string? fallback = null,
+        ForEachPlan? forEach = null)
     {
+        ForEach = forEach;
         Policy = policy;
         Fallback = fallback is null ? null : System.Text.Encoding.UTF8.GetBytes(fallback);
         Required = required;
@@ -113,6 +115,11 @@ public sealed class BackendDefinition
 
     /// <summary>The step's own time limit and retries (<c>gateway/step</c>); null: one attempt within the endpoint's budget.</summary>
     public StepPolicy? Policy { get; }
+
+    /// <summary>
+    /// <c>gateway/step.for_each</c>: the step runs once per element of an array of an earlier step; null for one call.
+    /// </summary>
+    public ForEachPlan? ForEach { get; }
 
     /// <summary>The step's <c>gateway/step.id</c>, or <c>backend</c> and its index: its name in <c>Server-Timing</c>.</summary>
     public string StepName { get; }

@@ -145,6 +145,7 @@ internal static class FailureAnswers
         BackendFailure.Credentials => "the backend's access token could not be obtained",
         BackendFailure.RateLimited => "the backend's rate limit is exceeded (not called)",
         BackendFailure.Script => result.ErrorBody is { } message ? Encoding.UTF8.GetString(message.WrittenSpan) : "the backend's Lua script failed (logged)",
+        BackendFailure.TooManyItems => "the array to run over has more elements than the step's max_items",
         BackendFailure.NotCalled => "not called (an earlier step failed)",
         _ => result.Failure.ToString(),
     };

@@ -112,54 +112,211 @@ public sealed class ProxyExchange : IAsyncDisposable
 
     private async Task<BackendResult> SendCoreAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
     {
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        // The span is current for the call, so the request it sends carries its traceparent (tracing only).
-        System.Diagnostics.Activity? span = Record?.Telemetry.StartBackendSpan(Template, backend.Index, backend.Method);
         try
         {
-            using BackendRequest? owned = request;
-            BackendResult result;
-            if (_renderFaults?[backend.Index] is { } fault)
-            {
-                result = BackendResult.Faulted(fault);
-            }
-            else if (url is null || (templated && request is null))
-            {
-                result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
-            }
-            else if (backend.Policy is { } policy)
-            {
-                result = await CallWithPolicyAsync(backend, policy, url, request).ConfigureAwait(false);
-            }
-            else
-            {
-                result = await CallAsync(backend, url, request, _budget.Token).ConfigureAwait(false);
-            }
-
-            if (!result.Succeeded || Record is not null)
-            {
-                Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), span);
-            }
-
-            if (!result.Succeeded && backend.Fallback is { } fallback && result.Failure is not (BackendFailure.Canceled or BackendFailure.NotCalled))
-            {
-                // Logged and counted as what it was; the step's data is the fallback from here on.
-                BackendFailure replaced = result.Failure;
-                result.Dispose();
-                result = BackendResult.Fallback(fallback, replaced);
-            }
-
+            Exception? fault = _renderFaults?[backend.Index];
+            BackendResult result = await AttemptAsync(backend, url, request, templated, fault).ConfigureAwait(false);
             _results[backend.Index] = result;
-
             return result;
         }
         finally
         {
-            if (Interlocked.Decrement(ref _inFlight) == 0)
+            CallEnded();
+        }
+    }
+
+    /// <summary>A call ended: disposal waits for none to be running.</summary>
+    private void CallEnded()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0)
+        {
+            Volatile.Read(ref _drained)?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// One call of a step, with its retries: logged and counted when it fails (or always, with telemetry), replaced by
+    /// the step's fallback when it failed and has one. Owns <paramref name="request"/>. <paramref name="fault"/>: what the
+    /// request's builder threw, if it did (the call is not made).
+    /// </summary>
+    private async Task<BackendResult> AttemptAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated, Exception? fault)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // The span is current for the call, so the request it sends carries its traceparent (tracing only).
+        System.Diagnostics.Activity? span = Record?.Telemetry.StartBackendSpan(Template, backend.Index, backend.Method);
+        using BackendRequest? owned = request;
+        BackendResult result;
+        if (fault is not null)
+        {
+            result = BackendResult.Faulted(fault);
+        }
+        else if (url is null || (templated && request is null))
+        {
+            result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
+        }
+        else if (backend.Policy is { } policy)
+        {
+            result = await CallWithPolicyAsync(backend, policy, url, request).ConfigureAwait(false);
+        }
+        else
+        {
+            result = await CallAsync(backend, url, request, _budget.Token).ConfigureAwait(false);
+        }
+
+        if (!result.Succeeded || Record is not null)
+        {
+            Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), span);
+        }
+
+        if (!result.Succeeded && backend.Fallback is { } fallback && result.Failure is not (BackendFailure.Canceled or BackendFailure.NotCalled))
+        {
+            // Logged and counted as what it was; the step's data is the fallback from here on.
+            BackendFailure replaced = result.Failure;
+            result.Dispose();
+            result = BackendResult.Fallback(fallback, replaced);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Runs a <c>for_each</c> step (docs/configuration.md, fan-out): one call per distinct element of the array
+    /// <paramref name="plan"/> names in <paramref name="source"/>'s data, at most <see cref="ForEachPlan.Concurrency"/>
+    /// at a time, each with the step's retries, timeout and fallback. The step's data is the array of the calls' data
+    /// in the order of the elements; it is complete when every call was. An array with more than
+    /// <see cref="ForEachPlan.MaxItems"/> elements fails the step (<see cref="BackendFailure.TooManyItems"/>) before any
+    /// call; a missing array fails it as a missing value would; an empty one is an empty result.
+    /// </summary>
+    public Task<BackendResult> ForEachAsync(BackendDefinition backend, BackendResult source, StepCallBuilder build)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(build);
+        Interlocked.Increment(ref _inFlight);
+        return ForEachCoreAsync(backend, backend.ForEach ?? throw new ArgumentException("not a for_each step", nameof(backend)), source, build);
+    }
+
+    private async Task<BackendResult> ForEachCoreAsync(BackendDefinition backend, ForEachPlan plan, BackendResult source, StepCallBuilder build)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            BackendResult result;
+            ForEachCalls? calls = null;
+            try
             {
-                Volatile.Read(ref _drained)?.TrySetResult();
+                calls = PrepareForEach(backend, plan, source, build, out BackendFailure refused);
+                if (calls is null)
+                {
+                    result = BackendResult.Failed(refused);
+                    Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), null);
+                }
+                else
+                {
+                    int next = -1;
+                    var workers = new Task[Math.Min(plan.Concurrency, calls.Count)];
+                    for (int w = 0; w < workers.Length; w++)
+                    {
+                        workers[w] = RunCallsAsync();
+                    }
+
+                    await Task.WhenAll(workers).ConfigureAwait(false);
+                    result = calls.Collect(plan);
+
+                    async Task RunCallsAsync()
+                    {
+                        int u;
+                        while ((u = Interlocked.Increment(ref next)) < calls.Count)
+                        {
+                            StepCall call = calls.Calls[u];
+                            calls.Results[u] = await AttemptAsync(backend, call.Url, call.Request, call.Templated, calls.Faults[u]).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                // A defect here fails the step, as a builder's would; the calls already made end with the exchange.
+                result = BackendResult.Faulted(e);
+                Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), null);
+            }
+            finally
+            {
+                calls?.Dispose();
+            }
+
+            if (_stepMilliseconds is { } durations)
+            {
+                durations[backend.Index] = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+
+            _results[backend.Index] = result;
+            return result;
+        }
+        finally
+        {
+            CallEnded();
+        }
+    }
+
+    /// <summary>
+    /// The calls of a <c>for_each</c> step, one per distinct key, built in element order before any is sent; null (and
+    /// why) when the array is missing or too long.
+    /// </summary>
+    private ForEachCalls? PrepareForEach(BackendDefinition backend, ForEachPlan plan, BackendResult source, StepCallBuilder build, out BackendFailure refused)
+    {
+        refused = BackendFailure.None;
+        ReadOnlySpan<byte> body = source.Body;
+        if (!Json.JsonValueLocator.TryLocate(body, plan.Array, out Json.JsonValueRange array) || array.Kind != System.Text.Json.JsonTokenType.StartArray)
+        {
+            refused = BackendFailure.UnresolvedPlaceholder;
+            return null;
+        }
+
+        var elements = new List<Json.JsonValueRange>();
+        if (!Json.JsonArrays.TryListElements(body.Slice(array.Start, array.Length), array.Start, plan.MaxItems, elements))
+        {
+            refused = BackendFailure.TooManyItems;
+            return null;
+        }
+
+        var calls = new ForEachCalls(elements.Count);
+        var keys = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < elements.Count; k++)
+        {
+            ReadOnlySpan<byte> element = body.Slice(elements[k].Start, elements[k].Length);
+            string? key = null;
+            if (plan.Key is null)
+            {
+                key = System.Text.Encoding.UTF8.GetString(element);
+            }
+            else if (Json.JsonValueLocator.TryLocate(element, plan.Key, out Json.JsonValueRange found))
+            {
+                key = System.Text.Encoding.UTF8.GetString(element.Slice(found.Start, found.Length));
+            }
+
+            // Equal keys (as raw JSON: "1" is not 1) share one call; an element without its key gets a call of its own.
+            if (key is not null && keys.TryGetValue(key, out int same))
+            {
+                calls.ElementCall[k] = same;
+                continue;
+            }
+
+            int u = calls.Add(build(element));
+            calls.ElementCall[k] = u;
+            if (_renderFaults?[backend.Index] is { } fault)
+            {
+                calls.Faults[u] = fault;
+                _renderFaults[backend.Index] = null;
+            }
+
+            if (key is not null)
+            {
+                keys.Add(key, u);
             }
         }
+
+        return calls;
     }
 
     private Task<BackendResult> CallAsync(BackendDefinition backend, string url, BackendRequest? request, CancellationToken budget) =>

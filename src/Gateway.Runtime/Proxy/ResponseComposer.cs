@@ -95,11 +95,12 @@ internal static class ResponseComposer
         // Static data goes on top of the endpoint's flatmap_filter, so the flatmap never sees (nor deletes or moves) a
         // static key; without a flatmap it joins the backends' merge as its last source, which gives the same object.
         PooledBuffer? merged = null;
+        List<PooledBuffer>? joined = null;
         PooledBuffer? flattened = null;
         PooledBuffer? withStatic = null;
         try
         {
-            ReadOnlySpan<byte> data = Merge(exchange, staticApplies && endpoint.Flatmap is null, ref merged);
+            ReadOnlySpan<byte> data = Merge(exchange, staticApplies && endpoint.Flatmap is null, ref merged, ref joined);
             if (endpoint.Flatmap is not null)
             {
                 flattened = new PooledBuffer(data.Length + 64);
@@ -122,6 +123,11 @@ internal static class ResponseComposer
         finally
         {
             merged?.Dispose();
+            foreach (PooledBuffer buffer in joined ?? [])
+            {
+                buffer.Dispose();
+            }
+
             flattened?.Dispose();
             withStatic?.Dispose();
         }
@@ -210,23 +216,30 @@ internal static class ResponseComposer
         return null;
     }
 
-    /// <summary>The merged data object: each successful backend (wrapped in its group), then, when asked, static data on top.</summary>
-    private static ReadOnlySpan<byte> Merge(ProxyExchange exchange, bool withStatic, ref PooledBuffer? output)
+    /// <summary>
+    /// The merged data object: each successful backend (wrapped in its group), then, when asked, static data on top. A
+    /// <c>for_each</c> step with <c>join_as</c> is not merged itself: its results are put into the elements of its source
+    /// step's array, and that step's data is merged with them (buffers in <paramref name="joined"/>, released by the caller).
+    /// </summary>
+    private static ReadOnlySpan<byte> Merge(ProxyExchange exchange, bool withStatic, ref PooledBuffer? output, ref List<PooledBuffer>? joined)
     {
         IReadOnlyList<BackendResult> results = exchange.Results;
+        BackendDefinition[] backends = exchange.Backends;
+        bool joins = HasJoins(backends);
         int count = withStatic ? 1 : 0;
-        foreach (BackendResult result in results)
+        for (int i = 0; i < results.Count; i++)
         {
-            count += result.Succeeded && !result.Skipped ? 1 : 0;
+            count += Merged(results[i], backends[i], joins) ? 1 : 0;
         }
 
         var sources = new MergeSource[count];
         int next = 0;
         for (int i = 0; i < results.Count; i++)
         {
-            if (results[i].Succeeded && !results[i].Skipped)
+            if (Merged(results[i], backends[i], joins))
             {
-                sources[next++] = new MergeSource(results[i].BodyMemory, exchange.Backends[i].Group);
+                ReadOnlyMemory<byte> data = joins ? WithJoins(exchange, i, results[i].BodyMemory, ref joined) : results[i].BodyMemory;
+                sources[next++] = new MergeSource(data, backends[i].Group);
             }
         }
 
@@ -244,6 +257,40 @@ internal static class ResponseComposer
         output = new PooledBuffer();
         WriteMerged(output, sources);
         return output.WrittenSpan;
+    }
+
+    private static bool Merged(BackendResult result, BackendDefinition backend, bool joins) =>
+        result.Succeeded && !result.Skipped && !(joins && backend.ForEach is { JoinAs: not null });
+
+    private static bool HasJoins(BackendDefinition[] backends)
+    {
+        foreach (BackendDefinition backend in backends)
+        {
+            if (backend.ForEach is { JoinAs: not null })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Step <paramref name="source"/>'s data with the results of every <c>join_as</c> step over it, in configuration order.</summary>
+    private static ReadOnlyMemory<byte> WithJoins(ProxyExchange exchange, int source, ReadOnlyMemory<byte> data, ref List<PooledBuffer>? joined)
+    {
+        for (int j = 0; j < exchange.Backends.Length; j++)
+        {
+            if (exchange.Backends[j].ForEach is { JoinAs: { } name, JoinAsJson: { } nameJson } plan && plan.Source == source
+                && exchange.Results[j].PerElement is { } values)
+            {
+                var output = new PooledBuffer(data.Length + 256);
+                (joined ??= new List<PooledBuffer>()).Add(output);
+                JsonArrays.WriteJoined(data.Span, plan.Array, nameJson, name, values, output);
+                data = output.WrittenMemory;
+            }
+        }
+
+        return data;
     }
 
     private static void WriteMerged(PooledBuffer output, ReadOnlySpan<MergeSource> sources)

@@ -289,6 +289,7 @@ public static class BackendOutcome
         BackendFailure.Credentials => "credentials",
         BackendFailure.RateLimited => "rate_limited",
         BackendFailure.Script => "script",
+        BackendFailure.TooManyItems => "too_many_items",
         BackendFailure.NotCalled => "not_called",
         _ => "unknown",
     };

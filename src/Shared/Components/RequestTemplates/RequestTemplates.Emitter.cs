@@ -19,7 +19,7 @@ internal static class RequestTemplatesEmitter
         BackendModel backend = endpoint.Backends[index];
         string Fail = $"return {Stage}.BackendRequest.Fail(request);";
         w.Line($"/// <summary>Backend {index}: the body and headers its templates build; null when a value cannot be put in them.</summary>");
-        w.Open($"private {Stage}.BackendRequest? BuildRequest{index}({HandlerEmitter.Parameters(HandlerEmitter.RequestSources(backend))})");
+        w.Open($"private {Stage}.BackendRequest? BuildRequest{index}({HandlerEmitter.Parameters(HandlerEmitter.RequestSources(backend), backend.ForEach is not null)})");
         w.Line($"var request = new {Stage}.BackendRequest();");
         w.Open("try");
         if (backend.Body is { } body)
@@ -46,7 +46,7 @@ internal static class RequestTemplatesEmitter
                     string method = part.Position == TemplatePosition.JsonValue ? "TryAppendValue" : "TryAppendText";
                     string call = part.Kind switch
                     {
-                        TemplatePartKind.ResponseValue or TemplatePartKind.Claim => $"body.{method}({HandlerEmitter.JsonSource(part)}, {paths[part.Text]})",
+                        TemplatePartKind.ResponseValue or TemplatePartKind.Claim or TemplatePartKind.Item => $"body.{method}({HandlerEmitter.JsonSource(part)}, {paths[part.Text]})",
                         TemplatePartKind.WholeResponse => $"body.{(part.Position == TemplatePosition.JsonValue ? "TryAppendWholeValue" : "TryAppendWholeText")}(response{part.Source})",
                         _ => $"body.{method}({HandlerEmitter.TextSource(endpoint, part)})",
                     };
@@ -80,7 +80,7 @@ internal static class RequestTemplatesEmitter
                     continue;
                 }
 
-                string call = part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim
+                string call = part.Kind is TemplatePartKind.ResponseValue or TemplatePartKind.Claim or TemplatePartKind.Item
                     ? $"header.TryAppendJsonValue({HandlerEmitter.JsonSource(part)}, {paths[part.Text]})"
                     : $"header.TryAppendText({HandlerEmitter.TextSource(endpoint, part)})";
                 w.Open($"if (!{call}) // {{{HandlerEmitter.Shown(part)}}}");

@@ -26,6 +26,16 @@ internal sealed record StepFailureModel(bool Continue, string? Fallback);
 internal sealed record StepConditionModel(TemplatePartModel Value, string Operator, EquatableArray<string> Literals);
 
 /// <summary>
+/// A step that runs once per element of an array (<c>gateway/step.for_each</c>): <see cref="Array"/> is the placeholder
+/// naming the array in a response the step depends on; <see cref="Key"/> the path, inside each element, of the value
+/// that identifies it (empty: the whole element), so that elements with equal keys are called once; at most
+/// <see cref="Concurrency"/> calls at a time and <see cref="MaxItems"/> elements (more fails the step). The results are
+/// collected as an array under the step's group, or, with <see cref="JoinAs"/>, put into each element of the array under
+/// that name.
+/// </summary>
+internal sealed record StepForEachModel(TemplatePartModel Array, EquatableArray<string> Key, int Concurrency, int MaxItems, string? JoinAs);
+
+/// <summary>
 /// An endpoint's steps as a dependency graph (<c>gateway/step.depends_on</c>): for each backend, the backends it waits
 /// for, and every backend it may read (its dependencies, directly or through theirs).
 /// </summary>
@@ -75,7 +85,121 @@ internal static class StepConfig
 {
     public static readonly ConfigNamespace Namespace = new("gateway/step", ConfigScope.Backend);
 
-    private static readonly string[] Supported = { "required", "id", "depends_on", "timeout", "retry", "on_failure", "fallback", "when", Keys.Comment };
+    private static readonly string[] Supported = { "required", "id", "depends_on", "timeout", "retry", "on_failure", "fallback", "when", "for_each", Keys.Comment };
+
+    private static readonly string[] ForEachKeys = { "in", "key", "concurrency", "max_items", "join_as", Keys.Comment };
+
+    /// <summary>Calls of a <c>for_each</c> step at a time, unless it says otherwise.</summary>
+    public const int DefaultConcurrency = 8;
+
+    /// <summary>The most calls at a time a <c>for_each</c> step may ask for.</summary>
+    public const int MaxConcurrency = 64;
+
+    /// <summary>Elements a <c>for_each</c> step accepts, unless it says otherwise; an array with more fails the step.</summary>
+    public const int DefaultMaxItems = 100;
+
+    /// <summary>The most elements a <c>for_each</c> step may accept.</summary>
+    public const int MaxMaxItems = 1000;
+
+    /// <summary>True when the backend's <c>gateway/step</c> has <c>for_each</c> (read before its templates, which may then use <c>{item}</c>).</summary>
+    public static bool HasForEach(ExtraConfig extra) => extra.Find(Namespace)?.Find("for_each") is not null;
+
+    /// <summary>
+    /// Reads <c>for_each</c>: <c>{"in": "{resp.orders.items}", "key": "id", "concurrency": 8, "max_items": 100,
+    /// "join_as": "shipment"}</c>. <c>in</c> names an array in a response the step depends on; without <c>join_as</c> the
+    /// results are collected under the step's <c>group</c>, which it then needs.
+    /// </summary>
+    public static StepForEachModel? ReadForEach(ExtraConfig extra, ConfigReader read, TemplateParser templates, TemplateParser.Scope scope, string? group)
+    {
+        if (extra.Find(Namespace)?.Find("for_each") is not { } forEach)
+        {
+            return null;
+        }
+
+        DiagnosticBag diagnostics = read.Diagnostics;
+        if (!read.Expect(forEach, JsonKind.Object, "an object such as {\"in\": \"{resp.orders.items}\", \"key\": \"id\"}"))
+        {
+            return null;
+        }
+
+        read.CheckKeys(forEach.Value, "\"for_each\"", ForEachKeys, Array.Empty<string>());
+        if (scope.Sequential)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidStepGraph, "a sequential endpoint calls each step once, in order; to run a step once per element of an array, describe the order with \"depends_on\" and remove \"sequential\": true", forEach.Value);
+            return null;
+        }
+
+        JsonProperty? inProperty = forEach.Value.Find("in");
+        if (inProperty is null || inProperty.Value.Kind != JsonKind.String)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "\"for_each\" needs \"in\": the array to run over, in a response this step depends on, as in \"{resp.orders.items}\"", inProperty?.Value ?? forEach.Value);
+            return null;
+        }
+
+        TemplatePartModel? array = templates.ParseArraySource(inProperty.Value.Text!, inProperty.Value, scope, out string[]? starKey);
+        if (array is null)
+        {
+            return null;
+        }
+
+        var key = new List<string>(starKey ?? Array.Empty<string>());
+        if (forEach.Value.Find("key") is { } keyProperty)
+        {
+            if (starKey is not null)
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, "the key is already given after the '*' of \"in\": keep one of the two", keyProperty.Value);
+                return null;
+            }
+
+            string? text = keyProperty.Value.Kind == JsonKind.String ? keyProperty.Value.Text : null;
+            string[] segments = text is null || text.Length == 0 ? new[] { string.Empty } : text.Split('.');
+            if (Array.Exists(segments, segment => segment.Length == 0 || segment.IndexOf('*') >= 0 || segment.IndexOf('{') >= 0 || segment.IndexOf('}') >= 0))
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, "\"key\" is the path of the value that identifies an element, inside it, as in \"id\" or \"shipment.id\" (elements with equal keys are called once)", keyProperty.Value);
+                return null;
+            }
+
+            key.AddRange(segments);
+        }
+
+        int concurrency = ReadCount(forEach.Value.Find("concurrency"), DefaultConcurrency, MaxConcurrency, "\"concurrency\" is how many calls run at a time", diagnostics);
+        int maxItems = ReadCount(forEach.Value.Find("max_items"), DefaultMaxItems, MaxMaxItems, "\"max_items\" is the most elements the step runs over (an array with more fails the step)", diagnostics);
+        string? joinAs = null;
+        if (forEach.Value.Find("join_as") is { } joinProperty)
+        {
+            if (joinProperty.Value.Kind != JsonKind.String || string.IsNullOrEmpty(joinProperty.Value.Text))
+            {
+                diagnostics.Report(DiagnosticKind.InvalidValue, "\"join_as\" is the name under which each element of the array receives its result, as in \"shipment\"", joinProperty.Value);
+                return null;
+            }
+
+            joinAs = joinProperty.Value.Text;
+        }
+        else if (group is null)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "the results of a \"for_each\" step are collected as an array under the step's \"group\": give the backend a \"group\", or put each result into its element with \"join_as\"", forEach.Value);
+            return null;
+        }
+
+        return concurrency == 0 || maxItems == 0 ? null : new StepForEachModel(array, EquatableArray.From(key), concurrency, maxItems, joinAs);
+    }
+
+    /// <summary>A whole number from 1 to <paramref name="max"/>; <paramref name="fallback"/> when absent, 0 after reporting a wrong one.</summary>
+    private static int ReadCount(JsonProperty? property, int fallback, int max, string meaning, DiagnosticBag diagnostics)
+    {
+        if (property is null)
+        {
+            return fallback;
+        }
+
+        if (property.Value.Kind == JsonKind.Number && int.TryParse(property.Value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1 && value <= max)
+        {
+            return value;
+        }
+
+        diagnostics.Report(DiagnosticKind.InvalidValue, $"{meaning}: a whole number from 1 to {max.ToString(CultureInfo.InvariantCulture)}", property.Value);
+        return 0;
+    }
 
     private static readonly string[] ConditionOperators = { "exists", "equals", "not_equals", "in", "greater_than", "less_than" };
 
@@ -131,6 +255,12 @@ internal static class StepConfig
         TemplatePartModel? value = templates.ParseConditionValue(valueProperty.Value.Text!, valueProperty.Value, scope);
         if (value is null)
         {
+            return null;
+        }
+
+        if (value.Kind == TemplatePartKind.Item)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "a condition is tested once for the whole step, before it runs over its array: it cannot read {item}", valueProperty.Value);
             return null;
         }
 

@@ -97,7 +97,8 @@ internal sealed record BackendModel(
     string? StepId = null,
     Gateway.Components.Step.StepPolicyModel? Policy = null,
     Gateway.Components.Step.StepFailureModel? OnFailure = null,
-    Gateway.Components.Step.StepConditionModel? When = null);
+    Gateway.Components.Step.StepConditionModel? When = null,
+    Gateway.Components.Step.StepForEachModel? ForEach = null);
 
 /// <summary>
 /// What a backend sends as its body instead of the client's (<c>extra_config."gateway/request".body</c>): the raw
@@ -137,6 +138,12 @@ internal enum TemplatePartKind
 
     /// <summary><c>{JWT.claim}</c>: a claim of the client's validated token (the claim's path in <see cref="TemplatePartModel.Path"/>).</summary>
     Claim,
+
+    /// <summary>
+    /// <c>{item}</c>, <c>{item.field}</c>: in a step that runs once per element of an array (<c>gateway/step.for_each</c>),
+    /// the element of this call, or a field inside it (its path in <see cref="TemplatePartModel.Path"/>).
+    /// </summary>
+    Item,
 }
 
 /// <summary>Where a template slot lands, which decides how its value is rendered (docs/configuration.md).</summary>

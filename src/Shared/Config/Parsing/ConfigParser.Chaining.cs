@@ -79,12 +79,17 @@ internal sealed partial class ConfigParser
     /// <summary>The earlier backends whose responses a backend reads anywhere: URL, body, headers and condition.</summary>
     internal static List<int> ResponsesRead(BackendModel backend) => ResponseSources(AllParts(backend), backend.Body?.WholeResponse ?? -1);
 
-    /// <summary>Every template part of a backend: its condition, URL, body and headers.</summary>
+    /// <summary>Every template part of a backend: its condition, the array it runs over, URL, body and headers.</summary>
     internal static IEnumerable<TemplatePartModel> AllParts(BackendModel backend)
     {
         if (backend.When is { } when)
         {
             yield return when.Value;
+        }
+
+        if (backend.ForEach is { } forEach)
+        {
+            yield return forEach.Array;
         }
 
         foreach (TemplatePartModel part in backend.Url)

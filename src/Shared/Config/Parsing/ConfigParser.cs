@@ -401,6 +401,7 @@ internal sealed partial class ConfigParser
         ForwardingListModel query = _read.ParseForwardingList(node.Find("input_query_strings"), endpointLevel: false, headers: false);
         ForwardingListModel headers = _read.ParseForwardingList(node.Find("input_headers"), endpointLevel: false, headers: true);
         ExtraConfig extra = ExtraConfig.Read(node.Find("extra_config"), ConfigScope.Backend, "a backend", _read);
+        scope.ForEach = Components.Step.StepConfig.HasForEach(extra);
         BackendHttpOptions http = BackendHttpConfig.Read(extra, _read);
         bool required = Components.Step.StepConfig.ReadRequired(extra, _read);
         Components.Step.StepPolicyModel? policy = Components.Step.StepConfig.ReadPolicy(extra, _read, method);
@@ -446,6 +447,7 @@ internal sealed partial class ConfigParser
 
         RequestTemplates request = new RequestTemplatesConfig(_read, _source).Read(extra, method, scope);
         Components.Step.StepConditionModel? when = Components.Step.StepConfig.ReadCondition(extra, _read, new TemplateParser(_diagnostics, _source), scope);
+        Components.Step.StepForEachModel? forEach = Components.Step.StepConfig.ReadForEach(extra, _read, new TemplateParser(_diagnostics, _source), scope, group);
         if (_diagnostics.ErrorCount > errorsBefore || url is null || hosts is null)
         {
             return null;
@@ -474,7 +476,8 @@ internal sealed partial class ConfigParser
             Required: required,
             Policy: policy,
             OnFailure: onFailure,
-            When: when);
+            When: when,
+            ForEach: forEach);
     }
 
     private long? ParseCacheTtl(JsonProperty? property, bool rootLevel)

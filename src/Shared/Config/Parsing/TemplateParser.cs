@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Text;
 using Gateway.Config.Diagnostics;
@@ -57,6 +58,9 @@ internal sealed class TemplateParser
 
         /// <summary>The steps' <c>gateway/step.id</c> names and their indexes, for <c>{resp.id.field}</c>.</summary>
         public Dictionary<string, int>? StepIds { get; set; }
+
+        /// <summary>True when the step runs once per element of an array (<c>gateway/step.for_each</c>): <c>{item…}</c> reads the element.</summary>
+        public bool ForEach { get; set; }
     }
 
     /// <summary>Returns the parts of a <c>url_pattern</c>, or null when the pattern has an error (already reported).</summary>
@@ -207,6 +211,59 @@ internal sealed class TemplateParser
         return ResolvePlaceholder(value.Substring(1, value.Length - 2), TemplatePosition.JsonValue, node, 0, value.Length, scope);
     }
 
+    /// <summary>
+    /// Parses <c>for_each.in</c>: one placeholder naming an array in a response the step depends on (a field, or a
+    /// group object; not a whole raw body, a header or a client value). <c>{resp0_orders.*.id}</c> is a short form of
+    /// the array <c>{resp0_orders}</c> with the key <c>id</c>: <paramref name="starKey"/> receives the path after the
+    /// <c>*</c> (empty for <c>{resp0_orders.*}</c>), null when there is no <c>*</c>. Null after reporting why not.
+    /// </summary>
+    public TemplatePartModel? ParseArraySource(string value, JsonNode node, Scope scope, out string[]? starKey)
+    {
+        const string Example = "one placeholder naming an array in a response this step depends on, as in \"{resp.orders.items}\", \"{resp0_orders.items}\" or \"{resp0_orders.*.id}\" (the array, then the key of each element)";
+        starKey = null;
+        if (!IsSinglePlaceholder(value) || value.IndexOf('|') >= 0)
+        {
+            Report(DiagnosticKind.InvalidValue, $"\"in\" is {Example}, with no default", node, -1, 0);
+            return null;
+        }
+
+        string name = value.Substring(1, value.Length - 2);
+        int star = name.IndexOf(".*", StringComparison.Ordinal);
+        if (star >= 0)
+        {
+            string rest = name.Substring(star + 2);
+            if (star == 0 || (rest.Length > 0 && (rest[0] != '.' || rest.Length == 1)) || rest.IndexOf('*') >= 0)
+            {
+                Report(DiagnosticKind.InvalidValue, $"\"in\" is {Example}: one '*', standing for the elements of the array", node, 0, value.Length);
+                return null;
+            }
+
+            starKey = rest.Length == 0 ? Array.Empty<string>() : rest.Substring(1).Split('.');
+            if (Array.IndexOf(starKey, string.Empty) >= 0)
+            {
+                Report(DiagnosticKind.InvalidValue, $"\"in\" is {Example}: the key after the '*' is a path with single dots", node, 0, value.Length);
+                starKey = null;
+                return null;
+            }
+
+            name = name.Substring(0, star);
+        }
+        else if (name.IndexOf('*') >= 0)
+        {
+            Report(DiagnosticKind.InvalidValue, $"\"in\" is {Example}: '*' stands for the elements of the array, as a whole segment", node, 0, value.Length);
+            return null;
+        }
+
+        TemplatePartModel? part = ResolvePlaceholder(name, TemplatePosition.JsonValue, node, 0, value.Length, scope);
+        if (part is not null && part.Kind != TemplatePartKind.ResponseValue)
+        {
+            Report(DiagnosticKind.InvalidValue, $"\"in\" is {Example}", node, 0, value.Length);
+            return null;
+        }
+
+        return part;
+    }
+
     /// <summary>True when <paramref name="value"/> is exactly one placeholder, as in <c>"{resp0_user}"</c> or <c>"{resp0_tier|\"basic\"}"</c>.</summary>
     public static bool IsSinglePlaceholder(string value) =>
         value.Length > 2 && value[0] == '{' && value[value.Length - 1] == '}' && value.IndexOf('}') == value.Length - 1
@@ -265,6 +322,11 @@ internal sealed class TemplateParser
         if (name.StartsWith("resp.", System.StringComparison.Ordinal))
         {
             return ResolveNamedReference(name, position, node, at, length, scope);
+        }
+
+        if (name == "item" || name.StartsWith("item.", System.StringComparison.Ordinal))
+        {
+            return ResolveItem(name, position, node, at, length, scope);
         }
 
         int parameter = scope.RouteParameters.IndexOf(name);
@@ -433,6 +495,32 @@ internal sealed class TemplateParser
 
         string? group = backend < scope.Groups.Count ? scope.Groups[backend] : null;
         return ResolvePlaceholder(group is null ? $"resp{backend}_{field}" : $"resp{backend}_{group}.{field}", position, node, at, length, scope);
+    }
+
+    /// <summary>
+    /// <c>{item}</c> or <c>{item.a.b}</c>: the element a <c>for_each</c> step is called for, or a field inside it. Only in
+    /// such a step; no <c>*</c> (one element is one value).
+    /// </summary>
+    private TemplatePartModel? ResolveItem(string name, TemplatePosition position, JsonNode node, int at, int length, Scope scope)
+    {
+        if (!scope.ForEach)
+        {
+            Report(DiagnosticKind.UndefinedPlaceholder, $"{{{name}}} is an element of the array a step runs over: it can be used only in a step with \"gateway/step\": {{\"for_each\": ...}}", node, at, length);
+            return null;
+        }
+
+        string[] segments = name == "item" ? System.Array.Empty<string>() : name.Substring("item.".Length).Split('.');
+        foreach (string segment in segments)
+        {
+            if (segment.Length == 0 || segment.IndexOf('*') >= 0)
+            {
+                Report(DiagnosticKind.MalformedTemplate, $"{{{name}}}: name a field of the element with single dots and no '*', as in {{item.id}}", node, at, length);
+                return null;
+            }
+        }
+
+        // {item} of a scalar element ({"ids": [1, 2]}) renders as any value; an object in a URL fails the call, as a value would.
+        return new TemplatePartModel(TemplatePartKind.Item, name, position, -1, new EquatableArray<string>(segments));
     }
 
     /// <summary>A reference to backend <paramref name="backend"/> needs a sequential endpoint and an earlier backend.</summary>

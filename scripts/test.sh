@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit, generator and end-to-end tests (dotnet test), the Native-AOT smoke test, then, with the
-# smoke test's binary, the graceful-stop test and the Kubernetes manifests' test, and last the container image test.
+# smoke test's binary, the fault matrix's native subset, the graceful-stop test and the Kubernetes manifests' test,
+# and last the container image test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
@@ -34,12 +35,14 @@ if [ "$status" -ne 0 ]; then
 fi
 
 scripts/aot-smoke.sh
+python3 scripts/native-matrix.py out/aot-smoke/gateway | tee out/native-matrix.log
 python3 scripts/lifecycle-test.py out/aot-smoke/gateway | tee out/lifecycle-test.log
 python3 scripts/kubernetes-test.py out/aot-smoke/gateway | tee out/kubernetes-test.log
 scripts/image-test.sh | tee out/image-test.log
 # Each script ends with "NAME: N passed, M failed[, K skipped]".
 count() {
-  grep -Eh '^(lifecycle|kubernetes|image test): [0-9]+ passed' out/lifecycle-test.log out/kubernetes-test.log out/image-test.log |
+  grep -Eh '^(native matrix|lifecycle|kubernetes|image test): [0-9]+ passed' out/native-matrix.log out/lifecycle-test.log \
+    out/kubernetes-test.log out/image-test.log |
     grep -Eo "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'
 }
 echo "tests: $((passed + 1 + $(count passed))) passed, $failed failed, $((skipped + $(count skipped))) skipped"

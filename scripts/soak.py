@@ -4,7 +4,8 @@
     python3 scripts/soak.py [GATEWAY_BINARY] [--minutes 30] [--warmup 60] [--load 0.7]
 
 The binary must be compiled from tests/aot/krakend.json (scripts/aot-smoke.sh publishes out/aot-smoke/gateway; this
-script publishes it the same way when it is missing). Backends: the example backend (hotels.internal) and
+script publishes it the same way when it is missing). Backends: nginx serving perf/load/data (hotels.internal; the
+example backend when nginx is not installed, which then limits the maximum long before the gateway does) and
 scripts/matrix-backend.py (the fault matrix's faulty.test and healthy.test).
 
 1. Measures the maximum: wrk, 32 connections, without pauses, on the mix of /passthrough/25 (one backend), /both/25
@@ -106,6 +107,28 @@ def wait_ok(port, path, seconds=20):
     raise RuntimeError(f"nothing answered 200 on 127.0.0.1:{port}{path} within {seconds} s")
 
 
+def nginx_config(port):
+    """The example's documents (perf/load/data, as the load harness serves them), from one nginx worker."""
+    conf = OUT / "nginx.conf"
+    conf.write_text(f"""worker_processes 1;
+daemon off;
+pid {OUT}/nginx.pid;
+error_log {OUT}/nginx.error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {ROOT / 'perf' / 'load' / 'data'};
+        default_type application/json;
+        location / {{ try_files $uri.json =404; }}
+    }}
+}}
+""")
+    return conf
+
+
 def wrk_script(delay_ms):
     """The mix, rotating per connection; counts answers without X-KrakenD-Completed: true; one RESULT line."""
     pause = f"function delay() return {delay_ms} end\n" if delay_ms else ""
@@ -182,7 +205,10 @@ class Paced(threading.Thread):
             if self.stopped.wait(max(due - time.monotonic(), 0)):
                 break
             kind = self.kinds[sent % len(self.kinds)]
-            self.pool.submit(self.record, kind)
+            try:
+                self.pool.submit(self.record, kind)
+            except RuntimeError:  # the pool was shut down (an interrupted run)
+                break
             sent += 1
 
     def record(self, kind):
@@ -273,7 +299,10 @@ def main():
 
     try:
         hotels_port, matrix_port, port = free_port(), free_port(), free_port()
-        start([str(example), "--urls", f"http://127.0.0.1:{hotels_port}", "--Logging:LogLevel:Default=Warning"], LOAD_CPU, "example-backend")
+        if shutil.which("nginx"):
+            start(["nginx", "-c", str(nginx_config(hotels_port))], LOAD_CPU, "nginx-backend")
+        else:
+            start([str(example), "--urls", f"http://127.0.0.1:{hotels_port}", "--Logging:LogLevel:Default=Warning"], LOAD_CPU, "example-backend")
         start([sys.executable, str(ROOT / "scripts" / "matrix-backend.py"), str(matrix_port)], LOAD_CPU, "matrix-backend")
         wait_ok(hotels_port, "/hotels/25")
         wait_ok(matrix_port, "/__stats")
@@ -291,8 +320,9 @@ def main():
         log(f"maximum: {maximum['rps']:.0f} req/s on the mix (32 connections, p99 {maximum['p99'] / 1000:.1f} ms, {maximum['errors']} errors); "
             f"target {target:.0f} req/s ({args.load:.0%})")
         mix_rate = target * (1 - args.faults - args.aborts)
-        # A pause of 10 ms before each request on each connection; the connection count sets the rate.
-        delay_ms = 10
+        # A pause of 20 ms before each request on each connection, long beside the answer's time (so that the rate moves
+        # little with latency); the connection count sets the rate.
+        delay_ms = 20
         connections = max(1, round(mix_rate * (delay_ms + maximum["p50"] / 1000) / 1000))
         for _ in range(2):
             trial = wrk(port, connections, 5, delay_ms)

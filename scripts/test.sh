@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit, generator and end-to-end tests (dotnet test), the Native-AOT smoke test, then, with the
-# smoke test's binary, the graceful-stop test and the Kubernetes manifests' test, and last the container image test.
+# smoke test's binary, the fault matrix's native subset, a 2-minute soak, the graceful-stop test and the Kubernetes
+# manifests' test, and last the container image test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
@@ -15,6 +16,12 @@ fi
 if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "==> installing redis-server for the shared rate limit tests"
   (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) || echo "could not install redis-server: the shared rate limit tests will be skipped, saying why"
+fi
+
+# The soak drives its load with Debian's wrk.
+if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing wrk for the soak"
+  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || echo "could not install wrk: the soak will fail, saying why"
 fi
 
 set +e
@@ -34,12 +41,16 @@ if [ "$status" -ne 0 ]; then
 fi
 
 scripts/aot-smoke.sh
+python3 scripts/native-matrix.py out/aot-smoke/gateway | tee out/native-matrix.log
+# The documented soak runs 30 minutes (docs/reliability.md, "Soak"); CI runs 2 after 20 s of warm-up.
+python3 scripts/soak.py out/aot-smoke/gateway --minutes 2 --warmup 20 | tee out/soak.log
 python3 scripts/lifecycle-test.py out/aot-smoke/gateway | tee out/lifecycle-test.log
 python3 scripts/kubernetes-test.py out/aot-smoke/gateway | tee out/kubernetes-test.log
 scripts/image-test.sh | tee out/image-test.log
 # Each script ends with "NAME: N passed, M failed[, K skipped]".
 count() {
-  grep -Eh '^(lifecycle|kubernetes|image test): [0-9]+ passed' out/lifecycle-test.log out/kubernetes-test.log out/image-test.log |
+  grep -Eh '^(native matrix|soak|lifecycle|kubernetes|image test): [0-9]+ passed' out/native-matrix.log out/soak.log out/lifecycle-test.log \
+    out/kubernetes-test.log out/image-test.log |
     grep -Eo "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'
 }
 echo "tests: $((passed + 1 + $(count passed))) passed, $failed failed, $((skipped + $(count skipped))) skipped"

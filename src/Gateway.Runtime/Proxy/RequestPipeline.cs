@@ -32,6 +32,12 @@ namespace Gateway.Runtime.Proxy;
 /// </summary>
 internal static class RequestPipeline
 {
+    /// <summary>
+    /// A backend body of this size or more is decoded and shaped on the thread pool, not where its last read completed
+    /// (docs/reliability.md, I/O threads).
+    /// </summary>
+    public const int LargeBodyBytes = 1024 * 1024;
+
     /// <summary>Runs an endpoint for one request. Never throws.</summary>
     /// <param name="handler">The endpoint.</param>
     /// <param name="context">The request.</param>
@@ -336,6 +342,15 @@ internal static class RequestPipeline
             if (body is not { } raw)
             {
                 return BackendResult.Failed(read == BackendFailure.Timeout && clientAborted.IsCancellationRequested ? BackendFailure.Canceled : read, status);
+            }
+
+            // Socket completions run inline (GatewayProgram), so this method continues on the I/O thread that completed
+            // the last read, and so would the validation and shaping of the body: tens of milliseconds for megabytes,
+            // during which every connection that thread serves waits (docs/reliability.md, I/O threads). A large body
+            // moves to the thread pool first, where the work only shares the CPU; a small one is cheaper than the hop.
+            if (raw.Length >= LargeBodyBytes)
+            {
+                await Task.Yield();
             }
 
             // Only 200 and 201 are successes (docs/configuration.md, decoding).

@@ -351,6 +351,43 @@ public class BackendCallerTests
         Assert.Equal("/a%2F..%2Fb/%2E%2E?q=a%26b", Assert.Single(backend.Sent).Uri.PathAndQuery);
     }
 
+    /// <summary>
+    /// Socket completions run inline on the I/O thread in the binary (GatewayProgram), so whatever follows the last read
+    /// of a body runs there too. A large body's validation and shaping would hold that thread, and every connection it
+    /// serves, for milliseconds (docs/reliability.md, I/O threads): from <see cref="RequestPipeline.LargeBodyBytes"/> on,
+    /// the call moves to the thread pool first. Small bodies stay where they were read (a hop costs more than their work).
+    /// </summary>
+    [Theory]
+    [InlineData(RequestPipeline.LargeBodyBytes, true)]
+    [InlineData(64 * 1024, false)]
+    public async Task CallAsync_BodyReadOnAnIoThread_DecodedOnTheThreadPoolOnlyWhenLarge(int size, bool movesToThePool)
+    {
+        string json = "{\"blob\": \"" + new string('x', size - 12) + "\"}";
+        using var reading = new ManualResetEventSlim();
+        var backend = new FakeBackend(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new IoThreadContent(json, reading) });
+        using BackendRegistry registry = backend.Registry();
+        using ForwardedRequest forwarded = await ForwardAsync(new DefaultHttpContext());
+
+        (bool Pool, string? Name)? completedOn = null;
+        Task<BackendResult> call = RequestPipeline.CallBackendAsync(forwarded, Define(registry), Url, null, 2 * RequestPipeline.LargeBodyBytes, passThrough: false, CancellationToken.None, CancellationToken.None);
+        Task observed = call.ContinueWith(_ => completedOn = (Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        reading.Set(); // the reads complete only now that the test watches where the call ends
+        using BackendResult result = await call;
+        await observed;
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(json.Length, result.Body.Length);
+        Assert.NotNull(completedOn);
+        if (movesToThePool)
+        {
+            Assert.True(completedOn.Value.Pool, $"decoded on the {completedOn.Value.Name}, not on the thread pool");
+        }
+        else
+        {
+            Assert.Equal(IoThreadContent.ThreadName, completedOn.Value.Name);
+        }
+    }
+
     private static BackendDefinition Define(BackendRegistry registry, HttpMethod? method = null, bool returnErrorCode = false, string? returnErrorDetails = null) =>
         new(0, method ?? HttpMethod.Get, registry.Group(0), returnErrorCode: returnErrorCode, returnErrorDetails: returnErrorDetails);
 
@@ -394,5 +431,91 @@ public class BackendCallerTests
             length = _bytes.Length;
             return _declared;
         }
+    }
+
+    /// <summary>
+    /// A body whose reads complete on a thread of their own, outside the thread pool, continuing the reader there as an
+    /// inline socket completion does: the data in one read, then the end of the body.
+    /// </summary>
+    private sealed class IoThreadContent : HttpContent
+    {
+        public const string ThreadName = "simulated I/O thread";
+
+        private readonly byte[] _bytes;
+        private readonly ManualResetEventSlim _gate;
+
+        public IoThreadContent(string text, ManualResetEventSlim gate)
+        {
+            _bytes = Encoding.UTF8.GetBytes(text);
+            _gate = gate;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => stream.WriteAsync(_bytes).AsTask();
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new IoThreadStream(_bytes, _gate));
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _bytes.Length;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Each read completes from a new thread once the reader waits for it (and the gate is open), so the reader's
+    /// continuation runs there.
+    /// </summary>
+    private sealed class IoThreadStream(byte[] bytes, ManualResetEventSlim gate) : Stream, System.Threading.Tasks.Sources.IValueTaskSource<int>
+    {
+        private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<int> _read;
+        private int _position;
+        private int _pending;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => bytes.Length;
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int count = Math.Min(buffer.Length, bytes.Length - _position);
+            bytes.AsSpan(_position, count).CopyTo(buffer.Span);
+            _position += count;
+            _pending = count;
+            _read.Reset();
+            return new ValueTask<int>(this, _read.Version);
+        }
+
+        public int GetResult(short token) => _read.GetResult(token);
+
+        public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _read.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags)
+        {
+            _read.OnCompleted(continuation, state, token, flags);
+            new Thread(() =>
+            {
+                gate.Wait();
+                _read.SetResult(_pending);
+            }) { IsBackground = true, Name = IoThreadContent.ThreadName }.Start();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

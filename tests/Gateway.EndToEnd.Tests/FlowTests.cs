@@ -25,6 +25,12 @@ public sealed class FlowFixture : IAsyncLifetime
         Services.Answer("/summary").WithJson("""{"ok": true}""");
         Services.Answer("/loyalty").WithJson("""{"points": 120}""");
         Services.Answer("/count").WithJson("""{"n": 5}""");
+        // /created/{id} for gateway/flow.pass_through: a 201 with headers, a 404 with headers, a 204, a 500.
+        Services.Answer("/created/new").WithStatus(201).WithHeader("ETag", "\"v1\"").WithHeader("Location", "/items/9").WithHeader("X-Other", "no").WithJson("""{"id": 9}""");
+        Services.Answer("/created/gone").WithStatus(404).WithHeader("ETag", "\"v0\"").WithJson("""{"error": "no such item"}""");
+        Services.Answer("/created/empty").WithStatus(204);
+        Services.Answer("/created/down").WithStatus(503).WithJson("""{"error": "down"}""");
+        Services.Answer("/created/ok").WithHeader("ETag", "\"v2\"").WithJson("""{"id": 2}""");
         Services.Answer("/slow").After(TimeSpan.FromSeconds(2)).WithJson("""{"late": true}""");
         // /flaky/{n}-{key}: fails with 503 n times for each key, then answers.
         Services.On("flaky", context =>
@@ -58,6 +64,71 @@ public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
     }
 
     public void Dispose() => _fixture.Services.ClearReceived();
+
+    [Fact]
+    public async Task PassThrough_TheChosenStepsStatusAndHeaders_OnAnAnswerWithData()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/passed/new");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        Assert.Equal("\"v1\"", response.Headers.GetValues("ETag").Single()); // once, though gateway/response relays it too
+        Assert.Equal("/items/9", response.Headers.Location!.OriginalString);
+        Assert.False(response.Headers.Contains("X-Other"));
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(9, body.RootElement.GetProperty("item").GetProperty("id").GetInt32());
+        Assert.Equal(5, body.RootElement.GetProperty("count").GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task PassThrough_TheChosenStepFailedWithAStatus_ThatStatusAndItsHeaders_WithTheOthersData()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/passed/gone");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("false", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        Assert.Equal("\"v0\"", response.Headers.GetValues("ETag").Single());
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.False(body.RootElement.TryGetProperty("item", out _));
+        Assert.Equal(5, body.RootElement.GetProperty("count").GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task PassThrough_ABodylessStatus_OrAStepThatWasNotReached_KeepsTheGatewaysStatus()
+    {
+        using HttpResponseMessage empty = await _fixture.Gateway.Client.GetAsync("/passed/empty");
+        Assert.Equal(HttpStatusCode.OK, empty.StatusCode); // 204 never passes: the answer has a body
+        Assert.Equal("false", empty.Headers.GetValues("X-KrakenD-Completed").Single());
+
+        using HttpResponseMessage down = await _fixture.Gateway.Client.GetAsync("/passed/down");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+    }
+
+    [Fact]
+    public async Task PassThrough_NoData_TheStepsErrorStatusInsteadOf500_SuccessStatusNeverOnAnError()
+    {
+        using HttpResponseMessage gone = await _fixture.Gateway.Client.GetAsync("/passed-alone/gone");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal("false", gone.Headers.GetValues("X-KrakenD-Completed").Single());
+        Assert.Equal("\"v0\"", gone.Headers.GetValues("ETag").Single());
+        Assert.Equal(string.Empty, await gone.Content.ReadAsStringAsync()); // the backend's error body is not relayed
+
+        using HttpResponseMessage created = await _fixture.Gateway.Client.GetAsync("/passed-alone/new");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
+    [Fact]
+    public async Task PassThrough_HeadersOnly_StatusStaysTheGateways()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/passed-headers/ok");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("\"v2\"", response.Headers.GetValues("ETag").Single());
+
+        using HttpResponseMessage created = await _fixture.Gateway.Client.GetAsync("/passed-headers/new");
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        Assert.Equal("\"v1\"", created.Headers.GetValues("ETag").Single());
+    }
 
     [Fact]
     public async Task Diamond_BothMiddleStepsOverlap_LastStepReadsBothAndStartsAfterBoth()

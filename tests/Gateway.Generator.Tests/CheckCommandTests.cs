@@ -86,7 +86,11 @@ public class CheckCommandTests
                   {"url_pattern": "/profile/{resp.user.id}", "extra_config": {"gateway/step": {"id": "profile", "depends_on": ["user"], "when": {"value": "{resp.user.tier}", "equals": "gold"}}}},
                   {"url_pattern": "/summary", "extra_config": {"gateway/step": {"depends_on": ["orders", "profile"], "fallback": {}}}}
                 ]},
-                {"endpoint": "/s", "extra_config": {"proxy": {"sequential": true}}, "backend": [{"url_pattern": "/a"}, {"url_pattern": "/b/{resp0_x}"}]}
+                {"endpoint": "/s", "extra_config": {"proxy": {"sequential": true}}, "backend": [{"url_pattern": "/a"}, {"url_pattern": "/b/{resp0_x}"}]},
+                {"endpoint": "/f", "extra_config": {"gateway/flow": {"pass_through": {"step": "o", "status": true, "headers": ["ETag"]}}}, "backend": [
+                  {"url_pattern": "/o", "group": "o", "extra_config": {"gateway/step": {"id": "o"}}},
+                  {"url_pattern": "/s/{item}", "group": "s", "extra_config": {"gateway/step": {"depends_on": ["o"], "for_each": {"in": "{resp.o.lines.*.sid}", "concurrency": 4}}}}
+                ]}
               ]
             }
             """;
@@ -106,6 +110,8 @@ public class CheckCommandTests
             Assert.Contains("  runs as: [user] -> [orders, profile] -> [backend3]", lines);
             Assert.Contains("GET /s: sequential, 2 step(s), within 2000 ms", lines);
             Assert.Contains("  1 backend1: GET /b/{resp0_x} (after backend0; reads backend0)", lines);
+            Assert.Contains("  0 o: GET /o (at once; passes its status and ETag to the client)", lines);
+            Assert.Contains("  1 backend1: GET /s/{item} (after o; reads o; for each of {resp0_o.lines} by sid, 4 at a time, at most 100, collected)", lines);
         }
         finally
         {

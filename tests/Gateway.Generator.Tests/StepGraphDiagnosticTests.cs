@@ -86,6 +86,16 @@ public class StepGraphDiagnosticTests
         { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"when\": {\"value\": \"{item.x}\", \"exists\": true}, \"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\"}")), "GW1016", "\"{item.x}\"", "a condition is tested once for the whole step" },
         // ... on a sequential endpoint.
         { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\"}"), "\"extra_config\": {\"proxy\": {\"sequential\": true}}, "), "GW1022", "{\"in\"", "a sequential endpoint calls each step once" },
+        // gateway/flow.pass_through: an unknown step, at the name.
+        { Config(Step("/u", "\"id\": \"user\"") + ", " + Step("/o", ""), "\"extra_config\": {\"gateway/flow\": {\"pass_through\": {\"step\": \"usr\", \"status\": true}}}, "), "GW1022", "\"usr\"", "no step has the id \"usr\"" },
+        // ... a for_each step (one status per element), at the step.
+        { Config(Step("/u", "") + ", " + Step("/o/{item}", "\"depends_on\": [0], \"for_each\": {\"in\": \"{resp0_items}\", \"join_as\": \"p\"}"), "\"extra_config\": {\"gateway/flow\": {\"pass_through\": {\"step\": 1, \"status\": true}}}, "), "GW1016", "1, \"status", "a \"for_each\" step answers once per element" },
+        // ... a hop-by-hop header, at the name.
+        { Config(Step("/u", "") + ", " + Step("/o", ""), "\"extra_config\": {\"gateway/flow\": {\"pass_through\": {\"step\": 0, \"headers\": [\"Connection\"]}}}, "), "GW1016", "\"Connection\"", "hop-by-hop" },
+        // ... a header the gateway writes itself.
+        { Config(Step("/u", "") + ", " + Step("/o", ""), "\"extra_config\": {\"gateway/flow\": {\"pass_through\": {\"step\": 0, \"headers\": [\"Content-Length\"]}}}, "), "GW1016", "\"Content-Length\"", "the gateway's own" },
+        // ... without a step.
+        { Config(Step("/u", "") + ", " + Step("/o", ""), "\"extra_config\": {\"gateway/flow\": {\"pass_through\": {\"status\": true}}}, "), "GW1016", "{\"status\": true}", "needs \"step\"" },
     };
 
     [Theory]

@@ -749,6 +749,11 @@ internal static class HandlerEmitter
             args.Add($"deadlineStatus: {deadline.ToString(CultureInfo.InvariantCulture)}");
         }
 
+        if (endpoint.PassThrough is { } passThrough)
+        {
+            args.Add($"passThrough: new {Runtime}.Proxy.PassThroughPlan({passThrough.Step.ToString(CultureInfo.InvariantCulture)}, status: {(passThrough.Status ? "true" : "false")})");
+        }
+
         w.Line("/// <summary>The endpoint's own settings: time budget, forwarding lists, rendering.</summary>");
         w.Line($"private static readonly {Runtime}.Proxy.EndpointDefinition s_endpoint = new(");
         w.Indent();
@@ -863,6 +868,11 @@ internal static class HandlerEmitter
             {
                 args.Add(argument);
             }
+        }
+
+        if (endpoint.PassThrough is { Headers.Count: > 0 } passThrough && passThrough.Step == index)
+        {
+            args.Add($"passedHeaders: {Strings(passThrough.Headers)}");
         }
 
         w.Line($"// {index + 1}. {backend.Method} {CSharp.Comment(backend.UrlPattern)}");

@@ -85,6 +85,21 @@ public sealed class BackendResult : IDisposable
     /// </summary>
     public StringValues RelayedHeader(int index) => _relayedHeaders is { } headers && index < headers.Length ? headers[index] : StringValues.Empty;
 
+    private StringValues[]? _passedHeaders;
+
+    /// <summary>
+    /// The values of the <paramref name="index"/>-th header of <c>gateway/flow.pass_through</c> (in the order of the
+    /// backend's <c>PassedHeaders</c>) as the backend sent them, whatever its status; empty when it sent none.
+    /// </summary>
+    public StringValues PassedHeader(int index) => _passedHeaders is { } headers && index < headers.Length ? headers[index] : StringValues.Empty;
+
+    /// <summary>Attaches the headers <c>gateway/flow.pass_through</c> gives the client from this step.</summary>
+    internal BackendResult WithPassed(StringValues[]? headers)
+    {
+        _passedHeaders = headers;
+        return this;
+    }
+
     /// <summary>Attaches the headers the client receives from this backend.</summary>
     internal BackendResult WithRelayed(StringValues[]? headers)
     {

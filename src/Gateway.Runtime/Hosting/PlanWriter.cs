@@ -58,6 +58,22 @@ internal static class PlanWriter
                 notes.Add(string.Create(CultureInfo.InvariantCulture, $"for each of {{{forEach.Array.Text}}}{key}, {forEach.Concurrency} at a time, at most {forEach.MaxItems}, {into}"));
             }
 
+            if (endpoint.PassThrough is { } passed && passed.Step == i)
+            {
+                var what = new List<string>();
+                if (passed.Status)
+                {
+                    what.Add("its status");
+                }
+
+                if (passed.Headers.Count > 0)
+                {
+                    what.Add(string.Join(", ", passed.Headers));
+                }
+
+                notes.Add("passes " + string.Join(" and ", what) + " to the client");
+            }
+
             if (backend.Policy is { } policy)
             {
                 if (policy.TimeoutMilliseconds is { } timeout)

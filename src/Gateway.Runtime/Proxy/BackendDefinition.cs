@@ -27,9 +27,11 @@ public sealed class BackendDefinition
         string? stepId = null,
         StepPolicy? policy = null,
         string? fallback = null,
-        ForEachPlan? forEach = null)
+        ForEachPlan? forEach = null,
+        string[]? passedHeaders = null)
     {
         ForEach = forEach;
+        PassedHeaders = passedHeaders is { Length: > 0 } ? passedHeaders : null;
         Policy = policy;
         Fallback = fallback is null ? null : System.Text.Encoding.UTF8.GetBytes(fallback);
         Required = required;
@@ -135,6 +137,12 @@ public sealed class BackendDefinition
     /// the endpoint passes none, and then no backend header outlives its call.
     /// </summary>
     public string[]? RelayedHeaders { get; }
+
+    /// <summary>
+    /// <c>gateway/flow.pass_through.headers</c> when this is the step passed through: the response headers kept whatever
+    /// the step answered (success or error status), for the client.
+    /// </summary>
+    public string[]? PassedHeaders { get; }
 
     /// <summary><c>"error_" + backend/http.return_error_details</c> as UTF-8, or null.</summary>
     public byte[]? ErrorDetailsKey { get; }

@@ -43,8 +43,10 @@ public sealed class EndpointDefinition
         bool compression = true,
         ClientAddressPolicy? clientAddresses = null,
         bool serverTiming = false,
-        int? deadlineStatus = null)
+        int? deadlineStatus = null,
+        PassThroughPlan? passThrough = null)
     {
+        PassThrough = passThrough;
         ServerTiming = serverTiming;
         DeadlineStatus = deadlineStatus;
         FailedStepsHeader = failedStepsHeader || returnErrorMessage;
@@ -72,6 +74,9 @@ public sealed class EndpointDefinition
 
     /// <summary><c>gateway/flow.deadline_status</c>: the status answered when the time budget ran out; null: KrakenD's partial answer.</summary>
     public int? DeadlineStatus { get; }
+
+    /// <summary><c>gateway/flow.pass_through</c>: the step whose status and headers the client receives; null: none.</summary>
+    public PassThroughPlan? PassThrough { get; }
 
     public bool Sequential { get; }
 

@@ -35,6 +35,7 @@ internal static class FailureAnswers
         bool propagate = (requiredStep is not null || exchange.Backends.Length == 1 || exchange.Endpoint.Sequential)
             && ((exchange.Backends[cause].ReturnErrorCode && first.Failure == BackendFailure.Status) || (first.Failure == BackendFailure.Script && first.StatusCode > 0));
         response.StatusCode = propagate ? first.StatusCode : StatusCodes.Status500InternalServerError;
+        exchange.Endpoint.PassThrough?.Apply(exchange, response, failedOnly: true);
         response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
         WriteFailedSteps(exchange);
         WriteServerTiming(exchange);

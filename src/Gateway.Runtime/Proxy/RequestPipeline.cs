@@ -311,7 +311,7 @@ internal static class RequestPipeline
             BackendResult noData = BackendResult.Success((int)response.StatusCode, empty);
             using (response)
             {
-                noData.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders));
+                noData.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders)).WithPassed(BackendCaller.Relayed(response, backend.PassedHeaders));
                 // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
                 if (backend.KeepRawBody)
                 {
@@ -356,7 +356,8 @@ internal static class RequestPipeline
             // Only 200 and 201 are successes (docs/configuration.md, decoding).
             if (status != 200 && status != 201)
             {
-                return BackendCaller.FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString());
+                return BackendCaller.FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString())
+                    .WithPassed(BackendCaller.Relayed(response, backend.PassedHeaders));
             }
 
             PooledBuffer? rawCopy = null;
@@ -377,6 +378,11 @@ internal static class RequestPipeline
             if (backend.RelayedHeaders is not null)
             {
                 decoded.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders));
+            }
+
+            if (backend.PassedHeaders is not null)
+            {
+                decoded.WithPassed(BackendCaller.Relayed(response, backend.PassedHeaders));
             }
 
             return rawCopy is null && backend.CapturedHeaders is null

@@ -166,6 +166,8 @@ internal static class ResponseComposer
                 stage.Apply(exchange, response);
             }
 
+            endpoint.PassThrough?.Apply(exchange, response, failedOnly: false);
+
             response.Headers[GatewayHeaders.Completed] = complete ? GatewayHeaders.True : GatewayHeaders.False;
             if (complete && endpoint.CacheControl is not null)
             {

@@ -35,6 +35,38 @@ internal static class ResponseHeadersConfig
             return null;
         }
 
+        List<string> names = ReadNames(headersProperty, read);
+        if (context.OutputEncoding == "no-op")
+        {
+            diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"headers\" has no effect with output_encoding \"no-op\": the backend's answer, every header included, reaches the client as it is", headersProperty);
+            return null;
+        }
+
+        if (diagnostics.ErrorCount > errorsBefore)
+        {
+            return null;
+        }
+
+        if (names.Count == 0)
+        {
+            if (headersProperty.Value.Kind == JsonKind.Array && headersProperty.Value.Items!.Count == 0)
+            {
+                diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "an empty \"headers\" passes nothing to the client", headersProperty);
+            }
+
+            return null;
+        }
+
+        return new ResponseHeadersModel(EquatableArray.From(names));
+    }
+
+    /// <summary>
+    /// The backend response headers listed in <paramref name="headersProperty"/> that may reach a client: header names,
+    /// not hop-by-hop, not one the gateway writes itself, each once. Reports each that may not.
+    /// </summary>
+    internal static List<string> ReadNames(JsonProperty headersProperty, ConfigReader read)
+    {
+        DiagnosticBag diagnostics = read.Diagnostics;
         var names = new List<string>();
         foreach (JsonNode item in read.StringItems(headersProperty, "header names such as \"ETag\""))
         {
@@ -61,27 +93,6 @@ internal static class ResponseHeadersConfig
             }
         }
 
-        if (context.OutputEncoding == "no-op")
-        {
-            diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"headers\" has no effect with output_encoding \"no-op\": the backend's answer, every header included, reaches the client as it is", headersProperty);
-            return null;
-        }
-
-        if (diagnostics.ErrorCount > errorsBefore)
-        {
-            return null;
-        }
-
-        if (names.Count == 0)
-        {
-            if (headersProperty.Value.Kind == JsonKind.Array && headersProperty.Value.Items!.Count == 0)
-            {
-                diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "an empty \"headers\" passes nothing to the client", headersProperty);
-            }
-
-            return null;
-        }
-
-        return new ResponseHeadersModel(EquatableArray.From(names));
+        return names;
     }
 }

@@ -636,7 +636,8 @@ internal static class StepConfig
         return true;
     }
 
-    private static int? Resolve(JsonNode item, Dictionary<string, int> names, int count, DiagnosticBag diagnostics)
+    /// <summary>A step named by its id or its index; null after reporting an unknown one.</summary>
+    internal static int? Resolve(JsonNode item, Dictionary<string, int> names, int count, DiagnosticBag diagnostics)
     {
         if (item.Kind == JsonKind.Number && int.TryParse(item.Text, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
         {
@@ -710,7 +711,70 @@ internal static class FlowConfig
 {
     public static readonly ConfigNamespace Namespace = new("gateway/flow", ConfigScope.Endpoint);
 
-    private static readonly string[] Supported = { "server_timing", "deadline_status", Keys.Comment };
+    private static readonly string[] Supported = { "server_timing", "deadline_status", "pass_through", Keys.Comment };
+
+    private static readonly string[] PassThroughKeys = { "step", "status", "headers", Keys.Comment };
+
+    /// <summary>
+    /// Reads <c>pass_through</c>: <c>{"step": "user", "status": true, "headers": ["ETag"]}</c>, the step whose HTTP status
+    /// and listed response headers the client receives. The step is an id or an index; not a <c>for_each</c> step (it has
+    /// one status per element), and not on a <c>no-op</c> endpoint (which passes everything already). Null when absent
+    /// or after reporting why it cannot be.
+    /// </summary>
+    public static PassThroughModel? ReadPassThrough(ExtraConfig extra, ConfigReader read, Dictionary<string, int> stepIds, List<JsonNode> backends, string outputEncoding)
+    {
+        if (extra.Find(Namespace)?.Find("pass_through") is not { } passThrough)
+        {
+            return null;
+        }
+
+        DiagnosticBag diagnostics = read.Diagnostics;
+        if (!read.Expect(passThrough, JsonKind.Object, "an object such as {\"step\": \"user\", \"status\": true, \"headers\": [\"ETag\"]}"))
+        {
+            return null;
+        }
+
+        int errorsBefore = diagnostics.ErrorCount;
+        read.CheckKeys(passThrough.Value, "\"pass_through\"", PassThroughKeys, Array.Empty<string>());
+        if (outputEncoding == "no-op")
+        {
+            diagnostics.ReportAtKey(DiagnosticKind.NoEffect, "\"pass_through\" has no effect with output_encoding \"no-op\": the backend's status and headers reach the client as they are", passThrough);
+            return null;
+        }
+
+        if (passThrough.Value.Find("step") is not { } stepProperty)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "\"pass_through\" needs \"step\": the id or index of the step whose status and headers the client receives", passThrough.Value);
+            return null;
+        }
+
+        int? step = StepConfig.Resolve(stepProperty.Value, stepIds, backends.Count, diagnostics);
+        if (step is { } chosen && backends[chosen].Kind == JsonKind.Object
+            && backends[chosen].Find("extra_config")?.Value is { Kind: JsonKind.Object } backendExtra
+            && backendExtra.Find(StepConfig.Namespace.Name)?.Value is { Kind: JsonKind.Object } stepOptions
+            && stepOptions.Find("for_each") is not null)
+        {
+            diagnostics.Report(DiagnosticKind.InvalidValue, "a \"for_each\" step answers once per element, with a status each: pass through a step that is called once", stepProperty.Value);
+            return null;
+        }
+
+        bool status = read.ParseBool(passThrough.Value.Find("status"));
+        List<string> headers = passThrough.Value.Find("headers") is { } headersProperty
+            ? Components.ResponseHeaders.ResponseHeadersConfig.ReadNames(headersProperty, read)
+            : new List<string>();
+        if (step is null || diagnostics.ErrorCount > errorsBefore)
+        {
+            return null;
+        }
+
+        if (!status && headers.Count == 0)
+        {
+            diagnostics.Report(DiagnosticKind.NoEffect, "\"pass_through\" passes nothing: set \"status\": true, list \"headers\", or both", passThrough.Value);
+            return null;
+        }
+
+        return new PassThroughModel(step.Value, status, EquatableArray.From(headers));
+    }
 
     /// <summary>Reads the namespace; returns <c>server_timing</c>.</summary>
     public static bool ReadServerTiming(ExtraConfig extra, ConfigReader read)

@@ -42,7 +42,14 @@ internal sealed record EndpointModel(
     EquatableArray<EndpointComponentModel> Components = default,
     bool ServerTiming = false,
     int? DeadlineStatus = null,
-    EquatableArray<PropagatedParamModel> PropagatedParams = default);
+    EquatableArray<PropagatedParamModel> PropagatedParams = default,
+    PassThroughModel? PassThrough = null);
+
+/// <summary>
+/// <c>gateway/flow.pass_through</c>: the step whose HTTP status (with <see cref="Status"/>) and listed response headers
+/// the client receives instead of the gateway's own 200.
+/// </summary>
+internal sealed record PassThroughModel(int Step, bool Status, EquatableArray<string> Headers);
 
 /// <summary>
 /// One entry of <c>proxy.sequential_propagated_params</c>: a request param (<see cref="Name"/>, as KrakenD names it:

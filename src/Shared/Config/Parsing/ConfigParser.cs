@@ -237,6 +237,7 @@ internal sealed partial class ConfigParser
         bool sequential = proxy.Sequential;
 
         var backends = new List<BackendModel>();
+        PassThroughModel? passThrough = null;
         Components.Step.StepGraph? graph = null;
         var stepIds = new Dictionary<string, int>();
         EquatableArray<PropagatedParamModel> propagated = EquatableArray<PropagatedParamModel>.Empty;
@@ -280,6 +281,7 @@ internal sealed partial class ConfigParser
             bool claims = extra.Find(Components.JwtValidator.JwtValidatorConfig.Namespace) is not null;
             graph = Components.Step.StepConfig.ReadGraph(backendNodes, sequential, _diagnostics, out stepIds);
             propagated = ProxyConfig.ReadPropagated(proxy.PropagatedNode, _read, _source, backendNodes.Count, groups, sequential);
+            passThrough = Components.Step.FlowConfig.ReadPassThrough(extra, _read, stepIds, backendNodes, outputEncoding);
             for (int i = 0; i < backendNodes.Count; i++)
             {
                 var scope = new TemplateParser.Scope(parameters, sequential && backendNodes.Count > 1, i, groups, claims) { Ancestors = graph?.Ancestors[i], StepIds = stepIds };
@@ -340,7 +342,8 @@ internal sealed partial class ConfigParser
             EquatableArray.From(components),
             Components.Step.FlowConfig.ReadServerTiming(extra, _read),
             Components.Step.FlowConfig.ReadDeadlineStatus(extra, _read),
-            PropagatedParams: propagated);
+            PropagatedParams: propagated,
+            PassThrough: passThrough);
     }
 
     /// <summary>

@@ -325,6 +325,23 @@ public sealed class FlowTests : IClassFixture<FlowFixture>, IDisposable
     }
 
     [Fact]
+    public async Task When_EveryStepSkipped_EmptyObject_200_Complete_NoBackendCalled()
+    {
+        using HttpResponseMessage response = await _fixture.Gateway.Client.GetAsync("/optional");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("X-KrakenD-Completed").Single());
+        Assert.Equal("{}", await response.Content.ReadAsStringAsync());
+        Assert.Empty(_fixture.Services.ReceivedWith("/loyalty/"));
+        Assert.Empty(_fixture.Services.ReceivedWith("/count/"));
+
+        using var one = new HttpRequestMessage(HttpMethod.Get, "/optional");
+        one.Headers.Add("X-Want", "count");
+        using HttpResponseMessage counted = await _fixture.Gateway.Client.SendAsync(one);
+        Assert.Equal("""{"count":{"n": 5}}""", await counted.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task DeadlineStatus_BudgetRunsOut_ConfiguredStatusWithoutData_DefaultStaysPartial()
     {
         using HttpResponseMessage deadline = await _fixture.Gateway.Client.GetAsync("/deadline");

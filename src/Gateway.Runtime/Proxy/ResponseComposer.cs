@@ -81,6 +81,12 @@ internal static class ResponseComposer
             _ => true,
         };
 
+        if (skipped == results.Count && !staticApplies)
+        {
+            // Every step's condition was false: nothing failed and nothing was asked for, an empty, complete answer.
+            return WriteData(exchange, answerStages, dataStages, "{}"u8, complete: true, errored: false, transform: true);
+        }
+
         if (succeeded == 0 && !staticApplies)
         {
             return FailureAnswers.WriteNoDataAsync(exchange);

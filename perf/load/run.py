@@ -38,6 +38,7 @@ SCENARIOS = [
     ("parallel aggregation (2 backends)", {"gateway": "/aggregate/25", "nginx+lua": "/aggregate/25"}),
     ("sequential chain (2 steps)", {"gateway": "/chain/25", "nginx+lua": "/chain/25"}),
     ("sequential chain (3 steps, shaping)", {"gateway": "/chain3/25", "nginx+lua": "/chain3/25"}),
+    ("dependency graph (diamond, 4 steps)", {"gateway": "/diamond/25", "nginx+lua": "/diamond/25"}),
 ]
 
 started = []
@@ -251,7 +252,12 @@ def main():
     parser.add_argument("--prewarm", type=int, default=6,
                         help="seconds of load on each path of each system before any measurement (JIT peers such as YARP keep getting faster for a while)")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
+    if args.only:
+        SCENARIOS[:] = [s for s in SCENARIOS if args.only in s[0]]
+        if not SCENARIOS:
+            parser.error(f"no scenario's name contains {args.only!r}")
 
     OUT.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,8 @@ namespace Gateway.Runtime.Hosting;
 
 /// <summary>
 /// The limits Kestrel enforces on clients, set with <c>--max-connections</c>, <c>--max-request-header-bytes</c>,
-/// <c>--max-request-headers</c>, <c>--max-request-line-bytes</c>, <c>--request-headers-timeout</c>, <c>--keep-alive-timeout</c> and <c>--min-request-body-data-rate</c> (or their
-/// <c>GATEWAY_*</c> variables). The defaults are Kestrel's own, written out here so that docs/operations.md states
+/// <c>--max-request-headers</c>, <c>--max-request-line-bytes</c>, <c>--request-headers-timeout</c>,
+/// <c>--keep-alive-timeout</c> and <c>--min-request-body-data-rate</c> (or their <c>GATEWAY_*</c> variables). The defaults are Kestrel's own, written out here so that docs/operations.md states
 /// them and a framework update cannot change them unnoticed.
 /// </summary>
 public sealed class ServerLimits

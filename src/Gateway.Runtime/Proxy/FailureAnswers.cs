@@ -11,8 +11,7 @@ namespace Gateway.Runtime.Proxy;
 /// Every answer the gateway gives when it has no data to give, in one place (docs/configuration.md, errors): the
 /// failed-backends answer with its status rules and <c>return_error_msg</c> texts, proxy-chain's JSON errors, the
 /// routing errors (400, 404, 405), 413 for a client body over the limit, a request over a rate limit or over the
-/// endpoint's requests in flight, and the empty
-/// 500 of the request guard.
+/// endpoint's requests in flight, and the empty 500 of the request guard.
 /// Each carries <c>X-KrakenD-Completed: false</c>.
 /// </summary>
 internal static class FailureAnswers
@@ -179,8 +178,8 @@ internal static class FailureAnswers
 
     /// <summary>
     /// A request refused because its endpoint has as many requests in flight as <c>gateway/limits.max_concurrent_requests</c>
-    /// allows: <c>503</c>, <c>Retry-After: 1</c> (a place is usually free within a second), no body. Written before the
-    /// request's body is read, so the connection is kept only when the client sent no body it has not yet read.
+    /// allows: <c>503</c>, <c>Retry-After: 1</c> (a place is usually free within a second), no body, written before
+    /// the request's body is read.
     /// </summary>
     public static void WriteSaturated(HttpResponse response)
     {

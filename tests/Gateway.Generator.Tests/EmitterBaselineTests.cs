@@ -34,6 +34,7 @@ public class EmitterBaselineTests
     [InlineData("mtls.krakend.json", "MutualTls", 2)]
     [InlineData("sd.krakend.json", "ServiceDiscovery", 5)]
     [InlineData("lua.krakend.json", "Lua", 18)]
+    [InlineData("limits.krakend.json", "Limits", 10)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -959,7 +959,16 @@ internal static class HandlerEmitter
         }
 
         w.Line("/// </list>");
-        w.Line("/// The pipeline (docs/configuration.md, \"How a backend call runs\"): the client request is read");
+        string admission = string.Empty;
+        foreach (EndpointComponentModel component in endpoint.Components)
+        {
+            if (ComponentEmitters.RunsBeforeTheRequest(component))
+            {
+                admission = CSharp.Doc(ComponentEmitters.Describe(component)) + " → ";
+            }
+        }
+
+        w.Line($"/// The pipeline (docs/configuration.md, \"How a backend call runs\"): {admission}the client request is read");
         foreach (GatewayComponentModel root in model.Components)
         {
             if (ComponentEmitters.EndpointStageOfRoot(root) is not null)
@@ -970,7 +979,7 @@ internal static class HandlerEmitter
 
         foreach (EndpointComponentModel component in endpoint.Components)
         {
-            if (!ComponentEmitters.RunsOnTheAnswer(component))
+            if (!ComponentEmitters.RunsOnTheAnswer(component) && !ComponentEmitters.RunsBeforeTheRequest(component))
             {
                 w.Line($"/// → {CSharp.Doc(ComponentEmitters.Describe(component))}");
             }

@@ -128,7 +128,7 @@ internal static class BackendCaller
         // The common case, a plain JSON object: validate it where it was read, without copying it.
         if (backend.Encoding == BackendEncoding.Json && !backend.IsCollection)
         {
-            if (!JsonObjectBody.TryGetObject(raw.WrittenSpan, out int start, out int length))
+            if (!JsonObjectBody.TryGetObject(raw.WrittenSpan, out int start, out int length, backend.Hosts.MaxJsonDepth))
             {
                 raw.Dispose();
                 return BackendResult.Failed(BackendFailure.InvalidBody, status);
@@ -147,7 +147,7 @@ internal static class BackendCaller
         }
 
         var decoded = new PooledBuffer(Math.Max(raw.Length, 256));
-        bool ok = ResponseDecoder.TryDecode(backend.Encoding, backend.IsCollection, raw.WrittenSpan, decoded);
+        bool ok = ResponseDecoder.TryDecode(backend.Encoding, backend.IsCollection, raw.WrittenSpan, decoded, backend.Hosts.MaxJsonDepth);
         raw.Dispose();
         if (!ok)
         {

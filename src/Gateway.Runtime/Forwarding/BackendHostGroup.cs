@@ -24,6 +24,7 @@ public sealed class BackendHostGroup : IDisposable
         _hosts = hosts;
         IsDiscovered = discovered;
         MaxResponseBodyBytes = options.MaxResponseBodyBytes;
+        MaxJsonDepth = options.MaxJsonDepth;
         Budget = budget;
         StageProbe = options.StageProbe;
         HttpMessageHandler handler = options.HandlerFactory?.Invoke() ?? new SocketsHttpHandler
@@ -54,6 +55,9 @@ public sealed class BackendHostGroup : IDisposable
     public bool IsDiscovered { get; }
 
     internal int MaxResponseBodyBytes { get; }
+
+    /// <summary>The deepest nesting a JSON body from these hosts may have (<c>--max-json-depth</c>); deeper fails the step as an invalid body.</summary>
+    internal int MaxJsonDepth { get; }
 
     /// <summary>The gateway-wide bound on buffered response bytes that bodies read from these hosts count against.</summary>
     internal BufferBudget Budget { get; }
@@ -108,7 +112,11 @@ public sealed class BackendClientOptions
 
     public TimeSpan PooledConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
-    public int MaxConnectionsPerServer { get; set; } = int.MaxValue;
+    /// <summary>
+    /// The most connections open to one backend host (<c>--max-backend-connections</c>), so that one slow backend cannot
+    /// take every socket. A call that finds them all busy waits for one within its endpoint's timeout. Default 1024.
+    /// </summary>
+    public int MaxConnectionsPerServer { get; set; } = 1024;
 
     /// <summary>
     /// The name server asked for SRV records (<c>"sd": "dns"</c>; <c>--dns-server</c>); null asks the system's
@@ -116,8 +124,17 @@ public sealed class BackendClientOptions
     /// </summary>
     public IPEndPoint? DnsServer { get; set; }
 
-    /// <summary>A backend body larger than this fails that backend instead of growing memory without bound.</summary>
+    /// <summary>
+    /// A backend body larger than this fails that backend instead of growing memory without bound
+    /// (<c>--max-backend-response-bytes</c>). Default 16 MiB.
+    /// </summary>
     public int MaxResponseBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The deepest nesting of a backend's JSON body, 1 to 64 (<c>--max-json-depth</c>); a deeper body fails its step as
+    /// an invalid body. Default 64, the most every JSON reader of the gateway accepts.
+    /// </summary>
+    public int MaxJsonDepth { get; set; } = Json.JsonObjectBody.MaxDepth;
 
     /// <summary>A client body larger than this is refused with 413 before any backend is called.</summary>
     public int MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;

@@ -45,6 +45,13 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 6, EventName = "lua_print", Level = LogLevel.Information, Message = "{Endpoint} [Lua] {Line}")]
     public static partial void LuaPrint(ILogger logger, string endpoint, string line);
 
+    /// <summary>
+    /// An endpoint refused requests because it had <c>gateway/limits.max_concurrent_requests</c> in flight: at most one
+    /// line a second per endpoint, counting the refusals since the previous one.
+    /// </summary>
+    [LoggerMessage(EventId = 7, EventName = "endpoint_saturated", Level = LogLevel.Warning, Message = "{Method} {Endpoint}: {Limit} request(s) in flight, its max_concurrent_requests (gateway/limits); answered 503 to {Refused} request(s) since the last such line")]
+    public static partial void EndpointSaturated(ILogger logger, string method, string endpoint, int limit, int refused);
+
     // The access log (category AccessCategory, event "access", level information) is written by
     // GatewayLoggerProvider.WriteAccess, straight to UTF-8: it runs on every request.
 

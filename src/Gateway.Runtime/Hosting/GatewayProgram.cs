@@ -125,7 +125,7 @@ public static class GatewayProgram
     internal static string? ReadOptions(string[] args, Func<string, string?> variable, GatewayOptions options, out bool help)
     {
         help = false;
-        return ReadEnvironment(options, variable) ?? ReadArguments(args, options, out help);
+        return ReadEnvironment(options, variable) ?? ReadArguments(args, options, out help) ?? ServeSettings.Validate(options);
     }
 
     private static readonly string Usage =

@@ -22,17 +22,33 @@ internal static class ServeSettings
             (o, v) => SetCount(v, n => o.Limits.MaxConnections = n)),
         new("--max-request-header-bytes", "GATEWAY_MAX_REQUEST_HEADER_BYTES", "SIZE", "the most header bytes a request may send, else 431 (default 32KiB)",
             (o, v) => SetHeaderBytes(v, o.Limits)),
+        new("--max-request-headers", "GATEWAY_MAX_REQUEST_HEADERS", "N", "the most header lines a request may send, else 431 (default 100)",
+            (o, v) => SetWhole(v, 1, ServerLimits.MostRequestHeaders, n => o.Limits.MaxRequestHeaderCount = n)),
+        new("--max-request-line-bytes", "GATEWAY_MAX_REQUEST_LINE_BYTES", "SIZE", "the longest request line (method, URL, version), else 414 (default 8KiB)",
+            (o, v) => SetLineBytes(v, o.Limits)),
         new("--request-headers-timeout", "GATEWAY_REQUEST_HEADERS_TIMEOUT", "DURATION", "the time a client gets to send a request's headers (default 30s)",
             (o, v) => SetDuration(v, allowZero: false, d => o.Limits.RequestHeadersTimeout = d)),
         new("--keep-alive-timeout", "GATEWAY_KEEP_ALIVE_TIMEOUT", "DURATION", "how long an idle client connection stays open (default 130s)",
             (o, v) => SetDuration(v, allowZero: false, d => o.Limits.KeepAliveTimeout = d)),
         new("--min-request-body-data-rate", "GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "BYTES", "the slowest body upload in bytes/s after 5 s, 0: off (default 240)",
             (o, v) => SetRate(v, o.Limits)),
+        new("--max-backend-connections", "GATEWAY_MAX_BACKEND_CONNECTIONS", "N", "the most connections open to one backend host; more calls wait within their endpoint's timeout (default 1024)",
+            (o, v) => SetWhole(v, 1, MostBackendConnections, n => o.Backend.MaxConnectionsPerServer = n)),
+        new("--max-backend-response-bytes", "GATEWAY_MAX_BACKEND_RESPONSE_BYTES", "SIZE", "the largest backend body; a larger one fails its step (default 16MiB)",
+            (o, v) => SetResponseBytes(v, o.Backend)),
+        new("--max-json-depth", "GATEWAY_MAX_JSON_DEPTH", "N", "the deepest nesting of a backend's JSON body, 1 to 64; deeper fails its step (default 64)",
+            (o, v) => SetWhole(v, 1, Json.JsonObjectBody.MaxDepth, n => o.Backend.MaxJsonDepth = n)),
         new("--ratelimit-redis", "GATEWAY_RATELIMIT_REDIS", "CONFIGURATION", "the Redis of shared rate limits instead of the configured one: host:port, then options such as password=... or ssl=true",
             (o, v) => SetRateLimitRedis(v, o)),
         new("--dns-server", "GATEWAY_DNS_SERVER", "IP[:PORT]", "the name server asked for the SRV records of \"sd\": \"dns\" backends (default: the system's)",
             (o, v) => SetDnsServer(v, o.Backend)),
     ];
+
+    /// <summary>More connections to one host than any backend serves well; a larger number is a mistake.</summary>
+    private const int MostBackendConnections = 100_000;
+
+    /// <summary>The largest backend body accepted: a buffer of one body is an array, and no single answer should hold more.</summary>
+    private const long MostResponseBytes = 1L << 30;
 
     /// <summary>The usage lines of these settings, aligned as <see cref="GatewayProgram"/>'s own.</summary>
     public static string Usage { get; } = string.Concat(s_settings.Select(s => UsageLines($"{s.Argument} {s.Value}", s.Help, s.Variable)));
@@ -43,6 +59,18 @@ internal static class ServeSettings
             : $"\n  {argument}\n{string.Empty,36}{help}\n{string.Empty,36}(env {variable})";
 
     public static bool IsArgument(string argument) => Find(argument) is not null;
+
+    /// <summary>
+    /// The checks between settings, once every argument and variable is read: the usage error, or null. A backend body
+    /// limit above the gateway-wide budget could never be reached: each such body would fail as over the budget instead.
+    /// </summary>
+    public static string? Validate(GatewayOptions options)
+    {
+        Forwarding.BackendClientOptions backend = options.Backend;
+        return backend.MaxResponseBodyBytes > backend.MaxBufferedResponseBytes
+            ? $"--max-backend-response-bytes ({backend.MaxResponseBodyBytes} bytes) is larger than --max-buffered-response-bytes ({backend.MaxBufferedResponseBytes} bytes): no such body could be held; raise the budget or lower the limit"
+            : null;
+    }
 
     /// <summary>Applies an argument's value; the error text when it does not parse.</summary>
     public static string? Apply(GatewayOptions options, string argument, string value) => Find(argument)!.Apply(options, value);
@@ -109,6 +137,41 @@ internal static class ServeSettings
         }
 
         set(count);
+        return null;
+    }
+
+    private static string? SetWhole(string value, int minimum, int maximum, Action<int> set)
+    {
+        if (!int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number < minimum || number > maximum)
+        {
+            return $"'{value}' is not a whole number from {minimum} to {maximum}";
+        }
+
+        set(number);
+        return null;
+    }
+
+    private static string? SetLineBytes(string value, ServerLimits limits)
+    {
+        // Below 1 KiB ordinary URLs (a few query parameters) would fail; Kestrel keeps a request line in its request
+        // buffer (1 MiB), so more could never be read.
+        if (GatewayProgram.ParseSize(value, minimum: 1 << 10) is not { } bytes || bytes > 1 << 20)
+        {
+            return $"'{value}' is not a size from 1KiB to 1MiB (bytes, or a number with KiB or MiB)";
+        }
+
+        limits.MaxRequestLineBytes = (int)bytes;
+        return null;
+    }
+
+    private static string? SetResponseBytes(string value, Forwarding.BackendClientOptions backend)
+    {
+        if (GatewayProgram.ParseSize(value, minimum: 1 << 10) is not { } bytes || bytes > MostResponseBytes)
+        {
+            return $"'{value}' is not a size from 1KiB to 1GiB (bytes, or a number with KiB, MiB or GiB)";
+        }
+
+        backend.MaxResponseBodyBytes = (int)bytes;
         return null;
     }
 

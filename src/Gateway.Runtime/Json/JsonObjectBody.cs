@@ -13,7 +13,10 @@ namespace Gateway.Runtime.Json;
 /// </remarks>
 public static class JsonObjectBody
 {
-    /// <summary>The deepest nesting accepted, as <c>Utf8JsonReader</c>'s default.</summary>
+    /// <summary>
+    /// The deepest nesting accepted, as <c>Utf8JsonReader</c>'s default, and the most a caller may ask for: the scan's
+    /// stack is 64 bits, and every later reader of the body (merge, shaping, lookups) reads with the default.
+    /// </summary>
     public const int MaxDepth = 64;
 
     // Bytes that end the fast run inside a string: the quote, the backslash and the control characters.
@@ -21,12 +24,15 @@ public static class JsonObjectBody
         "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"u8);
 
     /// <summary>
-    /// True when <paramref name="body"/> starts (after whitespace) with a complete, valid JSON object no deeper than 64
-    /// levels, valid UTF-8 throughout, and whose escaped property names are valid text; returns the object's range. As in KrakenD, bytes after
-    /// the first value are ignored. Never throws. Everything downstream (merge, lookups) relies on these checks.
+    /// True when <paramref name="body"/> starts (after whitespace) with a complete, valid JSON object no deeper than
+    /// <paramref name="maxDepth"/> levels (1 to <see cref="MaxDepth"/>; <c>--max-json-depth</c>), valid UTF-8 throughout,
+    /// and whose escaped property names are valid text; returns the object's range. As in KrakenD, bytes after the first
+    /// value are ignored. Never throws. Everything downstream (merge, lookups) relies on these checks.
     /// </summary>
-    public static bool TryGetObject(ReadOnlySpan<byte> body, out int start, out int length)
+    public static bool TryGetObject(ReadOnlySpan<byte> body, out int start, out int length, int maxDepth = MaxDepth)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDepth, MaxDepth);
         start = 0;
         length = 0;
         int first = SkipWhitespace(body, 0);
@@ -35,7 +41,7 @@ public static class JsonObjectBody
             return false;
         }
 
-        int end = Scan(body, first);
+        int end = Scan(body, first, maxDepth);
 
         // JSON text is UTF-8 (RFC 8259 §8.1). The scan checks the grammar only, so bytes that are not UTF-8 inside a
         // string would reach the client as they came: a body that no strict parser reads. One vectorized pass.
@@ -50,7 +56,7 @@ public static class JsonObjectBody
     }
 
     /// <summary>Scans the object at <paramref name="i"/>; returns the index just past it, or -1.</summary>
-    private static int Scan(ReadOnlySpan<byte> json, int i)
+    private static int Scan(ReadOnlySpan<byte> json, int i, int maxDepth)
     {
         ulong arrays = 0; // bit d set: the container at depth d is an array
         int depth = 0;
@@ -64,7 +70,7 @@ public static class JsonObjectBody
         switch (json[i])
         {
             case (byte)'{':
-                if (depth == MaxDepth)
+                if (depth == maxDepth)
                 {
                     return -1;
                 }
@@ -81,7 +87,7 @@ public static class JsonObjectBody
 
                 goto Member;
             case (byte)'[':
-                if (depth == MaxDepth)
+                if (depth == maxDepth)
                 {
                     return -1;
                 }

@@ -16,6 +16,7 @@ public abstract class EndpointHandler
     private readonly EndpointDefinition _endpoint;
     private readonly BackendDefinition[] _backends;
     private readonly BackendClientOptions _options;
+    private readonly IEndpointAdmission? _admission;
     private readonly IEndpointStage[] _stages;
     private readonly IEndpointAnswerStage[] _answerStages;
     private readonly IEndpointDataStage[] _dataStages;
@@ -31,6 +32,8 @@ public abstract class EndpointHandler
         _endpoint = endpoint;
         _backends = backends;
         _options = options;
+        IEndpointAdmission[] admissions = Of<IEndpointAdmission>(components);
+        _admission = admissions.Length == 0 ? null : admissions[0];
         _stages = Of<IEndpointStage>(components);
         _answerStages = Of<IEndpointAnswerStage>(components);
         _dataStages = Of<IEndpointDataStage>(components);
@@ -59,6 +62,9 @@ public abstract class EndpointHandler
     internal BackendDefinition[] BackendDefinitions => _backends;
 
     internal BackendClientOptions Options => _options;
+
+    /// <summary>The endpoint's bound on requests in flight (<c>gateway/limits</c>); null when it has none.</summary>
+    internal IEndpointAdmission? Admission => _admission;
 
     internal IEndpointStage[] Stages => _stages;
 

@@ -10,8 +10,8 @@ namespace Gateway.Runtime.Proxy;
 /// <summary>
 /// Every answer the gateway gives when it has no data to give, in one place (docs/configuration.md, errors): the
 /// failed-backends answer with its status rules and <c>return_error_msg</c> texts, proxy-chain's JSON errors, the
-/// routing errors (400, 404, 405), 413 for a client body over the limit, a request over a rate limit, and the empty
-/// 500 of the request guard.
+/// routing errors (400, 404, 405), 413 for a client body over the limit, a request over a rate limit or over the
+/// endpoint's requests in flight, and the empty 500 of the request guard.
 /// Each carries <c>X-KrakenD-Completed: false</c>.
 /// </summary>
 internal static class FailureAnswers
@@ -176,7 +176,17 @@ internal static class FailureAnswers
         return ResponseComposer.WriteBody(response, Encoding.UTF8.GetBytes(reason), exchange.Endpoint.Compression);
     }
 
-    /// <summary>A status and no body.</summary>
+    /// <summary>
+    /// A request refused because its endpoint has as many requests in flight as <c>gateway/limits.max_concurrent_requests</c>
+    /// allows: <c>503</c>, <c>Retry-After: 1</c> (a place is usually free within a second), no body, written before
+    /// the request's body is read.
+    /// </summary>
+    public static void WriteSaturated(HttpResponse response)
+    {
+        response.Headers.RetryAfter = "1";
+        WriteEmpty(response, StatusCodes.Status503ServiceUnavailable);
+    }
+
     /// <summary>
     /// <c>gateway/flow.deadline_status</c>: the endpoint's time budget ran out before every step answered; the configured
     /// status, no data, the failed steps named as for any incomplete answer.
@@ -197,6 +207,7 @@ internal static class FailureAnswers
         return WriteTextAsync(response, status, "the endpoint's timeout ran out before every backend answered"u8);
     }
 
+    /// <summary>A status and no body.</summary>
     public static void WriteEmpty(HttpResponse response, int status)
     {
         response.StatusCode = status;

@@ -12,6 +12,24 @@ public interface IEndpointComponent
 {
 }
 
+/// <summary>
+/// A bound on an endpoint's requests in flight (<c>gateway/limits</c>), checked before anything else of the request
+/// (<see cref="RequestPipeline"/>, step 1): a request it admits holds its place until the answer is written, however
+/// the request ends; one it refuses is answered <c>503</c> with <c>Retry-After: 1</c>. An endpoint has at most one.
+/// </summary>
+public interface IEndpointAdmission : IEndpointComponent
+{
+    /// <summary>True when the request may go on; it then holds a place until <see cref="Leave"/>.</summary>
+    bool TryEnter();
+
+    /// <summary>Gives back the place of an admitted request.</summary>
+    void Leave();
+
+    /// <summary>Notes a refused request (for the log) before the pipeline answers it.</summary>
+    /// <param name="template">The endpoint's path template, as logs name it.</param>
+    void Refused(HttpContext context, string template);
+}
+
 /// <summary>A stage of an endpoint that runs before its backend calls (<see cref="RequestPipeline"/>, step 2).</summary>
 public interface IEndpointStage : IEndpointComponent
 {

@@ -17,7 +17,8 @@ namespace Gateway.Runtime.Proxy;
 /// <item><description>Every request, before routing: the stages of the configuration root's components, in the
 /// registry's order (<see cref="IGatewayStage"/>, run by the dispatcher: CORS). A stage may answer by itself, as CORS
 /// does a preflight. A configuration without such components runs none.</description></item>
-/// <item><description>An endpoint: read the client request (body limit: 413) → the endpoint components' stages, in
+/// <item><description>An endpoint: its bound on requests in flight (<see cref="IEndpointAdmission"/>, <c>gateway/limits</c>:
+/// 503) → read the client request (body limit: 413) → the endpoint components' stages, in
 /// the registry's order (<see cref="IEndpointStage"/>: JWT validation, then rate limits, then APISIX
 /// proxy-chain) → the backend calls, as the generated handler orders them (all at once, or a sequence) → compose the answer:
 /// merge → endpoint flatmap_filter → static data → the endpoint components' answer stages
@@ -47,10 +48,25 @@ internal static class RequestPipeline
     {
         ArgumentNullException.ThrowIfNull(context);
         ForwardedRequest? forwarded = null;
+        IEndpointAdmission? admitted = null;
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            // 1. The client request: what backends receive of it, within the body limit and the endpoint's timeout
+            // 1. The endpoint's bound on requests in flight (gateway/limits), when it has one: before the body is read,
+            // so that a refusal costs nothing and a slow upload holds its place. Over it: 503 at once, no backend called.
+            if (handler.Admission is { } admission)
+            {
+                if (!admission.TryEnter())
+                {
+                    admission.Refused(context, handler.Template);
+                    FailureAnswers.WriteSaturated(context.Response);
+                    return;
+                }
+
+                admitted = admission;
+            }
+
+            // The client request: what backends receive of it, within the body limit and the endpoint's timeout
             // (which bounds the whole request, the upload included: a slow body is a 408).
             forwarded = await ForwardedRequest.ReadAsync(context, handler.Endpoint, handler.Options.MaxRequestBodyBytes, handler.Endpoint.Timeout).ConfigureAwait(false);
             if (forwarded is null)
@@ -102,6 +118,8 @@ internal static class RequestPipeline
         }
         finally
         {
+            // The answer is written (or failed, or the client went away): the place is free again.
+            admitted?.Leave();
             forwarded?.Dispose();
             if (record is { EndedByPipeline: true })
             {

@@ -11,14 +11,17 @@ public static class ResponseDecoder
 {
     private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Writes the decoded object to <paramref name="output"/>; false when the body does not fit the encoding. Never throws.</summary>
-    public static bool TryDecode(BackendEncoding encoding, bool isCollection, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    /// <summary>
+    /// Writes the decoded object to <paramref name="output"/>; false when the body does not fit the encoding or nests
+    /// deeper than <paramref name="maxDepth"/> (<c>--max-json-depth</c>). Never throws.
+    /// </summary>
+    public static bool TryDecode(BackendEncoding encoding, bool isCollection, ReadOnlySpan<byte> body, IBufferWriter<byte> output, int maxDepth = JsonObjectBody.MaxDepth)
     {
         ArgumentNullException.ThrowIfNull(output);
         switch (encoding)
         {
             case BackendEncoding.Json when !isCollection:
-                if (!JsonObjectBody.TryGetObject(body, out int start, out int length))
+                if (!JsonObjectBody.TryGetObject(body, out int start, out int length, maxDepth))
                 {
                     return false;
                 }
@@ -26,18 +29,18 @@ public static class ResponseDecoder
                 output.Write(body.Slice(start, length));
                 return true;
             case BackendEncoding.Json:
-                return TryGetValue(body, out JsonTokenType kind, out ReadOnlySpan<byte> array)
+                return TryGetValue(body, maxDepth, out JsonTokenType kind, out ReadOnlySpan<byte> array)
                     && kind is JsonTokenType.StartArray or JsonTokenType.Null
                     && Wrap(output, "collection"u8, array);
             case BackendEncoding.SafeJson:
-                if (!TryGetValue(body, out JsonTokenType safeKind, out ReadOnlySpan<byte> value))
+                if (!TryGetValue(body, maxDepth, out JsonTokenType safeKind, out ReadOnlySpan<byte> value))
                 {
                     return false;
                 }
 
                 return safeKind switch
                 {
-                    JsonTokenType.StartObject => JsonObjectBody.TryGetObject(value, out int s, out int l) && Copy(output, value.Slice(s, l)),
+                    JsonTokenType.StartObject => JsonObjectBody.TryGetObject(value, out int s, out int l, maxDepth) && Copy(output, value.Slice(s, l)),
                     JsonTokenType.StartArray => Wrap(output, "collection"u8, value),
                     _ => Wrap(output, "content"u8, value),
                 };
@@ -65,13 +68,13 @@ public static class ResponseDecoder
     }
 
     /// <summary>The first JSON value of the body, validated, UTF-8 included (trailing bytes ignored, as in KrakenD).</summary>
-    private static bool TryGetValue(ReadOnlySpan<byte> body, out JsonTokenType kind, out ReadOnlySpan<byte> value)
+    private static bool TryGetValue(ReadOnlySpan<byte> body, int maxDepth, out JsonTokenType kind, out ReadOnlySpan<byte> value)
     {
         kind = JsonTokenType.None;
         value = default;
         try
         {
-            var reader = new Utf8JsonReader(body);
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
             if (!reader.Read())
             {
                 return false;

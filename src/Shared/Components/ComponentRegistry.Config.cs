@@ -130,6 +130,9 @@ internal static class ComponentRegistry
     /// </summary>
     public static readonly Component<EndpointReadContext, EndpointComponentModel>[] EndpointComponents =
     {
+        // The bound on requests in flight comes before everything, the client body included (RequestPipeline, step 1):
+        // a refusal must cost nothing, and a slow upload must hold its place.
+        new(Limits.LimitsConfig.Namespace, Limits.LimitsConfig.Read),
         // The token is checked first: nothing, not even proxy-chain's services, is called for a client it refuses.
         new(JwtValidator.JwtValidatorConfig.Namespace, JwtValidator.JwtValidatorConfig.Read),
         // KrakenD's order: the token is checked before the router-level script, which runs before the router's rate limit.

@@ -63,6 +63,8 @@ internal static class ComponentEmitters
     {
         switch (component)
         {
+            case Limits.ConcurrencyLimitModel:
+                break; // no members: the stage is one constructor call
             case JwtValidator.JwtValidatorModel jwt:
                 JwtValidator.JwtValidatorEmitter.EmitMembers(w, jwt);
                 break;
@@ -88,6 +90,7 @@ internal static class ComponentEmitters
 
     public static string StageExpression(EndpointComponentModel component) => component switch
     {
+        Limits.ConcurrencyLimitModel limit => Limits.LimitsEmitter.StageExpression(limit),
         JwtValidator.JwtValidatorModel => JwtValidator.JwtValidatorEmitter.StageExpression,
         RateLimit.RouterRateLimitModel => RateLimit.RateLimitEmitter.StageExpression,
         ProxyChain.ProxyChainModel => ProxyChain.ProxyChainEmitter.StageExpression,
@@ -96,6 +99,9 @@ internal static class ComponentEmitters
         Lua.LuaProxyModel => Lua.LuaEmitter.ProxyStageExpression,
         _ => throw new InvalidOperationException($"no emitter for {component.GetType().Name}"),
     };
+
+    /// <summary>True for a component whose stage runs before the client request is read (an IEndpointAdmission).</summary>
+    public static bool RunsBeforeTheRequest(EndpointComponentModel component) => component is Limits.ConcurrencyLimitModel;
 
     /// <summary>True for a component whose stage runs when the answer is composed (an IEndpointAnswerStage), not before the backend calls.</summary>
     public static bool RunsOnTheAnswer(EndpointComponentModel component) => component is ResponseHeaders.ResponseHeadersModel;
@@ -130,6 +136,7 @@ internal static class ComponentEmitters
 
     public static string Describe(EndpointComponentModel component) => component switch
     {
+        Limits.ConcurrencyLimitModel limit => Limits.LimitsEmitter.Describe(limit),
         JwtValidator.JwtValidatorModel jwt => JwtValidator.JwtValidatorEmitter.Describe(jwt),
         RateLimit.RouterRateLimitModel limit => "rate limits, refused here when over: " + RateLimit.RateLimitEmitter.Describe(limit),
         ProxyChain.ProxyChainModel chain => $"the APISIX proxy-chain calls {chain.Services.Count} service(s) in order, and the backends receive the merged JSON object as their body",

@@ -24,6 +24,11 @@ public class ServeSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.Limits.RequestHeadersTimeout);
         Assert.Equal(TimeSpan.FromSeconds(130), options.Limits.KeepAliveTimeout);
         Assert.Equal(240, options.Limits.MinRequestBodyDataRate);
+        Assert.Equal(100, options.Limits.MaxRequestHeaderCount);
+        Assert.Equal(8 * 1024, options.Limits.MaxRequestLineBytes);
+        Assert.Equal(1024, options.Backend.MaxConnectionsPerServer);
+        Assert.Equal(16 * 1024 * 1024, options.Backend.MaxResponseBodyBytes);
+        Assert.Equal(64, options.Backend.MaxJsonDepth);
         Assert.Equal(TimeSpan.FromSeconds(15), options.Shutdown.Timeout);
         Assert.Equal(TimeSpan.Zero, options.Shutdown.Delay);
     }
@@ -36,6 +41,8 @@ public class ServeSettingsTests
             "--shutdown-timeout", "1m30s", "--shutdown-delay", "5s", "--max-connections", "10000", "--max-request-header-bytes", "64KiB",
             "--request-headers-timeout", "10s", "--keep-alive-timeout", "75s", "--min-request-body-data-rate", "100.5",
             "--ratelimit-redis", "redis.internal:6380,password=s3cret,ssl=true", "--dns-server", "10.0.0.2",
+            "--max-request-headers", "40", "--max-request-line-bytes", "16KiB", "--max-backend-connections", "64",
+            "--max-backend-response-bytes", "4MiB", "--max-json-depth", "32",
         ]);
 
         Assert.Equal(TimeSpan.FromSeconds(90), options.Shutdown.Timeout);
@@ -47,6 +54,11 @@ public class ServeSettingsTests
         Assert.Equal(100.5, options.Limits.MinRequestBodyDataRate);
         Assert.Equal("redis.internal:6380,password=s3cret,ssl=true", options.RateLimitRedis);
         Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.2"), 53), options.Backend.DnsServer);
+        Assert.Equal(40, options.Limits.MaxRequestHeaderCount);
+        Assert.Equal(16 * 1024, options.Limits.MaxRequestLineBytes);
+        Assert.Equal(64, options.Backend.MaxConnectionsPerServer);
+        Assert.Equal(4 * 1024 * 1024, options.Backend.MaxResponseBodyBytes);
+        Assert.Equal(32, options.Backend.MaxJsonDepth);
     }
 
     [Fact]
@@ -62,7 +74,12 @@ public class ServeSettingsTests
             ("GATEWAY_KEEP_ALIVE_TIMEOUT", "1h"),
             ("GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "0"),
             ("GATEWAY_RATELIMIT_REDIS", "[::1]:6379"),
-            ("GATEWAY_DNS_SERVER", "127.0.0.1:8600"));
+            ("GATEWAY_DNS_SERVER", "127.0.0.1:8600"),
+            ("GATEWAY_MAX_REQUEST_HEADERS", "1"),
+            ("GATEWAY_MAX_REQUEST_LINE_BYTES", "1MiB"),
+            ("GATEWAY_MAX_BACKEND_CONNECTIONS", "1"),
+            ("GATEWAY_MAX_BACKEND_RESPONSE_BYTES", "1KiB"),
+            ("GATEWAY_MAX_JSON_DEPTH", "1"));
 
         Assert.Equal(TimeSpan.Zero, options.Shutdown.Timeout);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Shutdown.Delay);
@@ -73,6 +90,11 @@ public class ServeSettingsTests
         Assert.Equal(0, options.Limits.MinRequestBodyDataRate);
         Assert.Equal("[::1]:6379", options.RateLimitRedis);
         Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8600), options.Backend.DnsServer);
+        Assert.Equal(1, options.Limits.MaxRequestHeaderCount);
+        Assert.Equal(1024 * 1024, options.Limits.MaxRequestLineBytes);
+        Assert.Equal(1, options.Backend.MaxConnectionsPerServer);
+        Assert.Equal(1024, options.Backend.MaxResponseBodyBytes);
+        Assert.Equal(1, options.Backend.MaxJsonDepth);
     }
 
     [Fact]
@@ -98,6 +120,18 @@ public class ServeSettingsTests
     [InlineData("--ratelimit-redis", "redis.internal")]
     [InlineData("--ratelimit-redis", "redis.internal:0,password=x")]
     [InlineData("--dns-server", "consul.internal:8600")]
+    [InlineData("--max-request-headers", "0")]
+    [InlineData("--max-request-headers", "10001")]
+    [InlineData("--max-request-line-bytes", "512")]
+    [InlineData("--max-request-line-bytes", "2MiB")]
+    [InlineData("--max-backend-connections", "0")]
+    [InlineData("--max-backend-connections", "-4")]
+    [InlineData("--max-backend-connections", "many")]
+    [InlineData("--max-backend-response-bytes", "100")]
+    [InlineData("--max-backend-response-bytes", "2GiB")]
+    [InlineData("--max-json-depth", "0")]
+    [InlineData("--max-json-depth", "65")]
+    [InlineData("--max-json-depth", "1.5")]
     public void ReadOptions_BadArgumentValue_ErrorNamesTheArgument(string argument, string value)
     {
         string? error = GatewayProgram.ReadOptions([argument, value], GatewayProgramPortTests.Environment(), new GatewayOptions(), out _);
@@ -109,11 +143,21 @@ public class ServeSettingsTests
     [InlineData("GATEWAY_SHUTDOWN_TIMEOUT", "forever")]
     [InlineData("GATEWAY_MAX_CONNECTIONS", "lots")]
     [InlineData("GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "NaN")]
+    [InlineData("GATEWAY_MAX_BACKEND_CONNECTIONS", "0")]
+    [InlineData("GATEWAY_MAX_JSON_DEPTH", "100")]
     public void ReadOptions_BadVariableValue_ErrorNamesTheVariable(string variable, string value)
     {
         string? error = GatewayProgram.ReadOptions([], GatewayProgramPortTests.Environment((variable, value)), new GatewayOptions(), out _);
 
         Assert.StartsWith($"{variable}: '{value}' is not", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadOptions_ResponseLimitOverTheBudget_ErrorNamesBoth()
+    {
+        string? error = GatewayProgram.ReadOptions(["--max-backend-response-bytes", "64MiB", "--max-buffered-response-bytes", "32MiB"], GatewayProgramPortTests.Environment(), new GatewayOptions(), out _);
+
+        Assert.StartsWith("--max-backend-response-bytes (67108864 bytes) is larger than --max-buffered-response-bytes (33554432 bytes)", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -129,6 +173,8 @@ public class ServeSettingsTests
         options.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(7);
         options.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(61);
         options.Limits.MinRequestBodyDataRate = 50;
+        options.Limits.MaxRequestHeaderCount = 12;
+        options.Limits.MaxRequestLineBytes = 2048;
 
         await using WebApplication app = GatewayServer.Build(EmptyDefinition(), options);
         KestrelServerLimits limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
@@ -139,6 +185,8 @@ public class ServeSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(61), limits.KeepAliveTimeout);
         Assert.Equal(50, limits.MinRequestBodyDataRate!.BytesPerSecond);
         Assert.Equal(ServerLimits.MinRequestBodyDataRateGracePeriod, limits.MinRequestBodyDataRate.GracePeriod);
+        Assert.Equal(12, limits.MaxRequestHeaderCount);
+        Assert.Equal(2048, limits.MaxRequestLineSize);
     }
 
     [Fact]

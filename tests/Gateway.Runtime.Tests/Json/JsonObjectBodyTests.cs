@@ -43,6 +43,42 @@ public class JsonObjectBodyTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(63)]
+    public void TryGetObject_MaxDepth_AcceptsThatManyLevelsAndNotOneMore(int maxDepth)
+    {
+        // Objects and arrays alternate: both count as a level, as for Utf8JsonReader's MaxDepth.
+        Assert.True(JsonObjectBody.TryGetObject(Nested(maxDepth), out _, out _, maxDepth));
+        Assert.False(JsonObjectBody.TryGetObject(Nested(maxDepth + 1), out _, out _, maxDepth));
+        Assert.True(JsonObjectBody.TryGetObject(Nested(maxDepth + 1), out _, out _));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65)]
+    public void TryGetObject_MaxDepthOutOfRange_Throws(int maxDepth) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => JsonObjectBody.TryGetObject("{}"u8, out _, out _, maxDepth));
+
+    /// <summary><c>{"a":[{"a":[...]}]}</c>, <paramref name="levels"/> containers deep.</summary>
+    private static byte[] Nested(int levels)
+    {
+        var text = new StringBuilder();
+        for (int level = 0; level < levels; level++)
+        {
+            text.Append(level % 2 == 0 ? "{\"a\":" : "[");
+        }
+
+        text.Append('1');
+        for (int level = levels - 1; level >= 0; level--)
+        {
+            text.Append(level % 2 == 0 ? '}' : ']');
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    [Theory]
     [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)'}' })]
     [InlineData(new byte[] { (byte)'{', (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}' })]
     [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xC0, 0xAE, (byte)'"', (byte)'}' })]

@@ -297,7 +297,7 @@ public sealed class ProxyChainDefinition : IEndpointStage
                 return (null, status, null);
             }
 
-            if (!JsonObjectBody.TryGetObject(bytes, out int start, out int length))
+            if (!JsonObjectBody.TryGetObject(bytes, out int start, out int length, service.Hosts.MaxJsonDepth))
             {
                 answer.Dispose();
                 return Failed(BackendFailure.InvalidBody);

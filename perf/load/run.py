@@ -135,6 +135,15 @@ def cpu_seconds(pids):
     return total / TICKS
 
 
+def core_ticks(cpu):
+    """Busy and total ticks of one core so far (/proc/stat): busy is everything but idle and iowait."""
+    for line in open("/proc/stat"):
+        if line.startswith(f"cpu{cpu} "):
+            values = [int(v) for v in line.split()[1:]]
+            return sum(values) - values[3] - values[4], sum(values)
+    return 0, 0
+
+
 def peak_rss_mb(pids):
     total = 0
     for pid in pids:
@@ -229,17 +238,28 @@ def measure(system, proc, port, path, args):
     wrk(port, path, args, args.warmup)
     pids = process_tree(proc.pid)
     cpu_before = cpu_seconds(pids)
+    load_before = core_ticks(LOAD_CPU)
     result = wrk(port, path, args, args.duration)
     cpu = cpu_seconds(pids) - cpu_before
-    rps = result["requests"] / (result["duration_us"] / 1e6)
+    load_after = core_ticks(LOAD_CPU)
+    seconds = result["duration_us"] / 1e6
+    rps = result["requests"] / seconds
+    load_total = load_after[1] - load_before[1]
     row = {
         "system": system, "path": path, "rps": rps, "p50_us": result["p50"], "p99_us": result["p99"], "p999_us": result["p999"],
         "cpu_s_per_10k": cpu / result["requests"] * 10000 if result["requests"] else None,
+        "cpu_us_per_request": cpu / result["requests"] * 1e6 if result["requests"] else None,
+        # How much of its one core the system under test used, and how busy the load core (wrk and the backends) was:
+        # near 100 % on the load core, requests/s measure the load generator rather than the system under test.
+        "sut_core_busy": cpu / seconds,
+        "load_core_busy": (load_after[0] - load_before[0]) / load_total if load_total else None,
         "peak_rss_mb": peak_rss_mb(pids), "errors": result["socket_errors"] + result["non2xx"], "requests": result["requests"],
         "bytes_per_response": result["bytes"] / result["requests"] if result["requests"] else None,
     }
-    cpu_text = f"{row['cpu_s_per_10k']:.3f}" if row["cpu_s_per_10k"] is not None else "-"
-    log(f"  {system:10} {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  CPU {cpu_text} s/10k  errors {row['errors']}")
+    cpu_text = f"{row['cpu_us_per_request']:.1f}" if row["cpu_us_per_request"] is not None else "-"
+    load_text = f"{row['load_core_busy']:.0%}" if row["load_core_busy"] is not None else "-"
+    log(f"  {system:10} CPU {cpu_text} us/req  {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  "
+        f"its core {row['sut_core_busy']:.0%}  load core {load_text}  errors {row['errors']}")
     return row
 
 
@@ -326,12 +346,15 @@ def summarize(runs, gateway_runs):
         values = sorted(v for v in values if v is not None)
         return values[len(values) // 2] if values else None
 
-    row = {key: median(r[key] for r in runs) for key in ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k")}
+    keys = ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k", "cpu_us_per_request", "sut_core_busy", "load_core_busy")
+    row = {key: median(r[key] for r in runs) for key in keys}
     row.update(system=runs[0]["system"], path=runs[0]["path"], peak_rss_mb=max(r["peak_rss_mb"] for r in runs),
                errors=sum(r["errors"] for r in runs), requests=sum(r["requests"] for r in runs), rounds=len(runs),
-               runs=[{k: r[k] for k in ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k")} for r in runs])
+               runs=[{k: r[k] for k in keys} for r in runs])
     ratios = [g["rps"] / r["rps"] for g, r in zip(gateway_runs, runs) if r["rps"]]
     row["ratio_min"], row["ratio_max"] = (min(ratios), max(ratios)) if ratios else (None, None)
+    cpu_ratios = [g["cpu_us_per_request"] / r["cpu_us_per_request"] for g, r in zip(gateway_runs, runs) if r["cpu_us_per_request"]]
+    row["cpu_ratio_min"], row["cpu_ratio_max"] = (min(cpu_ratios), max(cpu_ratios)) if cpu_ratios else (None, None)
     return row
 
 
@@ -349,22 +372,34 @@ def write_results(rows, overhead, startup_ms, args):
         f"(systems alternating; figures are medians); {CPUS} CPUs: system under test on CPU {SUT_CPU}, "
         f"wrk and the nginx backends on CPU {LOAD_CPU}. Loopback only. Ratios compare systems within this run (the machine is shared and noisy).",
         "",
-        "| scenario | system | req/s | ratio | ratio per round | p50 µs | p99 µs | p99.9 µs | p99 ratio | CPU s / 10k req | peak RSS MB | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | system | CPU µs / req | CPU ratio | CPU ratio per round | req/s | ratio | ratio per round | p50 µs | p99 µs | p99.9 µs | p99 ratio | its core busy | load core busy | peak RSS MB | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def percent(value):
+        return format(value, ".0%") if value is not None else "—"
+
     for scenario, systems in SCENARIOS:
         scenario_rows = [r for r in rows if r["scenario"] == scenario]
         gateway = next(r for r in scenario_rows if r["system"] == "gateway")
         for r in scenario_rows:
-            ratio = gateway["rps"] / r["rps"] if r["system"] != "gateway" else None
-            p99_ratio = gateway["p99_us"] / r["p99_us"] if r["system"] != "gateway" and r["p99_us"] else None
+            peer = r["system"] != "gateway"
+            ratio = gateway["rps"] / r["rps"] if peer else None
+            cpu_ratio = gateway["cpu_us_per_request"] / r["cpu_us_per_request"] if peer and r["cpu_us_per_request"] else None
+            p99_ratio = gateway["p99_us"] / r["p99_us"] if peer and r["p99_us"] else None
             spread = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}" if ratio and r.get("ratio_min") is not None else "—"
-            lines.append(f"| {scenario} | {r['system']} | {r['rps']:.0f} | {'gateway ' + format(ratio, '.2f') + '×' if ratio else '—'} | {spread} | {r['p50_us']} | {r['p99_us']} | {r['p999_us']} | "
-                         f"{format(p99_ratio, '.2f') if p99_ratio else '—'} | {r['cpu_s_per_10k']:.3f} | {r['peak_rss_mb']:.1f} | {r['errors']} |")
+            cpu_spread = f"{r['cpu_ratio_min']:.2f}-{r['cpu_ratio_max']:.2f}" if cpu_ratio and r.get("cpu_ratio_min") is not None else "—"
+            lines.append(f"| {scenario} | {r['system']} | {r['cpu_us_per_request']:.1f} | {'gateway ' + format(cpu_ratio, '.2f') + '×' if cpu_ratio else '—'} | {cpu_spread} | "
+                         f"{r['rps']:.0f} | {'gateway ' + format(ratio, '.2f') + '×' if ratio else '—'} | {spread} | {r['p50_us']} | {r['p99_us']} | {r['p999_us']} | "
+                         f"{format(p99_ratio, '.2f') if p99_ratio else '—'} | {percent(r['sut_core_busy'])} | {percent(r['load_core_busy'])} | {r['peak_rss_mb']:.1f} | {r['errors']} |")
     lines += [
         "",
-        "\"ratio\" is the gateway's median req/s divided by that system's (above 1: the gateway is faster); \"ratio per round\" the lowest and highest of the "
-        "ratios of runs made back to back; \"p99 ratio\" is the gateway's p99 divided by that system's (below 1: the gateway is better).",
+        "\"CPU µs / req\" is the system's own CPU time (user + system, /proc, the process and its workers) over the measured window divided by "
+        "the requests answered: the primary figure. \"CPU ratio\" is the gateway's divided by that system's (below 1: the gateway spends less); "
+        "\"ratio\" is the gateway's median req/s divided by that system's (above 1: the gateway is faster); the \"per round\" columns give the "
+        "lowest and highest of the ratios of runs made back to back; \"p99 ratio\" is the gateway's p99 divided by that system's (below 1: the "
+        "gateway is better). \"its core busy\" is the system's CPU time over the window (1 core = 100 %); \"load core busy\" is how busy "
+        f"CPU {LOAD_CPU} (wrk and the backends) was: near 100 %, requests/s are bounded by the load generator, not by the system under test.",
         "",
         f"- Gateway start to first served request (`/__health`, process creation included, polled every 0.5 ms): median {startup_ms[0]:.1f} ms, worst {startup_ms[1]:.1f} ms of 10 starts.",
         f"- Gateway binary: {binary_mb:.1f} MiB.",

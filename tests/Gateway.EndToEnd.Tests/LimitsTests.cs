@@ -229,6 +229,58 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(StatusCodes.Status200OK, (await _lowered.SendRawAsync("GET", "/echo", Headers(8))).Status);
         Assert.Equal(StatusCodes.Status431RequestHeaderFieldsTooLarge, (await _lowered.SendRawAsync("GET", "/echo", Headers(9))).Status);
         Assert.Equal(StatusCodes.Status200OK, (await _gateway.SendRawAsync("GET", "/echo", Headers(9))).Status);
+
+        // Kestrel answered it before routing; the gateway's log still has a line, naming the setting, not the headers.
+        string line = await LineAsync(LoweredLog, "Client refused before routing: max_request_header_count_exceeded");
+        Assert.Equal("Client refused before routing: max_request_header_count_exceeded (answered 431; --max-request-headers); 1 connection(s) since the last such line", line);
+        Assert.DoesNotContain("X-Extra", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KestrelRefusals_AFloodOfMalformedRequests_AtMostOneLineASecondWithTheCount()
+    {
+        // 40 request lines Kestrel cannot parse (a method that is not a token), as fast as they come: a line at once, the rest counted into later ones.
+        var log = new CapturingLoggerProvider();
+        await using GatewayUnderTest gateway = await GatewayUnderTest.StartAsync(Limits.CompiledGateway.Definition, new Dictionary<string, string>(),
+            options => options.ConfigureLogging = logging => logging.AddProvider(log));
+        const string Start = "Client refused before routing: invalid_request_line";
+        var flood = Stopwatch.StartNew();
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal(StatusCodes.Status400BadRequest, (await gateway.SendRawAsync("GE(T", "/echo")).Status);
+        }
+
+        double seconds = flood.Elapsed.TotalSeconds;
+        Assert.EndsWith("; 1 connection(s) since the last such line", await LineAsync(log, Start), StringComparison.Ordinal);
+
+        // One more after a quiet second: its line carries whatever the flood left uncounted.
+        await Task.Delay(1100);
+        int before = (await LinesAsync(log, Start, 1)).Length;
+        Assert.Equal(StatusCodes.Status400BadRequest, (await gateway.SendRawAsync("GE(T", "/echo")).Status);
+        string[] lines = await LinesAsync(log, Start, before + 1);
+        Assert.Equal(41, lines.Sum(Count));
+        Assert.InRange(lines.Length, 2, (int)Math.Ceiling(seconds) + 2);
+        Assert.DoesNotContain(log.Lines, l => l.Message.Contains("/echo", StringComparison.Ordinal));
+
+        static int Count(string line) =>
+            int.Parse(line[(line.LastIndexOf("; ", StringComparison.Ordinal) + 2)..line.IndexOf(" connection(s)", StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The first line starting with <paramref name="start"/>; the connection's end is measured a moment after the answer.</summary>
+    private static async Task<string> LineAsync(CapturingLoggerProvider log, string start) => (await LinesAsync(log, start, 1))[0];
+
+    private static async Task<string[]> LinesAsync(CapturingLoggerProvider log, string start, int count)
+    {
+        for (int tries = 0; ; tries++)
+        {
+            string[] lines = [.. log.Lines.Where(l => l.Level == LogLevel.Warning && l.Message.StartsWith(start, StringComparison.Ordinal)).Select(l => l.Message)];
+            if (lines.Length >= count || tries == 100)
+            {
+                return lines;
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
@@ -239,6 +291,8 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(StatusCodes.Status200OK, (await _lowered.SendRawAsync("GET", fits)).Status);
         Assert.Equal(StatusCodes.Status414UriTooLong, (await _lowered.SendRawAsync("GET", fits + "a")).Status);
         Assert.Equal(StatusCodes.Status200OK, (await _gateway.SendRawAsync("GET", fits + "a")).Status);
+        Assert.StartsWith("Client refused before routing: invalid_request_line (answered 400 or 414;",
+            await LineAsync(LoweredLog, "Client refused before routing: invalid_request_line"), StringComparison.Ordinal);
     }
 
     private static string Headers(int count) => string.Concat(Enumerable.Range(0, count).Select(i => $"X-Extra-{i}: {i}\r\n"));

@@ -52,6 +52,13 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 7, EventName = "endpoint_saturated", Level = LogLevel.Warning, Message = "{Method} {Endpoint}: {Limit} request(s) in flight, its max_concurrent_requests (gateway/limits); answered 503 to {Refused} request(s) since the last such line")]
     public static partial void EndpointSaturated(ILogger logger, string method, string endpoint, int limit, int refused);
 
+    /// <summary>
+    /// Kestrel refused clients before their request reached the gateway (<see cref="KestrelRejections"/>): at most one
+    /// line a second per reason, counting the connections that ended so since the previous one.
+    /// </summary>
+    [LoggerMessage(EventId = 8, EventName = "client_rejected", Level = LogLevel.Warning, Message = "Client refused before routing: {Reason} (answered {Answer}; {Setting}); {Count} connection(s) since the last such line")]
+    public static partial void ClientRejected(ILogger logger, string reason, string answer, string setting, int count);
+
     // The access log (category AccessCategory, event "access", level information) is written by
     // GatewayLoggerProvider.WriteAccess, straight to UTF-8: it runs on every request.
 

@@ -112,7 +112,11 @@ public static class GatewayServer
         WebApplication app = builder.Build();
         TelemetryRuntime recording = app.Services.GetRequiredService<TelemetryRuntime>();
         var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness, recording.Recorder, recording.Metrics, options.Router);
-        backends.StartDiscovery(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GatewayLog.Category));
+        ILogger gatewayLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GatewayLog.Category);
+        backends.StartDiscovery(gatewayLog);
+        // Kestrel's own refusals (limits, malformed requests) never reach the dispatcher: a line of their own.
+        var rejections = new KestrelRejections(gatewayLog);
+        app.Lifetime.ApplicationStopped.Register(rejections.Dispose);
         app.Lifetime.ApplicationStopped.Register(backends.Dispose);
         app.Run(dispatcher.DispatchAsync);
         return app;

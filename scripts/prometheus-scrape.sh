@@ -52,3 +52,19 @@ if [ "$value" != "$expected" ]; then
   exit 1
 fi
 echo "prometheus: $query = $value, scraped from 127.0.0.1:$metrics_port"
+
+# The process and runtime series come with the same scrape: the binary's open files and allocated bytes are there.
+for series in process_open_fds dotnet_gc_heap_total_allocated_bytes_total process_resident_memory_bytes; do
+  answer=$(curl -s --get --data-urlencode "query=$series" "http://127.0.0.1:$api_port/api/v1/query" || true)
+  value=$(printf '%s' "$answer" | python3 -c 'import json, sys
+try:
+    result = json.load(sys.stdin)["data"]["result"]
+    print(result[0]["value"][1] if result else "")
+except Exception:
+    print("")')
+  if ! python3 -c "import sys; sys.exit(0 if float('${value:-0}') > 0 else 1)"; then
+    echo "FAIL: Prometheus has no positive $series ('$value')" >&2
+    exit 1
+  fi
+  echo "prometheus: $series = $value"
+done

@@ -71,6 +71,7 @@ public sealed class PrometheusMetrics
         }
 
         text.Append(Header(text, GatewayInstruments.ActiveRequests)).Append(' ').Append(Integer(Interlocked.Read(ref _active))).Append('\n');
+        ProcessMetrics.Render(text);
         return text.ToString();
     }
 

@@ -62,4 +62,34 @@ public class PrometheusMetricsTests
         Assert.Equal("unresolved_placeholder", BackendOutcome.Name(BackendFailure.UnresolvedPlaceholder));
         Assert.Equal("success", BackendOutcome.Name(BackendFailure.None));
     }
+
+    [Fact]
+    public void Render_ProcessAndRuntime_ReadAtScrapeTimeAndMoving()
+    {
+        var scraped = new PrometheusMetrics([]);
+        Dictionary<string, double> before = Values(scraped.Render());
+        byte[][] kept = [.. Enumerable.Range(0, 64).Select(_ => new byte[16 * 1024])];
+        using FileStream opened = File.OpenRead(typeof(PrometheusMetricsTests).Assembly.Location);
+        Dictionary<string, double> after = Values(scraped.Render());
+
+        // 1 MiB allocated between the scrapes; a file opened; every generation has a series.
+        Assert.True(after["dotnet_gc_heap_total_allocated_bytes_total"] - before["dotnet_gc_heap_total_allocated_bytes_total"] >= kept.Length * 16 * 1024);
+        Assert.True(after["process_open_fds"] >= before["process_open_fds"] + 1, $"{before["process_open_fds"]} -> {after["process_open_fds"]}");
+        Assert.True(after["process_max_fds"] >= after["process_open_fds"]);
+        Assert.True(after["process_resident_memory_bytes"] > 1024 * 1024);
+        Assert.True(after["process_cpu_seconds_total"] >= before["process_cpu_seconds_total"] && after["process_cpu_seconds_total"] > 0);
+        Assert.InRange(after["process_start_time_seconds"], DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 86_400, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Assert.Contains("dotnet_gc_collections_total{gc_heap_generation=\"gen0\"}", after.Keys);
+        Assert.Contains("dotnet_gc_collections_total{gc_heap_generation=\"gen2\"}", after.Keys);
+        Assert.Contains("# TYPE process_cpu_seconds_total counter", scraped.Render().Split('\n'));
+        GC.KeepAlive(kept);
+    }
+
+    /// <summary>Each sample line's series and value.</summary>
+    private static Dictionary<string, double> Values(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !line.StartsWith('#'))
+            .Select(line => (Series: line[..line.LastIndexOf(' ')], Value: line[(line.LastIndexOf(' ') + 1)..]))
+            .Where(sample => double.TryParse(sample.Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+            .ToDictionary(sample => sample.Series, sample => double.Parse(sample.Value, System.Globalization.CultureInfo.InvariantCulture));
 }

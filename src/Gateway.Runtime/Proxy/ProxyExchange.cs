@@ -110,20 +110,8 @@ public sealed class ProxyExchange : IAsyncDisposable
         return SendCoreAsync(backend, url, request, templated);
     }
 
-    private async Task<BackendResult> SendCoreAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated)
-    {
-        try
-        {
-            Exception? fault = _renderFaults?[backend.Index];
-            BackendResult result = await AttemptAsync(backend, url, request, templated, fault).ConfigureAwait(false);
-            _results[backend.Index] = result;
-            return result;
-        }
-        finally
-        {
-            CallEnded();
-        }
-    }
+    private Task<BackendResult> SendCoreAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated) =>
+        AttemptAsync(backend, url, request, templated, _renderFaults?[backend.Index], step: true);
 
     /// <summary>A call ended: disposal waits for none to be running.</summary>
     private void CallEnded()
@@ -137,46 +125,63 @@ public sealed class ProxyExchange : IAsyncDisposable
     /// <summary>
     /// One call of a step, with its retries: logged and counted when it fails (or always, with telemetry), replaced by
     /// the step's fallback when it failed and has one. Owns <paramref name="request"/>. <paramref name="fault"/>: what the
-    /// request's builder threw, if it did (the call is not made).
+    /// request's builder threw, if it did (the call is not made). <paramref name="step"/>: the call is the step's, not one
+    /// element's of a for_each: its result becomes the step's, and the call counts as ended when this ends (one async
+    /// layer for both).
     /// </summary>
-    private async Task<BackendResult> AttemptAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated, Exception? fault)
+    private async Task<BackendResult> AttemptAsync(BackendDefinition backend, string? url, BackendRequest? request, bool templated, Exception? fault, bool step)
     {
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        // The span is current for the call, so the request it sends carries its traceparent (tracing only).
-        System.Diagnostics.Activity? span = Record?.Telemetry.StartBackendSpan(Template, backend.Index, backend.Method);
-        using BackendRequest? owned = request;
-        BackendResult result;
-        if (fault is not null)
+        try
         {
-            result = BackendResult.Faulted(fault);
-        }
-        else if (url is null || (templated && request is null))
-        {
-            result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
-        }
-        else if (backend.Policy is { } policy)
-        {
-            result = await CallWithPolicyAsync(backend, policy, url, request).ConfigureAwait(false);
-        }
-        else
-        {
-            result = await CallAsync(backend, url, request, _budget.Token).ConfigureAwait(false);
-        }
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            // The span is current for the call, so the request it sends carries its traceparent (tracing only).
+            System.Diagnostics.Activity? span = Record?.Telemetry.StartBackendSpan(Template, backend.Index, backend.Method);
+            using BackendRequest? owned = request;
+            BackendResult result;
+            if (fault is not null)
+            {
+                result = BackendResult.Faulted(fault);
+            }
+            else if (url is null || (templated && request is null))
+            {
+                result = BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
+            }
+            else if (backend.Policy is { } policy)
+            {
+                result = await CallWithPolicyAsync(backend, policy, url, request).ConfigureAwait(false);
+            }
+            else
+            {
+                result = await CallAsync(backend, url, request, _budget.Token).ConfigureAwait(false);
+            }
 
-        if (!result.Succeeded || Record is not null)
-        {
-            Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), span);
-        }
+            if (!result.Succeeded || Record is not null)
+            {
+                Ended(backend, result, System.Diagnostics.Stopwatch.GetElapsedTime(started), span);
+            }
 
-        if (!result.Succeeded && backend.Fallback is { } fallback && result.Failure is not (BackendFailure.Canceled or BackendFailure.NotCalled))
-        {
-            // Logged and counted as what it was; the step's data is the fallback from here on.
-            BackendFailure replaced = result.Failure;
-            result.Dispose();
-            result = BackendResult.Fallback(fallback, replaced);
-        }
+            if (!result.Succeeded && backend.Fallback is { } fallback && result.Failure is not (BackendFailure.Canceled or BackendFailure.NotCalled))
+            {
+                // Logged and counted as what it was; the step's data is the fallback from here on.
+                BackendFailure replaced = result.Failure;
+                result.Dispose();
+                result = BackendResult.Fallback(fallback, replaced);
+            }
 
-        return result;
+            if (step)
+            {
+                _results[backend.Index] = result;
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (step)
+            {
+                CallEnded();
+            }
+        }
     }
 
     /// <summary>
@@ -229,7 +234,7 @@ public sealed class ProxyExchange : IAsyncDisposable
                         while ((u = Interlocked.Increment(ref next)) < calls.Count)
                         {
                             StepCall call = calls.Calls[u];
-                            calls.Results[u] = await AttemptAsync(backend, call.Url, call.Request, call.Templated, calls.Faults[u]).ConfigureAwait(false);
+                            calls.Results[u] = await AttemptAsync(backend, call.Url, call.Request, call.Templated, calls.Faults[u], step: false).ConfigureAwait(false);
                         }
                     }
                 }

@@ -21,6 +21,23 @@ public class UrlBuilderTests
         }
     }
 
+    // Found by the 1,000,000-case fuzz run: a backend value that spells its dots as JSON escapes is ".." once decoded,
+    // and the finished URL is refused as a raw ".." is, whatever the spelling (the step fails; nothing is sent).
+    [Theory]
+    [InlineData("""{"id": "\u002e\u002e"}""")]
+    [InlineData("""{"id": "\u002e."}""")]
+    [InlineData("""{"id": "\u002E"}""")]
+    [InlineData("""{"id": ".."}""")]
+    [InlineData("""{"id": "."}""")]
+    public void TryAppendJsonValue_DotsAsAWholeSegmentHoweverSpelled_NoUrl(string json) =>
+        Assert.Null(Build(json, "id", UrlComponent.PathSegment));
+
+    [Theory]
+    [InlineData("""{"id": "\u002e\u002e"}""", "http://h:1/x/a..")]
+    [InlineData("""{"id": ".."}""", "http://h:1/x/a..")]
+    public void TryAppendJsonValue_DotsInsideALongerSegment_Kept(string json, string expected) =>
+        Assert.Equal(expected, Build(json, "id", UrlComponent.PathSegment, "http://h:1/x/a"));
+
     [Theory]
     [InlineData("""{"id": 42}""", "id", "http://h:1/x/42")]
     [InlineData("""{"n": 1.50}""", "n", "http://h:1/x/1.50")]

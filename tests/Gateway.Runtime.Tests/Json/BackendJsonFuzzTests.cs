@@ -201,7 +201,10 @@ public class BackendJsonFuzzTests(ITestOutputHelper output)
                 try
                 {
                     url.AppendLiteral(Prefix);
-                    if (url.TryAppendJsonValue(body, path, component))
+                    // As the generated builders do: the value, then the finished URL, which is refused (null) when its
+                    // path holds a dot-segment, however the value spelled the dots (".", "\u002e", "%2e").
+                    bool appended = url.TryAppendJsonValue(body, path, component);
+                    if (appended && url.ToUrl() is not null)
                     {
                         ReadOnlySpan<byte> piece = url.WrittenSpan[Prefix.Length..];
                         if (InjectedByte(piece, component) is int bad && bad >= 0)
@@ -209,7 +212,7 @@ public class BackendJsonFuzzTests(ITestOutputHelper output)
                             fail($"url {component} ({where})", $"{path} wrote 0x{piece[bad]:X2} at {bad} unencoded: {Encoding.ASCII.GetString(piece)}");
                         }
                     }
-                    else if (url.Length != Prefix.Length)
+                    else if (!appended && url.Length != Prefix.Length)
                     {
                         fail($"url {component} ({where})", $"{path} failed but left {url.Length - Prefix.Length} bytes behind");
                     }

@@ -317,6 +317,26 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
         Assert.Equal(before, _f.Healthy.ReceivedWith("/echo").Length);
     }
 
+    [Theory]
+    [InlineData("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n")]
+    [InlineData("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n")]
+    [InlineData("Transfer-Encoding: chunked\r\nContent-Length: 0\r\n")]
+    public async Task ContentLengthAndTransferEncoding_400AndClosedAndNoBackendCalled(string framing)
+    {
+        // Found by RequestFuzzTests. Kestrel reads such a body by its chunks and closes the connection after the
+        // answer (RFC 9112 §6.3 allows that), but a front proxy that framed it by its length sees another body, and
+        // the bytes after it as a request of their own: the request is refused before any backend sees it.
+        int before = _f.Healthy.ReceivedWith("/ok").Length;
+        string answer = await ExchangeAsync(
+            "POST /upload HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\n" + framing + "\r\n2\r\n{}\r\n0\r\n\r\n" +
+            "GET /echo/after HTTP/1.1\r\nHost: g\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("HTTP/1.1", answer[8..], StringComparison.Ordinal);
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/ok").Length);
+    }
+
     // ---- helpers ----
 
     /// <summary>

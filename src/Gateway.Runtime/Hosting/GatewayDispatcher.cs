@@ -164,6 +164,12 @@ internal sealed class GatewayDispatcher
 
     private Task Dispatch(HttpContext context, RequestRecord? record)
     {
+        // 0. A request whose framing another server could read otherwise is refused before anything reads it.
+        if (RequestFraming.IsAmbiguous(context.Request))
+        {
+            return RequestFraming.RefuseAsync(context.Response);
+        }
+
         // 1. The root components' stages (RequestPipeline): none unless the configuration has such a component.
         if (_stages.Length != 0 && RunStages(context) is { } answered)
         {

@@ -337,6 +337,25 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
         Assert.Equal(before, _f.Healthy.ReceivedWith("/ok").Length);
     }
 
+    [Theory]
+    [InlineData("80000000")]
+    [InlineData("100000000")]
+    [InlineData("ffffffffffffffff")]
+    public async Task ChunkSizeBeyondTwoToThe31_400AndNotLoggedAsAnError(string size)
+    {
+        // Found by RequestFuzzTests: Kestrel reports this one malformed chunked body as an IOException (its chunk-size
+        // arithmetic overflows) where every other is a BadHttpRequestException, and the gateway answered 500.
+        int before = _f.Healthy.ReceivedWith("/ok").Length;
+        string answer = await ExchangeAsync(
+            "POST /upload HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nX-Chunk-Case: " + size + "\r\n\r\n" +
+            "2\r\n{}\r\n" + size + "\r\n{}\r\n0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/ok").Length);
+        Assert.DoesNotContain(_f.Log.Lines(), line => line.Contains("\"level\":\"error\"", StringComparison.Ordinal) && line.Contains("Bad chunk size", StringComparison.Ordinal));
+    }
+
     // ---- helpers ----
 
     /// <summary>

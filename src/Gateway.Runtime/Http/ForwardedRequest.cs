@@ -226,6 +226,13 @@ public sealed class ForwardedRequest : IDisposable
                 {
                     throw new BadHttpRequestException("the request body did not arrive within the endpoint's timeout", StatusCodes.Status408RequestTimeout);
                 }
+                catch (IOException e) when (e is not BadHttpRequestException && !aborted.IsCancellationRequested)
+                {
+                    // Kestrel reports a malformed body as BadHttpRequestException, except a chunk size past 2^31, which
+                    // overflows its arithmetic and comes as a bare IOException ("Bad chunk size data"). Still the
+                    // client's fault: 400, not the guard's 500 (docs/reliability.md, request fuzzing).
+                    throw new BadHttpRequestException("the request body is malformed: " + e.Message, StatusCodes.Status400BadRequest, e);
+                }
 
                 if (read == 0)
                 {

@@ -338,6 +338,45 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
     }
 
     [Theory]
+    [InlineData("HTTP/1.1", "Transfer-Encoding: chunked, chunked\r\n")]
+    [InlineData("HTTP/1.1", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")]
+    [InlineData("HTTP/1.1", "Transfer-Encoding: gzip, chunked\r\n")]
+    [InlineData("HTTP/1.1", "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n")]
+    [InlineData("HTTP/1.0", "Transfer-Encoding: chunked\r\n")]
+    public async Task TransferEncodingOtherThanChunkedOnceInHttp11_400AndClosedAndNoBackendCalled(string version, string framing)
+    {
+        // Found by RequestFuzzTests. Kestrel reads any list that ends in chunked as chunked once, and reads chunked in
+        // HTTP/1.0; RFC 9112 §6.1 forbids chunked twice and has a 1.0 message with Transfer-Encoding treated as faulty
+        // framing. A server in front may read either otherwise: refused before any backend sees it.
+        int before = _f.Healthy.ReceivedWith("/ok").Length;
+        string answer = await ExchangeAsync(
+            "POST /upload " + version + "\r\nHost: g\r\nContent-Type: application/json\r\n" + framing + "\r\n2\r\n{}\r\n0\r\n\r\n" +
+            "GET /echo/after HTTP/1.1\r\nHost: g\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("HTTP/1.1", answer[8..], StringComparison.Ordinal);
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/ok").Length);
+    }
+
+    [Theory]
+    [InlineData("/echo/a\tb")]
+    [InlineData("/echo/a\u007fb")]
+    [InlineData("/echo/a\u0001b")]
+    [InlineData("/echo/a?q=\t")]
+    public async Task ControlCharacterInTheRequestTarget_400AndNoBackendCalled(string target)
+    {
+        // Found by RequestFuzzTests: Kestrel took a raw HTAB or DEL in the target and the gateway passed it on
+        // percent-encoded. RFC 9112 §3.2 has no such byte in a target, and a server in front that reads the line on
+        // whitespace (§3 allows it) would see another target: the request is refused, not repaired.
+        int before = _f.Healthy.ReceivedWith("/echo").Length;
+        string answer = await ExchangeAsync("GET " + target + " HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/echo").Length);
+    }
+
+    [Theory]
     [InlineData("80000000")]
     [InlineData("100000000")]
     [InlineData("ffffffffffffffff")]

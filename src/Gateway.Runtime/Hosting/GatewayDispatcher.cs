@@ -164,10 +164,11 @@ internal sealed class GatewayDispatcher
 
     private Task Dispatch(HttpContext context, RequestRecord? record)
     {
-        // 0. A request whose framing another server could read otherwise is refused before anything reads it.
-        if (RequestFraming.IsAmbiguous(context.Request))
+        // 0. A request head that another server could read otherwise is refused before anything reads it.
+        ReadOnlySpan<byte> refusal = RequestFraming.Refusal(context);
+        if (!refusal.IsEmpty)
         {
-            return RequestFraming.RefuseAsync(context.Response);
+            return RequestFraming.RefuseAsync(context.Response, refusal);
         }
 
         // 1. The root components' stages (RequestPipeline): none unless the configuration has such a component.

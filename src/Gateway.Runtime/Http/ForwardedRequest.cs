@@ -152,6 +152,13 @@ public sealed class ForwardedRequest : IDisposable
         StringValues connection = request.Headers.Connection;
         foreach (KeyValuePair<string, StringValues> header in request.Headers)
         {
+            // RFC 9110 §5.1: a field name is a token. Kestrel accepts control bytes in one ("Content\x01Type"), which a
+            // server in front may have read as another header or refused: the request is refused, not repaired.
+            if (!HttpRules.IsHeaderName(header.Key))
+            {
+                throw new BadHttpRequestException("a header name that is not a token", StatusCodes.Status400BadRequest);
+            }
+
             if (s_neverForwarded.Contains(header.Key) || !endpoint.InputHeaders.Allows(header.Key) || NamedIn(connection, header.Key))
             {
                 continue;

@@ -422,6 +422,21 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
         Assert.Equal(before, _f.Healthy.ReceivedWith("/echo").Length);
     }
 
+    [Fact]
+    public async Task NulInATrailerField_400NotLoggedAsAGatewayError()
+    {
+        // Found by RequestFuzzTests: Kestrel reports a NUL in a trailer field as an InvalidOperationException while the
+        // body is read, and the gateway answered 500 and logged it as its own error.
+        int before = _f.Healthy.ReceivedWith("/ok").Length;
+        string answer = await ExchangeAsync(
+            "POST /upload HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            "2\r\n{}\r\n0\r\nX-Trailer-Case: a\0b\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/ok").Length);
+        Assert.DoesNotContain(_f.Log.Lines(), line => line.Contains("\"logger\":\"Gateway\"", StringComparison.Ordinal) && line.Contains("Null characters", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("80000000")]
     [InlineData("100000000")]

@@ -240,6 +240,13 @@ public sealed class ForwardedRequest : IDisposable
                     // client's fault: 400, not the guard's 500 (docs/reliability.md, request fuzzing).
                     throw new BadHttpRequestException("the request body is malformed: " + e.Message, StatusCodes.Status400BadRequest, e);
                 }
+                catch (InvalidOperationException e) when (!aborted.IsCancellationRequested)
+                {
+                    // And a trailer field with a NUL, CR or LF in its value comes as an InvalidOperationException
+                    // ("Null characters are not allowed in request headers"): this loop is the body's only reader, so
+                    // nothing else can throw it here.
+                    throw new BadHttpRequestException("the request body is malformed: " + e.Message, StatusCodes.Status400BadRequest, e);
+                }
 
                 if (read == 0)
                 {

@@ -275,6 +275,9 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
         Assert.StartsWith("HTTP/1.1 408 ", answer, StringComparison.Ordinal);
         Assert.Contains("Connection: close", answer, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(before, _f.Healthy.ReceivedWith("/ok").Length);
+
+        // The client's fault, not the gateway's: no error line for it.
+        Assert.DoesNotContain(_f.Log.Lines(), line => line.Contains("\"level\":\"error\"", StringComparison.Ordinal) && line.Contains("/upload", StringComparison.Ordinal));
     }
 
     [Theory]

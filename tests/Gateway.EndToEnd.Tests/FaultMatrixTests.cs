@@ -441,6 +441,30 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
     }
 
     [Theory]
+    [InlineData("http://gateway.test/echo/a%00b")]
+    [InlineData("http://gateway.test/echo/%zz")]
+    [InlineData("http://gateway.test/echo/%C0%AE")]
+    public async Task InvalidPercentEncodingInAnAbsoluteFormTarget_400AndNoBackendCalled(string target)
+    {
+        // Found by RequestFuzzTests (its Host matching the target's authority, which Kestrel requires): an absolute-form target was routed by the path Kestrel had decoded, so "%00" became
+        // a NUL in a route value (and was sent on as %00) where the same path in origin form is refused.
+        int before = _f.Healthy.ReceivedWith("/echo").Length;
+        (int status, _, string body) = await _f.Gateway.SendRawAsync("GET", target);
+
+        Assert.True(status == 400, $"{status} {body}");
+        Assert.Equal(before, _f.Healthy.ReceivedWith("/echo").Length);
+    }
+
+    [Fact]
+    public async Task AbsoluteFormTarget_RoutedByItsPath()
+    {
+        (int status, _, string body) = await _f.Gateway.SendRawAsync("GET", "http://gateway.test/echo/abs%2Fx?q=1");
+
+        Assert.Equal(200, status);
+        Assert.Equal("/echo/abs%2Fx?q=1", JsonDocument.Parse(body).RootElement.GetProperty("target").GetString());
+    }
+
+    [Theory]
     [InlineData("80000000")]
     [InlineData("100000000")]
     [InlineData("ffffffffffffffff")]

@@ -25,7 +25,14 @@ public sealed partial class RequestFuzzFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Backend = await TestBackend.StartAsync();
+        // Limits above the gateway's, so that whatever the gateway accepts and forwards reaches the handler: a backend
+        // refusing a 32 KiB header would make the gateway's documented 500 (its only backend failed).
+        Backend = await TestBackend.StartAsync(kestrel =>
+        {
+            kestrel.Limits.MaxRequestHeadersTotalSize = 1024 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 1024 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 1000;
+        });
         Backend.On("b", async context =>
         {
             var body = new MemoryStream();

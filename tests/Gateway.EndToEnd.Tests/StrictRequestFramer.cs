@@ -74,10 +74,10 @@ public static class StrictRequestFramer
             return (null, false, lineEnd, "request line: " + (lineEnd == FramingEnd.Incomplete ? "no CRLF" : "a bare CR or LF"));
         }
 
-        // RFC 9112 §3 allows reading the line on whitespace boundaries; runs of SP between the three parts are taken
-        // (Kestrel does), nothing else.
-        string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (line.StartsWith(' ') || line.EndsWith(' '))
+        // RFC 9112 §3 allows reading the line on whitespace boundaries; runs of SP and HTAB between the three parts are
+        // taken (Kestrel does), nothing else.
+        string[] parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (line.Length == 0 || line[0] is ' ' or '\t' || line[^1] is ' ' or '\t')
         {
             return Refused("request line: a space at an end");
         }
@@ -251,8 +251,9 @@ public static class StrictRequestFramer
                         return (body.ToString(), null, string.Empty);
                     }
 
-                    int colon = trailer.IndexOf(':', StringComparison.Ordinal);
-                    if (colon <= 0 || !IsToken(trailer[..colon]) || trailer.Contains('\0', StringComparison.Ordinal))
+                    // Trailer fields are neither read nor forwarded by the gateway: only what ends them matters
+                    // (Kestrel does not check their names; a NUL in one is refused).
+                    if (trailer.Contains('\0', StringComparison.Ordinal))
                     {
                         return (null, FramingEnd.Rejected, "trailer field");
                     }

@@ -18,6 +18,7 @@ public sealed class InjectionFixture : IAsyncLifetime
         {
             string json = JsonSerializer.Serialize(new Dictionary<string, string> { ["v"] = InjectionTests.Payloads[n] });
             Backend.Answer("/value/" + n).WithJson(json);
+            Backend.Answer("/key/" + n).WithJson(JsonSerializer.Serialize(new Dictionary<string, string> { [InjectionTests.Payloads[n]] = "k" }));
         }
 
         Backend.Answer("/seen").WithJson("""{"ok": true}""");
@@ -112,6 +113,42 @@ public class InjectionTests : IClassFixture<InjectionFixture>
             && response.Headers.TryGetValues("X-KrakenD-Completed", out IEnumerable<string>? completed) && completed.Single() == "false";
         Assert.True((int)response.StatusCode < 500 || stepFailed, $"{(int)response.StatusCode} for {escaped}");
         AssertNotInjected(payload, withHeader ? ("X-Seen-Q", payload) : null, [("q", payload), ("h", header)], [("v", payload), ("q", payload), ("h", header), ("text", "v=" + payload)]);
+    }
+
+    [Theory]
+    [MemberData(nameof(ProxyChainRows))]
+    public async Task ProxyChainBody_ServiceAnswerAndClientValues_PassedOnAsTheirOwnMembersOnly(int row)
+    {
+        // The client's JSON body and query, then each service's answer, are merged into one object that the next
+        // service and the endpoint's backend get as their body: a value (and a key) must stay one member of it.
+        string payload = Payloads[row];
+        string clientBody = JsonSerializer.Serialize(new Dictionary<string, string> { ["c"] = payload });
+        using var content = new StringContent(clientBody, Encoding.UTF8, "application/json");
+        using HttpResponseMessage response = await _f.Gateway.Client.PostAsync($"/chain/{row}?q={Uri.EscapeDataString(payload)}", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        (string Name, string Value)[] expected = [("c", payload), ("q", payload), ("v", payload), (payload, "k")];
+
+        // The second service gets what the client and the first service gave; the backend gets all of it.
+        AssertMembersExactly(Assert.Single(_f.Backend.ReceivedWith("/key/" + row)), "/key/" + row, expected[..3]);
+        AssertMembersExactly(Assert.Single(_f.Backend.ReceivedWith("/seen/chain/")), "/seen/chain/end", expected);
+    }
+
+    public static TheoryData<int> ProxyChainRows() => new(Enumerable.Range(0, Payloads.Length));
+
+    private static void AssertMembersExactly(ReceivedRequest received, string target, (string Name, string Value)[] members)
+    {
+        Assert.Equal(target, received.RawTarget);
+        Assert.DoesNotContain(received.Headers.Keys, k => k.Equals("X-Injected", StringComparison.OrdinalIgnoreCase));
+        using JsonDocument document = JsonDocument.Parse(received.Body);
+        Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind);
+        Assert.Equal(
+            members.Select(m => m.Name).Order(StringComparer.Ordinal),
+            document.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        foreach ((string name, string value) in members)
+        {
+            Assert.Equal(value, document.RootElement.GetProperty(name).GetString());
+        }
     }
 
     private void AssertNotInjected(string segment, (string Name, string Value)? header, (string Name, string Value)[] query, (string Name, string Value)[] body)

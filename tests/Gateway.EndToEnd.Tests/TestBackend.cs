@@ -40,11 +40,16 @@ public sealed class TestBackend : IAsyncDisposable
 
     public IReadOnlyCollection<ReceivedRequest> Received => _received;
 
-    public static async Task<TestBackend> StartAsync()
+    /// <param name="configure">Kestrel settings beyond the defaults (larger limits, say).</param>
+    public static async Task<TestBackend> StartAsync(Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? configure = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            configure?.Invoke(k);
+        });
         WebApplication app = builder.Build();
         var backend = new TestBackend(app);
         app.Run(backend.HandleAsync);

@@ -164,6 +164,13 @@ internal sealed class GatewayDispatcher
 
     private Task Dispatch(HttpContext context, RequestRecord? record)
     {
+        // 0. A request head that another server could read otherwise is refused before anything reads it.
+        ReadOnlySpan<byte> refusal = RequestFraming.Refusal(context);
+        if (!refusal.IsEmpty)
+        {
+            return RequestFraming.RefuseAsync(context.Response, refusal);
+        }
+
         // 1. The root components' stages (RequestPipeline): none unless the configuration has such a component.
         if (_stages.Length != 0 && RunStages(context) is { } answered)
         {
@@ -277,14 +284,30 @@ internal sealed class GatewayDispatcher
     internal static ReadOnlySpan<char> RawPath(HttpContext context)
     {
         string? target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(target) || target[0] != '/')
+        ReadOnlySpan<char> path = target;
+        if (string.IsNullOrEmpty(target))
         {
-            // Absolute-form or asterisk-form targets: fall back to the server's parsed path.
             return context.Request.Path.Value;
         }
 
-        int query = target.IndexOf('?');
-        return query < 0 ? target : target.AsSpan(0, query);
+        if (target[0] != '/')
+        {
+            // Absolute form (RFC 9112 §3.2.2): the path after the authority, still encoded, so that it is routed and
+            // refused as the same path in origin form is (Kestrel's parsed path is decoded: "%00" a NUL, "%2F" a
+            // slash). Asterisk and authority forms have no path of their own: the server's.
+            int authority = target.IndexOf("://", StringComparison.Ordinal);
+            if (authority < 0)
+            {
+                return context.Request.Path.Value;
+            }
+
+            path = target.AsSpan(authority + 3);
+            int start = path.IndexOfAny('/', '?');
+            path = start < 0 || path[start] == '?' ? "/" : path[start..];
+        }
+
+        int query = path.IndexOf('?');
+        return query < 0 ? path : path[..query];
     }
 
     private static bool IsBelow(ReadOnlySpan<char> path, string prefix) =>

@@ -152,6 +152,13 @@ public sealed class ForwardedRequest : IDisposable
         StringValues connection = request.Headers.Connection;
         foreach (KeyValuePair<string, StringValues> header in request.Headers)
         {
+            // RFC 9110 §5.1: a field name is a token. Kestrel accepts control bytes in one ("Content\x01Type"), which a
+            // server in front may have read as another header or refused: the request is refused, not repaired.
+            if (!HttpRules.IsHeaderName(header.Key))
+            {
+                throw new BadHttpRequestException("a header name that is not a token", StatusCodes.Status400BadRequest);
+            }
+
             if (s_neverForwarded.Contains(header.Key) || !endpoint.InputHeaders.Allows(header.Key) || NamedIn(connection, header.Key))
             {
                 continue;
@@ -225,6 +232,20 @@ public sealed class ForwardedRequest : IDisposable
                 catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
                 {
                     throw new BadHttpRequestException("the request body did not arrive within the endpoint's timeout", StatusCodes.Status408RequestTimeout);
+                }
+                catch (IOException e) when (e is not BadHttpRequestException && !aborted.IsCancellationRequested)
+                {
+                    // Kestrel reports a malformed body as BadHttpRequestException, except a chunk size past 2^31, which
+                    // overflows its arithmetic and comes as a bare IOException ("Bad chunk size data"). Still the
+                    // client's fault: 400, not the guard's 500 (docs/reliability.md, request fuzzing).
+                    throw new BadHttpRequestException("the request body is malformed: " + e.Message, StatusCodes.Status400BadRequest, e);
+                }
+                catch (InvalidOperationException e) when (!aborted.IsCancellationRequested)
+                {
+                    // And a trailer field with a NUL, CR or LF in its value comes as an InvalidOperationException
+                    // ("Null characters are not allowed in request headers"): this loop is the body's only reader, so
+                    // nothing else can throw it here.
+                    throw new BadHttpRequestException("the request body is malformed: " + e.Message, StatusCodes.Status400BadRequest, e);
                 }
 
                 if (read == 0)

@@ -67,8 +67,9 @@ public static class PercentEncoding
     }
 
     /// <summary>
-    /// Decodes one percent-encoded path segment (<c>+</c> stays <c>+</c>). False for a malformed escape or bytes that
-    /// are not UTF-8.
+    /// Decodes one percent-encoded path segment (<c>+</c> stays <c>+</c>). False for a malformed escape, bytes that
+    /// are not UTF-8, or <c>%00</c> (as Kestrel refuses it in an origin-form path; an absolute-form target reaches the
+    /// router undecoded, docs/reliability.md).
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<char> escaped, out string decoded)
     {
@@ -88,7 +89,12 @@ public static class PercentEncoding
                         return false;
                     }
 
-                    bytes[count++] = (byte)((HexValue(escaped[i + 1]) << 4) | HexValue(escaped[i + 2]));
+                    bytes[count] = (byte)((HexValue(escaped[i + 1]) << 4) | HexValue(escaped[i + 2]));
+                    if (bytes[count++] == 0)
+                    {
+                        return false;
+                    }
+
                     i += 2;
                 }
                 else if (c > 0x7F)

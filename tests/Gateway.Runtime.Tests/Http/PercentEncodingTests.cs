@@ -59,6 +59,7 @@ public class PercentEncodingTests
     [InlineData("abc%")]
     [InlineData("%C3%28")]
     [InlineData("%FF")]
+    [InlineData("a%00b")]
     public void TryDecode_MalformedOrNotUtf8_Fails(string escaped) =>
         Assert.False(PercentEncoding.TryDecode(escaped, out _));
 

@@ -110,7 +110,10 @@ def wait_ok(port, path, seconds=20):
 def nginx_config(port):
     """The example's documents (perf/load/data, as the load harness serves them), from one nginx worker."""
     conf = OUT / "nginx.conf"
-    conf.write_text(f"""worker_processes 1;
+    # nginx's worker drops to "nobody" when started as root, and nobody may not be able to enter the checkout (a clone in
+    # a 0700 directory, as mktemp makes): as root, the worker keeps root, so it reads perf/load/data wherever it lies.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf.write_text(f"""{user}worker_processes 1;
 daemon off;
 pid {OUT}/nginx.pid;
 error_log {OUT}/nginx.error.log warn;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -24,6 +25,13 @@ public sealed class GatewayUnderTest : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>
+    /// The backend HTTP client every gateway of this run uses unless a test chooses one: <c>GATEWAY_TEST_BACKEND_HTTP</c>
+    /// (<c>gateway</c> or <c>sockets</c>), else the product's default.
+    /// </summary>
+    public static BackendHttpClient DefaultBackendHttpClient { get; } =
+        Environment.GetEnvironmentVariable("GATEWAY_TEST_BACKEND_HTTP") is "sockets" ? BackendHttpClient.Sockets : BackendHttpClient.Gateway;
+
     /// <summary>The gateway's services (its <c>BackendRegistry</c>, say).</summary>
     public IServiceProvider Services => _app.Services;
 
@@ -39,6 +47,8 @@ public sealed class GatewayUnderTest : IAsyncDisposable
 
         // The gateway's own log output is not read by most tests (CapturingLoggerProvider is); telemetry tests set their own.
         options.Telemetry.LogStream = Stream.Null;
+        // The differential run (scripts/test.sh) runs this whole suite once more over .NET's HTTP client.
+        options.Backend.HttpClient = DefaultBackendHttpClient;
         configure?.Invoke(options);
         WebApplication app = GatewayServer.Build(definition, options);
         await app.StartAsync();

@@ -100,6 +100,13 @@ public sealed class BackendHostGroup : IDisposable
 /// <summary>Limits of the backend HTTP client and of the bodies it carries. Defaults suit a gateway on a fast network.</summary>
 public sealed class BackendClientOptions
 {
+    /// <summary>
+    /// The HTTP client of plain-HTTP backends (<c>--backend-http</c>): the gateway's own HTTP/1.1 client (the default) or
+    /// .NET's SocketsHttpHandler. HTTPS backends, backends with scripts or martian modifiers, and no-op backends
+    /// always use SocketsHttpHandler (docs/operations.md, backend HTTP client).
+    /// </summary>
+    public BackendHttpClient HttpClient { get; set; } = BackendHttpClient.Gateway;
+
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -150,4 +157,14 @@ public sealed class BackendClientOptions
     /// exception it throws is handled as one thrown by that stage. For fault-injection tests; production leaves it null.
     /// </summary>
     public Action<StepStage, string>? StageProbe { get; set; }
+}
+
+/// <summary>Which HTTP client calls plain-HTTP backends (<see cref="BackendClientOptions.HttpClient"/>).</summary>
+public enum BackendHttpClient
+{
+    /// <summary>The gateway's HTTP/1.1 client: precomputed request heads, pooled keep-alive connections, bodies read into pooled buffers.</summary>
+    Gateway,
+
+    /// <summary>.NET's SocketsHttpHandler, for every backend.</summary>
+    Sockets,
 }

@@ -34,6 +34,8 @@ internal static class ServeSettings
             (o, v) => SetRate(v, o.Limits)),
         new("--max-backend-connections", "GATEWAY_MAX_BACKEND_CONNECTIONS", "N", "the most connections open to one backend host; more calls wait within their endpoint's timeout (default 1024)",
             (o, v) => SetWhole(v, 1, MostBackendConnections, n => o.Backend.MaxConnectionsPerServer = n)),
+        new("--backend-http", "GATEWAY_BACKEND_HTTP", "gateway|sockets", "the HTTP client of plain-HTTP backends: the gateway's own HTTP/1.1 client or .NET's (default gateway)",
+            (o, v) => SetBackendHttp(v, o.Backend)),
         new("--max-backend-response-bytes", "GATEWAY_MAX_BACKEND_RESPONSE_BYTES", "SIZE", "the largest backend body; a larger one fails its step (default 16MiB)",
             (o, v) => SetResponseBytes(v, o.Backend)),
         new("--max-json-depth", "GATEWAY_MAX_JSON_DEPTH", "N", "the deepest nesting of a backend's JSON body, 1 to 64; deeper fails its step (default 64)",
@@ -186,6 +188,21 @@ internal static class ServeSettings
 
         limits.MaxRequestHeaderBytes = (int)bytes;
         return null;
+    }
+
+    private static string? SetBackendHttp(string value, Forwarding.BackendClientOptions backend)
+    {
+        switch (value.Trim().ToLowerInvariant())
+        {
+            case "gateway":
+                backend.HttpClient = Forwarding.BackendHttpClient.Gateway;
+                return null;
+            case "sockets":
+                backend.HttpClient = Forwarding.BackendHttpClient.Sockets;
+                return null;
+            default:
+                return $"'{value}' is not a backend HTTP client: use gateway or sockets";
+        }
     }
 
     private static string? SetDnsServer(string value, Forwarding.BackendClientOptions backend)

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Gateway.Runtime.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Runtime.Hosting;
@@ -10,7 +11,8 @@ namespace Gateway.Runtime.Hosting;
 /// bytes in the message; the gateway reads the reason Kestrel records when it closes the connection (the
 /// <c>error.type</c> of its <c>kestrel.connection.duration</c> measurement) and writes <c>client_rejected</c>: the
 /// reason, the setting that decides it, and how many connections ended so since the previous line of that reason, at
-/// most one line a second per reason (a flood of bad requests cannot flood the log). Nothing the client sent is written.
+/// most one line a second per reason (<see cref="LogThrottle"/>: a flood of bad requests cannot flood the log). Nothing
+/// the client sent is written.
 /// </summary>
 /// <remarks>
 /// The measurement is taken once per connection, when it ends; requests on a connection that stays open cost nothing.
@@ -19,7 +21,6 @@ internal sealed class KestrelRejections : IDisposable
 {
     internal const string MeterName = "Microsoft.AspNetCore.Server.Kestrel";
     internal const string InstrumentName = "kestrel.connection.duration";
-    private const long LogIntervalMilliseconds = 1000;
 
     /// <summary>The reasons logged, with what the client was answered and the setting that decides it.</summary>
     private static readonly Dictionary<string, (string Answer, string Setting)> s_reasons = new(StringComparer.Ordinal)
@@ -38,14 +39,14 @@ internal sealed class KestrelRejections : IDisposable
 
     private readonly ILogger _logger;
     private readonly MeterListener _listener = new();
-    private readonly Dictionary<string, Streak> _streaks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LogThrottle> _throttles = new(StringComparer.Ordinal);
 
     public KestrelRejections(ILogger logger)
     {
         _logger = logger;
         foreach (string reason in s_reasons.Keys)
         {
-            _streaks[reason] = new Streak();
+            _throttles[reason] = new LogThrottle();
         }
 
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -63,33 +64,22 @@ internal sealed class KestrelRejections : IDisposable
     {
         foreach (KeyValuePair<string, object?> tag in tags)
         {
-            if (tag.Key == "error.type" && tag.Value is string reason && _streaks.TryGetValue(reason, out Streak? streak))
+            if (tag.Key == "error.type" && tag.Value is string reason && _throttles.TryGetValue(reason, out LogThrottle? throttle))
             {
-                Count(reason, streak);
+                Count(reason, throttle);
                 return;
             }
         }
     }
 
-    private void Count(string reason, Streak streak)
+    private void Count(string reason, LogThrottle throttle)
     {
-        Interlocked.Increment(ref streak.SinceLog);
-        long now = Environment.TickCount64;
-        long last = Volatile.Read(ref streak.LoggedAt);
-        if (now - last >= LogIntervalMilliseconds && Interlocked.CompareExchange(ref streak.LoggedAt, now, last) == last)
+        if (throttle.Count(out int count))
         {
             (string answer, string setting) = s_reasons[reason];
-            GatewayLog.ClientRejected(_logger, reason, answer, setting, Interlocked.Exchange(ref streak.SinceLog, 0));
+            GatewayLog.ClientRejected(_logger, reason, answer, setting, count);
         }
     }
 
     public void Dispose() => _listener.Dispose();
-
-    private sealed class Streak
-    {
-        public int SinceLog;
-
-        // So that the first rejection is logged at once.
-        public long LoggedAt = long.MinValue / 2;
-    }
 }

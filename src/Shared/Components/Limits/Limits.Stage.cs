@@ -13,16 +13,14 @@ namespace Gateway.Components.Limits;
 /// </summary>
 /// <remarks>
 /// Refusals are logged as a warning at most once a second per endpoint, with how many there were since the last line:
-/// a saturated endpoint refuses thousands of requests a second, and a line for each would cost more than the refusal.
+/// a saturated endpoint refuses thousands of requests a second, and a line for each would cost more than the refusal
+/// (<see cref="LogThrottle"/>).
 /// </remarks>
 public sealed class ConcurrencyLimit : IEndpointAdmission
 {
-    private const long LogIntervalMilliseconds = 1000;
-
     private readonly int _limit;
+    private readonly LogThrottle _refusals = new();
     private int _inFlight;
-    private int _refusedSinceLog;
-    private long _loggedAt = long.MinValue / 2;
 
     /// <param name="limit">The most requests in flight at once, at least 1.</param>
     public ConcurrencyLimit(int limit)
@@ -58,12 +56,9 @@ public sealed class ConcurrencyLimit : IEndpointAdmission
     public void Refused(HttpContext context, string template)
     {
         ArgumentNullException.ThrowIfNull(context);
-        Interlocked.Increment(ref _refusedSinceLog);
-        long now = Environment.TickCount64;
-        long last = Volatile.Read(ref _loggedAt);
-        if (now - last >= LogIntervalMilliseconds && Interlocked.CompareExchange(ref _loggedAt, now, last) == last)
+        if (_refusals.Count(out int refused))
         {
-            GatewayLog.EndpointSaturated(GatewayLog.For(context), GatewayTelemetry.MethodName(context.Request.Method), template, _limit, Interlocked.Exchange(ref _refusedSinceLog, 0));
+            GatewayLog.EndpointSaturated(GatewayLog.For(context), GatewayTelemetry.MethodName(context.Request.Method), template, _limit, refused);
         }
     }
 }

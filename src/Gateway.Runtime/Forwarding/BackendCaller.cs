@@ -21,6 +21,9 @@ namespace Gateway.Runtime.Forwarding;
 /// </summary>
 internal static class BackendCaller
 {
+    /// <summary>The body of a backend request: none (<see cref="HasContent"/> false), empty (no <see cref="Body"/>), or shared bytes; its type as parsed, or a template's text.</summary>
+    internal readonly record struct OutgoingBody(SharedBody? Body, bool HasContent, string? Type, string? TypeTemplate);
+
     internal static readonly UriCreationOptions VerbatimUri = new()
     {
         // The URL was percent-encoded by the gateway on purpose; keep it byte for byte (no unescaping, no dot-segment removal).
@@ -31,10 +34,12 @@ internal static class BackendCaller
 
     internal const int MaxRedirects = 10;
 
-    internal static Uri? RedirectTarget(HttpResponseMessage response, Uri current)
+    internal static Uri? RedirectTarget(HttpResponseMessage response, Uri current) => RedirectTarget((int)response.StatusCode, response.Headers.Location, current);
+
+    /// <summary>Where a redirect leads when the gateway follows it: a same-origin target; null for any other answer.</summary>
+    internal static Uri? RedirectTarget(int code, Uri? location, Uri current)
     {
-        int code = (int)response.StatusCode;
-        if (code is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
+        if (code is not (301 or 302 or 303 or 307 or 308) || location is null)
         {
             return null;
         }
@@ -51,8 +56,8 @@ internal static class BackendCaller
         return sameOrigin ? target : null;
     }
 
-    /// <summary>The values of the response headers later steps read, by position; null when none are read.</summary>
-    internal static string?[]? Capture(HttpResponseMessage response, string[]? names)
+    /// <summary>The values of the response headers later steps read, by position (lines joined with ", "); null when none are read.</summary>
+    internal static string?[]? Capture(BackendResponse response, string[]? names)
     {
         if (names is null)
         {
@@ -62,9 +67,9 @@ internal static class BackendCaller
         var values = new string?[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
-            if (response.Headers.TryGetValues(names[i], out IEnumerable<string>? found) || response.Content.Headers.TryGetValues(names[i], out found))
+            if (response.TryGetLines(names[i], out StringValues lines))
             {
-                values[i] = string.Join(", ", found);
+                values[i] = lines.Count == 1 ? lines[0] : string.Join(", ", (IEnumerable<string?>)lines);
             }
         }
 
@@ -76,31 +81,19 @@ internal static class BackendCaller
     /// kept as the backend wrote it (two <c>Set-Cookie</c> lines stay two); a value a response header cannot carry (<see cref="HeaderRules"/>)
     /// is left out, as no-op's relay leaves it out. Null when the endpoint passes none.
     /// </summary>
-    internal static StringValues[]? Relayed(HttpResponseMessage response, string[]? names)
+    internal static StringValues[]? Relayed(BackendResponse response, string[]? names)
     {
         if (names is null)
         {
             return null;
         }
 
-        // As received: the HTTP client's parsed view would rewrite values ("private, max-age=60" as "max-age=60, private").
         var values = new StringValues[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
-            if (response.Headers.NonValidated.TryGetValues(names[i], out HeaderStringValues found)
-                || response.Content.Headers.NonValidated.TryGetValues(names[i], out found))
+            if (response.TryGetLines(names[i], out StringValues lines) && HeaderRules.AreValidValues(lines))
             {
-                var lines = new string[found.Count];
-                int count = 0;
-                foreach (string line in found)
-                {
-                    lines[count++] = line;
-                }
-
-                if (HeaderRules.AreValidValues(lines))
-                {
-                    values[i] = new StringValues(lines);
-                }
+                values[i] = lines;
             }
         }
 
@@ -108,12 +101,12 @@ internal static class BackendCaller
     }
 
     /// <summary>Decodes (docs/configuration.md, decoding) and shapes a successful body; takes ownership of <paramref name="raw"/>.</summary>
-    internal static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
+    internal static BackendResult Decode(BackendDefinition backend, int status, PooledBuffer raw, BackendResponse response)
     {
         // A pooled buffer left undisposed by a throwing stage is only garbage; the raw body holds budget, so it goes back.
         try
         {
-            return DecodeAndShape(backend, status, raw, uri);
+            return DecodeAndShape(backend, status, raw, response);
         }
         catch
         {
@@ -122,9 +115,9 @@ internal static class BackendCaller
         }
     }
 
-    private static BackendResult DecodeAndShape(BackendDefinition backend, int status, PooledBuffer raw, Uri uri)
+    private static BackendResult DecodeAndShape(BackendDefinition backend, int status, PooledBuffer raw, BackendResponse response)
     {
-        backend.Hosts.Probe(StepStage.Decode, uri);
+        backend.Hosts.Probe(StepStage.Decode, response);
         // The common case, a plain JSON object: validate it where it was read, without copying it.
         if (backend.Encoding == BackendEncoding.Json && !backend.IsCollection)
         {
@@ -139,7 +132,7 @@ internal static class BackendCaller
                 return BackendResult.Success(status, raw, start, length);
             }
 
-            backend.Hosts.Probe(StepStage.Shape, uri);
+            backend.Hosts.Probe(StepStage.Shape, response);
             var shapedObject = new PooledBuffer(length);
             backend.Shaping.Apply(raw.WrittenSpan.Slice(start, length), shapedObject);
             raw.Dispose();
@@ -160,7 +153,7 @@ internal static class BackendCaller
             return BackendResult.Success(status, decoded);
         }
 
-        backend.Hosts.Probe(StepStage.Shape, uri);
+        backend.Hosts.Probe(StepStage.Shape, response);
         var shaped = new PooledBuffer(decoded.Length);
         backend.Shaping.Apply(decoded.WrittenSpan, shaped);
         decoded.Dispose();
@@ -272,14 +265,20 @@ internal static class BackendCaller
             : null;
 
     /// <summary>
-    /// The headers every backend request carries (docs/configuration.md, forwarding): the client headers the endpoint forwards, then
-    /// X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the client's, plus X-Forwarded-Via), then
-    /// the backend's own filter. The client body, when there is one, goes to every backend except GET and HEAD ones, with
-    /// its length; a forwarded Content-Type goes without one too.
+    /// The headers every backend request carries (docs/configuration.md, forwarding), whichever client sends it: the client
+    /// headers the endpoint forwards, then X-Forwarded-For / X-Forwarded-Host and the gateway's User-Agent (or the
+    /// client's, plus X-Forwarded-Via), after the backend's own filter; then the headers the gateway sets on purpose
+    /// (proxy-chain's Authorization, propagated claims: <see cref="ForwardedRequest.Overrides"/>), then the backend's header
+    /// templates. A name set on purpose replaces every earlier line of that name, so a client can never add a value of
+    /// its own to it; a template set twice keeps its last value. Content headers (Content-Type and the like) are not
+    /// among them: the body's own header are written with it (<see cref="ChooseBody"/>).
     /// </summary>
-    internal static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, HttpRequestMessage request, bool withBody)
+    internal static void ForwardHeaders<TSink>(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, ref TSink sink)
+        where TSink : struct, IHeaderSink
     {
         ForwardingList? filter = backend.InputHeaders;
+        IReadOnlyList<KeyValuePair<string, string?>> overrides = client.Overrides;
+        IReadOnlyList<KeyValuePair<string, string>> templates = built is null ? [] : built.Headers;
         bool userAgentForwarded = false;
         foreach (KeyValuePair<string, StringValues> header in client.Headers)
         {
@@ -288,109 +287,218 @@ internal static class BackendCaller
                 continue;
             }
 
-            userAgentForwarded |= string.Equals(header.Key, "User-Agent", StringComparison.OrdinalIgnoreCase);
-            request.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!);
+            bool userAgent = string.Equals(header.Key, "User-Agent", StringComparison.OrdinalIgnoreCase);
+            userAgentForwarded |= userAgent;
+            if (!IsContentHeader(header.Key) && !SetOnPurpose(header.Key, overrides, templates))
+            {
+                sink.Add(header.Key, header.Value, userAgent ? " " : string.Equals(header.Key, "Cookie", StringComparison.OrdinalIgnoreCase) ? "; " : ", ");
+            }
         }
 
-        if (client.ClientIp is not null && (filter is null || filter.Allows("X-Forwarded-For")))
+        if (client.ClientIp is not null && (filter is null || filter.Allows("X-Forwarded-For")) && !SetOnPurpose("X-Forwarded-For", overrides, templates))
         {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", client.ClientIp);
+            sink.Add("X-Forwarded-For", client.ClientIp);
         }
 
-        if (client.Host is not null && (filter is null || filter.Allows("X-Forwarded-Host")))
+        if (client.Host is not null && (filter is null || filter.Allows("X-Forwarded-Host")) && !SetOnPurpose("X-Forwarded-Host", overrides, templates))
         {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-Host", client.Host);
+            sink.Add("X-Forwarded-Host", client.Host);
         }
 
         if (userAgentForwarded)
         {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-Via", ForwardedRequest.GatewayUserAgent);
-        }
-        else if (filter is null || filter.Allows("User-Agent"))
-        {
-            request.Headers.TryAddWithoutValidation("User-Agent", ForwardedRequest.GatewayUserAgent);
-        }
-
-        // Headers the gateway sets on purpose (proxy-chain's Authorization, propagated claims, header templates) replace
-        // forwarded ones: a client can never add a value of its own to them.
-        IReadOnlyList<KeyValuePair<string, string?>> overrides = client.Overrides;
-        foreach (KeyValuePair<string, string?> header in overrides)
-        {
-            request.Headers.Remove(header.Key);
-        }
-
-        foreach (KeyValuePair<string, string?> header in overrides)
-        {
-            if (header.Value is not null)
+            if (!SetOnPurpose("X-Forwarded-Via", overrides, templates))
             {
-                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                sink.Add("X-Forwarded-Via", ForwardedRequest.GatewayUserAgent);
+            }
+        }
+        else if ((filter is null || filter.Allows("User-Agent")) && !SetOnPurpose("User-Agent", overrides, templates))
+        {
+            sink.Add("User-Agent", ForwardedRequest.GatewayUserAgent);
+        }
+
+        for (int i = 0; i < overrides.Count; i++)
+        {
+            KeyValuePair<string, string?> header = overrides[i];
+            if (header.Value is null || IsContentHeader(header.Key) || IsTemplated(header.Key, templates, 0) || Named(header.Key, overrides, 0, i))
+            {
+                continue;
+            }
+
+            // A name set more than once is one line with its values in order (RFC 9110 §5.3), as .NET's client writes it.
+            StringValues values = header.Value;
+            for (int j = i + 1; j < overrides.Count; j++)
+            {
+                if (overrides[j].Value is { } more && string.Equals(overrides[j].Key, header.Key, StringComparison.OrdinalIgnoreCase))
+                {
+                    values = StringValues.Concat(values, more);
+                }
+            }
+
+            sink.Add(header.Key, values, ", ");
+        }
+
+        for (int i = 0; i < templates.Count; i++)
+        {
+            KeyValuePair<string, string> header = templates[i];
+            if (!IsContentHeader(header.Key) && !IsTemplated(header.Key, templates, i + 1))
+            {
+                sink.Add(header.Key, header.Value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Headers that describe a body (RFC 9110 §8): written with the body the gateway sends, never copied from a list of
+    /// request headers (.NET's client refuses them there, and the gateway's own client does as it does).
+    /// </summary>
+    internal static bool IsContentHeader(string name) => name.Length >= 5 && (name[0] | 0x20) switch
+    {
+        'c' => name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && s_contentHeaders.Contains(name),
+        'a' or 'e' or 'l' => s_contentHeaders.Contains(name),
+        _ => false,
+    };
+
+    private static readonly HashSet<string> s_contentHeaders = new(
+        ["Allow", "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length", "Content-Location", "Content-MD5", "Content-Range", "Content-Type", "Expires", "Last-Modified"],
+        StringComparer.OrdinalIgnoreCase);
+
+    private static bool SetOnPurpose(string name, IReadOnlyList<KeyValuePair<string, string?>> overrides, IReadOnlyList<KeyValuePair<string, string>> templates)
+    {
+        foreach (KeyValuePair<string, string?> header in overrides)
+        {
+            if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
             }
         }
 
+        return IsTemplated(name, templates, 0);
+    }
+
+    /// <summary>An override with a value, between <paramref name="from"/> and <paramref name="to"/>, sets <paramref name="name"/>.</summary>
+    private static bool Named(string name, IReadOnlyList<KeyValuePair<string, string?>> overrides, int from, int to)
+    {
+        for (int i = from; i < to; i++)
+        {
+            if (overrides[i].Value is not null && string.Equals(overrides[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A header template (other than Content-Type) from position <paramref name="from"/> on sets <paramref name="name"/>.</summary>
+    private static bool IsTemplated(string name, IReadOnlyList<KeyValuePair<string, string>> templates, int from)
+    {
+        for (int i = from; i < templates.Count; i++)
+        {
+            if (string.Equals(templates[i].Key, name, StringComparison.OrdinalIgnoreCase) && !string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The body a backend request carries and its content headers. The client body, when there is one, goes to every
+    /// backend except GET and HEAD ones, with its length; a forwarded Content-Type goes without one too; a template's
+    /// body replaces it; POST and PATCH always carry one (an empty one at least).
+    /// </summary>
+    internal static OutgoingBody ChooseBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, string method, bool withBody)
+    {
+        if (!withBody)
+        {
+            return default;
+        }
+
+        OutgoingBody chosen;
+        if (built?.Body is { } own)
+        {
+            chosen = new OutgoingBody(own, true, built.ContentType?.ToString(), null);
+        }
+        else if (client.Body is { } body && !IsBodiless(method))
+        {
+            chosen = new OutgoingBody(body, true, ForwardedContentType(client, backend.InputHeaders)?.ToString(), null);
+        }
+        else if (ForwardedContentType(client, backend.InputHeaders) is { } bodilessType)
+        {
+            // KrakenD forwards the client's Content-Type without a body too (a GET with Content-Type: application/json):
+            // "Content-Length: 0" and no body bytes on the wire, never a chunked body. Like any content, it turns off
+            // .NET's client's re-send on a closed idle connection for this request (docs/compatibility.md, retries).
+            chosen = new OutgoingBody(null, true, bodilessType.ToString(), null);
+        }
+        else if (!HttpRules.Contains(HttpRules.IdempotentMethods, method))
+        {
+            // An HTTP client may re-send a request without content when the connection closes before any byte of the
+            // answer (it assumes the backend closed an idle connection). For POST and PATCH that could run the
+            // operation twice, so they always carry content: an empty one, which is the same "Content-Length: 0" on
+            // the wire and turns that retry off (docs/compatibility.md, retries).
+            chosen = new OutgoingBody(null, true, null, null);
+        }
+        else
+        {
+            return default;
+        }
+
+        // A Content-Type template names the body's type, whichever body is sent (the last one, as set in order).
         if (built is not null)
         {
             foreach (KeyValuePair<string, string> header in built.Headers)
             {
                 if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
                 {
-                    continue;
+                    chosen = chosen with { TypeTemplate = header.Value };
                 }
-
-                request.Headers.Remove(header.Key);
-                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
             }
         }
 
-        if (!withBody)
+        return chosen;
+    }
+
+    /// <summary>
+    /// Adds the forwarded headers and the body (<see cref="ForwardHeaders"/>, <see cref="ChooseBody"/>) to a request
+    /// of .NET's client.
+    /// </summary>
+    internal static void AddHeadersAndBody(ForwardedRequest client, BackendDefinition backend, BackendRequest? built, HttpRequestMessage request, bool withBody)
+    {
+        var sink = new RequestMessageSink(request);
+        ForwardHeaders(client, backend, built, ref sink);
+        OutgoingBody body = ChooseBody(client, backend, built, request.Method.Method, withBody);
+        if (!body.HasContent)
         {
             return;
         }
 
-        if (built?.Body is { } own)
+        request.Content = body.Body is { } shared ? shared.CreateContent() : new ByteArrayContent([]);
+        if (body.TypeTemplate is { } template)
         {
-            request.Content = own.CreateContent();
-            request.Content.Headers.ContentType = built.ContentType;
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", template);
         }
-        else if (client.Body is { } body && !IsBodiless(request.Method))
+        else if (body.Type is { } type)
         {
-            HttpContent content = body.CreateContent();
-            if (ForwardedContentType(client, filter) is { } type)
-            {
-                content.Headers.ContentType = type;
-            }
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", type);
+        }
+    }
 
-            request.Content = content;
-        }
-        else if (ForwardedContentType(client, filter) is { } bodilessType)
-        {
-            // KrakenD forwards the client's Content-Type without a body too (a GET with Content-Type: application/json).
-            // The HTTP client sends it only as a content header, so the request gets empty content: "Content-Length: 0"
-            // and no body bytes on the wire, never a chunked body. Like any content, it turns off the client's re-send
-            // on a closed idle connection for this request (docs/compatibility.md, retries).
-            request.Content = new ByteArrayContent([]);
-            request.Content.Headers.ContentType = bodilessType;
-        }
-        else if (!HttpRules.Contains(HttpRules.IdempotentMethods, request.Method.Method))
-        {
-            // The HTTP client re-sends a request without content when the connection closes before any byte of the
-            // answer (it assumes the backend closed an idle connection). For POST and PATCH that could run the
-            // operation twice, so they always carry content: an empty one, which is the same "Content-Length: 0" on
-            // the wire and turns that retry off (docs/compatibility.md, retries).
-            request.Content = new ByteArrayContent([]);
-        }
+    /// <summary>Where <see cref="ForwardHeaders"/> puts each header line.</summary>
+    internal interface IHeaderSink
+    {
+        void Add(string name, string value);
 
-        // A Content-Type template names the body's type, whichever body is sent.
-        if (request.Content is not null && built is not null)
-        {
-            foreach (KeyValuePair<string, string> header in built.Headers)
-            {
-                if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
-                {
-                    request.Content.Headers.Remove("Content-Type");
-                    request.Content.Headers.TryAddWithoutValidation("Content-Type", header.Value);
-                }
-            }
-        }
+        /// <summary>A forwarded client header; its lines joined with <paramref name="separator"/> when there are several.</summary>
+        void Add(string name, StringValues values, string separator);
+    }
+
+    private readonly struct RequestMessageSink(HttpRequestMessage request) : IHeaderSink
+    {
+        public void Add(string name, string value) => request.Headers.TryAddWithoutValidation(name, value);
+
+        public void Add(string name, StringValues values, string separator) => request.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
     }
 
     /// <summary>
@@ -398,5 +506,5 @@ internal static class BackendCaller
     /// read a GET body leaves its bytes on the pooled connection, where they would be read as the next request, and a
     /// body on GET is a request-smuggling shape. KrakenD forwards it to every backend.
     /// </summary>
-    private static bool IsBodiless(HttpMethod method) => method == HttpMethod.Get || method == HttpMethod.Head;
+    private static bool IsBodiless(string method) => method is "GET" or "HEAD";
 }

@@ -44,7 +44,16 @@ public sealed class BackendHostGroup : IDisposable
             ActivityHeadersPropagator = null,
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        // The gateway's own HTTP/1.1 client for the plain-HTTP hosts, unless .NET's is chosen (or a test replaces it).
+        if (options.HttpClient == BackendHttpClient.Gateway && options.HandlerFactory is null
+            && (discovered || Array.Exists(hosts, host => host.StartsWith("http://", StringComparison.Ordinal))))
+        {
+            Http1 = new Http1.Http1Client(options);
+        }
     }
+
+    /// <summary>The gateway's own HTTP/1.1 client for these hosts, or null when .NET's serves every call.</summary>
+    internal Http1.Http1Client? Http1 { get; }
 
     public HttpMessageInvoker Invoker { get; }
 
@@ -66,6 +75,18 @@ public sealed class BackendHostGroup : IDisposable
 
     /// <summary>Tells the test probe, when there is one, that a stage of a call to <paramref name="host"/> begins.</summary>
     internal void Probe(StepStage stage, Uri host) => StageProbe?.Invoke(stage, host.GetLeftPart(UriPartial.Authority));
+
+    /// <summary>Tells the test probe, when there is one, that a stage of a call to <paramref name="origin"/> (<c>scheme://host:port</c>) begins.</summary>
+    internal void Probe(StepStage stage, string origin) => StageProbe?.Invoke(stage, origin);
+
+    /// <summary>Tells the test probe, when there is one, that a stage of the call that received <paramref name="response"/> begins.</summary>
+    internal void Probe(StepStage stage, BackendResponse response)
+    {
+        if (StageProbe is { } probe)
+        {
+            probe(stage, response.Origin);
+        }
+    }
 
     /// <summary>The base URL (<c>scheme://host[:port]</c>) for the next call.</summary>
     /// <remarks>Rendering a step's request starts here, so this is where the <see cref="StepStage.Render"/> probe runs.</remarks>
@@ -94,7 +115,11 @@ public sealed class BackendHostGroup : IDisposable
     /// <summary>A discovered group's new hosts (service discovery's answer).</summary>
     internal void ReplaceHosts(string[] hosts) => Volatile.Write(ref _hosts, hosts);
 
-    public void Dispose() => Invoker.Dispose();
+    public void Dispose()
+    {
+        Invoker.Dispose();
+        Http1?.Dispose();
+    }
 }
 
 /// <summary>Limits of the backend HTTP client and of the bodies it carries. Defaults suit a gateway on a fast network.</summary>

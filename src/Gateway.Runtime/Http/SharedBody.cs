@@ -50,6 +50,13 @@ public sealed class SharedBody
         return new Content(this);
     }
 
+    /// <summary>Takes a reference of the caller's own (given up with <see cref="Release"/>), for as long as it sends these bytes.</summary>
+    public SharedBody Lease()
+    {
+        AddReference();
+        return this;
+    }
+
     /// <summary>Gives up the caller's reference; the array goes back to the pool after the last one.</summary>
     public void Release()
     {

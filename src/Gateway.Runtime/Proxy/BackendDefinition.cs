@@ -61,6 +61,8 @@ public sealed class BackendDefinition
         KeepRawBody = keepRawBody;
         CapturedHeaders = capturedHeaders is { Length: > 0 } ? capturedHeaders : null;
         RelayedHeaders = relayedHeaders is { Length: > 0 } ? relayedHeaders : null;
+        string[] read = [.. (CapturedHeaders ?? []).Concat(RelayedHeaders ?? []).Concat(PassedHeaders ?? []).Distinct(StringComparer.OrdinalIgnoreCase)];
+        ReadHeaders = read.Length == 0 ? null : read;
         Index = index;
         Method = method;
         Hosts = hosts;
@@ -143,6 +145,9 @@ public sealed class BackendDefinition
     /// the step answered (success or error status), for the client.
     /// </summary>
     public string[]? PassedHeaders { get; }
+
+    /// <summary>Every response header a stage reads (captured, relayed, passed), or null: the others never become strings.</summary>
+    public string[]? ReadHeaders { get; }
 
     /// <summary><c>"error_" + backend/http.return_error_details</c> as UTF-8, or null.</summary>
     public byte[]? ErrorDetailsKey { get; }

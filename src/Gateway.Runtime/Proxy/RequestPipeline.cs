@@ -169,11 +169,150 @@ internal static class RequestPipeline
     /// The HTTP part of a backend call, inside the backend's script when it has one (<c>modifier/lua-backend</c>: its
     /// pre script on the built request, its post script on the result).
     /// </summary>
-    private static Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange? exchange, CancellationToken clientAborted, CancellationToken cancellation) =>
+    private static Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange? exchange, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        if (backend.Script is { } scripted && exchange is not null)
+        {
+            return ScriptedSendAsync(scripted, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation);
+        }
+
+        // The gateway's own HTTP/1.1 client takes what it sends exactly as .NET's would (Http1Client): a plain http://
+        // URL, no martian modifier, a JSON-family body read whole, no trace context to propagate.
+        if (backend.Hosts.Http1 is { } http1 && backend.Modifiers is null && backend.Encoding != BackendEncoding.NoOp
+            && System.Diagnostics.Activity.Current is null && !(backend.Hosts.IsDiscovered && url.StartsWith(BackendHostGroup.Unresolved, StringComparison.Ordinal))
+            && http1.TryRoute(url, out Forwarding.Http1.Http1Pool? pool, out int targetStart))
+        {
+            return Http1SendAsync(pool!, targetStart, client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation);
+        }
+
         // Without a script, no layer of its own: one async state machine less per call.
-        backend.Script is not { } scripted || exchange is null
-            ? SendAsync(client, backend, url, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation)
-            : ScriptedSendAsync(scripted, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation);
+        return SendAsync(client, backend, url, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation);
+    }
+
+    /// <summary>
+    /// A backend call over the gateway's own HTTP/1.1 client: the head written from the forwarding rules into the
+    /// connection's buffer, sent with the body, the answer's head parsed, then the same completion as .NET's client's
+    /// answers get. A reused connection that closes before any byte of the answer arrives (the server closed it as idle)
+    /// is retried once on a new connection when the request has no body, as .NET's client retries. A same-origin
+    /// redirect continues on .NET's client.
+    /// </summary>
+    private static async Task<BackendResult> Http1SendAsync(Forwarding.Http1.Http1Pool pool, int targetStart, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        string method = backend.Method.Method;
+        BackendCaller.OutgoingBody body = BackendCaller.ChooseBody(client, backend, built, method, withBody: true);
+        // The body's bytes stay the call's while they are sent, whoever lets go of them meanwhile.
+        SharedBody? sending = body.Body?.Lease();
+        Forwarding.Http1.Http1Connection? connection = null;
+        try
+        {
+            bool fresh = false;
+            while (true)
+            {
+                bool reused = false;
+                try
+                {
+                    backend.Hosts.Probe(StepStage.Send, pool.Origin);
+                    connection = await pool.RentAsync(fresh, cancellation).ConfigureAwait(false);
+                    reused = connection.Exchanges > 0;
+                    var head = new Forwarding.Http1.Http1HeadWriter(connection);
+                    head.RequestLine(method, url, targetStart, pool);
+                    BackendCaller.ForwardHeaders(client, backend, built, ref head);
+                    head.End(body);
+                    if (!head.IsValid)
+                    {
+                        return BackendResult.Failed(BackendFailure.Transport);
+                    }
+
+                    // A small body goes in the same write as the head.
+                    ReadOnlyMemory<byte> bytes = sending is null ? default : sending.Memory;
+                    if (bytes.Length is > 0 and <= SmallBodyBytes)
+                    {
+                        head.Write(bytes.Span);
+                        bytes = default;
+                    }
+
+                    await connection.SendAsync(head.Buffer.AsMemory(0, head.Length), cancellation).ConfigureAwait(false);
+                    if (!bytes.IsEmpty)
+                    {
+                        await connection.SendAsync(bytes, cancellation).ConfigureAwait(false);
+                    }
+
+                    if (await connection.Response.ReadHeadAsync(method == "HEAD", backend.ReadHeaders, backend.KeepRawBody, cancellation).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    // Closed before any byte of an answer.
+                    pool.Discard(connection);
+                    connection = null;
+                    if (reused && !fresh && !body.HasContent)
+                    {
+                        fresh = true;
+                        continue;
+                    }
+
+                    return BackendResult.Failed(BackendFailure.Transport);
+                }
+                catch (OperationCanceledException)
+                {
+                    return BackendResult.Failed(clientAborted.IsCancellationRequested ? BackendFailure.Canceled : BackendFailure.Timeout);
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+                {
+                    if (connection is not null)
+                    {
+                        pool.Discard(connection);
+                        connection = null;
+                    }
+
+                    // A reset while sending on a connection the server had closed: the same retry as an empty answer.
+                    if (reused && !fresh && !body.HasContent && e is not Forwarding.Http1.Http1ProtocolException)
+                    {
+                        fresh = true;
+                        continue;
+                    }
+
+                    return BackendResult.Failed(BackendFailure.Transport);
+                }
+            }
+
+            Forwarding.Http1.Http1Response response = connection.Response;
+            connection = null;
+            int code = response.Status;
+            if (code < 200)
+            {
+                response.Dispose();
+                return BackendResult.Failed(BackendFailure.InvalidResponse, code);
+            }
+
+            if (response.Location is { } location && Uri.TryCreate(location, UriKind.RelativeOrAbsolute, out Uri? target)
+                && Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? current) && BackendCaller.RedirectTarget(code, target, current) is { } next)
+            {
+                // Rare: the rest of the redirect chain goes over .NET's client, with the same rules.
+                response.Dispose();
+                bool asGet = code is 301 or 302 or 303 && method != "HEAD";
+                return await SendAsync(client, backend, next, asGet ? HttpMethod.Get : backend.Method, withBody: !asGet, firstRedirect: 1, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation).ConfigureAwait(false);
+            }
+
+            return await CompleteAsync(response, backend, maxBodyBytes, clientAborted, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return BackendResult.Faulted(e);
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                pool.Discard(connection);
+            }
+
+            sending?.Release();
+        }
+    }
+
+    /// <summary>A body up to this size is copied behind the head and sent in one write.</summary>
+    private const int SmallBodyBytes = 16 * 1024;
 
     private static async Task<BackendResult> ScriptedSendAsync(IBackendScript scripted, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange exchange, CancellationToken clientAborted, CancellationToken cancellation)
     {
@@ -183,29 +322,32 @@ internal static class RequestPipeline
         return !result.Succeeded ? result : await script.AfterAsync(result, cancellation).ConfigureAwait(false);
     }
 
-    /// <summary>The HTTP part of a backend call: send (and follow same-origin redirects), then complete the result.</summary>
-    private static async Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, BackendScriptCall? script, CancellationToken clientAborted, CancellationToken cancellation)
+    /// <summary>The HTTP part of a backend call over .NET's client: send (and follow same-origin redirects), then complete the result.</summary>
+    private static Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, BackendScriptCall? script, CancellationToken clientAborted, CancellationToken cancellation)
     {
         // Only an absolute http(s) URL is ever sent: on Unix a bare path would parse as a file: URI.
         if (!Uri.TryCreate(url, in BackendCaller.VerbatimUri, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            return BackendResult.Failed(BackendFailure.UnresolvedPlaceholder);
+            return Task.FromResult(BackendResult.Failed(BackendFailure.UnresolvedPlaceholder));
         }
 
-        BackendHostGroup hosts = backend.Hosts;
-        if (hosts.IsDiscovered && url.StartsWith(BackendHostGroup.Unresolved, StringComparison.Ordinal))
+        if (backend.Hosts.IsDiscovered && url.StartsWith(BackendHostGroup.Unresolved, StringComparison.Ordinal))
         {
             // Service discovery has found no host yet: the backend cannot be reached, and no look-up of the placeholder is made.
-            return BackendResult.Failed(BackendFailure.Transport);
+            return Task.FromResult(BackendResult.Failed(BackendFailure.Transport));
         }
 
+        return SendAsync(client, backend, uri, backend.Method, withBody: true, firstRedirect: 0, built, maxBodyBytes, passThrough, script, clientAborted, cancellation);
+    }
+
+    private static async Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, Uri uri, HttpMethod method, bool withBody, int firstRedirect, BackendRequest? built, int maxBodyBytes, bool passThrough, BackendScriptCall? script, CancellationToken clientAborted, CancellationToken cancellation)
+    {
+        BackendHostGroup hosts = backend.Hosts;
         HttpRequestMessage? request = null;
         bool traced = System.Diagnostics.Activity.Current is not null;
         try
         {
-            HttpMethod method = backend.Method;
-            bool withBody = true;
-            for (int redirects = 0; ; redirects++)
+            for (int redirects = firstRedirect; ; redirects++)
             {
                 request?.Dispose();
                 request = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
@@ -313,35 +455,36 @@ internal static class RequestPipeline
         }
     }
 
-    /// <summary>Turns the final backend response into a result: pass-through, status rules, decoding, shaping.</summary>
-    private static async Task<BackendResult> CompleteAsync(HttpResponseMessage response, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    /// <summary>Turns the final answer of .NET's client into a result: no-op pass-through, then as any answer (<see cref="CompleteAsync(BackendResponse, BackendDefinition, int, CancellationToken, CancellationToken)"/>).</summary>
+    private static async Task<BackendResult> CompleteAsync(HttpResponseMessage message, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         // no-op: status, headers and body go to the client untouched, streamed. Behind another renderer a no-op
         // backend contributes no data, whatever it answered (docs/configuration.md, decoding).
+        if (backend.Encoding == BackendEncoding.NoOp && passThrough)
+        {
+            return BackendResult.Streamed(message);
+        }
+
+        var response = new HttpClientResponse(message);
         if (backend.Encoding == BackendEncoding.NoOp)
         {
-            if (passThrough)
-            {
-                return BackendResult.Streamed(response);
-            }
-
             var empty = new PooledBuffer(16);
             empty.Write("{}"u8);
-            BackendResult noData = BackendResult.Success((int)response.StatusCode, empty);
+            BackendResult noData = BackendResult.Success(response.Status, empty);
             using (response)
             {
                 noData.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders)).WithPassed(BackendCaller.Relayed(response, backend.PassedHeaders));
                 // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
                 if (backend.KeepRawBody)
                 {
-                    backend.Hosts.Probe(StepStage.ReadBody, response.RequestMessage!.RequestUri!);
-                    (BackendFailure keptRead, PooledBuffer? kept) = await BackendCaller.ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+                    backend.Hosts.Probe(StepStage.ReadBody, response);
+                    (BackendFailure keptRead, PooledBuffer? kept) = await response.ReadBodyAsync(backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
                     if (keptRead != BackendFailure.None)
                     {
                         return noData;
                     }
 
-                    noData.WithSource(kept, response.Content.Headers.ContentType?.ToString(), BackendCaller.Capture(response, backend.CapturedHeaders));
+                    noData.WithSource(kept, response.ContentType, BackendCaller.Capture(response, backend.CapturedHeaders));
                 }
                 else if (backend.CapturedHeaders is not null)
                 {
@@ -352,12 +495,17 @@ internal static class RequestPipeline
             return noData;
         }
 
+        return await CompleteAsync(response, backend, maxBodyBytes, clientAborted, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>Turns a final answer into a result, whichever client received it: status rules, reading the body, decoding, shaping.</summary>
+    private static async Task<BackendResult> CompleteAsync(BackendResponse response, BackendDefinition backend, int maxBodyBytes, CancellationToken clientAborted, CancellationToken cancellation)
+    {
         using (response)
         {
-            int status = (int)response.StatusCode;
-            Uri uri = response.RequestMessage!.RequestUri!;
-            backend.Hosts.Probe(StepStage.ReadBody, uri);
-            (BackendFailure read, PooledBuffer? body) = await BackendCaller.ReadBodyAsync(response.Content, backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+            int status = response.Status;
+            backend.Hosts.Probe(StepStage.ReadBody, response);
+            (BackendFailure read, PooledBuffer? body) = await response.ReadBodyAsync(backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
             if (body is not { } raw)
             {
                 return BackendResult.Failed(read == BackendFailure.Timeout && clientAborted.IsCancellationRequested ? BackendFailure.Canceled : read, status);
@@ -375,7 +523,7 @@ internal static class RequestPipeline
             // Only 200 and 201 are successes (docs/configuration.md, decoding).
             if (status != 200 && status != 201)
             {
-                return BackendCaller.FailedStatus(backend, status, raw, response.Content.Headers.ContentType?.ToString())
+                return BackendCaller.FailedStatus(backend, status, raw, response.ContentType)
                     .WithPassed(BackendCaller.Relayed(response, backend.PassedHeaders));
             }
 
@@ -386,7 +534,7 @@ internal static class RequestPipeline
                 rawCopy.Write(raw.WrittenSpan);
             }
 
-            BackendResult decoded = BackendCaller.Decode(backend, status, raw, uri);
+            BackendResult decoded = BackendCaller.Decode(backend, status, raw, response);
             if (!decoded.Succeeded)
             {
                 rawCopy?.Dispose();
@@ -406,7 +554,7 @@ internal static class RequestPipeline
 
             return rawCopy is null && backend.CapturedHeaders is null
                 ? decoded
-                : decoded.WithSource(rawCopy, response.Content.Headers.ContentType?.ToString(), BackendCaller.Capture(response, backend.CapturedHeaders));
+                : decoded.WithSource(rawCopy, response.ContentType, BackendCaller.Capture(response, backend.CapturedHeaders));
         }
     }
 }

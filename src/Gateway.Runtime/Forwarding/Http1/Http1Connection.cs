@@ -1,0 +1,152 @@
+using System.Net.Sockets;
+using Gateway.Runtime.Http;
+
+namespace Gateway.Runtime.Forwarding.Http1;
+
+/// <summary>
+/// One keep-alive connection to a backend: its socket, the bytes received and not yet consumed, the buffer the next
+/// request head is written into, and the answer object it reuses. One exchange at a time: the pool hands a connection
+/// to a single call, which gives it back (or discards it) when its answer is disposed.
+/// </summary>
+internal sealed class Http1Connection : IDisposable
+{
+    /// <summary>The largest response head (status line and headers) accepted, as .NET's client: 64 KiB.</summary>
+    public const int MaxHeadBytes = 64 * 1024;
+
+    private const int FirstReadBuffer = 8 * 1024;
+
+    private readonly Socket _socket;
+    private byte[] _read = BufferPool.Rent(FirstReadBuffer);
+    private int _start;
+    private int _end;
+    private byte[] _write = BufferPool.Rent(1024);
+    private int _disposed;
+
+    public Http1Connection(Http1Pool pool, Socket socket)
+    {
+        Pool = pool;
+        _socket = socket;
+        Created = Environment.TickCount64;
+        Response = new Http1Response(this);
+    }
+
+    public Http1Pool Pool { get; }
+
+    /// <summary>The answer object of this connection's current exchange.</summary>
+    public Http1Response Response { get; }
+
+    /// <summary>When the connection was opened (<see cref="Environment.TickCount64"/>).</summary>
+    public long Created { get; }
+
+    /// <summary>When the connection last went back to the pool.</summary>
+    public long IdleSince { get; set; }
+
+    /// <summary>Exchanges completed on this connection: a connection that served one may have been closed by the server since.</summary>
+    public int Exchanges { get; set; }
+
+    /// <summary>The received bytes not yet consumed.</summary>
+    public ReadOnlySpan<byte> Buffered => _read.AsSpan(_start, _end - _start);
+
+    public int BufferedLength => _end - _start;
+
+    public void Consume(int count) => _start += count;
+
+    /// <summary>
+    /// True when an idle connection can carry the next request: nothing arrived on it meanwhile. A readable idle socket
+    /// means the server closed it (or sent bytes nobody asked for): either way it is not used again.
+    /// </summary>
+    public bool IsQuiet()
+    {
+        try
+        {
+            return _start == _end && !_socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The head buffer, at least <paramref name="size"/> bytes, keeping the first <paramref name="keep"/>.</summary>
+    public byte[] WriteBuffer(int size, int keep)
+    {
+        if (_write.Length < size)
+        {
+            byte[] larger = BufferPool.Rent(Math.Max(size, _write.Length * 2));
+            _write.AsSpan(0, keep).CopyTo(larger);
+            BufferPool.Return(_write);
+            _write = larger;
+        }
+
+        return _write;
+    }
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
+    {
+        while (!bytes.IsEmpty)
+        {
+            int sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellation).ConfigureAwait(false);
+            bytes = bytes[sent..];
+        }
+    }
+
+    /// <summary>
+    /// Receives more bytes after those buffered (moving them to the front first, growing the buffer up to a head's
+    /// limit); 0 when the server closed the connection.
+    /// </summary>
+    public ValueTask<int> FillAsync(CancellationToken cancellation)
+    {
+        if (_start > 0)
+        {
+            _read.AsSpan(_start, _end - _start).CopyTo(_read);
+            _end -= _start;
+            _start = 0;
+        }
+
+        if (_end == _read.Length)
+        {
+            // Only a head (or a chunk-size line, or a trailer) fills the buffer without being consumed; a head past
+            // the limit fails before this grows further.
+            byte[] larger = BufferPool.Rent(Math.Min(_read.Length * 2, MaxHeadBytes + FirstReadBuffer));
+            _read.AsSpan(0, _end).CopyTo(larger);
+            BufferPool.Return(_read);
+            _read = larger;
+        }
+
+        return FillCoreAsync(cancellation);
+    }
+
+    private async ValueTask<int> FillCoreAsync(CancellationToken cancellation)
+    {
+        int read = await _socket.ReceiveAsync(_read.AsMemory(_end), SocketFlags.None, cancellation).ConfigureAwait(false);
+        _end += read;
+        return read;
+    }
+
+    /// <summary>Moves up to <paramref name="destination"/>'s length of the buffered bytes there; how many.</summary>
+    public int TakeBuffered(Span<byte> destination)
+    {
+        int count = Math.Min(destination.Length, _end - _start);
+        _read.AsSpan(_start, count).CopyTo(destination);
+        _start += count;
+        return count;
+    }
+
+    /// <summary>Receives straight into <paramref name="destination"/> (a body's buffer); call only when nothing is buffered.</summary>
+    public ValueTask<int> ReceiveAsync(Memory<byte> destination, CancellationToken cancellation) =>
+        _socket.ReceiveAsync(destination, SocketFlags.None, cancellation);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _socket.Dispose();
+        BufferPool.Return(_read);
+        BufferPool.Return(_write);
+        _read = [];
+        _write = [];
+    }
+}

@@ -236,8 +236,9 @@ internal sealed class Http1Response : BackendResponse
         if (headRequest || _status is 204 or 304 || (_status is >= 100 and < 200))
         {
             _framing = Framing.None;
-            // A body the status forbids would be read as the next answer: this connection is not used again.
-            if (_contentLength > 0 && _status is 204 or 304 or (>= 100 and < 200) || transferEncoding)
+            // A HEAD's or a 304's length is the one a GET's 200 would have (RFC 9110 §8.6); a 204 must not have one, and
+            // bytes it announces would be read as the next answer: that connection is not used again.
+            if ((_contentLength > 0 && _status == 204) || transferEncoding)
             {
                 _keepAlive = false;
             }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: unit, generator and end-to-end tests (dotnet test), the Native-AOT smoke test, then, with the
+# Runs every test: unit, generator and end-to-end tests (dotnet test; the end-to-end suite twice, over each backend
+# HTTP client), the Native-AOT smoke test, then, with the
 # smoke test's binary, the fault matrix's native subset, a 2-minute soak, the graceful-stop test and the Kubernetes
 # manifests' test, and last the container image test.
 set -euo pipefail
@@ -27,6 +28,14 @@ fi
 set +e
 dotnet test Gateway.sln -c Release --nologo 2>&1 | tee out/dotnet-test.log
 status=${PIPESTATUS[0]}
+# The differential run: the whole end-to-end suite once more with every plain-HTTP backend called over .NET's
+# SocketsHttpHandler instead of the gateway's own HTTP/1.1 client (docs/operations.md, backend HTTP client): both
+# clients must give every test the same answers.
+if [ "$status" -eq 0 ]; then
+  echo "==> end-to-end suite over .NET's HTTP client (GATEWAY_TEST_BACKEND_HTTP=sockets)"
+  GATEWAY_TEST_BACKEND_HTTP=sockets dotnet test tests/Gateway.EndToEnd.Tests -c Release --nologo --no-build 2>&1 | tee -a out/dotnet-test.log
+  status=${PIPESTATUS[0]}
+fi
 set -e
 passed=$(grep -Eo 'Passed: +[0-9]+' out/dotnet-test.log | awk '{s += $2} END {print s + 0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' out/dotnet-test.log | awk '{s += $2} END {print s + 0}')

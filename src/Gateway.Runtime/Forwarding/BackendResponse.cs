@@ -64,8 +64,8 @@ internal sealed class HttpClientResponse(HttpResponseMessage response) : Backend
         return false;
     }
 
-    public override async ValueTask<(BackendFailure Failure, PooledBuffer? Body)> ReadBodyAsync(BufferBudget budget, int maxBodyBytes, CancellationToken cancellation) =>
-        await BackendCaller.ReadBodyAsync(response.Content, budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+    public override ValueTask<(BackendFailure Failure, PooledBuffer? Body)> ReadBodyAsync(BufferBudget budget, int maxBodyBytes, CancellationToken cancellation) =>
+        new(BackendCaller.ReadBodyAsync(response.Content, budget, maxBodyBytes, cancellation));
 
     public override void Dispose() => response.Dispose();
 }

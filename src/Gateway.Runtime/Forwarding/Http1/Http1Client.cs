@@ -297,14 +297,10 @@ internal sealed class Http1Pool : IDisposable
 
     private async ValueTask<Http1Connection> ConnectAsync(CancellationToken cancellation)
     {
-        var socket = new Socket(_endpoint is IPEndPoint ip ? ip.AddressFamily : AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        // A name may resolve to IPv6 and IPv4 addresses: a dual-mode socket where the system has IPv6, as .NET's client opens.
+        Socket socket = _endpoint is IPEndPoint ip ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            if (_endpoint is DnsEndPoint)
-            {
-                socket.DualMode = true;
-            }
-
             socket.NoDelay = true;
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             connect.CancelAfter(_connectTimeout);

@@ -78,8 +78,8 @@ def main():
     for variant in args.variant:
         name, _, text = variant.partition("=")
         words = shlex.split(text)
-        env = dict(w.split("=", 1) for w in words if re.match(r"^[A-Z_][A-Z0-9_]*=", w))
-        systems[name] = (builds["head"], [w for w in words if not re.match(r"^[A-Z_][A-Z0-9_]*=", w)], {**os.environ, **env})
+        env = dict(w.split("=", 1) for w in words if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w))
+        systems[name] = (builds["head"], [w for w in words if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)], {**os.environ, **env})
 
     results = {}
     try:

@@ -115,7 +115,7 @@ public static class GatewayServer
         ILogger gatewayLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GatewayLog.Category);
         backends.StartDiscovery(gatewayLog);
         // Kestrel's own refusals (limits, malformed requests) never reach the dispatcher: a line of their own.
-        var rejections = new KestrelRejections(gatewayLog);
+        var rejections = new KestrelRejections(gatewayLog, app.Services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         app.Lifetime.ApplicationStopped.Register(rejections.Dispose);
         app.Lifetime.ApplicationStopped.Register(backends.Dispose);
         app.Run(dispatcher.DispatchAsync);

@@ -41,7 +41,12 @@ internal sealed class KestrelRejections : IDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, LogThrottle> _throttles = new(StringComparer.Ordinal);
 
-    public KestrelRejections(ILogger logger)
+    /// <param name="logger">Where <c>client_rejected</c> goes.</param>
+    /// <param name="meters">
+    /// The meter factory of this gateway's own services: Kestrel's meter is made by it, so only this server's connections
+    /// are counted, not those of another server in the same process (a test host's, say). Null counts every Kestrel's.
+    /// </param>
+    public KestrelRejections(ILogger logger, IMeterFactory? meters = null)
     {
         _logger = logger;
         foreach (string reason in s_reasons.Keys)
@@ -51,7 +56,7 @@ internal sealed class KestrelRejections : IDisposable
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == MeterName && instrument.Name == InstrumentName)
+            if (instrument.Meter.Name == MeterName && instrument.Name == InstrumentName && (meters is null || ReferenceEquals(instrument.Meter.Scope, meters)))
             {
                 listener.EnableMeasurementEvents(instrument, this);
             }

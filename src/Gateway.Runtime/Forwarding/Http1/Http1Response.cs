@@ -180,7 +180,13 @@ internal sealed class Http1Response : BackendResponse
                     throw new Http1ProtocolException("Content-Length is not a number");
                 }
 
-                long length = long.Parse(Encoding.ASCII.GetString(value), System.Globalization.CultureInfo.InvariantCulture);
+                // At most 15 digits: no overflow.
+                long length = 0;
+                foreach (byte digit in value)
+                {
+                    length = (length * 10) + (digit - '0');
+                }
+
                 if (_contentLength >= 0 && _contentLength != length)
                 {
                     throw new Http1ProtocolException("two different Content-Length values");

@@ -136,9 +136,25 @@ public sealed class ForwardedRequest : IDisposable
                 }
             }
 
-            // KrakenD appends forwarded parameters with their keys sorted (docs/configuration.md, forwarding); List.Sort is not stable,
-            // so sort by key and then by the original position.
-            if (query.Count > 1)
+            // KrakenD appends forwarded parameters with their keys sorted (docs/configuration.md, forwarding), values of
+            // one key in the client's order: a stable sort. List.Sort is not stable; the few parameters of a usual
+            // request are sorted in place by insertion (nothing allocated), a long list by position-keyed ordering
+            // (insertion would be quadratic in what a client sends).
+            if (query.Count is > 1 and <= 16)
+            {
+                for (int i = 1; i < query.Count; i++)
+                {
+                    KeyValuePair<string, string> moving = query[i];
+                    int j = i - 1;
+                    for (; j >= 0 && string.CompareOrdinal(query[j].Key, moving.Key) > 0; j--)
+                    {
+                        query[j + 1] = query[j];
+                    }
+
+                    query[j + 1] = moving;
+                }
+            }
+            else if (query.Count > 16)
             {
                 KeyValuePair<string, string>[] ordered = query.Select((pair, position) => (pair, position))
                     .OrderBy(x => x.pair.Key, StringComparer.Ordinal).ThenBy(x => x.position).Select(x => x.pair).ToArray();

@@ -72,7 +72,9 @@ public static class FaultModes
             case "reset-mid-body":
                 await RawBackend.WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\": \"");
                 await stream.FlushAsync();
-                await Task.Delay(50);
+                // Blocking, not Task.Delay: under the full suite's load a timer's continuation can come later than the
+                // endpoint's timeout, and the row would read as a silence (504) instead of a reset.
+                Thread.Sleep(50);
                 Reset(stream);
                 break;
             case "truncated-chunked":

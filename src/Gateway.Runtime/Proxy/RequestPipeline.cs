@@ -212,7 +212,7 @@ internal static class RequestPipeline
                 try
                 {
                     backend.Hosts.Probe(StepStage.Send, pool.Origin);
-                    connection = await pool.RentAsync(fresh, resendable: !body.HasContent, cancellation).ConfigureAwait(false);
+                    connection = await pool.RentAsync(fresh, cancellation).ConfigureAwait(false);
                     reused = connection.Exchanges > 0;
                     var head = new Forwarding.Http1.Http1HeadWriter(connection);
                     head.RequestLine(method, url, targetStart, pool);

@@ -222,18 +222,11 @@ internal sealed class Http1Pool : IDisposable
     public byte[] HostLine { get; }
 
     /// <summary>
-    /// An idle connection is checked for a close by the server (one <c>poll</c> system call) before it carries a request
-    /// that could not be sent again (one with a body), or after this long idle; a request without a body that meets a
-    /// closed connection is sent again on a new one instead (<see cref="RentAsync"/>'s caller), which is cheaper than a
-    /// system call on every call.
+    /// A connection for one exchange: an idle one that is still quiet (checked with one <c>poll</c> system call: the
+    /// server may have closed it, or sent bytes nobody asked for, which must never be read as this request's answer),
+    /// or a new one when <paramref name="fresh"/> or none is idle.
     /// </summary>
-    private const long UncheckedIdleMilliseconds = 1000;
-
-    /// <summary>
-    /// A connection for one exchange: an idle one (checked for a close by the server when <paramref name="resendable"/>
-    /// is false or it has been idle a while), or a new one when <paramref name="fresh"/> or none is idle.
-    /// </summary>
-    public async ValueTask<Http1Connection> RentAsync(bool fresh, bool resendable, CancellationToken cancellation)
+    public async ValueTask<Http1Connection> RentAsync(bool fresh, CancellationToken cancellation)
     {
         if (!_leases.Wait(0, CancellationToken.None))
         {
@@ -247,9 +240,7 @@ internal sealed class Http1Pool : IDisposable
                 long now = Environment.TickCount64;
                 while (TryPop(out Http1Connection? idle))
                 {
-                    long idleFor = now - idle.IdleSince;
-                    if (idleFor < _idleMilliseconds && now - idle.Created < _lifetimeMilliseconds
-                        && ((resendable && idleFor < UncheckedIdleMilliseconds) || idle.IsQuiet()))
+                    if (now - idle.IdleSince < _idleMilliseconds && now - idle.Created < _lifetimeMilliseconds && idle.IsQuiet())
                     {
                         return idle;
                     }

@@ -9,7 +9,7 @@ namespace Gateway.Runtime.Forwarding.Http1;
 /// A backend's answer on one <see cref="Http1Connection"/> (RFC 9112): the head parsed from the connection's buffer,
 /// then the body read by its framing: <c>Content-Length</c>, chunked (extensions and trailers read and dropped), or
 /// until the server closes. Framing that two readers could disagree on fails the exchange: <c>Content-Length</c> with
-/// <c>Transfer-Encoding</c>, two different lengths, a length that is not digits, a head past 64 KiB, a folded or
+/// <c>Transfer-Encoding</c>, a <c>Transfer-Encoding</c> other than one <c>chunked</c>, two different lengths, a length that is not digits, a head past 64 KiB, a folded or
 /// malformed header line. Only the headers the configuration reads become strings. The object belongs to its
 /// connection and is reused by its next exchange; disposing it returns the connection when the message was read
 /// whole, and closes it otherwise.
@@ -135,7 +135,6 @@ internal sealed class Http1Response : BackendResponse
         _location = null;
         _contentLength = -1;
         _framing = Framing.None;
-        bool chunked = false;
         bool transferEncoding = false;
 
         int lineEnd = head.IndexOf("\r\n"u8);
@@ -196,9 +195,14 @@ internal sealed class Http1Response : BackendResponse
             }
             else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
             {
+                // Only one "chunked": the gateway decodes no other coding (gzip, say), and a list or a second line
+                // ("chunked, chunked") is a framing two readers may disagree on.
+                if (transferEncoding || !Ascii.EqualsIgnoreCase(value, "chunked"u8))
+                {
+                    throw new Http1ProtocolException("a Transfer-Encoding other than one chunked");
+                }
+
                 transferEncoding = true;
-                int comma = value.LastIndexOf((byte)',');
-                chunked = Ascii.EqualsIgnoreCase(value[(comma + 1)..].Trim(" \t"u8), "chunked"u8);
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
@@ -251,7 +255,7 @@ internal sealed class Http1Response : BackendResponse
         }
         else if (transferEncoding)
         {
-            _framing = chunked ? Framing.Chunked : Framing.UntilClose;
+            _framing = Framing.Chunked;
         }
         else if (_contentLength >= 0)
         {

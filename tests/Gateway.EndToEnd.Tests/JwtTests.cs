@@ -488,9 +488,18 @@ public sealed class JwtTests : IAsyncLifetime
         int before = _api.ReceivedWith("/items/").Length;
         string token = Rs256(claims => claims["padding"] = new string('x', claimLength));
 
-        using HttpResponseMessage response = await Send("/rs/5", token);
+        try
+        {
+            using HttpResponseMessage response = await Send("/rs/5", token);
+            Assert.Equal(status, (int)response.StatusCode);
+        }
+        catch (HttpRequestException e) when (status == 431 && e.InnerException is IOException)
+        {
+            // Kestrel answers 431 and closes while this client is still writing the megabyte: the client may see a
+            // broken pipe or a reset before it reads the answer (a race of the test's client, not the gateway's). The
+            // refusal itself is what the backend count below shows.
+        }
 
-        Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(before, _api.ReceivedWith("/items/").Length);
     }
 

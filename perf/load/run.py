@@ -36,6 +36,7 @@ SCENARIOS = [
     ("passthrough small JSON", {"gateway": "/passthrough/small", "nginx": "/hotels/25", "yarp": "/hotels/25"}),
     ("passthrough 20 KB", {"gateway": "/passthrough/20k", "nginx": "/products-20k", "yarp": "/products-20k"}),
     ("parallel aggregation (2 backends)", {"gateway": "/aggregate/25", "nginx+lua": "/aggregate/25"}),
+    ("aggregation, 20 KB + small", {"gateway": "/aggregate20k/25", "nginx+lua": "/aggregate20k/25"}),
     ("sequential chain (2 steps)", {"gateway": "/chain/25", "nginx+lua": "/chain/25"}),
     ("sequential chain (3 steps, shaping)", {"gateway": "/chain3/25", "nginx+lua": "/chain3/25"}),
     ("dependency graph (diamond, 4 steps)", {"gateway": "/diamond/25", "nginx+lua": "/diamond/25"}),

@@ -19,9 +19,7 @@ public class BackendClientBenchmarks
 {
     private LoopbackBackend _backend = null!;
     private BackendRegistry _registry = null!;
-    private RouteEntry _passthrough = null!;
-    private RouteEntry _aggregate = null!;
-    private RouteEntry _chain = null!;
+    private BenchmarkHandlers _handlers = null!;
 
     [Params(BackendHttpClient.Gateway, BackendHttpClient.Sockets)]
     public BackendHttpClient Client { get; set; }
@@ -29,30 +27,11 @@ public class BackendClientBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _backend = LoopbackBackend.Start(new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["/hotels/25"] = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "hotels", "25.json")),
-            ["/destinations/barcelona"] = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "destinations", "barcelona.json")),
-            ["/rates/25"] = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "rates", "25.json")),
-        });
+        _backend = LoopbackBackend.Start(BenchmarkHandlers.Documents);
         var definition = Gateway.Benchmarks.Compiled.CompiledGateway.Definition;
         var options = new BackendClientOptions { HttpClient = Client };
         _registry = new BackendRegistry(definition.HostGroups, new Dictionary<string, string> { ["http://backend.perf:8000"] = _backend.BaseUrl }, options);
-        var routes = new RouteTable(definition.CreateRoutes(_registry));
-        _passthrough = routes.Entries.Single(e => e.Template == "/passthrough/small");
-        _aggregate = routes.Entries.Single(e => e.Template == "/aggregate/{id}");
-        _chain = routes.Entries.Single(e => e.Template == "/chain/{id}");
-
-        // Measure the success path only: every benchmark must produce a complete 200.
-        foreach ((RouteEntry entry, string[] values) in new[] { (_passthrough, Array.Empty<string>()), (_aggregate, ["25"]), (_chain, ["25"]) })
-        {
-            DefaultHttpContext context = NewContext();
-            entry.Handler.InvokeAsync(context, values).GetAwaiter().GetResult();
-            if (context.Response.StatusCode != 200 || context.Response.Headers["X-KrakenD-Completed"] != "true")
-            {
-                throw new InvalidOperationException($"{entry.Template} answered {context.Response.StatusCode} over {Client}");
-            }
-        }
+        _handlers = new BenchmarkHandlers(_registry, $"over {Client}");
     }
 
     [GlobalCleanup]
@@ -63,23 +42,13 @@ public class BackendClientBenchmarks
     }
 
     [Benchmark]
-    public Task Passthrough() => _passthrough.Handler.InvokeAsync(NewContext(), []);
+    public Task Passthrough() => _handlers.Passthrough.Handler.InvokeAsync(BenchmarkHandlers.NewContext(), []);
 
     [Benchmark]
-    public Task ParallelAggregation() => _aggregate.Handler.InvokeAsync(NewContext(), ["25"]);
+    public Task ParallelAggregation() => _handlers.Aggregate.Handler.InvokeAsync(BenchmarkHandlers.NewContext(), ["25"]);
 
     [Benchmark]
-    public Task SequentialChain() => _chain.Handler.InvokeAsync(NewContext(), ["25"]);
-
-    private static DefaultHttpContext NewContext()
-    {
-        var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.Host = new HostString("gateway.bench");
-        context.Connection.RemoteIpAddress = IPAddress.Loopback;
-        context.Response.Body = Stream.Null;
-        return context;
-    }
+    public Task SequentialChain() => _handlers.Chain.Handler.InvokeAsync(BenchmarkHandlers.NewContext(), ["25"]);
 
     /// <summary>
     /// A keep-alive HTTP/1.1 server on 127.0.0.1 that answers GET by path from prepared response bytes (404 otherwise),
@@ -92,7 +61,7 @@ public class BackendClientBenchmarks
         private readonly (byte[] Path, byte[] Response)[] _answers;
         private readonly List<Socket> _connections = [];
 
-        private LoopbackBackend(Dictionary<string, string> documents)
+        private LoopbackBackend(IReadOnlyDictionary<string, string> documents)
         {
             _answers = documents.Select(d =>
             {
@@ -109,7 +78,7 @@ public class BackendClientBenchmarks
 
         public string BaseUrl { get; }
 
-        public static LoopbackBackend Start(Dictionary<string, string> documents) => new(documents);
+        public static LoopbackBackend Start(IReadOnlyDictionary<string, string> documents) => new(documents);
 
         private void Accept()
         {

@@ -15,18 +15,11 @@ namespace Gateway.Benchmarks;
 [MemoryDiagnoser]
 public class HandlerBenchmarks
 {
-    private static readonly Dictionary<string, byte[]> s_documents = new(StringComparer.Ordinal)
-    {
-        ["/hotels/25"] = Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "hotels", "25.json"))),
-        ["/destinations/barcelona"] = Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "destinations", "barcelona.json"))),
-        ["/rates/25"] = Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "rates", "25.json"))),
-    };
+    private static readonly Dictionary<string, byte[]> s_documents =
+        BenchmarkHandlers.Documents.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value), StringComparer.Ordinal);
 
     private BackendRegistry _registry = null!;
-    private RouteTable _routes = null!;
-    private RouteEntry _passthrough = null!;
-    private RouteEntry _aggregate = null!;
-    private RouteEntry _chain = null!;
+    private BenchmarkHandlers _handlers = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -34,46 +27,20 @@ public class HandlerBenchmarks
         var definition = Gateway.Benchmarks.Compiled.CompiledGateway.Definition;
         var options = new BackendClientOptions { HandlerFactory = () => new InMemoryBackend() };
         _registry = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(), options);
-        _routes = new RouteTable(definition.CreateRoutes(_registry));
-        _passthrough = Find("/passthrough/small");
-        _aggregate = Find("/aggregate/{id}");
-        _chain = Find("/chain/{id}");
-
-        // Measure the success path only: every benchmark must produce a complete 200.
-        foreach ((RouteEntry entry, string[] values) in new[] { (_passthrough, Array.Empty<string>()), (_aggregate, ["25"]), (_chain, ["25"]) })
-        {
-            DefaultHttpContext context = NewContext();
-            entry.Handler.InvokeAsync(context, values).GetAwaiter().GetResult();
-            if (context.Response.StatusCode != 200 || context.Response.Headers["X-KrakenD-Completed"] != "true")
-            {
-                throw new InvalidOperationException($"{entry.Template} answered {context.Response.StatusCode}");
-            }
-        }
+        _handlers = new BenchmarkHandlers(_registry);
     }
 
     [GlobalCleanup]
     public void Cleanup() => _registry.Dispose();
 
     [Benchmark]
-    public Task Passthrough() => _passthrough.Handler.InvokeAsync(NewContext(), []);
+    public Task Passthrough() => _handlers.Passthrough.Handler.InvokeAsync(BenchmarkHandlers.NewContext(), []);
 
     [Benchmark]
-    public Task ParallelAggregation() => _aggregate.Handler.InvokeAsync(NewContext(), ["25"]);
+    public Task ParallelAggregation() => _handlers.Aggregate.Handler.InvokeAsync(BenchmarkHandlers.NewContext(), ["25"]);
 
     [Benchmark]
-    public Task SequentialChain() => _chain.Handler.InvokeAsync(NewContext(), ["25"]);
-
-    private RouteEntry Find(string template) => _routes.Entries.Single(e => e.Template == template);
-
-    private static DefaultHttpContext NewContext()
-    {
-        var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.Host = new HostString("gateway.bench");
-        context.Connection.RemoteIpAddress = IPAddress.Loopback;
-        context.Response.Body = Stream.Null;
-        return context;
-    }
+    public Task SequentialChain() => _handlers.Chain.Handler.InvokeAsync(BenchmarkHandlers.NewContext(), ["25"]);
 
     /// <summary>A backend that answers from memory with the example documents.</summary>
     private sealed class InMemoryBackend : HttpMessageHandler

@@ -173,16 +173,7 @@ public sealed class BackendHttpConformanceTests
     public async Task SwitchingProtocolsNeverAskedFor_StepFailsAndTheNextCallOnANewConnection(BackendHttpClient client)
     {
         await using RawBackend raw = RawBackend.Start();
-        raw.OnKeepAlive("c", async (stream, head) =>
-        {
-            if (Mode(head) == "switch")
-            {
-                await RawBackend.WriteAsync(stream, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-                return true;
-            }
-
-            return await WriteOkAsync(stream);
-        });
+        raw.OnKeepAlive("c", Answering("switch", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"));
         await using GatewayUnderTest gateway = await StartAsync(raw, client);
 
         Answer first = await CallAsync(gateway, "/get/switch");
@@ -241,18 +232,9 @@ public sealed class BackendHttpConformanceTests
     public async Task NoContentWithALengthAndBytes_NextCallAnsweredRightOnANewConnection(BackendHttpClient client)
     {
         await using RawBackend raw = RawBackend.Start();
-        raw.OnKeepAlive("c", async (stream, head) =>
-        {
-            if (Mode(head) == "204-with-body")
-            {
-                // RFC 9112 §6.3: a 204 ends at its head whatever it says. The 5 bytes are left on the connection,
-                // where a client that reused it would read them as the start of the next answer.
-                await RawBackend.WriteAsync(stream, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nabcde");
-                return true;
-            }
-
-            return await WriteOkAsync(stream);
-        });
+        // RFC 9112 §6.3: a 204 ends at its head whatever it says. The 5 bytes are left on the connection, where a client
+        // that reused it would read them as the start of the next answer.
+        raw.OnKeepAlive("c", Answering("204-with-body", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nabcde"));
         await using GatewayUnderTest gateway = await StartAsync(raw, client);
 
         Answer first = await CallAsync(gateway, "/get/204-with-body");
@@ -273,18 +255,9 @@ public sealed class BackendHttpConformanceTests
     public async Task ConnectionCloseOnA200_NextCallOnANewConnection(BackendHttpClient client)
     {
         await using RawBackend raw = RawBackend.Start();
-        raw.OnKeepAlive("c", async (stream, head) =>
-        {
-            if (Mode(head) == "close")
-            {
-                // The backend says it closes but leaves the socket open and would read another request: only the
-                // client's honouring the header keeps the next call off this connection.
-                await RawBackend.WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 14\r\n\r\n{\"close\":true}");
-                return true;
-            }
-
-            return await WriteOkAsync(stream);
-        });
+        // The backend says it closes but leaves the socket open and would read another request: only the client's
+        // honouring the header keeps the next call off this connection.
+        raw.OnKeepAlive("c", Answering("close", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 14\r\n\r\n{\"close\":true}"));
         await using GatewayUnderTest gateway = await StartAsync(raw, client);
 
         Answer first = await CallAsync(gateway, "/get/close");
@@ -456,16 +429,7 @@ public sealed class BackendHttpConformanceTests
         // 8-then-7 and both Transfer-Encoding rows). The gateway's own client must not; .NET's is left as it is.
         Skip.If(client == BackendHttpClient.Sockets, "SocketsHttpHandler accepts conflicting framing (see the comment)");
         await using RawBackend raw = RawBackend.Start();
-        raw.OnKeepAlive("c", async (stream, head) =>
-        {
-            if (Mode(head) == "conflicting")
-            {
-                await RawBackend.WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + framingAndBody);
-                return true;
-            }
-
-            return await WriteOkAsync(stream);
-        });
+        raw.OnKeepAlive("c", Answering("conflicting", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + framingAndBody));
         await using GatewayUnderTest gateway = await StartAsync(raw, client);
 
         Answer first = await CallAsync(gateway, "/get/conflicting");
@@ -588,6 +552,21 @@ public sealed class BackendHttpConformanceTests
         await RawBackend.WriteAsync(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Ok.Length}\r\n\r\n{Ok}");
         return true;
     }
+
+    /// <summary>
+    /// A keep-alive handler that answers the call whose mode is <paramref name="mode"/> with <paramref name="answer"/>, as
+    /// written, and keeps the connection for another request; every other call gets <see cref="Ok"/>.
+    /// </summary>
+    private static Func<NetworkStream, string, Task<bool>> Answering(string mode, string answer) => async (stream, head) =>
+    {
+        if (Mode(head) == mode)
+        {
+            await RawBackend.WriteAsync(stream, answer);
+            return true;
+        }
+
+        return await WriteOkAsync(stream);
+    };
 
     /// <summary>Every request the backend saw came on one connection: the gateway kept it and used it again.</summary>
     private static void AssertOneConnection(RawBackend raw, int requests)

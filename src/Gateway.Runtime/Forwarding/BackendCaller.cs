@@ -36,6 +36,9 @@ internal static class BackendCaller
 
     internal static Uri? RedirectTarget(HttpResponseMessage response, Uri current) => RedirectTarget((int)response.StatusCode, response.Headers.Location, current);
 
+    /// <summary>301, 302 and 303 continue as GET without a body, as HTTP clients do (HEAD stays HEAD); 307 and 308 repeat the method and body.</summary>
+    internal static bool RedirectsAsGet(int code, string method) => code is 301 or 302 or 303 && method != "HEAD";
+
     /// <summary>Where a redirect leads when the gateway follows it: a same-origin target; null for any other answer.</summary>
     internal static Uri? RedirectTarget(int code, Uri? location, Uri current)
     {
@@ -320,7 +323,7 @@ internal static class BackendCaller
         for (int i = 0; i < overrides.Count; i++)
         {
             KeyValuePair<string, string?> header = overrides[i];
-            if (header.Value is null || IsContentHeader(header.Key) || IsTemplated(header.Key, templates, 0) || Named(header.Key, overrides, 0, i))
+            if (header.Value is null || IsContentHeader(header.Key) || IsTemplated(header.Key, templates, 0) || IsOverriddenBefore(header.Key, overrides, i))
             {
                 continue;
             }
@@ -376,10 +379,10 @@ internal static class BackendCaller
         return IsTemplated(name, templates, 0);
     }
 
-    /// <summary>An override with a value, between <paramref name="from"/> and <paramref name="to"/>, sets <paramref name="name"/>.</summary>
-    private static bool Named(string name, IReadOnlyList<KeyValuePair<string, string?>> overrides, int from, int to)
+    /// <summary>An override with a value before position <paramref name="before"/> sets <paramref name="name"/> (its line holds this one's value).</summary>
+    private static bool IsOverriddenBefore(string name, IReadOnlyList<KeyValuePair<string, string?>> overrides, int before)
     {
-        for (int i = from; i < to; i++)
+        for (int i = 0; i < before; i++)
         {
             if (overrides[i].Value is not null && string.Equals(overrides[i].Key, name, StringComparison.OrdinalIgnoreCase))
             {
@@ -390,12 +393,15 @@ internal static class BackendCaller
         return false;
     }
 
-    /// <summary>A header template (other than Content-Type) from position <paramref name="from"/> on sets <paramref name="name"/>.</summary>
+    /// <summary>
+    /// A header template from position <paramref name="from"/> on sets <paramref name="name"/>. Only asked of names that
+    /// are not content headers (a Content-Type template is the body's, <see cref="ChooseBody"/>).
+    /// </summary>
     private static bool IsTemplated(string name, IReadOnlyList<KeyValuePair<string, string>> templates, int from)
     {
         for (int i = from; i < templates.Count; i++)
         {
-            if (string.Equals(templates[i].Key, name, StringComparison.OrdinalIgnoreCase) && !string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(templates[i].Key, name, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

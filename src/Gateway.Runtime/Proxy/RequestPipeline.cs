@@ -237,21 +237,12 @@ internal static class RequestPipeline
                         await connection.SendAsync(bytes, cancellation).ConfigureAwait(false);
                     }
 
-                    if (await connection.Response.ReadHeadAsync(method == "HEAD", backend.ReadHeaders, backend.KeepRawBody, cancellation).ConfigureAwait(false))
+                    if (!await connection.Response.ReadHeadAsync(method == "HEAD", backend.ReadHeaders, backend.KeepRawBody, cancellation).ConfigureAwait(false))
                     {
-                        break;
+                        throw new IOException("the connection closed before any byte of an answer");
                     }
 
-                    // Closed before any byte of an answer.
-                    pool.Discard(connection);
-                    connection = null;
-                    if (reused && !fresh && !body.HasContent)
-                    {
-                        fresh = true;
-                        continue;
-                    }
-
-                    return BackendResult.Failed(BackendFailure.Transport);
+                    break;
                 }
                 catch (OperationCanceledException)
                 {
@@ -265,7 +256,8 @@ internal static class RequestPipeline
                         connection = null;
                     }
 
-                    // A reset while sending on a connection the server had closed: the same retry as an empty answer.
+                    // Closed before any byte of an answer, or reset while sending: on a reused connection, the server
+                    // had closed it as idle, and a request without a body goes once more on a new one.
                     if (reused && !fresh && !body.HasContent && e is not Forwarding.Http1.Http1ProtocolException)
                     {
                         fresh = true;
@@ -290,7 +282,7 @@ internal static class RequestPipeline
             {
                 // Rare: the rest of the redirect chain goes over .NET's client, with the same rules.
                 response.Dispose();
-                bool asGet = code is 301 or 302 or 303 && method != "HEAD";
+                bool asGet = BackendCaller.RedirectsAsGet(code, method);
                 return await SendAsync(client, backend, next, asGet ? HttpMethod.Get : backend.Method, withBody: !asGet, firstRedirect: 1, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation).ConfigureAwait(false);
             }
 
@@ -433,8 +425,7 @@ internal static class RequestPipeline
                     return await CompleteAsync(response, backend, maxBodyBytes, passThrough, clientAborted, cancellation).ConfigureAwait(false);
                 }
 
-                // 301/302/303 continue as GET without a body, as HTTP clients do; 307/308 repeat the method and body.
-                if (code is 301 or 302 or 303 && method != HttpMethod.Head)
+                if (BackendCaller.RedirectsAsGet(code, method.Method))
                 {
                     method = HttpMethod.Get;
                     withBody = false;

@@ -123,18 +123,28 @@ internal sealed class Http1Connection : IDisposable
         return read;
     }
 
-    /// <summary>Moves up to <paramref name="destination"/>'s length of the buffered bytes there; how many.</summary>
-    public int TakeBuffered(Span<byte> destination)
+    /// <summary>
+    /// Reads body bytes into <paramref name="destination"/>, at most <paramref name="most"/> (never past the message):
+    /// the bytes already received first, else straight from the socket into the body's buffer. 0 when the server closed
+    /// the connection.
+    /// </summary>
+    public ValueTask<int> ReadAsync(Memory<byte> destination, long most, CancellationToken cancellation)
     {
-        int count = Math.Min(destination.Length, _end - _start);
-        _read.AsSpan(_start, count).CopyTo(destination);
-        _start += count;
-        return count;
-    }
+        if (destination.Length > most)
+        {
+            destination = destination[..(int)most];
+        }
 
-    /// <summary>Receives straight into <paramref name="destination"/> (a body's buffer); call only when nothing is buffered.</summary>
-    public ValueTask<int> ReceiveAsync(Memory<byte> destination, CancellationToken cancellation) =>
-        _socket.ReceiveAsync(destination, SocketFlags.None, cancellation);
+        if (_start == _end)
+        {
+            return _socket.ReceiveAsync(destination, SocketFlags.None, cancellation);
+        }
+
+        int count = Math.Min(destination.Length, _end - _start);
+        _read.AsSpan(_start, count).CopyTo(destination.Span);
+        _start += count;
+        return ValueTask.FromResult(count);
+    }
 
     public void Dispose()
     {

@@ -300,14 +300,7 @@ internal sealed class Http1Response : BackendResponse
                         return (BackendFailure.BufferLimit, null);
                     }
 
-                    if (memory.Length > remaining)
-                    {
-                        memory = memory[..(int)remaining];
-                    }
-
-                    int read = _connection.BufferedLength > 0
-                        ? _connection.TakeBuffered(memory.Span)
-                        : await _connection.ReceiveAsync(memory, cancellation).ConfigureAwait(false);
+                    int read = await _connection.ReadAsync(memory, remaining, cancellation).ConfigureAwait(false);
                     if (read == 0)
                     {
                         if (!declared)
@@ -352,14 +345,7 @@ internal sealed class Http1Response : BackendResponse
                             return (BackendFailure.BufferLimit, null);
                         }
 
-                        if (memory.Length > remaining)
-                        {
-                            memory = memory[..(int)remaining];
-                        }
-
-                        int read = _connection.BufferedLength > 0
-                            ? _connection.TakeBuffered(memory.Span)
-                            : await _connection.ReceiveAsync(memory, cancellation).ConfigureAwait(false);
+                        int read = await _connection.ReadAsync(memory, remaining, cancellation).ConfigureAwait(false);
                         if (read == 0)
                         {
                             throw new Http1ProtocolException("the connection closed inside a chunk");

@@ -222,9 +222,9 @@ internal sealed class Http1Pool : IDisposable
     public byte[] HostLine { get; }
 
     /// <summary>
-    /// A connection for one exchange: an idle one that is still quiet (checked with one <c>poll</c> system call: the
-    /// server may have closed it, or sent bytes nobody asked for, which must never be read as this request's answer),
-    /// or a new one when <paramref name="fresh"/> or none is idle.
+    /// A connection for one exchange: an idle one that is still quiet, its answer's receive already started
+    /// (<see cref="Http1Connection.TryArm"/>: the server may have closed it, or sent bytes nobody asked for, which must
+    /// never be read as this request's answer), or a new one when <paramref name="fresh"/> or none is idle.
     /// </summary>
     public async ValueTask<Http1Connection> RentAsync(bool fresh, CancellationToken cancellation)
     {
@@ -237,10 +237,11 @@ internal sealed class Http1Pool : IDisposable
         {
             if (!fresh)
             {
+                cancellation.ThrowIfCancellationRequested();
                 long now = Environment.TickCount64;
                 while (TryPop(out Http1Connection? idle))
                 {
-                    if (now - idle.IdleSince < _idleMilliseconds && now - idle.Created < _lifetimeMilliseconds && idle.IsQuiet())
+                    if (now - idle.IdleSince < _idleMilliseconds && now - idle.Created < _lifetimeMilliseconds && idle.TryArm(cancellation))
                     {
                         return idle;
                     }

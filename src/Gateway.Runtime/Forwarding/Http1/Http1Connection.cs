@@ -21,6 +21,8 @@ internal sealed class Http1Connection : IDisposable
     private int _end;
     private byte[] _write = BufferPool.Rent(1024);
     private int _disposed;
+    private ValueTask<int> _armed;
+    private bool _isArmed;
 
     public Http1Connection(Http1Pool pool, Socket socket)
     {
@@ -52,19 +54,46 @@ internal sealed class Http1Connection : IDisposable
     public void Consume(int count) => _start += count;
 
     /// <summary>
-    /// True when an idle connection can carry the next request: nothing arrived on it meanwhile. A readable idle socket
-    /// means the server closed it (or sent bytes nobody asked for): either way it is not used again.
+    /// Starts receiving the next answer before the request is sent, and so checks that an idle connection can carry it:
+    /// false when bytes arrived on it meanwhile (the server closed it, or sent bytes nobody asked for, which must never be
+    /// read as this request's answer) or the receive failed; the connection is then not used again. True when the
+    /// receive is waiting: the first <see cref="FillAsync"/> takes it. One system call where a check and the answer's
+    /// first futile receive took two (.NET's client keeps a read pending on idle connections for the same reason).
     /// </summary>
-    public bool IsQuiet()
+    public bool TryArm(CancellationToken cancellation)
     {
+        if (_start != _end)
+        {
+            return false;
+        }
+
+        _start = _end = 0;
+        ValueTask<int> receive;
         try
         {
-            return _start == _end && !_socket.Poll(0, SelectMode.SelectRead);
+            receive = _socket.ReceiveAsync(_read.AsMemory(), SocketFlags.None, cancellation);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             return false;
         }
+
+        if (receive.IsCompleted)
+        {
+            try
+            {
+                _ = receive.GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+            }
+
+            return false;
+        }
+
+        _armed = receive;
+        _isArmed = true;
+        return true;
     }
 
     /// <summary>The head buffer, at least <paramref name="size"/> bytes, keeping the first <paramref name="keep"/>.</summary>
@@ -96,6 +125,13 @@ internal sealed class Http1Connection : IDisposable
     /// </summary>
     public ValueTask<int> FillAsync(CancellationToken cancellation)
     {
+        if (_isArmed)
+        {
+            // The receive TryArm started, into the empty buffer.
+            _isArmed = false;
+            return FillCoreAsync(_armed);
+        }
+
         if (_start > 0)
         {
             _read.AsSpan(_start, _end - _start).CopyTo(_read);
@@ -113,12 +149,12 @@ internal sealed class Http1Connection : IDisposable
             _read = larger;
         }
 
-        return FillCoreAsync(cancellation);
+        return FillCoreAsync(_socket.ReceiveAsync(_read.AsMemory(_end), SocketFlags.None, cancellation));
     }
 
-    private async ValueTask<int> FillCoreAsync(CancellationToken cancellation)
+    private async ValueTask<int> FillCoreAsync(ValueTask<int> receive)
     {
-        int read = await _socket.ReceiveAsync(_read.AsMemory(_end), SocketFlags.None, cancellation).ConfigureAwait(false);
+        int read = await receive.ConfigureAwait(false);
         _end += read;
         return read;
     }
@@ -154,7 +190,14 @@ internal sealed class Http1Connection : IDisposable
         }
 
         _socket.Dispose();
-        BufferPool.Return(_read);
+        if (!_isArmed)
+        {
+            BufferPool.Return(_read);
+        }
+
+        // else a receive TryArm started was never awaited (the request failed before its answer was read): it may be
+        // writing into the buffer on the socket's event thread as the socket closes, so the buffer is left to the
+        // collector rather than handed to another call.
         BufferPool.Return(_write);
         _read = [];
         _write = [];

@@ -98,18 +98,30 @@ internal static class HandlerEmitter
         w.Line("};");
         w.Close();
         w.Line();
-        w.Open($"protected override async global::System.Threading.Tasks.Task CallBackendsAsync({Runtime}.Proxy.ProxyExchange exchange)");
-        if (endpoint.Sequential)
+        if (endpoint.Backends.Count == 1 && !IsGraph(endpoint))
         {
-            EmitSequentialCalls(w, endpoint);
-        }
-        else if (IsGraph(endpoint))
-        {
-            EmitGraphCalls(w, endpoint);
+            // One call and nothing after it: its task is the endpoint's, without an async layer of its own (one object
+            // less per request).
+            BackendModel only = endpoint.Backends[0];
+            w.Open($"protected override global::System.Threading.Tasks.Task CallBackendsAsync({Runtime}.Proxy.ProxyExchange exchange)");
+            w.Line($"// 1. {only.Method} {CSharp.Comment(only.UrlPattern)}");
+            w.Line($"return exchange.SendAsync(Backends[0], {CallArguments(only, 0)});");
         }
         else
         {
-            EmitParallelCalls(w, endpoint);
+            w.Open($"protected override async global::System.Threading.Tasks.Task CallBackendsAsync({Runtime}.Proxy.ProxyExchange exchange)");
+            if (endpoint.Sequential)
+            {
+                EmitSequentialCalls(w, endpoint);
+            }
+            else if (IsGraph(endpoint))
+            {
+                EmitGraphCalls(w, endpoint);
+            }
+            else
+            {
+                EmitParallelCalls(w, endpoint);
+            }
         }
 
         w.Close();
@@ -406,14 +418,6 @@ internal static class HandlerEmitter
 
     private static void EmitParallelCalls(SourceWriter w, EndpointModel endpoint)
     {
-        if (endpoint.Backends.Count == 1)
-        {
-            BackendModel only = endpoint.Backends[0];
-            w.Line($"// 1. {only.Method} {CSharp.Comment(only.UrlPattern)}");
-            w.Line($"await exchange.SendAsync(Backends[0], {CallArguments(only, 0)}).ConfigureAwait(false);");
-            return;
-        }
-
         w.Line("// Every backend starts at once; the exchange merges the results in configuration order.");
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
@@ -556,7 +560,7 @@ internal static class HandlerEmitter
 
         if (endpoint.InputQueryStrings.All || endpoint.InputQueryStrings.Names?.Count > 0)
         {
-            w.Line($"url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[{index}].InputQueryStrings);");
+            w.Line($"url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[{index}].InputQueryStrings);");
         }
 
         w.Line("return url.ToUrl();");

@@ -283,7 +283,7 @@ internal static class BackendCaller
         IReadOnlyList<KeyValuePair<string, string?>> overrides = client.Overrides;
         IReadOnlyList<KeyValuePair<string, string>> templates = built is null ? [] : built.Headers;
         bool userAgentForwarded = false;
-        foreach (KeyValuePair<string, StringValues> header in client.Headers)
+        foreach (KeyValuePair<string, StringValues> header in client.HeaderValues)
         {
             if (filter is not null && !filter.Allows(header.Key))
             {

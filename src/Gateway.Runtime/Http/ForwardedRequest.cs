@@ -18,19 +18,29 @@ public sealed class ForwardedRequest : IDisposable
 
     private SharedBody? _body;
 
-    private ForwardedRequest(List<KeyValuePair<string, string>> query, List<KeyValuePair<string, StringValues>> headers, string? clientIp, string? host)
+    // Null while empty: most requests forward neither (two objects less per request).
+    private List<KeyValuePair<string, string>>? _query;
+    private List<KeyValuePair<string, StringValues>>? _headers;
+
+    private ForwardedRequest(List<KeyValuePair<string, string>>? query, List<KeyValuePair<string, StringValues>>? headers, string? clientIp, string? host)
     {
-        Query = query;
-        Headers = headers;
+        _query = query;
+        _headers = headers;
         ClientIp = clientIp;
         Host = host;
     }
 
-    /// <summary>Allowed query parameters, keys sorted (ordinal), values in the client's order.</summary>
-    public List<KeyValuePair<string, string>> Query { get; }
+    /// <summary>Allowed query parameters, keys sorted (ordinal), values in the client's order; a stage may change them.</summary>
+    public List<KeyValuePair<string, string>> Query => _query ??= [];
+
+    /// <summary>The allowed query parameters, to read (<see cref="Query"/>'s order).</summary>
+    public ReadOnlySpan<KeyValuePair<string, string>> QueryParameters => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_query);
 
     /// <summary>Allowed client headers, including <c>User-Agent</c> and <c>Content-Type</c> when allowed.</summary>
-    public List<KeyValuePair<string, StringValues>> Headers { get; }
+    public List<KeyValuePair<string, StringValues>> Headers => _headers ??= [];
+
+    /// <summary>The allowed client headers, to read.</summary>
+    public ReadOnlySpan<KeyValuePair<string, StringValues>> HeaderValues => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_headers);
 
     /// <summary>
     /// The client's address, sent to backends as <c>X-Forwarded-For</c>: the connection's peer, or what a trusted proxy
@@ -119,10 +129,10 @@ public sealed class ForwardedRequest : IDisposable
     /// <see cref="BadHttpRequestException"/> with 408 (the client's fault; the request guard answers it). Infinite when
     /// not given.
     /// </param>
-    public static async Task<ForwardedRequest?> ReadAsync(HttpContext context, EndpointDefinition endpoint, int maxBodyBytes, TimeSpan bodyTime = default)
+    public static async ValueTask<ForwardedRequest?> ReadAsync(HttpContext context, EndpointDefinition endpoint, int maxBodyBytes, TimeSpan bodyTime = default)
     {
         HttpRequest request = context.Request;
-        var query = new List<KeyValuePair<string, string>>();
+        List<KeyValuePair<string, string>>? query = null;
         if (request.QueryString.HasValue)
         {
             foreach (KeyValuePair<string, StringValues> pair in request.Query)
@@ -131,7 +141,7 @@ public sealed class ForwardedRequest : IDisposable
                 {
                     foreach (string? value in pair.Value)
                     {
-                        query.Add(new(pair.Key, value ?? string.Empty));
+                        (query ??= []).Add(new(pair.Key, value ?? string.Empty));
                     }
                 }
             }
@@ -140,7 +150,7 @@ public sealed class ForwardedRequest : IDisposable
             // one key in the client's order: a stable sort. List.Sort is not stable; the few parameters of a usual
             // request are sorted in place by insertion (nothing allocated), a long list by position-keyed ordering
             // (insertion would be quadratic in what a client sends).
-            if (query.Count is > 1 and <= 16)
+            if (query is { Count: > 1 and <= 16 })
             {
                 for (int i = 1; i < query.Count; i++)
                 {
@@ -154,7 +164,7 @@ public sealed class ForwardedRequest : IDisposable
                     query[j + 1] = moving;
                 }
             }
-            else if (query.Count > 16)
+            else if (query is { Count: > 16 })
             {
                 KeyValuePair<string, string>[] ordered = query.Select((pair, position) => (pair, position))
                     .OrderBy(x => x.pair.Key, StringComparer.Ordinal).ThenBy(x => x.position).Select(x => x.pair).ToArray();
@@ -163,7 +173,7 @@ public sealed class ForwardedRequest : IDisposable
             }
         }
 
-        var headers = new List<KeyValuePair<string, StringValues>>();
+        List<KeyValuePair<string, StringValues>>? headers = null;
         string? contentType = null;
         StringValues connection = request.Headers.Connection;
         foreach (KeyValuePair<string, StringValues> header in request.Headers)
@@ -193,7 +203,7 @@ public sealed class ForwardedRequest : IDisposable
                 continue;
             }
 
-            headers.Add(header);
+            (headers ??= []).Add(header);
         }
 
         // The connection's peer, unless the configuration trusts proxies to tell the client's address (router.trusted_proxies).

@@ -66,9 +66,8 @@ public ref struct UrlBuilder
     /// Appends the client's forwarded query parameters that <paramref name="filter"/> allows (null: all), after the
     /// pattern's own query (docs/configuration.md, forwarding). Keys and values are encoded as query values.
     /// </summary>
-    public void AppendForwardedQuery(List<KeyValuePair<string, string>> query, Proxy.ForwardingList? filter)
+    public void AppendForwardedQuery(ReadOnlySpan<KeyValuePair<string, string>> query, Proxy.ForwardingList? filter)
     {
-        ArgumentNullException.ThrowIfNull(query);
         bool hasQuery = _buffer[.._length].IndexOf((byte)'?') >= 0;
         foreach (KeyValuePair<string, string> pair in query)
         {

@@ -447,7 +447,7 @@ internal static class RequestPipeline
     }
 
     /// <summary>Turns the final answer of .NET's client into a result: no-op pass-through, then as any answer (<see cref="CompleteAsync(BackendResponse, BackendDefinition, int, CancellationToken, CancellationToken)"/>).</summary>
-    private static async Task<BackendResult> CompleteAsync(HttpResponseMessage message, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    private static async ValueTask<BackendResult> CompleteAsync(HttpResponseMessage message, BackendDefinition backend, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         // no-op: status, headers and body go to the client untouched, streamed. Behind another renderer a no-op
         // backend contributes no data, whatever it answered (docs/configuration.md, decoding).
@@ -490,7 +490,7 @@ internal static class RequestPipeline
     }
 
     /// <summary>Turns a final answer into a result, whichever client received it: status rules, reading the body, decoding, shaping.</summary>
-    private static async Task<BackendResult> CompleteAsync(BackendResponse response, BackendDefinition backend, int maxBodyBytes, CancellationToken clientAborted, CancellationToken cancellation)
+    private static async ValueTask<BackendResult> CompleteAsync(BackendResponse response, BackendDefinition backend, int maxBodyBytes, CancellationToken clientAborted, CancellationToken cancellation)
     {
         using (response)
         {

@@ -129,9 +129,12 @@ internal static class ResponseComposer
         finally
         {
             merged?.Dispose();
-            foreach (PooledBuffer buffer in joined ?? [])
+            if (joined is not null)
             {
-                buffer.Dispose();
+                foreach (PooledBuffer buffer in joined)
+                {
+                    buffer.Dispose();
+                }
             }
 
             flattened?.Dispose();
@@ -240,7 +243,24 @@ internal static class ResponseComposer
             count += Merged(results[i], backends[i], joins) ? 1 : 0;
         }
 
-        var sources = new MergeSource[count];
+        // A rented array: the sources are read before this returns.
+        MergeSource[] rented = System.Buffers.ArrayPool<MergeSource>.Shared.Rent(count);
+        try
+        {
+            Span<MergeSource> sources = rented.AsSpan(0, count);
+            return Merge(exchange, withStatic, joins, sources, ref output, ref joined);
+        }
+        finally
+        {
+            rented.AsSpan(0, count).Clear();
+            System.Buffers.ArrayPool<MergeSource>.Shared.Return(rented);
+        }
+    }
+
+    private static ReadOnlySpan<byte> Merge(ProxyExchange exchange, bool withStatic, bool joins, Span<MergeSource> sources, ref PooledBuffer? output, ref List<PooledBuffer>? joined)
+    {
+        IReadOnlyList<BackendResult> results = exchange.Results;
+        BackendDefinition[] backends = exchange.Backends;
         int next = 0;
         for (int i = 0; i < results.Count; i++)
         {
@@ -303,8 +323,34 @@ internal static class ResponseComposer
 
     private static void WriteMerged(PooledBuffer output, ReadOnlySpan<MergeSource> sources)
     {
-        using var writer = new Utf8JsonWriter(output, s_writerOptions);
-        JsonMerger.WriteMerged(writer, sources);
+        // One writer per thread, pointed at each output in turn (a merge never runs inside another on one thread).
+        Utf8JsonWriter writer = t_mergeWriter ??= new Utf8JsonWriter(output, s_writerOptions);
+        writer.Reset(output);
+        try
+        {
+            JsonMerger.WriteMerged(writer, sources);
+            writer.Flush();
+        }
+        finally
+        {
+            // Let go of the output: it goes back to the pool with its request.
+            writer.Reset(NoOutput.Instance);
+        }
+    }
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_mergeWriter;
+
+    /// <summary>Where the merge writer points between merges: it is never written to.</summary>
+    private sealed class NoOutput : System.Buffers.IBufferWriter<byte>
+    {
+        public static readonly NoOutput Instance = new();
+
+        public void Advance(int count) => throw new InvalidOperationException("no merge is being written");
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => throw new InvalidOperationException("no merge is being written");
+
+        public Span<byte> GetSpan(int sizeHint = 0) => throw new InvalidOperationException("no merge is being written");
     }
 
     /// <summary>The renderers of <c>output_encoding</c> (docs/configuration.md, rendering).</summary>

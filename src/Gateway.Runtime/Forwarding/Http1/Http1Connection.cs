@@ -57,7 +57,7 @@ internal sealed class Http1Connection : IDisposable
     /// Starts receiving the next answer before the request is sent, and so checks that an idle connection can carry it:
     /// false when bytes arrived on it meanwhile (the server closed it, or sent bytes nobody asked for, which must never be
     /// read as this request's answer) or the receive failed; the connection is then not used again. True when the
-    /// receive is waiting: the first <see cref="FillAsync"/> takes it. One system call where a check and the answer's
+    /// receive is waiting: the first <see cref="ReceiveAsync"/> takes it. One system call where a check and the answer's
     /// first futile receive took two (.NET's client keeps a read pending on idle connections for the same reason).
     /// </summary>
     public bool TryArm(CancellationToken cancellation)
@@ -120,16 +120,17 @@ internal sealed class Http1Connection : IDisposable
     }
 
     /// <summary>
-    /// Receives more bytes after those buffered (moving them to the front first, growing the buffer up to a head's
-    /// limit); 0 when the server closed the connection.
+    /// Starts receiving more bytes after those buffered (moving them to the front first, growing the buffer up to a
+    /// head's limit); the count it gives, 0 when the server closed the connection, goes to <see cref="Received"/>. The
+    /// socket's own operation, awaited by the parser directly: no async layer of its own.
     /// </summary>
-    public ValueTask<int> FillAsync(CancellationToken cancellation)
+    public ValueTask<int> ReceiveAsync(CancellationToken cancellation)
     {
         if (_isArmed)
         {
             // The receive TryArm started, into the empty buffer.
             _isArmed = false;
-            return FillCoreAsync(_armed);
+            return _armed;
         }
 
         if (_start > 0)
@@ -149,15 +150,11 @@ internal sealed class Http1Connection : IDisposable
             _read = larger;
         }
 
-        return FillCoreAsync(_socket.ReceiveAsync(_read.AsMemory(_end), SocketFlags.None, cancellation));
+        return _socket.ReceiveAsync(_read.AsMemory(_end), SocketFlags.None, cancellation);
     }
 
-    private async ValueTask<int> FillCoreAsync(ValueTask<int> receive)
-    {
-        int read = await receive.ConfigureAwait(false);
-        _end += read;
-        return read;
-    }
+    /// <summary>Takes the <paramref name="count"/> bytes a <see cref="ReceiveAsync"/> put after those buffered.</summary>
+    public void Received(int count) => _end += count;
 
     /// <summary>
     /// Reads body bytes into <paramref name="destination"/>, at most <paramref name="most"/> (never past the message):

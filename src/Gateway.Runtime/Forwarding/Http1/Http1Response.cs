@@ -90,7 +90,9 @@ internal sealed class Http1Response : BackendResponse
                 }
 
                 scanned = Math.Max(0, _connection.BufferedLength - 3);
-                if (await _connection.FillAsync(cancellation).ConfigureAwait(false) == 0)
+                int read = await _connection.ReceiveAsync(cancellation).ConfigureAwait(false);
+                _connection.Received(read);
+                if (read == 0)
                 {
                     if (!any && _connection.BufferedLength == 0)
                     {
@@ -399,7 +401,9 @@ internal sealed class Http1Response : BackendResponse
                 throw new Http1ProtocolException("a chunk-size or trailer line is longer than 8 KiB");
             }
 
-            if (await _connection.FillAsync(cancellation).ConfigureAwait(false) == 0)
+            int read = await _connection.ReceiveAsync(cancellation).ConfigureAwait(false);
+            _connection.Received(read);
+            if (read == 0)
             {
                 throw new Http1ProtocolException("the connection closed inside a chunked body");
             }

@@ -27,7 +27,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 11,
-        configurationHash: "sha256:015a82f628ba9bab071aaf137d43a47cace5a33bd9f2730e10a90d4c9af21803",
+        configurationHash: "sha256:adc739eb2d4061c62445785a7bd5c5c1fd1aa8e6a65666ddce360ce6e59df571",
         clientAddresses: ClientAddresses);
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>

@@ -20,7 +20,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 13,
-        configurationHash: "sha256:a7df4963ff21e7e1cb2671ba4537d399c62523ad8a9bd80dd1b4c8fad6f46fea");
+        configurationHash: "sha256:55c3443d519e473497bee8f20ebe003bdce266bd2fcc9af72e0f75281ecb07ab");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

@@ -19,7 +19,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 31,
-        configurationHash: "sha256:88924b85f255c50a2971f3f440453e7fc6b4f8807574001f359c139c4ad8a935",
+        configurationHash: "sha256:caadcdbffc52da8ed4949f9a55b3f7cd7e39a8abfca304785366b9d7dde6a3b8",
         echoEndpoint: true,
         debugEndpoint: true);
 

@@ -36,10 +36,10 @@ internal sealed class GetQueryAllHandler : global::Gateway.Runtime.Proxy.Endpoin
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /capture/query-all
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/capture/query-all</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -50,7 +50,7 @@ internal sealed class GetQueryAllHandler : global::Gateway.Runtime.Proxy.Endpoin
         {
             url.AppendLiteral(Backends[0].Hosts.NextHost());
             url.AppendLiteral("/capture/query-all"u8);
-            url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
+            url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }
         catch (global::System.Exception e)

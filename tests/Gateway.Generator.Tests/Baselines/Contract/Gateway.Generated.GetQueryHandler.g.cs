@@ -59,7 +59,7 @@ internal sealed class GetQueryHandler : global::Gateway.Runtime.Proxy.EndpointHa
         {
             url.AppendLiteral(Backends[0].Hosts.NextHost());
             url.AppendLiteral("/capture/query?fixed=1"u8);
-            url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
+            url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }
         catch (global::System.Exception e)
@@ -80,7 +80,7 @@ internal sealed class GetQueryHandler : global::Gateway.Runtime.Proxy.EndpointHa
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/capture/query-b"u8);
-            url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[1].InputQueryStrings);
+            url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[1].InputQueryStrings);
             return url.ToUrl();
         }
         catch (global::System.Exception e)

@@ -40,10 +40,10 @@ internal sealed class GetQueryNoneHandler : global::Gateway.Runtime.Proxy.Endpoi
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /capture/query-none
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/capture/query-none</c> on the next host of its group, as built when the gateway started.</summary>

@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 5,
-        configurationHash: "sha256:2ce5c553a66bc018eeb7e396130c4f3b6cc2491a9529fa39db386ff5cc5ab841",
+        configurationHash: "sha256:386c19735c4e3b7e501df9ef69406270383d64a6b53ed5b7c0b9d4cffc9672d8",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // security/cors: 2 allowed origin(s), preflights answered before routing

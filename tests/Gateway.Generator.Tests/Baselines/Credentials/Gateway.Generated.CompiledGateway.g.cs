@@ -19,7 +19,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 3,
-        configurationHash: "sha256:f01e36228dec53982a1b83e8ade5f97297bc24fed70c3c1497ffc6009d5491ed");
+        configurationHash: "sha256:cd16cdec9fd6f4a4ed0a8e3605e749877e1734992d269200a667bcf7a285ceed");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

@@ -19,7 +19,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 16,
-        configurationHash: "sha256:ffc2cb717040789132e374daf52e0a8852a1d18a8e1e30044a683c85fdaa94a2");
+        configurationHash: "sha256:3436ca4c0725beeb780d91b9746bd77437fa809181a12e78c140e643631f9bcc");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

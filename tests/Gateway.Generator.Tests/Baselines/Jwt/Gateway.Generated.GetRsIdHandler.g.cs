@@ -67,10 +67,10 @@ internal sealed class GetRsIdHandler : global::Gateway.Runtime.Proxy.EndpointHan
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /items/{id}?user={JWT.sub}&tenant={JWT.tenant.id}
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange), BuildRequest0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange), BuildRequest0(exchange));
     }
 
     /// <summary>Backend 0: <c>/items/{id}?user={JWT.sub}&amp;tenant={JWT.tenant.id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>

@@ -64,10 +64,10 @@ internal sealed class PostOrdersHandler : global::Gateway.Runtime.Proxy.Endpoint
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. POST /orders
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange), BuildRequest0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange), BuildRequest0(exchange));
     }
 
     /// <summary>Backend 0: <c>/orders</c> on the next host of its group, as built when the gateway started.</summary>

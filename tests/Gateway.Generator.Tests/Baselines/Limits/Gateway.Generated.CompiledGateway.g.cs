@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 9,
-        configurationHash: "sha256:e0057a7efcf29e294cd4cb735e4647e16fbd07bb99e8ecf6821750975f07d56e");
+        configurationHash: "sha256:4113dd26e97089fcd6e5a0a32b5083ff2a28d76f92ef64e53e8a7e45bb1c350e");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

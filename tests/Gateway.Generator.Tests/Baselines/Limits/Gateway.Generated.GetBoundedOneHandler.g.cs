@@ -39,10 +39,10 @@ internal sealed class GetBoundedOneHandler : global::Gateway.Runtime.Proxy.Endpo
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /held/one
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/held/one</c> on the next host of its group, as built when the gateway started.</summary>

@@ -39,10 +39,10 @@ internal sealed class GetEchoHandler : global::Gateway.Runtime.Proxy.EndpointHan
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /sized/16
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/sized/16</c> on the next host of its group, as built when the gateway started.</summary>

@@ -20,7 +20,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 17,
-        configurationHash: "sha256:87e8068b351d02645e524cc08cbda1eb6d76ee7a7c33113486816d5e9c231de9");
+        configurationHash: "sha256:1d9d3cebde4d94ec5e9d0d772d004ad01edaf1471abe4980c7be80fcc7329acd");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

@@ -43,10 +43,10 @@ internal sealed class GetLuaBackendHandler : global::Gateway.Runtime.Proxy.Endpo
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /lua/target
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/lua/target</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -57,7 +57,7 @@ internal sealed class GetLuaBackendHandler : global::Gateway.Runtime.Proxy.Endpo
         {
             url.AppendLiteral(Backends[0].Hosts.NextHost());
             url.AppendLiteral("/lua/target"u8);
-            url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
+            url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }
         catch (global::System.Exception e)

@@ -51,10 +51,10 @@ internal sealed class GetLuaEndpointIdHandler : global::Gateway.Runtime.Proxy.En
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /lua/ctx/{id}
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/lua/ctx/{id}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>
@@ -66,7 +66,7 @@ internal sealed class GetLuaEndpointIdHandler : global::Gateway.Runtime.Proxy.En
             url.AppendLiteral(Backends[0].Hosts.NextHost());
             url.AppendLiteral("/lua/ctx/"u8);
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
-            url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
+            url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }
         catch (global::System.Exception e)

@@ -75,7 +75,7 @@ internal sealed class GetLuaProxyIdHandler : global::Gateway.Runtime.Proxy.Endpo
             url.AppendLiteral(Backends[0].Hosts.NextHost());
             url.AppendLiteral("/lua/one/"u8);
             url.AppendEncoded(exchange.RouteValues[0], global::Gateway.Runtime.Http.UrlComponent.PathSegment); // {id}
-            url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[0].InputQueryStrings);
+            url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[0].InputQueryStrings);
             return url.ToUrl();
         }
         catch (global::System.Exception e)
@@ -96,7 +96,7 @@ internal sealed class GetLuaProxyIdHandler : global::Gateway.Runtime.Proxy.Endpo
         {
             url.AppendLiteral(Backends[1].Hosts.NextHost());
             url.AppendLiteral("/lua/two"u8);
-            url.AppendForwardedQuery(exchange.Forwarded.Query, Backends[1].InputQueryStrings);
+            url.AppendForwardedQuery(exchange.Forwarded.QueryParameters, Backends[1].InputQueryStrings);
             return url.ToUrl();
         }
         catch (global::System.Exception e)

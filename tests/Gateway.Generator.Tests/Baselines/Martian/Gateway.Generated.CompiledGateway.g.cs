@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 3,
-        configurationHash: "sha256:48ab3c0888cedc51580bc33a7749a0511eaf61b731e3574c9d99108d0dfed48c");
+        configurationHash: "sha256:27417b3d00203cc1790fb62c047a289f09bf866ce565b0587e7ff396d9c02333");
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>
     private static global::Gateway.Runtime.Routing.RouteEntry[] CreateRoutes(global::Gateway.Runtime.Forwarding.BackendRegistry backends)

@@ -39,10 +39,10 @@ internal sealed class GetMartianRequestHandler : global::Gateway.Runtime.Proxy.E
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. POST /capture/original?page=1&q=a
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/capture/original?page=1&amp;q=a</c> on the next host of its group, as built when the gateway started.</summary>

@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 1,
-        configurationHash: "sha256:0373de7c7cb0c0a2e4aa4ef5e95e4c76cc13559ef53c6003082b6c94bdea2ca5",
+        configurationHash: "sha256:2298d4580f8ff87602c190559aabae688a49a657c7ebbfd7e2ec7b151febfbf2",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // the root's server keys (defaults of the run-time settings), HTTPS with client certificates

@@ -26,7 +26,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 9,
-        configurationHash: "sha256:1dc8acaa57b04c39736b5248539325d7a87ac0a67999aedee3ef4af362476076",
+        configurationHash: "sha256:043345714c9076cfbda0f3d4ccc17dd19842bbeb1f97af4aafb699d3941e2711",
         clientAddresses: ClientAddresses);
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>

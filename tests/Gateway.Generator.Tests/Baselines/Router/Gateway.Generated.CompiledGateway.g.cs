@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 5,
-        configurationHash: "sha256:55499de9f7b767634dd6158dfef85db7d67774d9268c5d5765a906850cf10386",
+        configurationHash: "sha256:0060ba0c3b372b35348162a3abd382e4d5c6d5bea1fae663b42091e4c04672b7",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // router: health at /status/live, automatic OPTIONS, no fixed-path redirects, paths cleaned before routing, no access log by default, JSON error bodies

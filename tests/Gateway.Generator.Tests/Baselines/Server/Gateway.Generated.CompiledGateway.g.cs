@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 1,
-        configurationHash: "sha256:24ee7bd1af294f2baa7e3b038dac85135c7d8d4426339b14fe59e8481970a5a9",
+        configurationHash: "sha256:1328515c539ced9ca50a6654747b5e688c9be32ac61b7007c373b22c5b5a5765",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // the root's server keys (defaults of the run-time settings), HTTPS

@@ -20,7 +20,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 4,
-        configurationHash: "sha256:3f25070068cf42ef1989c2582a035e2d698e1b4250529d3fa6e57fb4d6a3f1b7",
+        configurationHash: "sha256:9a7ee7b786b58abf16ca729689c44be6514b93ae55b6fd888f6b073fd8d90ad4",
         serviceDiscovery: new global::Gateway.Runtime.Forwarding.DnsServiceDiscovery(new global::Gateway.Runtime.Forwarding.DnsService(0, "_items._tcp.gateway.test", "http"), new global::Gateway.Runtime.Forwarding.DnsService(1, "_missing._tcp.gateway.test", "http")));
 
     /// <summary>The route table: one row per endpoint, each with its handler built once.</summary>

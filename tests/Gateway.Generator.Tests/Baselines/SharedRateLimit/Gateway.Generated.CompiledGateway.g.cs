@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 3,
-        configurationHash: "sha256:620f753fabc24bf6b79ef481fd4b57f5a6b9ba3387c2ff8af3360835f0c57dab",
+        configurationHash: "sha256:338f1fc2c0efa9c49e351319443ae17b339751d0a7a8ba39657afebfec9ffad2",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // gateway/ratelimit: endpoint rate limits shared in Redis at redis.test:6379 (while it cannot answer within 2000 ms, requests are refused)

@@ -18,7 +18,7 @@ internal static class CompiledGateway
         },
         createRoutes: CreateRoutes,
         endpointCount: 1,
-        configurationHash: "sha256:e59c4964783d8ccde01ab7cfe9e8497666f4b7763514ec3827f6e784701899f0",
+        configurationHash: "sha256:bd5309ba6ecd38ba4246b4774795f021f8c3d89486f154d2c67043deffe5c7ab",
         components: new global::Gateway.Runtime.Hosting.IGatewayComponent[]
         {
             // telemetry/logging: level WARNING, json lines to standard output

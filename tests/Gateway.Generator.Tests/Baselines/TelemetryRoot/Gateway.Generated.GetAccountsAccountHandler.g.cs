@@ -35,10 +35,10 @@ internal sealed class GetAccountsAccountHandler : global::Gateway.Runtime.Proxy.
         };
     }
 
-    protected override async global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
+    protected override global::System.Threading.Tasks.Task CallBackendsAsync(global::Gateway.Runtime.Proxy.ProxyExchange exchange)
     {
         // 1. GET /accounts/{account}
-        await exchange.SendAsync(Backends[0], BuildUrl0(exchange)).ConfigureAwait(false);
+        return exchange.SendAsync(Backends[0], BuildUrl0(exchange));
     }
 
     /// <summary>Backend 0: <c>/accounts/{account}</c> on the next host of its group; null when a value cannot be put in the URL.</summary>

@@ -16,6 +16,12 @@ public sealed class BackendResult : IDisposable
     private int _start;
     private int _length;
 
+    // What only some results carry (error bodies, raw bodies, headers for later steps or the client, exceptions,
+    // fallbacks, for_each joins), apart: a plain success is a small object.
+    private Extras? _extras;
+
+    private Extras More => _extras ??= new Extras();
+
     private BackendResult(BackendFailure failure, int statusCode, PooledBuffer? data, int start = 0, int length = -1)
     {
         Failure = failure;
@@ -56,64 +62,67 @@ public sealed class BackendResult : IDisposable
     public ReadOnlyMemory<byte> BodyMemory => _data is null ? default : _data.WrittenMemory.Slice(_start, _length);
 
     /// <summary>For a failed status with <c>return_error_code</c>: the backend's body and content type, kept for the client.</summary>
-    public PooledBuffer? ErrorBody { get; private init; }
+    public PooledBuffer? ErrorBody { get => _extras?.ErrorBody; private init => More.ErrorBody = value; }
 
-    public string? ErrorContentType { get; private init; }
+    public string? ErrorContentType { get => _extras?.ErrorContentType; private init => More.ErrorContentType = value; }
 
     /// <summary>For a <c>no-op</c> backend: the backend's response, streamed to the client as it is.</summary>
-    public HttpResponseMessage? PassThrough { get; private init; }
+    public HttpResponseMessage? PassThrough { get => _extras?.PassThrough; private init => More.PassThrough = value; }
 
     /// <summary>The backend's raw body, kept when a later step reads it whole (<c>{respN}</c>).</summary>
-    public PooledBuffer? RawBody { get; private set; }
+    public PooledBuffer? RawBody => _extras?.RawBody;
 
     /// <summary>The raw body's <c>Content-Type</c>.</summary>
-    public string? RawContentType { get; private set; }
-
-    private string?[]? _capturedHeaders;
+    public string? RawContentType => _extras?.RawContentType;
 
     /// <summary>
     /// The value of the <paramref name="index"/>-th response header later steps read (<c>{respN.headers.Name}</c>, in the
     /// order of the backend's <c>CapturedHeaders</c>), comma-joined when repeated; null when the backend did not send it.
     /// </summary>
-    public string? CapturedHeader(int index) => _capturedHeaders is { } headers && index < headers.Length ? headers[index] : null;
-
-    private StringValues[]? _relayedHeaders;
+    public string? CapturedHeader(int index) => _extras?.CapturedHeaders is { } headers && index < headers.Length ? headers[index] : null;
 
     /// <summary>
     /// The values of the <paramref name="index"/>-th header the client receives (<c>gateway/response.headers</c>, in the
     /// order of the backend's <c>RelayedHeaders</c>), each line as the backend sent it; empty when it sent none.
     /// </summary>
-    public StringValues RelayedHeader(int index) => _relayedHeaders is { } headers && index < headers.Length ? headers[index] : StringValues.Empty;
-
-    private StringValues[]? _passedHeaders;
+    public StringValues RelayedHeader(int index) => _extras?.RelayedHeaders is { } headers && index < headers.Length ? headers[index] : StringValues.Empty;
 
     /// <summary>
     /// The values of the <paramref name="index"/>-th header of <c>gateway/flow.pass_through</c> (in the order of the
     /// backend's <c>PassedHeaders</c>) as the backend sent them, whatever its status; empty when it sent none.
     /// </summary>
-    public StringValues PassedHeader(int index) => _passedHeaders is { } headers && index < headers.Length ? headers[index] : StringValues.Empty;
+    public StringValues PassedHeader(int index) => _extras?.PassedHeaders is { } headers && index < headers.Length ? headers[index] : StringValues.Empty;
 
     /// <summary>Attaches the headers <c>gateway/flow.pass_through</c> gives the client from this step.</summary>
     internal BackendResult WithPassed(StringValues[]? headers)
     {
-        _passedHeaders = headers;
+        if (headers is not null || _extras is not null)
+        {
+            More.PassedHeaders = headers;
+        }
+
         return this;
     }
 
     /// <summary>Attaches the headers the client receives from this backend.</summary>
     internal BackendResult WithRelayed(StringValues[]? headers)
     {
-        _relayedHeaders = headers;
+        if (headers is not null || _extras is not null)
+        {
+            More.RelayedHeaders = headers;
+        }
+
         return this;
     }
 
     /// <summary>Attaches what later steps read besides the data; takes ownership of <paramref name="raw"/>.</summary>
     internal BackendResult WithSource(PooledBuffer? raw, string? contentType, string?[]? headers)
     {
-        RawBody?.Dispose();
-        RawBody = raw;
-        RawContentType = contentType;
-        _capturedHeaders = headers;
+        Extras more = More;
+        more.RawBody?.Dispose();
+        more.RawBody = raw;
+        more.RawContentType = contentType;
+        more.CapturedHeaders = headers;
         return this;
     }
 
@@ -123,7 +132,7 @@ public sealed class BackendResult : IDisposable
     public static BackendResult Faulted(Exception exception) => new(BackendFailure.Internal, 0, null) { Exception = exception };
 
     /// <summary>For <see cref="BackendFailure.Internal"/>: what was thrown.</summary>
-    public Exception? Exception { get; private init; }
+    public Exception? Exception { get => _extras?.Exception; private init => More.Exception = value; }
 
     /// <summary>
     /// A step a script ended (<see cref="BackendFailure.Script"/>): with <c>custom_error</c>, its status (0 for none) and
@@ -177,7 +186,7 @@ public sealed class BackendResult : IDisposable
     }
 
     /// <summary>The failure a fallback stands in for; <see cref="BackendFailure.None"/> for anything else.</summary>
-    public BackendFailure Replaced { get; private init; }
+    public BackendFailure Replaced { get => _extras?.Replaced ?? BackendFailure.None; private init => More.Replaced = value; }
 
     /// <summary>Its data can be read: complete, or a fallback.</summary>
     public bool Usable => Complete || Replaced != BackendFailure.None;
@@ -191,7 +200,7 @@ public sealed class BackendResult : IDisposable
         new(BackendFailure.None, 200, data) { Complete = complete, PerElement = perElement };
 
     /// <summary>For a <c>for_each</c> step with <c>join_as</c>: each source element's result (empty: none); null otherwise.</summary>
-    public IReadOnlyList<ReadOnlyMemory<byte>>? PerElement { get; private init; }
+    public IReadOnlyList<ReadOnlyMemory<byte>>? PerElement { get => _extras?.PerElement; private init => More.PerElement = value; }
 
     public static BackendResult Streamed(HttpResponseMessage response) =>
         new(BackendFailure.None, (int)response.StatusCode, null) { PassThrough = response, Complete = false };
@@ -200,9 +209,27 @@ public sealed class BackendResult : IDisposable
     {
         _data?.Dispose();
         _data = null;
-        RawBody?.Dispose();
-        RawBody = null;
-        ErrorBody?.Dispose();
-        PassThrough?.Dispose();
+        if (_extras is { } more)
+        {
+            more.RawBody?.Dispose();
+            more.RawBody = null;
+            more.ErrorBody?.Dispose();
+            more.PassThrough?.Dispose();
+        }
+    }
+
+    private sealed class Extras
+    {
+        public PooledBuffer? ErrorBody;
+        public string? ErrorContentType;
+        public HttpResponseMessage? PassThrough;
+        public PooledBuffer? RawBody;
+        public string? RawContentType;
+        public string?[]? CapturedHeaders;
+        public StringValues[]? RelayedHeaders;
+        public StringValues[]? PassedHeaders;
+        public Exception? Exception;
+        public BackendFailure Replaced;
+        public IReadOnlyList<ReadOnlyMemory<byte>>? PerElement;
     }
 }

@@ -237,9 +237,12 @@ internal static class RequestPipeline
                         await connection.SendAsync(bytes, cancellation).ConfigureAwait(false);
                     }
 
-                    if (!await connection.Response.ReadHeadAsync(method == "HEAD", backend.ReadHeaders, backend.KeepRawBody, cancellation).ConfigureAwait(false))
+                    // The answer's head, parsed as its bytes arrive (awaited here: no async layer per read).
+                    Forwarding.Http1.Http1Response answer = connection.Response;
+                    answer.BeginHead();
+                    while (!answer.TryReadHead(method == "HEAD", backend.ReadHeaders, backend.KeepRawBody))
                     {
-                        throw new IOException("the connection closed before any byte of an answer");
+                        answer.Received(await connection.ReceiveAsync(cancellation).ConfigureAwait(false));
                     }
 
                     break;

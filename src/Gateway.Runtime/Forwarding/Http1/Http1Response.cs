@@ -29,6 +29,8 @@ internal sealed class Http1Response : BackendResponse
     private bool _keepAlive;
     private bool _complete;
     private bool _disposed = true;
+    private bool _anyByte;
+    private int _scanned;
 
     public Http1Response(Http1Connection connection) => _connection = connection;
 
@@ -63,46 +65,38 @@ internal sealed class Http1Response : BackendResponse
         return lines.Count > 0;
     }
 
+    /// <summary>Starts reading the answer to a new request on this connection (<see cref="TryReadHead"/>).</summary>
+    public void BeginHead()
+    {
+        _disposed = false;
+        _complete = false;
+        _anyByte = false;
+        _scanned = 0;
+    }
+
     /// <summary>
-    /// Reads the head of the final answer (1xx answers other than 101 are skipped). False when the connection closed
-    /// before any byte of it arrived: on a reused connection the server may have closed it as idle, and a request
-    /// nothing was done with can be sent again. Throws <see cref="Http1ProtocolException"/> for a head the gateway does not accept.
+    /// Parses the head of the final answer from the bytes received so far (1xx answers other than 101 are skipped): true
+    /// once it is read, false while more bytes are needed (the caller awaits <see cref="Http1Connection.ReceiveAsync"/>
+    /// and hands the count to <see cref="Received"/>). The caller's own await, so that reading a head adds no async layer.
+    /// Throws <see cref="Http1ProtocolException"/> for a head the gateway does not accept.
     /// </summary>
     /// <param name="head">True for a <c>HEAD</c> request: the answer has no body whatever its headers say.</param>
     /// <param name="wanted">The header names whose values later stages read; null when none.</param>
     /// <param name="contentType">Keep the <c>Content-Type</c> of a success too (a later step reads the raw body); a failure's is always kept.</param>
-    /// <param name="cancellation">The call's time budget and the client's abort.</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> ReadHeadAsync(bool head, string[]? wanted, bool contentType, CancellationToken cancellation)
+    public bool TryReadHead(bool head, string[]? wanted, bool contentType)
     {
-        _disposed = false;
-        _complete = false;
-        bool any = false;
         while (true)
         {
-            int scanned = 0;
-            int end;
-            while ((end = IndexOfHeadEnd(_connection.Buffered, scanned)) < 0)
+            int end = IndexOfHeadEnd(_connection.Buffered, _scanned);
+            if (end < 0)
             {
                 if (_connection.BufferedLength >= Http1Connection.MaxHeadBytes)
                 {
                     throw new Http1ProtocolException("the response head is larger than 64 KiB");
                 }
 
-                scanned = Math.Max(0, _connection.BufferedLength - 3);
-                int read = await _connection.ReceiveAsync(cancellation).ConfigureAwait(false);
-                _connection.Received(read);
-                if (read == 0)
-                {
-                    if (!any && _connection.BufferedLength == 0)
-                    {
-                        return false;
-                    }
-
-                    throw new Http1ProtocolException("the connection closed inside the response head");
-                }
-
-                any = true;
+                _scanned = Math.Max(0, _connection.BufferedLength - 3);
+                return false;
             }
 
             if (end > Http1Connection.MaxHeadBytes)
@@ -112,7 +106,8 @@ internal sealed class Http1Response : BackendResponse
 
             ParseHead(_connection.Buffered[..end], head, wanted, contentType);
             _connection.Consume(end);
-            any = true;
+            _anyByte = true;
+            _scanned = 0;
             // 100 Continue, 102, 103 Early Hints: interim answers before the final one (101 is final, and refused later).
             if (_status is >= 100 and < 200 && _status != 101)
             {
@@ -121,6 +116,28 @@ internal sealed class Http1Response : BackendResponse
 
             return true;
         }
+    }
+
+    /// <summary>
+    /// Takes the count of a receive made while the head was incomplete. A connection closed before any byte of an answer
+    /// throws <see cref="IOException"/> (on a reused connection the server may have closed it as idle, and a request
+    /// nothing was done with can be sent again); one closed inside a head, <see cref="Http1ProtocolException"/>.
+    /// </summary>
+    public void Received(int count)
+    {
+        _connection.Received(count);
+        if (count > 0)
+        {
+            _anyByte = true;
+            return;
+        }
+
+        if (!_anyByte && _connection.BufferedLength == 0)
+        {
+            throw new IOException("the connection closed before any byte of an answer");
+        }
+
+        throw new Http1ProtocolException("the connection closed inside the response head");
     }
 
     /// <summary>Where the head ends (after its empty line), or -1 when it has not all arrived.</summary>

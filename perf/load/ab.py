@@ -21,6 +21,7 @@ import shlex
 import statistics
 import subprocess
 import tempfile
+import threading
 
 import run
 
@@ -54,6 +55,9 @@ def main():
     parser.add_argument("--config", default="krakend.json", help="the configuration under perf/load/ both builds compile (default krakend.json)")
     parser.add_argument("--scenario", action="append", default=[], metavar="NAME=PATH",
                         help="measure these paths instead of the harness's scenarios (repeatable; for another --config)")
+    parser.add_argument("--paired", action="store_true",
+                        help="load every build at the same time (one wrk each, the connections shared out) and compare their CPU per request "
+                             "round by round: both meet the machine in the same state, which the alternating runs cannot ensure on a noisy host")
     parser.add_argument("--variant", action="append", default=[], metavar='NAME="ARGS"',
                         help="also run the working tree's build with these extra gateway arguments (repeatable)")
     args = parser.parse_args()
@@ -100,30 +104,63 @@ def main():
                 continue
             run.log(scenario)
             rows = {name: [] for name in systems}
-            for round_index in range(args.rounds):
-                order = list(systems) if round_index % 2 == 0 else list(reversed(systems))
-                for name in order:
-                    rows[name].append(run.measure(name, processes[name], ports[name], path, args))
+            if args.paired:
+                measure_paired(systems, processes, ports, path, args, rows)
+            else:
+                for round_index in range(args.rounds):
+                    order = list(systems) if round_index % 2 == 0 else list(reversed(systems))
+                    for name in order:
+                        rows[name].append(run.measure(name, processes[name], ports[name], path, args))
+            ratios = [h["cpu_s_per_10k"] / b["cpu_s_per_10k"] for b, h in zip(rows["base"], rows["head"])]
             results[scenario] = {name: {
                 "rps": statistics.median(r["rps"] for r in rows[name]),
                 "cpu": statistics.median(r["cpu_s_per_10k"] for r in rows[name]),
                 "errors": sum(r["errors"] for r in rows[name]),
                 "bytes": statistics.median(r["bytes_per_response"] for r in rows[name]),
             } for name in systems}
+            results[scenario]["ratios"] = ratios
     finally:
         run.stop_all()
 
     if args.header:
         print(f"\nrequest headers: {'; '.join(args.header)}")
-    print(f"\n| scenario | base req/s | head req/s | base CPU s/10k | head CPU s/10k | CPU head/base | base bytes/answer | head bytes/answer |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    if args.paired:
+        print("\nPaired: the builds loaded at the same time, each with its own wrk; the ratio is the median of the rounds' ratios.")
+    print(f"\n| scenario | base req/s | head req/s | base CPU s/10k | head CPU s/10k | CPU head/base | per round | base bytes/answer | head bytes/answer |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for scenario, by in results.items():
-        base, head = by["base"], by["head"]
-        print(f"| {scenario} | {base['rps']:.0f} | {head['rps']:.0f} | {base['cpu']:.3f} | {head['cpu']:.3f} | {head['cpu'] / base['cpu']:.3f} | {base['bytes']:.0f} | {head['bytes']:.0f} |"
+        base, head, ratios = by["base"], by["head"], by["ratios"]
+        ratio = statistics.median(ratios) if args.paired else head["cpu"] / base["cpu"]
+        print(f"| {scenario} | {base['rps']:.0f} | {head['rps']:.0f} | {base['cpu']:.3f} | {head['cpu']:.3f} | {ratio:.3f} | {min(ratios):.3f}-{max(ratios):.3f} | {base['bytes']:.0f} | {head['bytes']:.0f} |"
               + (f" errors {base['errors']}/{head['errors']}" if base["errors"] or head["errors"] else ""))
     for name in [n for n in systems if n not in builds]:
         print(f"\n{name}: " + "; ".join(f"{scenario}: {by[name]['rps']:.0f} req/s, CPU {by[name]['cpu']:.3f} s/10k, "
                                          f"{by[name]['cpu'] / by['base']['cpu']:.3f} x base" for scenario, by in results.items()))
+
+
+def measure_paired(systems, processes, ports, path, args, rows):
+    """Rounds in which every build serves its own wrk at the same time, the connections shared out: the CPU per request of
+    each over one window. The first round warms up and is not kept."""
+    share = argparse.Namespace(**{**vars(args), "connections": max(1, args.connections // len(systems))})
+    for round_index in range(args.rounds + 1):
+        pids = {name: run.process_tree(processes[name].pid) for name in systems}
+        before = {name: run.cpu_seconds(pids[name]) for name in systems}
+        done = {}
+        threads = [threading.Thread(target=lambda n=name: done.__setitem__(n, run.wrk(ports[n], path, share, args.duration))) for name in systems]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if round_index == 0:
+            continue
+        for name in systems:
+            result = done[name]
+            cpu = run.cpu_seconds(pids[name]) - before[name]
+            seconds = result["duration_us"] / 1e6
+            rows[name].append({"rps": result["requests"] / seconds, "cpu_s_per_10k": cpu / result["requests"] * 10000,
+                               "errors": result["socket_errors"] + result["non2xx"], "bytes_per_response": result["bytes"] / result["requests"]})
+        run.log("  " + "  ".join(f"{name} CPU {rows[name][-1]['cpu_s_per_10k'] * 100:.1f} us/req" for name in systems)
+                + f"  head/base {rows['head'][-1]['cpu_s_per_10k'] / rows['base'][-1]['cpu_s_per_10k']:.3f}")
 
 
 if __name__ == "__main__":

@@ -335,10 +335,48 @@ def main():
         direct = measure("direct", backend, backend_port, "/hotels/25", moderate)
         via = measure("gateway", gateway, ports["gateway"], "/passthrough/small", moderate)
         overhead = {"direct_p50_us": direct["p50_us"], "gateway_p50_us": via["p50_us"], "overhead_p50_us": via["p50_us"] - direct["p50_us"]}
+        gateway.send_signal(signal.SIGTERM)
+        gateway.wait(timeout=10)
+        allocated = measure_allocation(backend_port, args)
     finally:
         stop_all()
 
-    write_results(rows, overhead, startup_ms, args)
+    write_results(rows, overhead, startup_ms, args, allocated)
+
+
+def measure_allocation(backend_port, args):
+    """Bytes the native gateway allocates per request on each of its paths: its managed heap's allocation counter
+    (dotnet_gc_heap_total_allocated_bytes_total, GC.GetTotalAllocatedBytes) read from its metrics before and after a
+    measured run. A gateway of its own with metrics on a separate port, so that the measured runs above had none."""
+    port, metrics_port = free_port(), free_port()
+    proc = start([str(OUT / "gateway" / "gateway"), "--port", str(port), "--listen-ip", "127.0.0.1", "--metrics-port", str(metrics_port),
+                  "--metrics-listen-ip", "127.0.0.1", "--backend-host", f"http://backend.perf:8000=http://127.0.0.1:{backend_port}"], SUT_CPU, "gateway-metrics")
+    wait_http(port, "/__health")
+
+    def allocated_bytes():
+        with socket.create_connection(("127.0.0.1", metrics_port), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            text = b""
+            while chunk := s.recv(65536):
+                text += chunk
+        for line in text.decode("utf-8", "replace").splitlines():
+            if line.startswith("dotnet_gc_heap_total_allocated_bytes_total "):
+                return float(line.split()[1])
+        raise RuntimeError("the gateway's metrics have no dotnet_gc_heap_total_allocated_bytes_total")
+
+    log("bytes allocated per request (native gateway, its own allocation counter)")
+    allocated = {}
+    for scenario, systems in SCENARIOS:
+        path = systems["gateway"]
+        wrk(port, path, args, args.warmup)
+        before = allocated_bytes()
+        result = wrk(port, path, args, args.duration)
+        after = allocated_bytes()
+        allocated[scenario] = (after - before) / result["requests"] if result["requests"] else None
+        log(f"  {scenario}: {allocated[scenario]:.0f} bytes per request")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    return allocated
 
 
 def summarize(runs, gateway_runs):
@@ -359,7 +397,7 @@ def summarize(runs, gateway_runs):
     return row
 
 
-def write_results(rows, overhead, startup_ms, args):
+def write_results(rows, overhead, startup_ms, args, allocated):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip() or "unknown"
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
     name = f"{stamp}-{commit}"
@@ -404,13 +442,15 @@ def write_results(rows, overhead, startup_ms, args):
         "",
         f"- Gateway start to first served request (`/__health`, process creation included, polled every 0.5 ms): median {startup_ms[0]:.1f} ms, worst {startup_ms[1]:.1f} ms of 10 starts.",
         f"- Gateway binary: {binary_mb:.1f} MiB.",
+        "- Bytes the gateway allocates per request (its managed heap's allocation counter over a run of its own, with metrics on): "
+        + "; ".join(f"{scenario} {value:,.0f}" for scenario, value in allocated.items() if value is not None) + ".",
         f"- Overhead at moderate load (4 connections): backend direct p50 {overhead['direct_p50_us']} µs, through the gateway {overhead['gateway_p50_us']} µs: "
         f"{overhead['overhead_p50_us']} µs per hop.",
         "",
         f"![chart]({name}.svg)",
     ]
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / f"{name}.json").write_text(json.dumps({"rows": rows, "overhead": overhead, "startup_ms": startup_ms, "binary_mb": binary_mb}, indent=2))
+    (RESULTS / f"{name}.json").write_text(json.dumps({"rows": rows, "overhead": overhead, "startup_ms": startup_ms, "binary_mb": binary_mb, "allocated_bytes_per_request": allocated}, indent=2))
     (RESULTS / f"{name}.svg").write_text(chart(rows))
     log(f"wrote perf/results/{name}.md, .json and .svg")
     print("\n".join(lines))

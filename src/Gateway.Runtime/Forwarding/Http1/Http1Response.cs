@@ -147,7 +147,7 @@ internal sealed class Http1Response : BackendResponse
         return at < 0 ? -1 : from + at + 4;
     }
 
-    private void ParseHead(ReadOnlySpan<byte> head, bool headRequest, string[]? wanted, bool contentType)
+    internal void ParseHead(ReadOnlySpan<byte> head, bool headRequest, string[]? wanted, bool contentType)
     {
         _kept.Clear();
         _contentType = null;

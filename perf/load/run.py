@@ -274,6 +274,9 @@ def main():
                         help="seconds of load on each path of each system before any measurement (JIT peers such as YARP keep getting faster for a while)")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
+    parser.add_argument("--paired-rounds", type=int, default=0,
+                        help="after the alternating runs, this many rounds in which the gateway and each peer are loaded at the same time "
+                             "(one wrk each, half the connections each, the same core): CPU per request compared within each round")
     args = parser.parse_args()
     if args.only:
         SCENARIOS[:] = [s for s in SCENARIOS if args.only in s[0]]
@@ -329,6 +332,13 @@ def main():
                 row["scenario"] = scenario
                 rows.append(row)
 
+        paired = []
+        if args.paired_rounds:
+            log(f"paired: the gateway and each peer at the same time, {args.paired_rounds} rounds")
+            for scenario, systems in SCENARIOS:
+                for peer in [s for s in systems if s != "gateway"]:
+                    paired.append(measure_paired(scenario, {"gateway": systems["gateway"], peer: systems[peer]}, processes, ports, args))
+
         # Overhead per hop at moderate load: the gateway in front of the backend vs the backend alone.
         log("overhead at moderate load (4 connections)")
         moderate = argparse.Namespace(**{**vars(args), "connections": 4})
@@ -341,7 +351,46 @@ def main():
     finally:
         stop_all()
 
-    write_results(rows, overhead, startup_ms, args, allocated)
+    write_results(rows, overhead, startup_ms, args, allocated, paired)
+
+
+def measure_paired(scenario, systems, processes, ports, args):
+    """The gateway and one peer loaded at the same time, each by its own wrk with half the connections, both on the
+    system-under-test core: each round gives both their CPU per request over the same window, so a host that moves
+    between fast and slow states (as this one does, for tens of seconds at a time) moves both alike. The first round
+    warms up and is not kept."""
+    import threading
+    share = argparse.Namespace(**{**vars(args), "connections": max(1, args.connections // 2)})
+    names = list(systems)
+    rounds = []
+    for round_index in range(args.paired_rounds + 1):
+        pids = {name: process_tree(processes[name].pid) for name in names}
+        before = {name: cpu_seconds(pids[name]) for name in names}
+        done = {}
+        threads = [threading.Thread(target=lambda n=name: done.__setitem__(n, wrk(ports[n], systems[n], share, args.duration))) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if round_index == 0:
+            continue
+        rounds.append({name: {"cpu_us_per_request": (cpu_seconds(pids[name]) - before[name]) / done[name]["requests"] * 1e6,
+                              "rps": done[name]["requests"] / (done[name]["duration_us"] / 1e6), "p99_us": done[name]["p99"],
+                              "errors": done[name]["socket_errors"] + done[name]["non2xx"]} for name in names})
+    peer = names[1]
+    ratios = sorted(r["gateway"]["cpu_us_per_request"] / r[peer]["cpu_us_per_request"] for r in rounds)
+
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2]
+
+    result = {"scenario": scenario, "peer": peer, "ratio": median(ratios), "ratio_min": ratios[0], "ratio_max": ratios[-1],
+              "gateway_cpu_us": median(r["gateway"]["cpu_us_per_request"] for r in rounds), "peer_cpu_us": median(r[peer]["cpu_us_per_request"] for r in rounds),
+              "gateway_rps": median(r["gateway"]["rps"] for r in rounds), "peer_rps": median(r[peer]["rps"] for r in rounds),
+              "errors": sum(r[n]["errors"] for r in rounds for n in names), "rounds": rounds}
+    log(f"  {scenario} against {peer}: gateway {result['gateway_cpu_us']:.1f} us/req, {peer} {result['peer_cpu_us']:.1f} us/req, "
+        f"ratio {result['ratio']:.2f} ({result['ratio_min']:.2f}-{result['ratio_max']:.2f})")
+    return result
 
 
 def measure_allocation(backend_port, args):
@@ -397,7 +446,7 @@ def summarize(runs, gateway_runs):
     return row
 
 
-def write_results(rows, overhead, startup_ms, args, allocated):
+def write_results(rows, overhead, startup_ms, args, allocated, paired):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip() or "unknown"
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
     name = f"{stamp}-{commit}"
@@ -446,11 +495,26 @@ def write_results(rows, overhead, startup_ms, args, allocated):
         + "; ".join(f"{scenario} {value:,.0f}" for scenario, value in allocated.items() if value is not None) + ".",
         f"- Overhead at moderate load (4 connections): backend direct p50 {overhead['direct_p50_us']} µs, through the gateway {overhead['gateway_p50_us']} µs: "
         f"{overhead['overhead_p50_us']} µs per hop.",
+    ]
+    if paired:
+        lines += [
+            "",
+            f"Paired ({args.paired_rounds} rounds): the gateway and the peer loaded at the same time on the same core, each by its own wrk with "
+            f"{max(1, args.connections // 2)} connections; CPU per request of both over the same window, the ratio per round (gateway ÷ peer, "
+            "below 1: the gateway spends less) and its median. Both meet the host in the same state, which alternating runs cannot ensure.",
+            "",
+            "| scenario | peer | gateway CPU µs / req | peer CPU µs / req | CPU ratio (median) | per round | gateway req/s | peer req/s | errors |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for p in paired:
+            lines.append(f"| {p['scenario']} | {p['peer']} | {p['gateway_cpu_us']:.1f} | {p['peer_cpu_us']:.1f} | {p['ratio']:.2f}× | "
+                         f"{p['ratio_min']:.2f}-{p['ratio_max']:.2f} | {p['gateway_rps']:.0f} | {p['peer_rps']:.0f} | {p['errors']} |")
+    lines += [
         "",
         f"![chart]({name}.svg)",
     ]
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / f"{name}.json").write_text(json.dumps({"rows": rows, "overhead": overhead, "startup_ms": startup_ms, "binary_mb": binary_mb, "allocated_bytes_per_request": allocated}, indent=2))
+    (RESULTS / f"{name}.json").write_text(json.dumps({"rows": rows, "overhead": overhead, "startup_ms": startup_ms, "binary_mb": binary_mb, "allocated_bytes_per_request": allocated, "paired": paired}, indent=2))
     (RESULTS / f"{name}.svg").write_text(chart(rows))
     log(f"wrote perf/results/{name}.md, .json and .svg")
     print("\n".join(lines))

@@ -21,7 +21,6 @@ import shlex
 import statistics
 import subprocess
 import tempfile
-import threading
 
 import run
 
@@ -139,29 +138,15 @@ def main():
 
 
 def measure_paired(systems, processes, ports, path, args, rows):
-    """Rounds in which every build serves its own wrk at the same time, the connections shared out: the CPU per request of
-    each over one window. The first round warms up and is not kept."""
-    share = argparse.Namespace(**{**vars(args), "connections": max(1, args.connections // len(systems))})
-    for round_index in range(args.rounds + 1):
-        pids = {name: run.process_tree(processes[name].pid) for name in systems}
-        before = {name: run.cpu_seconds(pids[name]) for name in systems}
-        done = {}
-        threads = [threading.Thread(target=lambda n=name: done.__setitem__(n, run.wrk(ports[n], path, share, args.duration))) for name in systems]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if round_index == 0:
-            continue
+    """Rounds in which every build serves its own wrk at the same time, the connections shared out (run.rounds_together)."""
+    targets = {name: (processes[name], ports[name], path) for name in systems}
+    for measured in run.rounds_together(targets, args, args.rounds, max(1, args.connections // len(systems))):
         for name in systems:
-            result = done[name]
-            cpu = run.cpu_seconds(pids[name]) - before[name]
-            seconds = result["duration_us"] / 1e6
-            rows[name].append({"rps": result["requests"] / seconds, "cpu_s_per_10k": cpu / result["requests"] * 10000,
+            result = measured[name]
+            rows[name].append({"rps": result["requests"] / (result["duration_us"] / 1e6), "cpu_s_per_10k": result["cpu_us_per_request"] / 100,
                                "errors": result["socket_errors"] + result["non2xx"], "bytes_per_response": result["bytes"] / result["requests"]})
         run.log("  " + "  ".join(f"{name} CPU {rows[name][-1]['cpu_s_per_10k'] * 100:.1f} us/req" for name in systems)
                 + f"  head/base {rows['head'][-1]['cpu_s_per_10k'] / rows['base'][-1]['cpu_s_per_10k']:.3f}")
-
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -354,35 +355,38 @@ def main():
     write_results(rows, overhead, startup_ms, args, allocated, paired)
 
 
-def measure_paired(scenario, systems, processes, ports, args):
-    """The gateway and one peer loaded at the same time, each by its own wrk with half the connections, both on the
-    system-under-test core: each round gives both their CPU per request over the same window, so a host that moves
-    between fast and slow states (as this one does, for tens of seconds at a time) moves both alike. The first round
-    warms up and is not kept."""
-    import threading
-    share = argparse.Namespace(**{**vars(args), "connections": max(1, args.connections // 2)})
-    names = list(systems)
-    rounds = []
-    for round_index in range(args.paired_rounds + 1):
-        pids = {name: process_tree(processes[name].pid) for name in names}
-        before = {name: cpu_seconds(pids[name]) for name in names}
+def rounds_together(targets, args, rounds, connections):
+    """Rounds in which every target (name: (process, port, path)) serves its own wrk at the same time, with
+    `connections` each, all on the system-under-test core: each round gives every target its CPU per request over the
+    same window, so a host that moves between fast and slow states (as this one does, for tens of seconds at a time)
+    moves them alike. A first round warms up and is not kept. Per kept round: name -> wrk's result plus "cpu_us_per_request"."""
+    share = argparse.Namespace(**{**vars(args), "connections": connections})
+    pids = {name: process_tree(process.pid) for name, (process, _, _) in targets.items()}
+    kept = []
+    for round_index in range(rounds + 1):
+        before = {name: cpu_seconds(pids[name]) for name in targets}
         done = {}
-        threads = [threading.Thread(target=lambda n=name: done.__setitem__(n, wrk(ports[n], systems[n], share, args.duration))) for name in names]
+        threads = [threading.Thread(target=lambda n=name, port=port, path=path: done.__setitem__(n, wrk(port, path, share, args.duration)))
+                   for name, (_, port, path) in targets.items()]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        if round_index == 0:
-            continue
-        rounds.append({name: {"cpu_us_per_request": (cpu_seconds(pids[name]) - before[name]) / done[name]["requests"] * 1e6,
-                              "rps": done[name]["requests"] / (done[name]["duration_us"] / 1e6), "p99_us": done[name]["p99"],
-                              "errors": done[name]["socket_errors"] + done[name]["non2xx"]} for name in names})
+        if round_index > 0:
+            kept.append({name: {**done[name], "cpu_us_per_request": (cpu_seconds(pids[name]) - before[name]) / done[name]["requests"] * 1e6}
+                         for name in targets})
+    return kept
+
+
+def measure_paired(scenario, systems, processes, ports, args):
+    """The gateway and one peer loaded at the same time (rounds_together), each by its own wrk with half the connections."""
+    names = list(systems)
+    rounds = [{name: {"cpu_us_per_request": r[name]["cpu_us_per_request"], "rps": r[name]["requests"] / (r[name]["duration_us"] / 1e6),
+                      "p99_us": r[name]["p99"], "errors": r[name]["socket_errors"] + r[name]["non2xx"]} for name in names}
+              for r in rounds_together({name: (processes[name], ports[name], systems[name]) for name in names}, args, args.paired_rounds,
+                                       max(1, args.connections // 2))]
     peer = names[1]
     ratios = sorted(r["gateway"]["cpu_us_per_request"] / r[peer]["cpu_us_per_request"] for r in rounds)
-
-    def median(values):
-        values = sorted(values)
-        return values[len(values) // 2]
 
     result = {"scenario": scenario, "peer": peer, "ratio": median(ratios), "ratio_min": ratios[0], "ratio_max": ratios[-1],
               "gateway_cpu_us": median(r["gateway"]["cpu_us_per_request"] for r in rounds), "peer_cpu_us": median(r[peer]["cpu_us_per_request"] for r in rounds),
@@ -428,12 +432,14 @@ def measure_allocation(backend_port, args):
     return allocated
 
 
+def median(values):
+    """The middle value (the upper one of an even count), None values left out; None when there are none."""
+    values = sorted(v for v in values if v is not None)
+    return values[len(values) // 2] if values else None
+
+
 def summarize(runs, gateway_runs):
     """One row per system: the median of its runs, and the spread of the per-round ratios against the gateway."""
-    def median(values):
-        values = sorted(v for v in values if v is not None)
-        return values[len(values) // 2] if values else None
-
     keys = ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k", "cpu_us_per_request", "sut_core_busy", "load_core_busy")
     row = {key: median(r[key] for r in runs) for key in keys}
     row.update(system=runs[0]["system"], path=runs[0]["path"], peak_rss_mb=max(r["peak_rss_mb"] for r in runs),

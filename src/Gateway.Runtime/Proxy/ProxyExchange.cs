@@ -328,10 +328,10 @@ public sealed class ProxyExchange : IAsyncDisposable
         return calls;
     }
 
-    private Task<BackendResult> CallAsync(BackendDefinition backend, string url, BackendRequest? request, CancellationToken budget) =>
+    private ValueTask<BackendResult> CallAsync(BackendDefinition backend, string url, BackendRequest? request, CancellationToken budget) =>
         Endpoint.ConcurrentCalls == 1
             ? RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, budget, this)
-            : SendConcurrentlyAsync(backend, url, request, budget);
+            : new ValueTask<BackendResult>(SendConcurrentlyAsync(backend, url, request, budget));
 
     /// <summary>
     /// A step with its own time limit or retries (<see cref="StepPolicy"/>): each attempt under the step's timeout and
@@ -441,7 +441,7 @@ public sealed class ProxyExchange : IAsyncDisposable
         var calls = new List<Task<BackendResult>>(Endpoint.ConcurrentCalls);
         for (int i = 0; i < Endpoint.ConcurrentCalls; i++)
         {
-            calls.Add(RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token, this));
+            calls.Add(RequestPipeline.CallBackendAsync(Forwarded, backend, url, request, _maxResponseBodyBytes, Endpoint.Output == OutputEncoding.NoOp, Context.RequestAborted, race.Token, this).AsTask());
         }
 
         BackendResult? winner = null;

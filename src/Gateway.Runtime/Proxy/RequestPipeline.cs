@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Components.RequestTemplates;
 using Gateway.Components.Shaping;
+using Gateway.Runtime.Async;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
@@ -146,10 +147,10 @@ internal static class RequestPipeline
     /// when it has any (<see cref="IBackendStage"/>). Never throws: whatever a stage throws becomes a failed step
     /// (<see cref="BackendFailure.Internal"/>) with the exception kept for the log.
     /// </summary>
-    public static Task<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation, ProxyExchange? exchange = null) =>
+    public static ValueTask<BackendResult> CallBackendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation, ProxyExchange? exchange = null) =>
         backend.Stages.Length == 0
             ? SendAsync(client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation)
-            : RunStageAsync(0, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation);
+            : new ValueTask<BackendResult>(RunStageAsync(0, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation));
 
     private static async Task<BackendResult> RunStageAsync(int stage, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange? exchange, CancellationToken clientAborted, CancellationToken cancellation)
     {
@@ -169,11 +170,11 @@ internal static class RequestPipeline
     /// The HTTP part of a backend call, inside the backend's script when it has one (<c>modifier/lua-backend</c>: its
     /// pre script on the built request, its post script on the result).
     /// </summary>
-    private static Task<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange? exchange, CancellationToken clientAborted, CancellationToken cancellation)
+    private static ValueTask<BackendResult> SendAsync(ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, ProxyExchange? exchange, CancellationToken clientAborted, CancellationToken cancellation)
     {
         if (backend.Script is { } scripted && exchange is not null)
         {
-            return ScriptedSendAsync(scripted, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation);
+            return new ValueTask<BackendResult>(ScriptedSendAsync(scripted, client, backend, url, built, maxBodyBytes, passThrough, exchange, clientAborted, cancellation));
         }
 
         // The gateway's own HTTP/1.1 client takes what it sends exactly as .NET's would (Http1Client): a plain http://
@@ -186,7 +187,7 @@ internal static class RequestPipeline
         }
 
         // Without a script, no layer of its own: one async state machine less per call.
-        return SendAsync(client, backend, url, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation);
+        return new ValueTask<BackendResult>(SendAsync(client, backend, url, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation));
     }
 
     /// <summary>
@@ -194,9 +195,11 @@ internal static class RequestPipeline
     /// connection's buffer, sent with the body, the answer's head parsed, then the same completion as .NET's client's
     /// answers get. A reused connection that closes before any byte of the answer arrives (the server closed it as idle)
     /// is retried once on a new connection when the request has no body, as .NET's client retries. A same-origin
-    /// redirect continues on .NET's client.
+    /// redirect continues on .NET's client. It waits on every call (for the answer), so its box is reused
+    /// (<see cref="ReusedValueTaskBuilder{TResult}"/>).
     /// </summary>
-    private static async Task<BackendResult> Http1SendAsync(Forwarding.Http1.Http1Pool pool, int targetStart, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(ReusedValueTaskBuilder<>))]
+    private static async ValueTask<BackendResult> Http1SendAsync(Forwarding.Http1.Http1Pool pool, int targetStart, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         string method = backend.Method.Method;
         BackendCaller.OutgoingBody body = BackendCaller.ChooseBody(client, backend, built, method, withBody: true);

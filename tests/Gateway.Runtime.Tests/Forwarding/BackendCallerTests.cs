@@ -289,7 +289,7 @@ public class BackendCallerTests
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(client.Token);
         using ForwardedRequest forwarded = await ForwardAsync(new DefaultHttpContext());
 
-        Task<BackendResult> call = RequestPipeline.CallBackendAsync(forwarded, Define(registry), Url, null, 1024, passThrough: false, client.Token, budget.Token);
+        Task<BackendResult> call = RequestPipeline.CallBackendAsync(forwarded, Define(registry), Url, null, 1024, passThrough: false, client.Token, budget.Token).AsTask();
         await entered.Task;
         await (clientGone ? client : budget).CancelAsync();
         using BackendResult result = await call;
@@ -369,7 +369,7 @@ public class BackendCallerTests
         using ForwardedRequest forwarded = await ForwardAsync(new DefaultHttpContext());
 
         (bool Pool, string? Name)? completedOn = null;
-        Task<BackendResult> call = RequestPipeline.CallBackendAsync(forwarded, Define(registry), Url, null, 2 * RequestPipeline.LargeBodyBytes, passThrough: false, CancellationToken.None, CancellationToken.None);
+        Task<BackendResult> call = RequestPipeline.CallBackendAsync(forwarded, Define(registry), Url, null, 2 * RequestPipeline.LargeBodyBytes, passThrough: false, CancellationToken.None, CancellationToken.None).AsTask();
         Task observed = call.ContinueWith(_ => completedOn = (Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         reading.Set(); // the reads complete only now that the test watches where the call ends
         using BackendResult result = await call;

@@ -18,7 +18,8 @@ namespace Gateway.EndToEnd.Tests;
 /// the gateway answers within <see cref="s_bound"/>; only a complete 200 or the failed step's 500 (no other 5xx); a
 /// complete 200 carries exactly the body a strict RFC 9112 reading of the bytes gives (<see cref="StrictResponseReader"/>),
 /// and none when that reading refuses them; and the next call gets its own answer, never bytes left over from the case
-/// on a reused connection. CI runs <see cref="CiCases"/>; <c>GATEWAY_RESPONSE_FUZZ_CASES</c> sets the count,
+/// on a reused connection. Each case is then relayed by <c>/noop/f{n}</c> (no-op: the answer streamed as it comes) and
+/// checked the same way (<see cref="CheckRelayed"/>), followed by its own clean call. CI runs <see cref="CiCases"/>; <c>GATEWAY_RESPONSE_FUZZ_CASES</c> sets the count,
 /// <c>GATEWAY_RESPONSE_FUZZ_CASE</c> runs one case with what was sent and answered in the test's output. Case <c>n</c>
 /// is built from the seed <c>n</c> alone.
 /// </summary>
@@ -108,7 +109,16 @@ public sealed class BackendResponseFuzzTests(ITestOutputHelper output)
                 output.WriteLine($"{fuzz.Describe()}\nstrict reading: {strict}\nanswered: {answer}\nnext call answered: {next}\nbackend saw: {string.Join(", ", raw.Received.Select(r => r.Connection + " " + r.Head.Split("\r\n")[0]))}");
             }
 
-            if ((Check(answer, strict, "the case's call") ?? CheckNext(next, n)) is { } failure)
+            Answer? relayed = await CallAsync(gateway, string.Create(CultureInfo.InvariantCulture, $"/noop/f{n}"), bytes: true);
+            Answer? relayedNext = await CallAsync(gateway, string.Create(CultureInfo.InvariantCulture, $"/get/m{n}"));
+            string relayedOutcome = relayed is null ? "no answer" : relayed.BrokenOff ? "broken off" : relayed.Status == 500 && relayed.Body.Length == 0 ? "failed" : "relayed";
+            outcomes[$"strict {strict.End}, no-op {relayedOutcome}"] = outcomes.GetValueOrDefault($"strict {strict.End}, no-op {relayedOutcome}") + 1;
+            if (n == _traced)
+            {
+                output.WriteLine($"no-op answered: {relayed}\nnext call answered: {relayedNext}");
+            }
+
+            if ((Check(answer, strict, "the case's call") ?? CheckNext(next, n) ?? CheckRelayed(relayed, strict) ?? CheckNext(relayedNext, n)) is { } failure)
             {
                 failing.Add(n);
                 failures.Add($"{failure}\n  {fuzz.Describe()}\n  strict reading: {strict}");
@@ -174,6 +184,31 @@ public sealed class BackendResponseFuzzTests(ITestOutputHelper output)
             : $"{call}: answered {answer.Status} (completed {answer.Completed ?? "absent"}), not a complete 200 nor the failed step: {Shorten(answer.Body)}";
     }
 
+    /// <summary>
+    /// The no-op relay of a case: within the bound. A relayed answer (neither the failed step's empty 500 nor broken off)
+    /// only for bytes the strict reading accepts, with their status and exactly their body. Broken off (the client's
+    /// connection aborted: the relay had begun when the bytes turned out cut or malformed) or the failed step are
+    /// always allowed: never a whole answer with other bytes.
+    /// </summary>
+    private static string? CheckRelayed(Answer? answer, StrictReading strict)
+    {
+        if (answer is null)
+        {
+            return $"the no-op call: no answer within {s_bound.TotalSeconds} s";
+        }
+
+        bool exact = strict.End == StrictEnd.Complete && answer.Status == strict.Status
+            && (answer.Body == strict.Body || strict.Status is 204 or 304 && answer.Body.Length == 0);
+        if (answer.BrokenOff || exact || (answer.Status == 500 && answer.Body.Length == 0))
+        {
+            return null;
+        }
+
+        return strict.End == StrictEnd.Complete
+            ? $"the no-op call: relayed {answer.Status} with {answer.Body.Length} bytes, not the strict reading's {strict.Status} with {strict.Body.Length}: {Shorten(answer.Body)}"
+            : $"the no-op call: relayed {answer.Status} whole for bytes the strict reading refuses ({strict}): {Shorten(answer.Body)}";
+    }
+
     /// <summary>The call after a case: its own answer, whatever the case left on the connection.</summary>
     private static string? CheckNext(Answer? next, int number)
     {
@@ -219,26 +254,40 @@ public sealed class BackendResponseFuzzTests(ITestOutputHelper output)
 
     private static string MarkerJson(int number) => string.Create(CultureInfo.InvariantCulture, $$"""{"marker":{{number}}}""");
 
-    /// <summary>A GET bounded by <see cref="s_bound"/>; null when the gateway did not answer within it.</summary>
-    private static async Task<Answer?> CallAsync(GatewayUnderTest gateway, string path)
+    /// <summary>
+    /// A GET bounded by <see cref="s_bound"/>; null when the gateway did not answer within it. With <paramref name="bytes"/>
+    /// the body is read as bytes (one char per byte, as the strict reading's), and an answer whose connection broke off
+    /// is returned as such.
+    /// </summary>
+    private static async Task<Answer?> CallAsync(GatewayUnderTest gateway, string path, bool bytes = false)
     {
         using var bound = new CancellationTokenSource(s_bound);
+        int status = 0;
         try
         {
-            using HttpResponseMessage response = await gateway.Client.GetAsync(path, bound.Token);
+            using HttpResponseMessage response = await gateway.Client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, bound.Token);
+            status = (int)response.StatusCode;
             string? completed = response.Headers.TryGetValues(Completed, out IEnumerable<string>? values) ? values.Single() : null;
-            return new Answer((int)response.StatusCode, completed, await response.Content.ReadAsStringAsync(bound.Token));
+            string body = bytes
+                ? Encoding.Latin1.GetString(await response.Content.ReadAsByteArrayAsync(bound.Token))
+                : await response.Content.ReadAsStringAsync(bound.Token);
+            return new Answer(status, completed, body);
         }
         catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {
             return null;
+        }
+        catch (Exception e) when (bytes && e is HttpRequestException or IOException)
+        {
+            // The gateway aborted the client's connection: before its head reached the client (status 0), or mid-body.
+            return new Answer(status, null, string.Empty, BrokenOff: true);
         }
     }
 
     private static string Shorten(string text) => text.Length > 200 ? text[..200] + string.Create(CultureInfo.InvariantCulture, $"… ({text.Length} chars)") : text;
 
     /// <summary>What the gateway's client received.</summary>
-    private sealed record Answer(int Status, string? Completed, string Body);
+    private sealed record Answer(int Status, string? Completed, string Body, bool BrokenOff = false);
 }
 
 /// <summary>

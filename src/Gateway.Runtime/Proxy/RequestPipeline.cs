@@ -178,8 +178,8 @@ internal static class RequestPipeline
         }
 
         // The gateway's own HTTP/1.1 client takes what it sends exactly as .NET's would (Http1Client): a plain http://
-        // URL, no martian modifier, a JSON-family body read whole, no trace context to propagate.
-        if (backend.Hosts.Http1 is { } http1 && backend.Modifiers is null && backend.Encoding != BackendEncoding.NoOp
+        // URL, no martian modifier, no trace context to propagate.
+        if (backend.Hosts.Http1 is { } http1 && backend.Modifiers is null
             && System.Diagnostics.Activity.Current is null && !(backend.Hosts.IsDiscovered && url.StartsWith(BackendHostGroup.Unresolved, StringComparison.Ordinal))
             && http1.TryRoute(url, out Forwarding.Http1.Http1Pool? pool, out int targetStart))
         {
@@ -195,13 +195,15 @@ internal static class RequestPipeline
     /// connection's buffer, sent with the body, the answer's head parsed, then the same completion as .NET's client's
     /// answers get. A reused connection that closes before any byte of the answer arrives (the server closed it as idle)
     /// is retried once on a new connection when the request has no body, as .NET's client retries. A same-origin
-    /// redirect continues on .NET's client. It waits on every call (for the answer), so its box is reused
-    /// (<see cref="ReusedValueTaskBuilder{TResult}"/>).
+    /// redirect continues on .NET's client. A <c>no-op</c> answer relayed to the client keeps every header and streams its
+    /// body (<see cref="Forwarding.Http1.Http1StreamedContent"/>). It waits on every call (for the answer), so its box is
+    /// reused (<see cref="ReusedValueTaskBuilder{TResult}"/>).
     /// </summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(ReusedValueTaskBuilder<>))]
     private static async ValueTask<BackendResult> Http1SendAsync(Forwarding.Http1.Http1Pool pool, int targetStart, ForwardedRequest client, BackendDefinition backend, string url, BackendRequest? built, int maxBodyBytes, bool passThrough, CancellationToken clientAborted, CancellationToken cancellation)
     {
         string method = backend.Method.Method;
+        bool relayed = backend.Encoding == BackendEncoding.NoOp && passThrough;
         BackendCaller.OutgoingBody body = BackendCaller.ChooseBody(client, backend, built, method, withBody: true);
         // The body's bytes stay the call's while they are sent, whoever lets go of them meanwhile.
         SharedBody? sending = body.Body?.Lease();
@@ -243,7 +245,7 @@ internal static class RequestPipeline
                     // The answer's head, parsed as its bytes arrive (awaited here: no async layer per read).
                     Forwarding.Http1.Http1Response answer = connection.Response;
                     answer.BeginHead();
-                    while (!answer.TryReadHead(method == "HEAD", backend.ReadHeaders, backend.KeepRawBody))
+                    while (!answer.TryReadHead(method == "HEAD", backend.ReadHeaders, backend.KeepRawBody, all: relayed))
                     {
                         answer.Received(await connection.ReceiveAsync(cancellation).ConfigureAwait(false));
                     }
@@ -290,6 +292,13 @@ internal static class RequestPipeline
                 response.Dispose();
                 bool asGet = BackendCaller.RedirectsAsGet(code, method);
                 return await SendAsync(client, backend, next, asGet ? HttpMethod.Get : backend.Method, withBody: !asGet, firstRedirect: 1, built, maxBodyBytes, passThrough, script: null, clientAborted, cancellation).ConfigureAwait(false);
+            }
+
+            if (backend.Encoding == BackendEncoding.NoOp)
+            {
+                return relayed
+                    ? BackendResult.Streamed(Forwarding.Http1.Http1StreamedContent.ToMessage(response))
+                    : await CompleteNoDataAsync(response, backend, maxBodyBytes, cancellation).ConfigureAwait(false);
             }
 
             return await CompleteAsync(response, backend, maxBodyBytes, clientAborted, cancellation).ConfigureAwait(false);
@@ -463,36 +472,42 @@ internal static class RequestPipeline
         }
 
         var response = new HttpClientResponse(message);
-        if (backend.Encoding == BackendEncoding.NoOp)
+        return backend.Encoding == BackendEncoding.NoOp
+            ? await CompleteNoDataAsync(response, backend, maxBodyBytes, cancellation).ConfigureAwait(false)
+            : await CompleteAsync(response, backend, maxBodyBytes, clientAborted, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A <c>no-op</c> backend behind another renderer, whichever client received its answer: no data, only the headers
+    /// and the raw body later steps read.
+    /// </summary>
+    private static async ValueTask<BackendResult> CompleteNoDataAsync(BackendResponse response, BackendDefinition backend, int maxBodyBytes, CancellationToken cancellation)
+    {
+        var empty = new PooledBuffer(16);
+        empty.Write("{}"u8);
+        BackendResult noData = BackendResult.Success(response.Status, empty);
+        using (response)
         {
-            var empty = new PooledBuffer(16);
-            empty.Write("{}"u8);
-            BackendResult noData = BackendResult.Success(response.Status, empty);
-            using (response)
+            noData.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders)).WithPassed(BackendCaller.Relayed(response, backend.PassedHeaders));
+            // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
+            if (backend.KeepRawBody)
             {
-                noData.WithRelayed(BackendCaller.Relayed(response, backend.RelayedHeaders)).WithPassed(BackendCaller.Relayed(response, backend.PassedHeaders));
-                // A later step may still read this backend's whole body ({respN}), as KrakenD's propagated no-op bodies.
-                if (backend.KeepRawBody)
+                backend.Hosts.Probe(StepStage.ReadBody, response);
+                (BackendFailure keptRead, PooledBuffer? kept) = await response.ReadBodyAsync(backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
+                if (keptRead != BackendFailure.None)
                 {
-                    backend.Hosts.Probe(StepStage.ReadBody, response);
-                    (BackendFailure keptRead, PooledBuffer? kept) = await response.ReadBodyAsync(backend.Hosts.Budget, maxBodyBytes, cancellation).ConfigureAwait(false);
-                    if (keptRead != BackendFailure.None)
-                    {
-                        return noData;
-                    }
+                    return noData;
+                }
 
-                    noData.WithSource(kept, response.ContentType, BackendCaller.Capture(response, backend.CapturedHeaders));
-                }
-                else if (backend.CapturedHeaders is not null)
-                {
-                    noData.WithSource(null, null, BackendCaller.Capture(response, backend.CapturedHeaders));
-                }
+                noData.WithSource(kept, response.ContentType, BackendCaller.Capture(response, backend.CapturedHeaders));
             }
-
-            return noData;
+            else if (backend.CapturedHeaders is not null)
+            {
+                noData.WithSource(null, null, BackendCaller.Capture(response, backend.CapturedHeaders));
+            }
         }
 
-        return await CompleteAsync(response, backend, maxBodyBytes, clientAborted, cancellation).ConfigureAwait(false);
+        return noData;
     }
 
     /// <summary>Turns a final answer into a result, whichever client received it: status rules, reading the body, decoding, shaping.</summary>

@@ -12,7 +12,8 @@ namespace Gateway.Runtime.Forwarding.Http1;
 /// <c>Transfer-Encoding</c>, a <c>Transfer-Encoding</c> other than one <c>chunked</c>, two different lengths, a length that is not digits, a head past 64 KiB, a folded or
 /// malformed header line. Only the headers the configuration reads become strings. The object belongs to its
 /// connection and is reused by its next exchange; disposing it returns the connection when the message was read
-/// whole, and closes it otherwise.
+/// whole, and closes it otherwise. A <c>no-op</c> answer keeps every header and is read as it streams
+/// (<see cref="ReadStreamedAsync"/>, <see cref="Http1StreamedContent"/>).
 /// </summary>
 internal sealed class Http1Response : BackendResponse
 {
@@ -31,6 +32,8 @@ internal sealed class Http1Response : BackendResponse
     private bool _disposed = true;
     private bool _anyByte;
     private int _scanned;
+    private long _left; // streamed: the bytes left of the declared length, or of the current chunk
+    private bool _chunkEnd; // streamed, chunked: the CRLF after a chunk's data is still to be read
 
     public Http1Response(Http1Connection connection) => _connection = connection;
 
@@ -83,7 +86,8 @@ internal sealed class Http1Response : BackendResponse
     /// <param name="head">True for a <c>HEAD</c> request: the answer has no body whatever its headers say.</param>
     /// <param name="wanted">The header names whose values later stages read; null when none.</param>
     /// <param name="contentType">Keep the <c>Content-Type</c> of a success too (a later step reads the raw body); a failure's is always kept.</param>
-    public bool TryReadHead(bool head, string[]? wanted, bool contentType)
+    /// <param name="all">Keep every header, as received (a <c>no-op</c> answer relayed to the client); <paramref name="wanted"/> is then ignored.</param>
+    public bool TryReadHead(bool head, string[]? wanted, bool contentType, bool all = false)
     {
         while (true)
         {
@@ -104,7 +108,7 @@ internal sealed class Http1Response : BackendResponse
                 throw new Http1ProtocolException("the response head is larger than 64 KiB");
             }
 
-            ParseHead(_connection.Buffered[..end], head, wanted, contentType);
+            ParseHead(_connection.Buffered[..end], head, wanted, contentType, all);
             _connection.Consume(end);
             _anyByte = true;
             _scanned = 0;
@@ -147,7 +151,10 @@ internal sealed class Http1Response : BackendResponse
         return at < 0 ? -1 : from + at + 4;
     }
 
-    internal void ParseHead(ReadOnlySpan<byte> head, bool headRequest, string[]? wanted, bool contentType)
+    /// <summary>The headers kept from the head (<see cref="TryReadHead"/>): the wanted ones, or every one, in order.</summary>
+    internal IReadOnlyList<KeyValuePair<string, string>> Kept => _kept;
+
+    internal void ParseHead(ReadOnlySpan<byte> head, bool headRequest, string[]? wanted, bool contentType, bool all = false)
     {
         _kept.Clear();
         _contentType = null;
@@ -243,7 +250,11 @@ internal sealed class Http1Response : BackendResponse
                 _location = Encoding.Latin1.GetString(value);
             }
 
-            if (wanted is not null)
+            if (all)
+            {
+                _kept.Add(new(Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value)));
+            }
+            else if (wanted is not null)
             {
                 foreach (string want in wanted)
                 {
@@ -288,6 +299,82 @@ internal sealed class Http1Response : BackendResponse
         if (_framing == Framing.UntilClose)
         {
             _keepAlive = false;
+        }
+
+        // A final message without body bytes is read whole once its head is (never a 101: that connection is no longer
+        // HTTP's); a streamed one counts down from its length.
+        _complete = _status >= 200 && (_framing == Framing.None || (_framing == Framing.Length && _contentLength == 0));
+        _left = _framing == Framing.Length ? _contentLength : 0;
+        _chunkEnd = false;
+    }
+
+    /// <summary>
+    /// Reads the next bytes of the body as they arrive (a streamed <c>no-op</c> answer), at most
+    /// <paramref name="destination"/>'s length, by the message's framing: 0 once the message is read whole (the
+    /// connection can then go back to the pool). Throws <see cref="Http1ProtocolException"/> for a body that ends early
+    /// or a malformed chunk, <see cref="OperationCanceledException"/> when <paramref name="cancellation"/> ends the wait.
+    /// </summary>
+    public async ValueTask<int> ReadStreamedAsync(Memory<byte> destination, CancellationToken cancellation)
+    {
+        if (_complete || destination.IsEmpty)
+        {
+            return 0;
+        }
+
+        int read;
+        switch (_framing)
+        {
+            case Framing.Length:
+                read = await _connection.ReadAsync(destination, _left, cancellation).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new Http1ProtocolException("the connection closed before the body's declared length");
+                }
+
+                _left -= read;
+                _complete = _left == 0;
+                return read;
+            case Framing.UntilClose:
+                read = await _connection.ReadAsync(destination, long.MaxValue, cancellation).ConfigureAwait(false);
+                _complete = read == 0;
+                return read;
+            default: // chunked
+                if (_left == 0)
+                {
+                    if (_chunkEnd)
+                    {
+                        // The CRLF that ends the previous chunk's data.
+                        if (await ReadLineAsync(cancellation).ConfigureAwait(false) != 0)
+                        {
+                            throw new Http1ProtocolException("a chunk is longer than its size");
+                        }
+
+                        _connection.Consume(2);
+                        _chunkEnd = false;
+                    }
+
+                    int lineEnd = await ReadLineAsync(cancellation).ConfigureAwait(false);
+                    long size = ParseChunkSize(_connection.Buffered[..lineEnd]);
+                    _connection.Consume(lineEnd + 2);
+                    if (size == 0)
+                    {
+                        await SkipTrailersAsync(cancellation).ConfigureAwait(false);
+                        _complete = true;
+                        return 0;
+                    }
+
+                    _left = size;
+                }
+
+                read = await _connection.ReadAsync(destination, _left, cancellation).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new Http1ProtocolException("the connection closed inside a chunk");
+                }
+
+                _left -= read;
+                _chunkEnd = _left == 0;
+                return read;
         }
     }
 

@@ -461,7 +461,8 @@ public sealed class BackendHttpConformanceTests
                 return await WriteOkAsync(stream);
             }
 
-            string common = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nX-Backend: one\r\nX-Backend: two\r\nKeep-Alive: timeout=5\r\n";
+            string common = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nX-Backend: one\r\nX-Backend: two\r\nKeep-Alive: timeout=5\r\n"
+                + "Cache-Control: max-age=60,public\r\n";
             switch (framing)
             {
                 case "length":
@@ -497,6 +498,8 @@ public sealed class BackendHttpConformanceTests
             Assert.Equal(200, (int)first.StatusCode);
             Assert.True(body.AsSpan().SequenceEqual(relayed), $"{relayed.Length} bytes relayed of {body.Length}, or other bytes");
             Assert.Equal(["one", "two"], first.Headers.GetValues("X-Backend"));
+            // As received, not parsed and written again ("max-age=60, public").
+            Assert.Equal("max-age=60,public", first.Headers.NonValidated["Cache-Control"].ToString());
             Assert.Equal("application/octet-stream", first.Content.Headers.ContentType?.MediaType);
             Assert.False(first.Headers.Contains("Keep-Alive"), "a hop-by-hop header was relayed");
             Assert.False(first.Headers.Contains("X-Trailer"), "a trailer was relayed as a header");

@@ -502,19 +502,41 @@ internal static class ResponseComposer
     }
 
     /// <summary>
-    /// Relays a backend's headers, except hop-by-hop ones and values a response header cannot carry (non-ASCII text,
-    /// control characters: <see cref="HeaderRules"/>), which Kestrel would refuse along with the whole response.
+    /// Relays a backend's headers as received (not parsed and written again), except hop-by-hop ones and values a
+    /// response header cannot carry (non-ASCII text, control characters: <see cref="HeaderRules"/>), which Kestrel would
+    /// refuse along with the whole response.
     /// </summary>
     private static void CopyHeaders(HttpHeaders headers, HttpResponse response)
     {
-        foreach (KeyValuePair<string, IEnumerable<string>> header in headers)
+        foreach (KeyValuePair<string, HeaderStringValues> header in headers.NonValidated)
         {
-            if (HopByHop.Contains(header.Key) || !HeaderRules.AreValidValues(header.Value))
+            if (HopByHop.Contains(header.Key))
             {
                 continue;
             }
 
-            response.Headers.Append(header.Key, header.Value.ToArray());
+            HeaderStringValues received = header.Value;
+            Microsoft.Extensions.Primitives.StringValues values;
+            if (received.Count == 1)
+            {
+                values = received.ToString();
+            }
+            else
+            {
+                string[] each = new string[received.Count];
+                int i = 0;
+                foreach (string value in received)
+                {
+                    each[i++] = value;
+                }
+
+                values = each;
+            }
+
+            if (HeaderRules.AreValidValues(values))
+            {
+                response.Headers.Append(header.Key, values);
+            }
         }
     }
 

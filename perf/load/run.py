@@ -32,13 +32,20 @@ CPUS = os.cpu_count() or 1
 SUT_CPU = "1" if CPUS > 1 else "0"
 LOAD_CPU = "0"
 
+FLOOR = "nginx+lua, calls only"
+
 SCENARIOS = [
     # name, {system: path}, peer to compare with
     ("passthrough small JSON", {"gateway": "/passthrough/small", "nginx": "/hotels/25", "yarp": "/hotels/25"}),
     ("passthrough 20 KB", {"gateway": "/passthrough/20k", "nginx": "/products-20k", "yarp": "/products-20k"}),
-    ("parallel aggregation (2 backends)", {"gateway": "/aggregate/25", "nginx+lua": "/aggregate/25"}),
+    # KrakenD's plain proxy (no-op: status, headers and body relayed unchecked), the same work as nginx's proxy_pass.
+    ("passthrough small, no-op", {"gateway": "/passthrough/small-noop", "nginx": "/hotels/25", "yarp": "/hotels/25"}),
+    ("passthrough 20 KB, no-op", {"gateway": "/passthrough/20k-noop", "nginx": "/products-20k", "yarp": "/products-20k"}),
+    # FLOOR: nginx+Lua making the same backend calls with no JSON work at all (perf/load/lua-peer.conf.in, /floor/), a
+    # reference for how low CPU per request goes on this host for this I/O (perf/README.md, floors).
+    ("parallel aggregation (2 backends)", {"gateway": "/aggregate/25", "nginx+lua": "/aggregate/25", FLOOR: "/floor/aggregate/25"}),
     ("aggregation, 20 KB + small", {"gateway": "/aggregate20k/25", "nginx+lua": "/aggregate20k/25"}),
-    ("sequential chain (2 steps)", {"gateway": "/chain/25", "nginx+lua": "/chain/25"}),
+    ("sequential chain (2 steps)", {"gateway": "/chain/25", "nginx+lua": "/chain/25", FLOOR: "/floor/chain/25"}),
     ("sequential chain (3 steps, shaping)", {"gateway": "/chain3/25", "nginx+lua": "/chain3/25"}),
     ("dependency graph (diamond, 4 steps)", {"gateway": "/diamond/25", "nginx+lua": "/diamond/25"}),
 ]
@@ -126,15 +133,17 @@ def process_tree(pid):
     return pids + [int(c) for c in children]
 
 
-def cpu_seconds(pids):
-    total = 0
+def cpu_split(pids):
+    """User and kernel CPU seconds so far of the processes (utime and stime of /proc/PID/stat)."""
+    user = kernel = 0
     for pid in pids:
         try:
             fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            kernel += int(fields[12])
         except OSError:
             pass
-    return total / TICKS
+    return user / TICKS, kernel / TICKS
 
 
 def core_ticks(cpu):
@@ -239,10 +248,12 @@ def wrk(port, path, args, duration):
 def measure(system, proc, port, path, args):
     wrk(port, path, args, args.warmup)
     pids = process_tree(proc.pid)
-    cpu_before = cpu_seconds(pids)
+    split_before = cpu_split(pids)
     load_before = core_ticks(LOAD_CPU)
     result = wrk(port, path, args, args.duration)
-    cpu = cpu_seconds(pids) - cpu_before
+    split_after = cpu_split(pids)
+    cpu = sum(split_after) - sum(split_before)
+    kernel = split_after[1] - split_before[1]
     load_after = core_ticks(LOAD_CPU)
     seconds = result["duration_us"] / 1e6
     rps = result["requests"] / seconds
@@ -251,6 +262,8 @@ def measure(system, proc, port, path, args):
         "system": system, "path": path, "rps": rps, "p50_us": result["p50"], "p99_us": result["p99"], "p999_us": result["p999"],
         "cpu_s_per_10k": cpu / result["requests"] * 10000 if result["requests"] else None,
         "cpu_us_per_request": cpu / result["requests"] * 1e6 if result["requests"] else None,
+        # The kernel's part (system time: the loopback TCP path, system calls): what no user-space change removes.
+        "kernel_us_per_request": kernel / result["requests"] * 1e6 if result["requests"] else None,
         # How much of its one core the system under test used, and how busy the load core (wrk and the backends) was:
         # near 100 % on the load core, requests/s measure the load generator rather than the system under test.
         "sut_core_busy": cpu / seconds,
@@ -260,7 +273,8 @@ def measure(system, proc, port, path, args):
     }
     cpu_text = f"{row['cpu_us_per_request']:.1f}" if row["cpu_us_per_request"] is not None else "-"
     load_text = f"{row['load_core_busy']:.0%}" if row["load_core_busy"] is not None else "-"
-    log(f"  {system:10} CPU {cpu_text} us/req  {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  "
+    kernel_text = f"{row['kernel_us_per_request']:.1f}" if row["kernel_us_per_request"] is not None else "-"
+    log(f"  {system:10} CPU {cpu_text} us/req (kernel {kernel_text})  {rps:10.0f} req/s  p50 {result['p50']:6d} us  p99 {result['p99']:6d} us  "
         f"its core {row['sut_core_busy']:.0%}  load core {load_text}  errors {row['errors']}")
     return row
 
@@ -307,10 +321,13 @@ def main():
         lua = start(["nginx", "-c", str(nginx_config("lua", ports["nginx+lua"], proxy_body(ports["nginx+lua"], backend_port, (LOAD / "lua-peer.conf.in").read_text()),
                                                      ("ndk_http_module.so", "ngx_http_lua_module.so")))], SUT_CPU, "lua")
         yarp = start([str(OUT / "yarp" / "YarpPeer"), str(ports["yarp"]), f"http://127.0.0.1:{backend_port}/"], SUT_CPU, "yarp")
-        processes = {"gateway": gateway, "nginx": nginx, "nginx+lua": lua, "yarp": yarp}
+        # The floor is nginx+Lua's own process, on paths of its own.
+        processes = {"gateway": gateway, "nginx": nginx, "nginx+lua": lua, "yarp": yarp, FLOOR: lua}
+        ports[FLOOR] = ports["nginx+lua"]
         for name in ("nginx", "nginx+lua", "yarp"):
             wait_http(ports[name], "/hotels/25")
         wait_http(ports["nginx+lua"], "/chain/25")
+        wait_http(ports[FLOOR], "/floor/chain/25")
 
         # Warm every system on every path it serves before measuring anything: a JIT peer measured after a 2 s warm-up
         # is still running unoptimised code, which would flatter the gateway (native code needs no warm-up).
@@ -364,7 +381,7 @@ def rounds_together(targets, args, rounds, connections):
     pids = {name: process_tree(process.pid) for name, (process, _, _) in targets.items()}
     kept = []
     for round_index in range(rounds + 1):
-        before = {name: cpu_seconds(pids[name]) for name in targets}
+        before = {name: cpu_split(pids[name]) for name in targets}
         done = {}
         threads = [threading.Thread(target=lambda n=name, port=port, path=path: done.__setitem__(n, wrk(port, path, share, args.duration)))
                    for name, (_, port, path) in targets.items()]
@@ -373,7 +390,9 @@ def rounds_together(targets, args, rounds, connections):
         for thread in threads:
             thread.join()
         if round_index > 0:
-            kept.append({name: {**done[name], "cpu_us_per_request": (cpu_seconds(pids[name]) - before[name]) / done[name]["requests"] * 1e6}
+            after = {name: cpu_split(pids[name]) for name in targets}
+            kept.append({name: {**done[name], "cpu_us_per_request": (sum(after[name]) - sum(before[name])) / done[name]["requests"] * 1e6,
+                                "kernel_us_per_request": (after[name][1] - before[name][1]) / done[name]["requests"] * 1e6}
                          for name in targets})
     return kept
 
@@ -381,7 +400,7 @@ def rounds_together(targets, args, rounds, connections):
 def measure_paired(scenario, systems, processes, ports, args):
     """The gateway and one peer loaded at the same time (rounds_together), each by its own wrk with half the connections."""
     names = list(systems)
-    rounds = [{name: {"cpu_us_per_request": r[name]["cpu_us_per_request"], "rps": r[name]["requests"] / (r[name]["duration_us"] / 1e6),
+    rounds = [{name: {"cpu_us_per_request": r[name]["cpu_us_per_request"], "kernel_us_per_request": r[name]["kernel_us_per_request"], "rps": r[name]["requests"] / (r[name]["duration_us"] / 1e6),
                       "p99_us": r[name]["p99"], "errors": r[name]["socket_errors"] + r[name]["non2xx"]} for name in names}
               for r in rounds_together({name: (processes[name], ports[name], systems[name]) for name in names}, args, args.paired_rounds,
                                        max(1, args.connections // 2))]
@@ -390,6 +409,7 @@ def measure_paired(scenario, systems, processes, ports, args):
 
     result = {"scenario": scenario, "peer": peer, "ratio": median(ratios), "ratio_min": ratios[0], "ratio_max": ratios[-1],
               "gateway_cpu_us": median(r["gateway"]["cpu_us_per_request"] for r in rounds), "peer_cpu_us": median(r[peer]["cpu_us_per_request"] for r in rounds),
+              "gateway_kernel_us": median(r["gateway"]["kernel_us_per_request"] for r in rounds), "peer_kernel_us": median(r[peer]["kernel_us_per_request"] for r in rounds),
               "gateway_rps": median(r["gateway"]["rps"] for r in rounds), "peer_rps": median(r[peer]["rps"] for r in rounds),
               "errors": sum(r[n]["errors"] for r in rounds for n in names), "rounds": rounds}
     log(f"  {scenario} against {peer}: gateway {result['gateway_cpu_us']:.1f} us/req, {peer} {result['peer_cpu_us']:.1f} us/req, "
@@ -440,7 +460,7 @@ def median(values):
 
 def summarize(runs, gateway_runs):
     """One row per system: the median of its runs, and the spread of the per-round ratios against the gateway."""
-    keys = ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k", "cpu_us_per_request", "sut_core_busy", "load_core_busy")
+    keys = ("rps", "p50_us", "p99_us", "p999_us", "cpu_s_per_10k", "cpu_us_per_request", "kernel_us_per_request", "sut_core_busy", "load_core_busy")
     row = {key: median(r[key] for r in runs) for key in keys}
     row.update(system=runs[0]["system"], path=runs[0]["path"], peak_rss_mb=max(r["peak_rss_mb"] for r in runs),
                errors=sum(r["errors"] for r in runs), requests=sum(r["requests"] for r in runs), rounds=len(runs),
@@ -457,7 +477,6 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
     name = f"{stamp}-{commit}"
     binary_mb = (OUT / "gateway" / "gateway").stat().st_size / 1024 / 1024
-    peers = {"passthrough": ("nginx", "yarp"), "other": ("nginx+lua",)}
     lines = [
         f"# Load run {stamp} UTC, commit {commit}",
         "",
@@ -466,8 +485,8 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
         f"(systems alternating; figures are medians); {CPUS} CPUs: system under test on CPU {SUT_CPU}, "
         f"wrk and the nginx backends on CPU {LOAD_CPU}. Loopback only. Ratios compare systems within this run (the machine is shared and noisy).",
         "",
-        "| scenario | system | CPU µs / req | CPU ratio | CPU ratio per round | req/s | ratio | ratio per round | p50 µs | p99 µs | p99.9 µs | p99 ratio | its core busy | load core busy | peak RSS MB | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | system | CPU µs / req | of it kernel | CPU ratio | CPU ratio per round | req/s | ratio | ratio per round | p50 µs | p99 µs | p99.9 µs | p99 ratio | its core busy | load core busy | peak RSS MB | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
     def percent(value):
@@ -483,13 +502,15 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
             p99_ratio = gateway["p99_us"] / r["p99_us"] if peer and r["p99_us"] else None
             spread = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}" if ratio and r.get("ratio_min") is not None else "—"
             cpu_spread = f"{r['cpu_ratio_min']:.2f}-{r['cpu_ratio_max']:.2f}" if cpu_ratio and r.get("cpu_ratio_min") is not None else "—"
-            lines.append(f"| {scenario} | {r['system']} | {r['cpu_us_per_request']:.1f} | {'gateway ' + format(cpu_ratio, '.2f') + '×' if cpu_ratio else '—'} | {cpu_spread} | "
+            kernel = f"{r['kernel_us_per_request']:.1f}" if r.get("kernel_us_per_request") is not None else "—"
+            lines.append(f"| {scenario} | {r['system']} | {r['cpu_us_per_request']:.1f} | {kernel} | {'gateway ' + format(cpu_ratio, '.2f') + '×' if cpu_ratio else '—'} | {cpu_spread} | "
                          f"{r['rps']:.0f} | {'gateway ' + format(ratio, '.2f') + '×' if ratio else '—'} | {spread} | {r['p50_us']} | {r['p99_us']} | {r['p999_us']} | "
                          f"{format(p99_ratio, '.2f') if p99_ratio else '—'} | {percent(r['sut_core_busy'])} | {percent(r['load_core_busy'])} | {r['peak_rss_mb']:.1f} | {r['errors']} |")
     lines += [
         "",
         "\"CPU µs / req\" is the system's own CPU time (user + system, /proc, the process and its workers) over the measured window divided by "
-        "the requests answered: the primary figure. \"CPU ratio\" is the gateway's divided by that system's (below 1: the gateway spends less); "
+        "the requests answered: the primary figure; \"of it kernel\" is its system time alone (the loopback TCP path and the system calls, "
+        "which no change in user space removes). \"CPU ratio\" is the gateway's divided by that system's (below 1: the gateway spends less); "
         "\"ratio\" is the gateway's median req/s divided by that system's (above 1: the gateway is faster); the \"per round\" columns give the "
         "lowest and highest of the ratios of runs made back to back; \"p99 ratio\" is the gateway's p99 divided by that system's (below 1: the "
         "gateway is better). \"its core busy\" is the system's CPU time over the window (1 core = 100 %); \"load core busy\" is how busy "
@@ -502,6 +523,13 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
         f"- Overhead at moderate load (4 connections): backend direct p50 {overhead['direct_p50_us']} µs, through the gateway {overhead['gateway_p50_us']} µs: "
         f"{overhead['overhead_p50_us']} µs per hop.",
     ]
+    for scenario, systems in SCENARIOS:
+        by_system = {r["system"]: r for r in rows if r["scenario"] == scenario}
+        if FLOOR in by_system and "nginx+lua" in by_system:
+            floor, lua, gateway = by_system[FLOOR], by_system["nginx+lua"], by_system["gateway"]
+            lines.append(f"- Floor, {scenario}: nginx+Lua making the same backend calls with no JSON work spends {floor['cpu_us_per_request']:.1f} µs of CPU "
+                         f"per request ({floor['kernel_us_per_request']:.1f} in the kernel), {floor['cpu_us_per_request'] / lua['cpu_us_per_request']:.2f}× "
+                         f"nginx+Lua's; the gateway's kernel time alone is {gateway['kernel_us_per_request'] / lua['cpu_us_per_request']:.2f}× nginx+Lua's CPU per request.")
     if paired:
         lines += [
             "",
@@ -509,11 +537,11 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
             f"{max(1, args.connections // 2)} connections; CPU per request of both over the same window, the ratio per round (gateway ÷ peer, "
             "below 1: the gateway spends less) and its median. Both meet the host in the same state, which alternating runs cannot ensure.",
             "",
-            "| scenario | peer | gateway CPU µs / req | peer CPU µs / req | CPU ratio (median) | per round | gateway req/s | peer req/s | errors |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| scenario | peer | gateway CPU µs / req | of it kernel | peer CPU µs / req | of it kernel | CPU ratio (median) | per round | gateway req/s | peer req/s | errors |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for p in paired:
-            lines.append(f"| {p['scenario']} | {p['peer']} | {p['gateway_cpu_us']:.1f} | {p['peer_cpu_us']:.1f} | {p['ratio']:.2f}× | "
+            lines.append(f"| {p['scenario']} | {p['peer']} | {p['gateway_cpu_us']:.1f} | {p['gateway_kernel_us']:.1f} | {p['peer_cpu_us']:.1f} | {p['peer_kernel_us']:.1f} | {p['ratio']:.2f}× | "
                          f"{p['ratio_min']:.2f}-{p['ratio_max']:.2f} | {p['gateway_rps']:.0f} | {p['peer_rps']:.0f} | {p['errors']} |")
     lines += [
         "",
@@ -528,7 +556,7 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
 
 def chart(rows):
     """Grouped bars: requests per second of each system, per scenario."""
-    colors = {"gateway": "#2b6cb0", "nginx": "#38a169", "nginx+lua": "#d69e2e", "yarp": "#805ad5"}
+    colors = {"gateway": "#2b6cb0", "nginx": "#38a169", "nginx+lua": "#d69e2e", "yarp": "#805ad5", FLOOR: "#a0aec0"}
     width, bar, gap, left, top, height = 900, 26, 40, 230, 40, 0
     y = top
     parts = []

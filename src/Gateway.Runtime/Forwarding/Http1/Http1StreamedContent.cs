@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -44,22 +43,8 @@ internal sealed class Http1StreamedContent : HttpContent
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
-    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-    {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await _response.ReadStreamedAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+        new BodyStream(_response).CopyToAsync(stream, cancellationToken);
 
     /// <summary>Unknown here: a declared length is the <c>Content-Length</c> header, kept from the head.</summary>
     protected override bool TryComputeLength(out long length)

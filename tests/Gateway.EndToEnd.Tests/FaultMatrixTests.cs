@@ -268,7 +268,7 @@ public sealed class FaultMatrixTests : IClassFixture<MatrixFixture>
         NetworkStream stream = client.GetStream();
 
         // 10 of the 1000 bytes announced, then nothing: the body rate check is off in this gateway, so only the
-        // endpoint's 1 s timeout can end the request (the bound keeps a gateway without that bound from hanging).
+        // endpoint's 2 s timeout can end the request (the bound keeps a gateway without that bound from hanging).
         await stream.WriteAsync("POST /upload HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\": \"xx"u8.ToArray());
         string answer = await ReadToEndAsync(stream).WaitAsync(TimeSpan.FromSeconds(8));
 

@@ -4,9 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.EndToEnd.Tests;
 
 /// <summary>
-/// The fault-matrix gateway (Configs/matrix.json, 1 s timeout) with a healthy Kestrel backend and a hand-written
-/// faulty one that misbehaves as the path's mode says (<see cref="FaultModes"/>). The access log is captured, so that
-/// a test can read the status the gateway recorded for a client that went away.
+/// The fault-matrix gateway (Configs/matrix.json, 2 s timeout, four times what the big-string row takes on an idle
+/// machine) with a healthy Kestrel backend and a hand-written faulty one that misbehaves as the path's mode says
+/// (<see cref="FaultModes"/>). The access log is captured, so that a test can read the status the gateway recorded for
+/// a client that went away.
 /// </summary>
 public sealed class MatrixFixture : IAsyncLifetime
 {

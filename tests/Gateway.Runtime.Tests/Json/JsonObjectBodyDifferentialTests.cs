@@ -70,6 +70,30 @@ public class JsonObjectBodyDifferentialTests
         }
     }
 
+    [Fact]
+    public void StringStops_AtEveryOffsetOfTheWordScan_SameVerdictAndRange()
+    {
+        // The string scan tests 8 bytes at a time: every kind of stop (closing quote, escape, control character, a
+        // byte >= 0x80 that must not stop it) at every offset of the first three words, and bodies cut at every byte.
+        string[] stops = ["\"", "\\n\"", "\\u00e9\"", "\u0001\"", "\u001f\"", "\t\"", "é\"", "🏨\"", "\\\"", "\\q\""];
+        for (int before = 0; before <= 25; before++)
+        {
+            foreach (string stop in stops)
+            {
+                foreach (bool asName in new[] { false, true })
+                {
+                    string text = new string('a', before) + stop;
+                    byte[] doc = Encoding.UTF8.GetBytes(asName ? "{\"" + text + ": 1}" : "{\"k\":\"" + text + "}");
+                    AssertSame(doc);
+                    for (int cut = 1; cut < doc.Length; cut++)
+                    {
+                        AssertSame(doc[..cut]);
+                    }
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(62)]
     [InlineData(63)]

@@ -103,6 +103,11 @@ internal static class HttpRules
 
     public static bool IsHeaderValue(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept(s_valueBytes) < 0;
 
+    private static readonly SearchValues<byte> s_tokenBytes = SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    /// <summary>A token of received bytes (a backend's header name): one or more token characters, one vectorized search.</summary>
+    public static bool IsToken(ReadOnlySpan<byte> text) => !text.IsEmpty && text.IndexOfAnyExcept(s_tokenBytes) < 0;
+
     /// <summary>A token (RFC 9110 §5.6.2): one or more token characters, as a header name or a content coding is.</summary>
     public static bool IsToken(ReadOnlySpan<char> text)
     {

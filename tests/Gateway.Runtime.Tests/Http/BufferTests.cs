@@ -125,4 +125,20 @@ public class BufferTests
         Assert.Equal(valid, Gateway.Http.HttpRules.IsHeaderValue(value));
         Assert.Equal(valid, Gateway.Http.HttpRules.IsHeaderValue(System.Text.Encoding.Latin1.GetBytes(value)));
     }
+
+    [Fact]
+    public void HttpRules_IsToken_EveryByte_AsRfc9110Tchar()
+    {
+        // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+        for (int b = 0; b < 256; b++)
+        {
+            bool tchar = char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~".Contains((char)b, StringComparison.Ordinal);
+            byte[] name = [(byte)'X', (byte)b, (byte)'y'];
+            Assert.True(tchar == Gateway.Http.HttpRules.IsToken(name), $"byte 0x{b:X2}");
+            Assert.True(tchar == Gateway.Http.HttpRules.IsToken(System.Text.Encoding.Latin1.GetString(name)), $"char 0x{b:X2}");
+        }
+
+        Assert.False(Gateway.Http.HttpRules.IsToken(ReadOnlySpan<byte>.Empty));
+        Assert.True(Gateway.Http.HttpRules.IsToken("Content-Type"u8));
+    }
 }

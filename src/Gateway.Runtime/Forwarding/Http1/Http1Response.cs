@@ -192,7 +192,7 @@ internal sealed class Http1Response : BackendResponse
             }
 
             ReadOnlySpan<byte> name = line[..colon];
-            if (!IsToken(name))
+            if (!Gateway.Http.HttpRules.IsToken(name))
             {
                 throw new Http1ProtocolException("a response header name is not a token");
             }
@@ -594,19 +594,6 @@ internal sealed class Http1Response : BackendResponse
     private static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
     private static bool IsDigits(ReadOnlySpan<byte> value) => !value.ContainsAnyExceptInRange((byte)'0', (byte)'9');
-
-    private static bool IsToken(ReadOnlySpan<byte> name)
-    {
-        foreach (byte b in name)
-        {
-            if (b <= 32 || b >= 127 || "\"(),/:;<=>?@[\\]{}"u8.Contains(b))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private static bool HasToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
     {

@@ -4,8 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.EndToEnd.Tests;
 
 /// <summary>
-/// The fault-matrix gateway (Configs/matrix.json, 2 s timeout, four times what the big-string row takes on an idle
-/// machine) with a healthy Kestrel backend and a hand-written faulty one that misbehaves as the path's mode says
+/// The fault-matrix gateway (Configs/matrix.json, 2 s timeout, three to five times what the big-string row takes on an
+/// idle machine) with a healthy Kestrel backend and a hand-written faulty one that misbehaves as the path's mode says
 /// (<see cref="FaultModes"/>). The access log is captured, so that a test can read the status the gateway recorded for
 /// a client that went away.
 /// </summary>

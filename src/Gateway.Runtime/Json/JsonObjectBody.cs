@@ -214,30 +214,10 @@ public static class JsonObjectBody
         while (true)
         {
             // Short strings dominate real payloads: two 8-byte words tested at once (see FirstStop) before paying for a
-            // vectorized search; byte by byte only within the last 8 bytes of the body.
+            // vectorized search, which also takes a body's last few bytes.
             int stop = -1;
-            for (int k = 0; k < 2; k++)
+            for (int k = 0; k < 2 && i <= json.Length - sizeof(ulong); k++)
             {
-                if (i > json.Length - sizeof(ulong))
-                {
-                    for (; i < json.Length; i++)
-                    {
-                        byte b = json[i];
-                        if (b == (byte)'"' || b == (byte)'\\' || b < 0x20)
-                        {
-                            stop = i;
-                            break;
-                        }
-                    }
-
-                    if (stop < 0)
-                    {
-                        return -1;
-                    }
-
-                    break;
-                }
-
                 int at = FirstStop(BinaryPrimitives.ReadUInt64LittleEndian(json[i..]));
                 if (at < sizeof(ulong))
                 {

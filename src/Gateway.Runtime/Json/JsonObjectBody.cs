@@ -1,7 +1,7 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text.Unicode;
 
 namespace Gateway.Runtime.Json;
@@ -9,8 +9,8 @@ namespace Gateway.Runtime.Json;
 /// <summary>Checks that a backend body is one JSON object, as the <c>json</c> encoding requires (docs/configuration.md, decoding).</summary>
 /// <remarks>
 /// Every JSON backend response passes through here once, so this is a single forward scan written for speed rather
-/// than a tokenizer: no token objects, a 64-bit stack of container kinds, a table lookup per string byte and a
-/// vectorized search only for long strings. It accepts exactly what <c>Utf8JsonReader</c> with default options accepts
+/// than a tokenizer: no token objects, a 64-bit stack of container kinds, and strings crossed by looking up the next
+/// quote, backslash or control byte in a bit mask made once per 64-byte block (<see cref="StopIndex"/>). It accepts exactly what <c>Utf8JsonReader</c> with default options accepts
 /// (RFC 8259 grammar, no comments, no trailing commas, 64 levels); a differential test holds the two together.
 /// </remarks>
 public static class JsonObjectBody
@@ -20,10 +20,6 @@ public static class JsonObjectBody
     /// stack is 64 bits, and every later reader of the body (merge, shaping, lookups) reads with the default.
     /// </summary>
     public const int MaxDepth = 64;
-
-    // Bytes that end the fast run inside a string: the quote, the backslash and the control characters.
-    private static readonly SearchValues<byte> s_stringStops = SearchValues.Create(
-        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"u8);
 
     /// <summary>
     /// True when <paramref name="body"/> starts (after whitespace) with a complete, valid JSON object no deeper than
@@ -62,6 +58,7 @@ public static class JsonObjectBody
     {
         ulong arrays = 0; // bit d set: the container at depth d is an array
         int depth = 0;
+        var stops = new StopIndex(json);
 
     Value:
         if (i >= json.Length)
@@ -106,7 +103,7 @@ public static class JsonObjectBody
 
                 goto Value;
             case (byte)'"':
-                i = ScanString(json, i + 1, isName: false);
+                i = ScanString(json, ref stops, i + 1, isName: false);
                 break;
             case (byte)'t':
                 i = json[i..].StartsWith("true"u8) ? i + 4 : -1;
@@ -168,7 +165,7 @@ public static class JsonObjectBody
             return -1;
         }
 
-        i = ScanString(json, i + 1, isName: true);
+        i = ScanString(json, ref stops, i + 1, isName: true);
         if (i < 0)
         {
             return -1;
@@ -202,44 +199,39 @@ public static class JsonObjectBody
     }
 
     /// <summary>
-    /// Scans a string body from just after its opening quote; returns the index past the closing quote, or -1 for a
-    /// control character, a malformed escape or the end of input. In a property name, an escaped UTF-16 surrogate must
-    /// be part of a valid pair and an escaped name must be UTF-8, or the name could not be compared or re-written as text.
+    /// Scans a string body from just after its opening quote; returns the index past the closing quote, or -1. The
+    /// common case, a string with nothing to unescape, is one look-up in the block's stop mask.
     /// </summary>
-    private static int ScanString(ReadOnlySpan<byte> json, int i, bool isName)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ScanString(ReadOnlySpan<byte> json, ref StopIndex stops, int i, bool isName)
     {
-        int begin = i;
+        int stop = stops.Next(i);
+        if ((uint)stop < (uint)json.Length && json[stop] == (byte)'"')
+        {
+            return stop + 1;
+        }
+
+        return ScanEscapedString(json, ref stops, i, stop, isName);
+    }
+
+    /// <summary>
+    /// The rest of a string whose first stop (at <paramref name="stop"/>) is not its closing quote: a control character,
+    /// a malformed escape or the end of input fail; escapes are checked and skipped. In a property name, an escaped
+    /// UTF-16 surrogate must be part of a valid pair and an escaped name must be UTF-8, or the name could not be compared
+    /// or re-written as text.
+    /// </summary>
+    private static int ScanEscapedString(ReadOnlySpan<byte> json, ref StopIndex stops, int begin, int stop, bool isName)
+    {
         bool escaped = false;
         int pendingHigh = -1; // index just past a \uD800-\uDBFF escape in a name, waiting for its low half
+        int i = stop;
         while (true)
         {
-            // Short strings dominate real payloads: two 8-byte words tested at once (see FirstStop) before paying for a
-            // vectorized search, which also takes a body's last few bytes.
-            int stop = -1;
-            for (int k = 0; k < 2 && i <= json.Length - sizeof(ulong); k++)
+            if (i >= json.Length)
             {
-                int at = FirstStop(BinaryPrimitives.ReadUInt64LittleEndian(json[i..]));
-                if (at < sizeof(ulong))
-                {
-                    stop = i + at;
-                    break;
-                }
-
-                i += sizeof(ulong);
+                return -1;
             }
 
-            if (stop < 0)
-            {
-                int found = json[i..].IndexOfAny(s_stringStops);
-                if (found < 0)
-                {
-                    return -1;
-                }
-
-                stop = i + found;
-            }
-
-            i = stop;
             byte c = json[i];
             if (c == (byte)'"')
             {
@@ -267,7 +259,7 @@ public static class JsonObjectBody
                     return -1;
                 }
 
-                i += 2;
+                i = stops.Next(i + 2);
                 continue;
             }
 
@@ -311,24 +303,115 @@ public static class JsonObjectBody
                     pendingHigh = i;
                 }
             }
+
+            i = stops.Next(i);
         }
     }
 
     /// <summary>
-    /// The index (0 to 7) of the first byte of <paramref name="word"/>, read little-endian, that ends a string's fast
-    /// run: a quote, a backslash or a control character; 8 when there is none. Each test sets a byte's top bit where
-    /// the byte is zero after the xor (or below 0x20); a borrow can only set bits above a byte that truly matched, so
-    /// the lowest set bit is exact. Bytes of 0x80 and above (UTF-8 sequences) never match.
+    /// Where a string's run of plain bytes ends: a bit per byte for the quotes, backslashes and control characters of one
+    /// 64-byte block of the body, built from four 16-byte vectors (the width every build has: SSE2 on x64, without AVX) and
+    /// kept while the scan stays in the block. Blocks are aligned on the body's start; the last, partial block is read
+    /// through a zero-filled copy, so the bytes past the end count as stops and a search never runs off the body.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int FirstStop(ulong word)
+    private ref struct StopIndex
     {
-        const ulong Ones = 0x0101010101010101UL;
-        const ulong Highs = 0x8080808080808080UL;
-        ulong quote = word ^ (Ones * (byte)'"');
-        ulong backslash = word ^ (Ones * (byte)'\\');
-        ulong found = ((quote - Ones) & ~quote) | ((backslash - Ones) & ~backslash) | ((word - (Ones * 0x20)) & ~word);
-        return BitOperations.TrailingZeroCount(found & Highs) >> 3;
+        private const int BlockSize = 64;
+        private readonly ReadOnlySpan<byte> _json;
+        private int _block;
+        private ulong _mask;
+
+        public StopIndex(ReadOnlySpan<byte> json)
+        {
+            _json = json;
+            _block = -BlockSize;
+        }
+
+        /// <summary>The index of the first stop at or after <paramref name="i"/>; the body's length or more when none.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Next(int i)
+        {
+            uint offset = (uint)(i - _block);
+            if (offset < BlockSize)
+            {
+                ulong rest = _mask >> (int)offset;
+                if (rest != 0)
+                {
+                    return i + BitOperations.TrailingZeroCount(rest);
+                }
+            }
+
+            return NextFromBlock(i);
+        }
+
+        private int NextFromBlock(int i)
+        {
+            if (i >= _json.Length)
+            {
+                return _json.Length;
+            }
+
+            int block = i & ~(BlockSize - 1);
+            if (block != _block)
+            {
+                ulong rest = Load(block) >> (i - block);
+                if (rest != 0)
+                {
+                    return i + BitOperations.TrailingZeroCount(rest);
+                }
+            }
+
+            while (true)
+            {
+                block += BlockSize;
+                if (block >= _json.Length)
+                {
+                    return _json.Length;
+                }
+
+                ulong mask = Load(block);
+                if (mask != 0)
+                {
+                    return block + BitOperations.TrailingZeroCount(mask);
+                }
+            }
+        }
+
+        private ulong Load(int block)
+        {
+            _block = block;
+            ReadOnlySpan<byte> bytes = _json[block..];
+            return _mask = bytes.Length >= BlockSize ? Mask(bytes) : PaddedMask(bytes);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static ulong PaddedMask(ReadOnlySpan<byte> tail)
+        {
+            Span<byte> padded = stackalloc byte[BlockSize];
+            padded.Clear();
+            tail.CopyTo(padded);
+            return Mask(padded);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong Mask(ReadOnlySpan<byte> block)
+        {
+            ref byte at = ref MemoryMarshal.GetReference(block);
+            ulong m0 = Stops(Vector128.LoadUnsafe(ref at));
+            ulong m1 = Stops(Vector128.LoadUnsafe(ref at, 16));
+            ulong m2 = Stops(Vector128.LoadUnsafe(ref at, 32));
+            ulong m3 = Stops(Vector128.LoadUnsafe(ref at, 48));
+            return m0 | (m1 << 16) | (m2 << 32) | (m3 << 48);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong Stops(Vector128<byte> bytes)
+        {
+            Vector128<byte> quote = Vector128.Equals(bytes, Vector128.Create((byte)'"'));
+            Vector128<byte> backslash = Vector128.Equals(bytes, Vector128.Create((byte)'\\'));
+            Vector128<byte> control = Vector128.Equals(bytes & Vector128.Create((byte)0xE0), Vector128<byte>.Zero);
+            return (quote | backslash | control).ExtractMostSignificantBits();
+        }
     }
 
     private static bool IsSimpleEscape(byte b) =>

@@ -71,25 +71,62 @@ public class JsonObjectBodyDifferentialTests
     }
 
     [Fact]
-    public void StringStops_AtEveryOffsetOfTheWordScan_SameVerdictAndRange()
+    public void StringStops_AtEveryOffsetOfTheFirstBlocks_SameVerdictAndRange()
     {
-        // The string scan tests 8 bytes at a time: every kind of stop (closing quote, escape, control character, a
-        // byte >= 0x80 that must not stop it) at every offset of the first three words, and bodies cut at every byte.
+        // The string scan looks up stops in 64-byte blocks aligned on the body's start, and reads the last, partial block
+        // through a padded copy: every kind of stop (closing quote, escape, control character, a byte >= 0x80 that must
+        // not stop it) at every offset of the first three blocks, behind leading whitespace that moves the blocks, and
+        // bodies cut at every byte near the block edges and the stop.
         string[] stops = ["\"", "\\n\"", "\\u00e9\"", "\u0001\"", "\u001f\"", "\t\"", "é\"", "🏨\"", "\\\"", "\\q\""];
-        for (int before = 0; before <= 25; before++)
+        foreach (int lead in new[] { 0, 1, 7, 63 })
         {
-            foreach (string stop in stops)
+            for (int before = 0; before <= 200; before++)
             {
-                foreach (bool asName in new[] { false, true })
+                foreach (string stop in stops)
                 {
-                    string text = new string('a', before) + stop;
-                    byte[] doc = Encoding.UTF8.GetBytes(asName ? "{\"" + text + ": 1}" : "{\"k\":\"" + text + "}");
-                    AssertSame(doc);
-                    for (int cut = 1; cut < doc.Length; cut++)
+                    foreach (bool asName in new[] { false, true })
                     {
-                        AssertSame(doc[..cut]);
+                        string text = new string('a', before) + stop;
+                        byte[] doc = Encoding.UTF8.GetBytes(new string(' ', lead) + (asName ? "{\"" + text + ": 1}" : "{\"k\":\"" + text + "}"));
+                        AssertSame(doc);
+                        for (int cut = 1; cut < doc.Length; cut++)
+                        {
+                            int edge = cut % 64;
+                            if (before <= 25 || edge <= 1 || edge >= 63 || cut >= doc.Length - 8)
+                            {
+                                AssertSame(doc[..cut]);
+                            }
+                        }
                     }
                 }
+            }
+        }
+    }
+
+    [Fact]
+    public void LongDocuments_EveryStringAcrossBlockEdges_SameVerdictAndRange()
+    {
+        // A document of many members of every kind, moved one byte at a time through a whole block, so that each string,
+        // escape and number meets a block edge at each of its offsets; mutated copies of each position too.
+        var text = new StringBuilder("{");
+        for (int n = 0; n < 12; n++)
+        {
+            text.Append($"\"k{n}\": \"{new string('v', n * 5)}\\n\\u00e9é\", \"n{n}\": {n * 37}.5e-{n}, \"a{n}\": [true, null, \"{new string('x', n)}\"], ");
+        }
+
+        text.Append("\"end\": {}}");
+        byte[] body = Encoding.UTF8.GetBytes(text.ToString());
+        var random = new Random(64);
+        for (int lead = 0; lead < 64; lead++)
+        {
+            byte[] doc = [.. Enumerable.Repeat((byte)' ', lead), .. body];
+            AssertSame(doc);
+            Assert.True(JsonObjectBody.TryGetObject(doc, out _, out _));
+            for (int m = 0; m < 200; m++)
+            {
+                byte[] copy = (byte[])doc.Clone();
+                copy[lead + random.Next(body.Length)] = s_interesting[random.Next(s_interesting.Length)];
+                AssertSame(copy);
             }
         }
     }

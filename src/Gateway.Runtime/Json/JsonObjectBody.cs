@@ -66,57 +66,67 @@ public static class JsonObjectBody
             return -1;
         }
 
-        switch (json[i])
+        // Strings and numbers, most values, are told apart by two compares before the rest's switch: its jump table's
+        // indirect branch predicts worse (products-20k.json: 0.91x the time).
+        byte first = json[i];
+        if (first == (byte)'"')
         {
-            case (byte)'{':
-                if (depth == maxDepth)
-                {
+            i = ScanString(json, ref stops, i + 1, isName: false);
+        }
+        else if (IsDigit(first) || first == (byte)'-')
+        {
+            i = ScanNumber(json, i);
+        }
+        else
+        {
+            switch (first)
+            {
+                case (byte)'{':
+                    if (depth == maxDepth)
+                    {
+                        return -1;
+                    }
+
+                    arrays &= ~(1UL << depth);
+                    depth++;
+                    i = SkipWhitespace(json, i + 1);
+                    if (i < json.Length && json[i] == (byte)'}')
+                    {
+                        i++;
+                        depth--;
+                        goto AfterValue;
+                    }
+
+                    goto Member;
+                case (byte)'[':
+                    if (depth == maxDepth)
+                    {
+                        return -1;
+                    }
+
+                    arrays |= 1UL << depth;
+                    depth++;
+                    i = SkipWhitespace(json, i + 1);
+                    if (i < json.Length && json[i] == (byte)']')
+                    {
+                        i++;
+                        depth--;
+                        goto AfterValue;
+                    }
+
+                    goto Value;
+                case (byte)'t':
+                    i = json[i..].StartsWith("true"u8) ? i + 4 : -1;
+                    break;
+                case (byte)'f':
+                    i = json[i..].StartsWith("false"u8) ? i + 5 : -1;
+                    break;
+                case (byte)'n':
+                    i = json[i..].StartsWith("null"u8) ? i + 4 : -1;
+                    break;
+                default:
                     return -1;
-                }
-
-                arrays &= ~(1UL << depth);
-                depth++;
-                i = SkipWhitespace(json, i + 1);
-                if (i < json.Length && json[i] == (byte)'}')
-                {
-                    i++;
-                    depth--;
-                    goto AfterValue;
-                }
-
-                goto Member;
-            case (byte)'[':
-                if (depth == maxDepth)
-                {
-                    return -1;
-                }
-
-                arrays |= 1UL << depth;
-                depth++;
-                i = SkipWhitespace(json, i + 1);
-                if (i < json.Length && json[i] == (byte)']')
-                {
-                    i++;
-                    depth--;
-                    goto AfterValue;
-                }
-
-                goto Value;
-            case (byte)'"':
-                i = ScanString(json, ref stops, i + 1, isName: false);
-                break;
-            case (byte)'t':
-                i = json[i..].StartsWith("true"u8) ? i + 4 : -1;
-                break;
-            case (byte)'f':
-                i = json[i..].StartsWith("false"u8) ? i + 5 : -1;
-                break;
-            case (byte)'n':
-                i = json[i..].StartsWith("null"u8) ? i + 4 : -1;
-                break;
-            default:
-                i = ScanNumber(json, i);
-                break;
+            }
         }
 
         if (i < 0)
@@ -428,67 +438,58 @@ public static class JsonObjectBody
     /// <summary>RFC 8259 numbers: <c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>. Returns the index past it, or -1.</summary>
     private static int ScanNumber(ReadOnlySpan<byte> json, int i)
     {
-        if (json[i] == (byte)'-')
-        {
-            i++;
-        }
-
-        if (i >= json.Length)
+        int end = json.Length;
+        if (json[i] == (byte)'-' && ++i >= end)
         {
             return -1;
         }
 
-        if (json[i] == (byte)'0')
-        {
-            i++;
-        }
-        else if (IsDigit(json[i]))
-        {
-            i = SkipDigits(json, i + 1);
-        }
-        else
+        uint lead = (uint)(json[i] - '0');
+        if (lead > 9)
         {
             return -1;
         }
 
-        if (i < json.Length && json[i] == (byte)'.')
+        i++;
+        if (lead != 0)
         {
-            if (i + 1 >= json.Length || !IsDigit(json[i + 1]))
+            while (i < end && IsDigit(json[i]))
+            {
+                i++;
+            }
+        }
+
+        if (i < end && json[i] == (byte)'.')
+        {
+            if (++i >= end || !IsDigit(json[i]))
             {
                 return -1;
             }
 
-            i = SkipDigits(json, i + 2);
+            while (++i < end && IsDigit(json[i]))
+            {
+            }
         }
 
-        if (i < json.Length && (json[i] | 0x20) == (byte)'e')
+        if (i < end && (json[i] | 0x20) == (byte)'e')
         {
-            i++;
-            if (i < json.Length && (json[i] == (byte)'+' || json[i] == (byte)'-'))
+            if (++i < end && (json[i] == (byte)'+' || json[i] == (byte)'-'))
             {
                 i++;
             }
 
-            if (i >= json.Length || !IsDigit(json[i]))
+            if (i >= end || !IsDigit(json[i]))
             {
                 return -1;
             }
 
-            i = SkipDigits(json, i + 1);
+            while (++i < end && IsDigit(json[i]))
+            {
+            }
         }
 
         return i;
     }
 
     private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
-
-    private static int SkipDigits(ReadOnlySpan<byte> json, int i)
-    {
-        while (i < json.Length && IsDigit(json[i]))
-        {
-            i++;
-        }
-
-        return i;
-    }
 }

@@ -344,6 +344,22 @@ public sealed class FaultTests : IClassFixture<FaultFixture>
         Assert.Equal(before + 2, _f.A.ReceivedWith("/down").Length);
     }
 
+    [Fact]
+    public async Task CircuitBreaker_NoOpAnswersRelayed_CountedAsSuccessesAndTheBackendStillCalled()
+    {
+        // A no-op answer is relayed with its body still on the backend connection: the breaker must see a success,
+        // not a result without data, or two relayed answers would open it (max_errors 1).
+        int before = _f.A.ReceivedWith("/ok").Length;
+        for (int i = 0; i < 4; i++)
+        {
+            using HttpResponseMessage relayed = await _f.Gateway.Client.GetAsync("/breaker/noop");
+            Assert.Equal(HttpStatusCode.OK, relayed.StatusCode);
+            Assert.Equal("""{"from_chain": true}""", await relayed.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(before + 4, _f.A.ReceivedWith("/ok").Length);
+    }
+
     // ---- 5. Header text a header line cannot carry: dropped with a rule, never a 500 ----
 
     [Fact]

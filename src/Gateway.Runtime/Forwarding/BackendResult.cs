@@ -1,3 +1,4 @@
+using Gateway.Runtime.Forwarding.Http1;
 using Gateway.Runtime.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -66,8 +67,36 @@ public sealed class BackendResult : IDisposable
 
     public string? ErrorContentType { get => _extras?.ErrorContentType; private init => More.ErrorContentType = value; }
 
-    /// <summary>For a <c>no-op</c> backend: the backend's response, streamed to the client as it is.</summary>
-    public HttpResponseMessage? PassThrough { get => _extras?.PassThrough; private init => More.PassThrough = value; }
+    /// <summary>For a <c>no-op</c> backend relayed to the client as it is: the result holds the backend's response.</summary>
+    public bool IsPassThrough => _extras is { } more && (more.PassThrough is not null || more.Relayed is not null);
+
+    /// <summary>
+    /// An answer the gateway's own HTTP/1.1 client read for a <c>no-op</c> backend, its body not read yet: the renderer
+    /// relays it from there when no stage needs it as a message (<see cref="PassThroughMessage"/>).
+    /// </summary>
+    internal Http1Response? Relayed { get => _extras?.Relayed; private init => More.Relayed = value; }
+
+    private HttpResponseMessage? Message { get => _extras?.PassThrough; init => More.PassThrough = value; }
+
+    /// <summary>
+    /// For a <c>no-op</c> backend: the backend's response as a message, for the stages that read or change it (Lua). An
+    /// answer of the gateway's own client becomes one on the first call, which then owns it; null for other results.
+    /// </summary>
+    public HttpResponseMessage? PassThroughMessage()
+    {
+        if (_extras is not { } more)
+        {
+            return null;
+        }
+
+        if (more.Relayed is { } relayed)
+        {
+            more.PassThrough = Http1StreamedContent.ToMessage(relayed);
+            more.Relayed = null;
+        }
+
+        return more.PassThrough;
+    }
 
     /// <summary>The backend's raw body, kept when a later step reads it whole (<c>{respN}</c>).</summary>
     public PooledBuffer? RawBody => _extras?.RawBody;
@@ -203,7 +232,11 @@ public sealed class BackendResult : IDisposable
     public IReadOnlyList<ReadOnlyMemory<byte>>? PerElement { get => _extras?.PerElement; private init => More.PerElement = value; }
 
     public static BackendResult Streamed(HttpResponseMessage response) =>
-        new(BackendFailure.None, (int)response.StatusCode, null) { PassThrough = response, Complete = false };
+        new(BackendFailure.None, (int)response.StatusCode, null) { Message = response, Complete = false };
+
+    /// <summary>A <c>no-op</c> answer of the gateway's own client, its head read and its body still on the connection (owned from here).</summary>
+    internal static BackendResult Streamed(Http1Response response) =>
+        new(BackendFailure.None, response.Status, null) { Relayed = response, Complete = false };
 
     public void Dispose()
     {
@@ -215,6 +248,8 @@ public sealed class BackendResult : IDisposable
             more.RawBody = null;
             more.ErrorBody?.Dispose();
             more.PassThrough?.Dispose();
+            more.Relayed?.Dispose();
+            more.Relayed = null;
         }
     }
 
@@ -223,6 +258,7 @@ public sealed class BackendResult : IDisposable
         public PooledBuffer? ErrorBody;
         public string? ErrorContentType;
         public HttpResponseMessage? PassThrough;
+        public Http1Response? Relayed;
         public PooledBuffer? RawBody;
         public string? RawContentType;
         public string?[]? CapturedHeaders;

@@ -297,7 +297,7 @@ internal static class RequestPipeline
             if (backend.Encoding == BackendEncoding.NoOp)
             {
                 return relayed
-                    ? BackendResult.Streamed(Forwarding.Http1.Http1StreamedContent.ToMessage(response))
+                    ? BackendResult.Streamed(response)
                     : await CompleteNoDataAsync(response, backend, maxBodyBytes, cancellation).ConfigureAwait(false);
             }
 

@@ -391,25 +391,46 @@ internal static class ResponseComposer
     {
         HttpResponse response = exchange.Context.Response;
         response.Headers[GatewayHeaders.Completed] = GatewayHeaders.False;
-        HttpResponseMessage? backend = exchange.Results[0].PassThrough;
-        if (backend is null)
+
+        // An answer of the gateway's own client is relayed from the connection as it was read; a stage that reads or
+        // changes it (Lua) gets it as a message, as .NET's client gives it.
+        BackendResult result = exchange.Results[0];
+        Forwarding.Http1.Http1Response? relayed = dataStages.Length == 0 ? result.Relayed : null;
+        HttpResponseMessage? backend = relayed is null ? result.PassThroughMessage() : null;
+        if (relayed is null && backend is null)
         {
             FailureAnswers.WriteEmpty(response, StatusCodes.Status500InternalServerError);
             return;
         }
 
-        foreach (IEndpointDataStage stage in dataStages)
+        if (backend is not null)
         {
-            if (!await stage.TransformPassThroughAsync(exchange, backend).ConfigureAwait(false))
+            foreach (IEndpointDataStage stage in dataStages)
             {
-                return; // the stage answered
+                if (!await stage.TransformPassThroughAsync(exchange, backend).ConfigureAwait(false))
+                {
+                    return; // the stage answered
+                }
             }
         }
 
-        int status = (int)backend.StatusCode;
+        int status;
+        long? declaredLength;
+        if (relayed is not null)
+        {
+            status = relayed.Status;
+            CopyLines(relayed.Kept, response);
+            declaredLength = relayed.DeclaredLength;
+        }
+        else
+        {
+            status = (int)backend!.StatusCode;
+            CopyHeaders(backend.Headers, response);
+            CopyHeaders(backend.Content.Headers, response);
+            declaredLength = backend.Content.Headers.ContentLength;
+        }
+
         response.StatusCode = status;
-        CopyHeaders(backend.Headers, response);
-        CopyHeaders(backend.Content.Headers, response);
 
         // 204 and 304 have no body (RFC 9110 §15.3.5, §15.4.5), nor does any answer to HEAD: whatever the backend sent
         // is not relayed. A 204 must not even declare a length (RFC 9110 §8.6); 304 and HEAD answers may.
@@ -426,7 +447,7 @@ internal static class ResponseComposer
         // Compressed as it streams for a client that accepts it, unless the backend's answer has a coding of its own
         // or a type that does not compress (ResponseCompression.Negotiate); its length then no longer holds.
         ContentCoding coding = exchange.Endpoint.Compression
-            ? ResponseCompression.Negotiate(exchange.Context, backend.Content.Headers.ContentLength)
+            ? ResponseCompression.Negotiate(exchange.Context, declaredLength)
             : ContentCoding.Identity;
         CompressingStream? compressor = null;
         if (coding != ContentCoding.Identity)
@@ -438,7 +459,9 @@ internal static class ResponseComposer
 
         try
         {
-            Stream body = await backend.Content.ReadAsStreamAsync(exchange.Budget).ConfigureAwait(false);
+            Stream body = relayed is not null
+                ? Forwarding.Http1.Http1StreamedContent.OpenBody(relayed)
+                : await backend!.Content.ReadAsStreamAsync(exchange.Budget).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
                 if (exchange.Record is { } record)
@@ -536,6 +559,18 @@ internal static class ResponseComposer
             if (HeaderRules.AreValidValues(values))
             {
                 response.Headers.Append(header.Key, values);
+            }
+        }
+    }
+
+    /// <summary>As <see cref="CopyHeaders"/>, from the header lines the gateway's own client kept, each as received.</summary>
+    private static void CopyLines(IReadOnlyList<KeyValuePair<string, string>> lines, HttpResponse response)
+    {
+        foreach (KeyValuePair<string, string> line in lines)
+        {
+            if (!HopByHop.Contains(line.Key) && HeaderRules.AreValidValues(line.Value))
+            {
+                response.Headers.Append(line.Key, line.Value);
             }
         }
     }

@@ -154,6 +154,9 @@ internal sealed class Http1Response : BackendResponse
     /// <summary>The headers kept from the head (<see cref="TryReadHead"/>): the wanted ones, or every one, in order.</summary>
     internal IReadOnlyList<KeyValuePair<string, string>> Kept => _kept;
 
+    /// <summary>The body's length as its <c>Content-Length</c> declares it; null for a body framed otherwise.</summary>
+    internal long? DeclaredLength => _framing == Framing.Length ? _contentLength : null;
+
     internal void ParseHead(ReadOnlySpan<byte> head, bool headRequest, string[]? wanted, bool contentType, bool all = false)
     {
         _kept.Clear();

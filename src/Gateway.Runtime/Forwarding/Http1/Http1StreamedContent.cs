@@ -38,6 +38,9 @@ internal sealed class Http1StreamedContent : HttpContent
         return message;
     }
 
+    /// <summary>The body of the answer whose head <paramref name="response"/> has read, as a stream read as it arrives.</summary>
+    public static Stream OpenBody(Http1Response response) => new BodyStream(response);
+
     protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new BodyStream(_response));
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

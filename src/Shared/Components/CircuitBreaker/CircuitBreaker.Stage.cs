@@ -102,7 +102,7 @@ public sealed class CircuitBreaker : IBackendStage
     /// <summary>True for the backend's failure, false for its success, null when the outcome says nothing about it.</summary>
     private static bool? IsFailure(BackendResult result) => result.Failure switch
     {
-        BackendFailure.None => result.PassThrough is null && !result.Complete, // return_error_details: a failed status as data
+        BackendFailure.None => !result.IsPassThrough && !result.Complete, // return_error_details: a failed status as data
         BackendFailure.Canceled or BackendFailure.UnresolvedPlaceholder or BackendFailure.NotCalled or BackendFailure.CircuitOpen or BackendFailure.RateLimited => null,
         _ => true,
     };

@@ -170,7 +170,7 @@ public sealed class LuaBackendStage : IBackendScript
                 return result;
             }
 
-            if (result.PassThrough is { } message)
+            if (result.PassThroughMessage() is { } message)
             {
                 if (!await LuaMessage.BufferAsync(message, _exchange.MaxResponseBodyBytes, cancellation).ConfigureAwait(false))
                 {

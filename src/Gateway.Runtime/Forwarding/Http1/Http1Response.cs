@@ -21,7 +21,8 @@ internal sealed class Http1Response : BackendResponse
     private const int MaxLineBytes = 8 * 1024;
 
     private readonly Http1Connection _connection;
-    private readonly List<KeyValuePair<string, string>> _kept = [];
+    private List<KeyValuePair<string, string>> _kept = [];
+    private List<KeyValuePair<string, string>> _previous = []; // the lines kept from the previous answer on this connection
     private int _status;
     private string? _contentType;
     private string? _location;
@@ -154,12 +155,41 @@ internal sealed class Http1Response : BackendResponse
     /// <summary>The headers kept from the head (<see cref="TryReadHead"/>): the wanted ones, or every one, in order.</summary>
     internal IReadOnlyList<KeyValuePair<string, string>> Kept => _kept;
 
+    /// <summary>
+    /// Keeps a header line as the <paramref name="index"/>th of this answer, named <paramref name="name"/> (null: as
+    /// received). A connection mostly answers with the same lines in the same order (Server, Content-Type, Cache-Control):
+    /// a line whose bytes equal the previous answer's line at the same place takes its strings, so only what changed,
+    /// such as Date, is made again. Bytes beyond ASCII never compare equal, and are made again.
+    /// </summary>
+    private void Keep(int index, string? name, ReadOnlySpan<byte> rawName, ReadOnlySpan<byte> value)
+    {
+        if (index < _previous.Count)
+        {
+            KeyValuePair<string, string> previous = _previous[index];
+            string? sameName = name is null ? (Ascii.Equals(rawName, previous.Key) ? previous.Key : null) : (name == previous.Key ? previous.Key : null);
+            if (sameName is not null)
+            {
+                _kept.Add(Ascii.Equals(value, previous.Value) ? previous : new(sameName, Encoding.Latin1.GetString(value)));
+                return;
+            }
+        }
+
+        _kept.Add(new(name ?? Encoding.Latin1.GetString(rawName), Encoding.Latin1.GetString(value)));
+    }
+
     /// <summary>The body's length as its <c>Content-Length</c> declares it; null for a body framed otherwise.</summary>
     internal long? DeclaredLength => _framing == Framing.Length ? _contentLength : null;
 
     internal void ParseHead(ReadOnlySpan<byte> head, bool headRequest, string[]? wanted, bool contentType, bool all = false)
     {
-        _kept.Clear();
+        if (_kept.Count > 0)
+        {
+            // A head read again before the answer ended (after an interim 1xx answer): its lines are the ones to compare with.
+            (_previous, _kept) = (_kept, _previous);
+            _kept.Clear();
+        }
+
+        int count = 0;
         _contentType = null;
         _location = null;
         _contentLength = -1;
@@ -255,7 +285,7 @@ internal sealed class Http1Response : BackendResponse
 
             if (all)
             {
-                _kept.Add(new(Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value)));
+                Keep(count++, null, name, value);
             }
             else if (wanted is not null)
             {
@@ -263,7 +293,7 @@ internal sealed class Http1Response : BackendResponse
                 {
                     if (want.Length == name.Length && Ascii.EqualsIgnoreCase(name, want))
                     {
-                        _kept.Add(new(want, Encoding.Latin1.GetString(value)));
+                        Keep(count++, want, name, value);
                         break;
                     }
                 }
@@ -583,6 +613,9 @@ internal sealed class Http1Response : BackendResponse
         }
 
         _disposed = true;
+
+        // This answer's lines become the ones the next answer on the connection compares with (Keep); none stay readable.
+        (_previous, _kept) = (_kept, _previous);
         _kept.Clear();
         if (_complete && _keepAlive && _connection.BufferedLength == 0)
         {

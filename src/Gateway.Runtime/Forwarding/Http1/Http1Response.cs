@@ -166,10 +166,10 @@ internal sealed class Http1Response : BackendResponse
         if (index < _previous.Count)
         {
             KeyValuePair<string, string> previous = _previous[index];
-            string? sameName = name is null ? (Ascii.Equals(rawName, previous.Key) ? previous.Key : null) : (name == previous.Key ? previous.Key : null);
-            if (sameName is not null)
+            bool sameName = name is null ? Ascii.Equals(rawName, previous.Key) : name == previous.Key;
+            if (sameName)
             {
-                _kept.Add(Ascii.Equals(value, previous.Value) ? previous : new(sameName, Encoding.Latin1.GetString(value)));
+                _kept.Add(Ascii.Equals(value, previous.Value) ? previous : new(previous.Key, Encoding.Latin1.GetString(value)));
                 return;
             }
         }

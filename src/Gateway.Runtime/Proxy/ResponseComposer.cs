@@ -533,11 +533,6 @@ internal static class ResponseComposer
     {
         foreach (KeyValuePair<string, HeaderStringValues> header in headers.NonValidated)
         {
-            if (HopByHop.Contains(header.Key))
-            {
-                continue;
-            }
-
             HeaderStringValues received = header.Value;
             Microsoft.Extensions.Primitives.StringValues values;
             if (received.Count == 1)
@@ -556,10 +551,7 @@ internal static class ResponseComposer
                 values = each;
             }
 
-            if (HeaderRules.AreValidValues(values))
-            {
-                response.Headers.Append(header.Key, values);
-            }
+            Relay(header.Key, values, response);
         }
     }
 
@@ -568,10 +560,16 @@ internal static class ResponseComposer
     {
         foreach (KeyValuePair<string, string> line in lines)
         {
-            if (!HopByHop.Contains(line.Key) && HeaderRules.AreValidValues(line.Value))
-            {
-                response.Headers.Append(line.Key, line.Value);
-            }
+            Relay(line.Key, line.Value, response);
+        }
+    }
+
+    /// <summary>The one rule for both: a backend's header reaches the client unless it is hop-by-hop or its value cannot be sent.</summary>
+    private static void Relay(string name, Microsoft.Extensions.Primitives.StringValues values, HttpResponse response)
+    {
+        if (!HopByHop.Contains(name) && HeaderRules.AreValidValues(values))
+        {
+            response.Headers.Append(name, values);
         }
     }
 

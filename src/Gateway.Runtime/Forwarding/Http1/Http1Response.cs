@@ -156,13 +156,13 @@ internal sealed class Http1Response : BackendResponse
     internal IReadOnlyList<KeyValuePair<string, string>> Kept => _kept;
 
     /// <summary>
-    /// Keeps a header line as the <paramref name="index"/>th of this answer, named <paramref name="name"/> (null: as
-    /// received). A connection mostly answers with the same lines in the same order (Server, Content-Type, Cache-Control):
+    /// Keeps a header line as the next of this answer, named <paramref name="name"/> (null: as received). A connection mostly answers with the same lines in the same order (Server, Content-Type, Cache-Control):
     /// a line whose bytes equal the previous answer's line at the same place takes its strings, so only what changed,
     /// such as Date, is made again. Bytes beyond ASCII never compare equal, and are made again.
     /// </summary>
-    private void Keep(int index, string? name, ReadOnlySpan<byte> rawName, ReadOnlySpan<byte> value)
+    private void Keep(string? name, ReadOnlySpan<byte> rawName, ReadOnlySpan<byte> value)
     {
+        int index = _kept.Count;
         if (index < _previous.Count)
         {
             KeyValuePair<string, string> previous = _previous[index];
@@ -177,19 +177,25 @@ internal sealed class Http1Response : BackendResponse
         _kept.Add(new(name ?? Encoding.Latin1.GetString(rawName), Encoding.Latin1.GetString(value)));
     }
 
+    /// <summary>
+    /// The lines kept so far become the ones the next head compares with (<see cref="Keep"/>), and none stay readable:
+    /// when an answer ends, and when a head is read again before it did (after an interim 1xx answer).
+    /// </summary>
+    private void RetireLines()
+    {
+        if (_kept.Count > 0)
+        {
+            (_previous, _kept) = (_kept, _previous);
+            _kept.Clear();
+        }
+    }
+
     /// <summary>The body's length as its <c>Content-Length</c> declares it; null for a body framed otherwise.</summary>
     internal long? DeclaredLength => _framing == Framing.Length ? _contentLength : null;
 
     internal void ParseHead(ReadOnlySpan<byte> head, bool headRequest, string[]? wanted, bool contentType, bool all = false)
     {
-        if (_kept.Count > 0)
-        {
-            // A head read again before the answer ended (after an interim 1xx answer): its lines are the ones to compare with.
-            (_previous, _kept) = (_kept, _previous);
-            _kept.Clear();
-        }
-
-        int count = 0;
+        RetireLines();
         _contentType = null;
         _location = null;
         _contentLength = -1;
@@ -285,7 +291,7 @@ internal sealed class Http1Response : BackendResponse
 
             if (all)
             {
-                Keep(count++, null, name, value);
+                Keep(null, name, value);
             }
             else if (wanted is not null)
             {
@@ -293,7 +299,7 @@ internal sealed class Http1Response : BackendResponse
                 {
                     if (want.Length == name.Length && Ascii.EqualsIgnoreCase(name, want))
                     {
-                        Keep(count++, want, name, value);
+                        Keep(want, name, value);
                         break;
                     }
                 }
@@ -613,10 +619,7 @@ internal sealed class Http1Response : BackendResponse
         }
 
         _disposed = true;
-
-        // This answer's lines become the ones the next answer on the connection compares with (Keep); none stay readable.
-        (_previous, _kept) = (_kept, _previous);
-        _kept.Clear();
+        RetireLines();
         if (_complete && _keepAlive && _connection.BufferedLength == 0)
         {
             _connection.Pool.Return(_connection);

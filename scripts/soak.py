@@ -11,19 +11,27 @@ scripts/matrix-backend.py (the fault matrix's faulty.test and healthy.test).
 1. Measures the maximum: wrk, 32 connections, without pauses, on the mix of /passthrough/25 (one backend), /both/25
    (parallel aggregation of two) and /chain/25 (a sequential chain of three).
 2. Drives --load (0.7) of it for --warmup seconds, then --minutes measured minutes: wrk paced by a pause before each
-   request on each connection (this wrk has no fixed rate), its connection count calibrated on a short run, one wrk
-   run per minute (its p99 is that minute's). Beside it, at --faults (1 %) of the rate, requests whose faulty backend
+   request on each connection (this wrk has no fixed rate), its connection count calibrated on a short run, each
+   minute measured as wrk runs of --window (10) seconds: a minute's p50 and p99 are the medians of its windows', so
+   that a few seconds in which the shared host stalls do not stand for the whole minute (the highest window's p99 is
+   printed beside it). Beside it, at --faults (1 %) of the rate, requests whose faulty backend
    resets mid-body, hangs past the 1 s timeout, answers JSON cut short or a 500 (each must be a 200 partial answer
    with the healthy data only), and at --aborts (0.5 %) clients that go away: half a request head, a request closed
    before its answer, a reset, a sequence left while its first step is held at the backend.
-3. Samples the gateway's resident memory (VmRSS) and open file descriptors every --sample seconds.
+3. Samples the gateway's resident memory (VmRSS) and open file descriptors every --sample seconds, the descriptors
+   in two parts: client connections with the descriptors that are not sockets, and the other sockets (pooled backend
+   connections, listeners).
 
-Fails when, between the first and the last measured minute, RSS grows by more than 10 % + 16 MiB or the open files
-(median of the last minute) pass the first minute's highest sample by more than 32; when, 10 s after the load ends, a
-client connection is still open or descriptors other than sockets are more than before the load; when p99 grows by
-more than --p99-factor (2, with 2 ms of slack); when any error appears that was not injected (a socket error, a status
-that is not 2xx, X-KrakenD-Completed not true on the mix, a fault request answered otherwise than expected); or when a
-held backend call outlives its client. Every process it starts is stopped by its id; every run is bounded.
+Fails when, between the first and the last measured minute, RSS grows by more than 10 % + 16 MiB; when client
+connections and other descriptors (median of the last minute) pass the first minute's highest sample by more than 32,
+or the backend sockets pass theirs by more than 25 % + 32 (a pool keeps the connections of its busiest moment for their
+90 s idle time, so a slow spell of the host raises it without a leak; a leak grows with the requests, by thousands per
+minute); when, 10 s after the load ends, a client connection is still open or descriptors other than sockets are more
+than before the load; when p99 grows by more than --p99-factor (2, with 2 ms of slack) and still has in one more
+minute measured to tell a lasting change from a slow spell of the shared host (both are printed); when any error
+appears that was not injected (a socket error, a status that is not 2xx, X-KrakenD-Completed not true on the mix, a
+fault request answered otherwise than expected); or when a held backend call outlives its client. Every process it
+starts is stopped by its id; every run is bounded.
 """
 import argparse
 import concurrent.futures
@@ -51,6 +59,7 @@ FAULTS = ["reset-mid-body", "silence", "garbage", "status-500"]
 ABORTS = ["half-head", "closed-before-answer", "reset", "held-sequence"]
 RSS_TOLERANCE = (1.10, 16)  # factor, MiB
 FILES_TOLERANCE = 32
+BACKEND_TOLERANCE = (1.25, 32)  # factor, sockets
 P99_SLACK_US = 2000
 
 started = []
@@ -175,19 +184,29 @@ def wrk(port, connections, seconds, delay_ms=0):
     return result
 
 
-class Usage(threading.Thread):
-    """Samples the gateway's VmRSS (MiB) and open file descriptors every few seconds."""
+def windows(port, connections, seconds, window, delay_ms):
+    """`seconds` of paced load as wrk runs of `window` seconds: totals summed, p50 and p99 the medians of the windows'."""
+    runs = [wrk(port, connections, min(window, seconds - start), delay_ms) for start in range(0, seconds, window)]
+    requests, duration = sum(r["requests"] for r in runs), sum(r["duration_us"] for r in runs)
+    total = {key: sum(r[key] for r in runs) for key in ("requests", "socket_errors", "non2xx", "incomplete", "errors")}
+    return dict(total, duration_us=duration, rps=requests / (duration / 1e6), p50=median(r["p50"] for r in runs),
+                p99=median(r["p99"] for r in runs), p99_highest=max(r["p99"] for r in runs), max=max(r["max"] for r in runs))
 
-    def __init__(self, pid, seconds):
+
+class Usage(threading.Thread):
+    """Samples the gateway's VmRSS (MiB) and descriptors every few seconds: (time, RSS, client connections and descriptors
+    that are not sockets, other sockets)."""
+
+    def __init__(self, pid, port, seconds):
         super().__init__(daemon=True)
-        self.pid, self.seconds, self.samples, self.stopped = pid, seconds, [], threading.Event()
+        self.pid, self.port, self.seconds, self.samples, self.stopped = pid, port, seconds, [], threading.Event()
 
     def run(self):
         while not self.stopped.is_set():
             try:
                 rss = next(int(l.split()[1]) for l in open(f"/proc/{self.pid}/status") if l.startswith("VmRSS:")) / 1024
-                files = len(os.listdir(f"/proc/{self.pid}/fd"))
-                self.samples.append((time.monotonic(), rss, files))
+                clients, other_sockets, not_sockets = descriptors(self.pid, self.port)
+                self.samples.append((time.monotonic(), rss, clients + not_sockets, other_sockets))
             except (OSError, StopIteration):
                 pass
             self.stopped.wait(self.seconds)
@@ -311,6 +330,7 @@ def main():
     parser.add_argument("--sample", type=float, default=5, help="seconds between RSS and open-file samples")
     parser.add_argument("--p99-factor", type=float, default=2.0, help="largest allowed last-minute p99 / first-minute p99")
     parser.add_argument("--minute", type=int, default=60, help="seconds per measured minute (shorter only to try the script)")
+    parser.add_argument("--window", type=int, default=10, help="seconds per wrk run within a minute")
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -360,7 +380,7 @@ def main():
             connections = max(1, round(connections * mix_rate / trial["rps"]))
         log(f"pacing: {connections} connections, {delay_ms} ms between requests on each (last trial {trial['rps']:.0f} req/s)")
 
-        usage = Usage(gateway.pid, args.sample)
+        usage = Usage(gateway.pid, port, args.sample)
         faults = Paced(target * args.faults, FAULTS, fault_request(port), workers=64)
         aborts = Paced(target * args.aborts, ABORTS, abort_request(port), workers=32)
         for thread in (usage, faults, aborts):
@@ -369,24 +389,38 @@ def main():
         log(f"warm-up: {args.warmup} s")
         warm = wrk(port, connections, args.warmup, delay_ms) if args.warmup else None
         minutes = []
-        for index in range(args.minutes):
+
+        def measure(number):
             begin = time.monotonic()
-            result = wrk(port, connections, args.minute, delay_ms)
+            result = windows(port, connections, args.minute, args.window, delay_ms)
             end = time.monotonic()
             samples = [s for s in usage.samples if begin <= s[0] < end]
             fault_events = [e for e in faults.events if begin <= e[0] < end]
             abort_events = [e for e in aborts.events if begin <= e[0] < end]
             minute = {
-                "minute": index + 1, "rps": result["rps"], "p50_us": result["p50"], "p99_us": result["p99"], "max_us": result["max"],
+                "minute": number, "rps": result["rps"], "p50_us": result["p50"], "p99_us": result["p99"],
+                "p99_highest_us": result["p99_highest"], "max_us": result["max"],
                 "errors": result["errors"], "socket_errors": result["socket_errors"], "non2xx": result["non2xx"], "incomplete": result["incomplete"],
                 "faults": len(fault_events), "fault_errors": sum(1 for e in fault_events if e[2]), "aborts": len(abort_events),
                 "rss_mib": median(s[1] for s in samples), "rss_max_mib": max((s[1] for s in samples), default=0),
                 "files": median(s[2] for s in samples), "files_max": max((s[2] for s in samples), default=0),
+                "backend": median(s[3] for s in samples), "backend_max": max((s[3] for s in samples), default=0),
             }
-            minutes.append(minute)
-            log(f"minute {minute['minute']:2}: {minute['rps']:6.0f} req/s  p50 {minute['p50_us'] / 1000:5.1f} ms  p99 {minute['p99_us'] / 1000:5.1f} ms  "
-                f"errors {minute['errors']}  faults {minute['faults']} ({minute['fault_errors']} wrong)  aborts {minute['aborts']}  "
-                f"RSS {minute['rss_mib']:.0f} MiB  files {minute['files']:.0f} (max {minute['files_max']})")
+            log(f"minute {minute['minute']:2}: {minute['rps']:6.0f} req/s  p50 {minute['p50_us'] / 1000:5.1f} ms  p99 {minute['p99_us'] / 1000:5.1f} ms "
+                f"(highest window {minute['p99_highest_us'] / 1000:.1f})  errors {minute['errors']}  faults {minute['faults']} ({minute['fault_errors']} wrong)  "
+                f"aborts {minute['aborts']}  RSS {minute['rss_mib']:.0f} MiB  clients+files {minute['files']:.0f} (max {minute['files_max']})  "
+                f"backend sockets {minute['backend']:.0f} (max {minute['backend_max']})")
+            return minute
+
+        for index in range(args.minutes):
+            minutes.append(measure(index + 1))
+        p99_bound = max(minutes[0]["p99_us"] * args.p99_factor, minutes[0]["p99_us"] + P99_SLACK_US)
+        # A p99 past the bound is measured once more: a change in the gateway lasts, a slow spell of the shared host
+        # passes (the 30-minute run moved between 10 and 24 ms from minute to minute without a trend).
+        confirmation = None
+        if len(minutes) > 1 and minutes[-1]["p99_us"] > p99_bound:
+            log(f"p99 {minutes[-1]['p99_us'] / 1000:.1f} ms is past the bound ({p99_bound / 1000:.1f} ms): one more minute")
+            confirmation = measure(len(minutes) + 1)
 
         faults.stop()
         aborts.stop()
@@ -413,16 +447,20 @@ def main():
         stop_all()
 
     first, last = minutes[0], minutes[-1]
+    judged = confirmation or last
     print()
-    print("| minute | req/s | p50 ms | p99 ms | max ms | errors | injected faults (wrong answers) | client aborts | RSS MiB (median, max) | open files (median, max) |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for m in ([first, last] if len(minutes) > 1 else [first]):
-        print(f"| {m['minute']} | {m['rps']:.0f} | {m['p50_us'] / 1000:.1f} | {m['p99_us'] / 1000:.1f} | {m['max_us'] / 1000:.1f} | {m['errors']} | "
-              f"{m['faults']} ({m['fault_errors']}) | {m['aborts']} | {m['rss_mib']:.0f}, {m['rss_max_mib']:.0f} | {m['files']:.0f}, {m['files_max']} |")
-    total = sum(m["rps"] * args.minute for m in minutes)
-    print(f"\n{len(minutes)} minutes at {median(m['rps'] for m in minutes):.0f} req/s (maximum {maximum['rps']:.0f}), {total:.0f} requests on the mix, "
+    print("| minute | req/s | p50 ms | p99 ms (highest window) | max ms | errors | injected faults (wrong answers) | client aborts | RSS MiB (median, max) "
+          "| clients and files (median, max) | backend sockets (median, max) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for m in ([first, last] if len(minutes) > 1 else [first]) + ([confirmation] if confirmation else []):
+        print(f"| {m['minute']} | {m['rps']:.0f} | {m['p50_us'] / 1000:.1f} | {m['p99_us'] / 1000:.1f} ({m['p99_highest_us'] / 1000:.1f}) | "
+              f"{m['max_us'] / 1000:.1f} | {m['errors']} | {m['faults']} ({m['fault_errors']}) | {m['aborts']} | {m['rss_mib']:.0f}, {m['rss_max_mib']:.0f} | "
+              f"{m['files']:.0f}, {m['files_max']} | {m['backend']:.0f}, {m['backend_max']} |")
+    measured = minutes + ([confirmation] if confirmation else [])
+    total = sum(m["rps"] * args.minute for m in measured)
+    print(f"\n{len(measured)} minutes at {median(m['rps'] for m in measured):.0f} req/s (maximum {maximum['rps']:.0f}), {total:.0f} requests on the mix, "
           f"{len(faults.events)} injected faults, {len(aborts.events)} client aborts; held calls {stats['held_arrived']} arrived, {stats['held_released']} released")
-    (OUT / "minutes.json").write_text(json.dumps({"maximum": maximum, "target": target, "connections": connections, "minutes": minutes,
+    (OUT / "minutes.json").write_text(json.dumps({"maximum": maximum, "target": target, "connections": connections, "minutes": measured,
                                                    "warmup": warm, "samples": usage.samples, "held": stats}, indent=1))
 
     rss_bound = first["rss_mib"] * RSS_TOLERANCE[0] + RSS_TOLERANCE[1]
@@ -431,17 +469,23 @@ def main():
     # The count moves with the load's own concurrency (client connections, backend calls in flight, faults held to the
     # timeout): by up to 100 from minute to minute without a trend. A leak raises it past the first minute's highest
     # sample.
-    check("open files flat", last["files"] <= first["files_max"] + FILES_TOLERANCE,
+    check("client connections and other descriptors flat", last["files"] <= first["files_max"] + FILES_TOLERANCE,
           f"{first['files']:.0f} in the first minute (highest {first['files_max']}), {last['files']:.0f} in the last (bound: that highest +{FILES_TOLERANCE})")
+    # A pool keeps the connections of its busiest moment for their idle time: a slower minute raises them without a leak.
+    backend_bound = first["backend_max"] * BACKEND_TOLERANCE[0] + BACKEND_TOLERANCE[1]
+    check("backend sockets bounded", last["backend"] <= backend_bound,
+          f"{first['backend']:.0f} in the first minute (highest {first['backend_max']}), {last['backend']:.0f} in the last "
+          f"(bound {backend_bound:.0f}: that highest +25 % + {BACKEND_TOLERANCE[1]})")
     check("no client connection outlives its client", clients_left == 0 and files_after <= files_before,
           f"after the load: {clients_left} client sockets open, {backend_sockets} other sockets (listeners, pooled backend connections), "
           f"{files_after} other descriptors ({files_before} before the load)")
-    p99_bound = max(first["p99_us"] * args.p99_factor, first["p99_us"] + P99_SLACK_US)
-    check("p99 stable", last["p99_us"] <= p99_bound,
-          f"{first['p99_us'] / 1000:.1f} ms in the first minute, {last['p99_us'] / 1000:.1f} ms in the last (bound {p99_bound / 1000:.1f} ms)")
-    mix_errors = sum(m["errors"] for m in minutes) + (warm["errors"] if warm else 0)
+    check("p99 stable", judged["p99_us"] <= p99_bound,
+          f"{first['p99_us'] / 1000:.1f} ms in the first minute, {last['p99_us'] / 1000:.1f} ms in the last" +
+          (f", {confirmation['p99_us'] / 1000:.1f} ms in the one more measured" if confirmation else "") + f" (bound {p99_bound / 1000:.1f} ms)")
+    mix_errors = sum(m["errors"] for m in measured) + (warm["errors"] if warm else 0)
     check("no error on the mix", mix_errors == 0,
-          f"{mix_errors} (socket {sum(m['socket_errors'] for m in minutes)}, not 2xx {sum(m['non2xx'] for m in minutes)}, incomplete {sum(m['incomplete'] for m in minutes)})")
+          f"{mix_errors} (socket {sum(m['socket_errors'] for m in measured)}, not 2xx {sum(m['non2xx'] for m in measured)}, "
+          f"incomplete {sum(m['incomplete'] for m in measured)})")
     wrong = [e for e in faults.events if e[2]]
     check("injected faults answered as partial answers", not wrong and faults.events,
           f"{len(faults.events)} faults, {len(wrong)} wrong" + (f": {wrong[:3]}" if wrong else ""))

@@ -356,6 +356,8 @@ public sealed class BackendHttpConformanceTests
     [InlineData(BackendHttpClient.Sockets, "letters-length")]
     [InlineData(BackendHttpClient.Gateway, "chunk-size-not-hex")]
     [InlineData(BackendHttpClient.Sockets, "chunk-size-not-hex")]
+    [InlineData(BackendHttpClient.Gateway, "chunk-longer-than-size")]
+    [InlineData(BackendHttpClient.Sockets, "chunk-longer-than-size")]
     [InlineData(BackendHttpClient.Gateway, "short-body")]
     [InlineData(BackendHttpClient.Sockets, "short-body")]
     public async Task InvalidFraming_StepFailsAndTheConnectionNotReused(BackendHttpClient client, string shape)
@@ -375,6 +377,11 @@ public sealed class BackendHttpConformanceTests
                     return true;
                 case "chunk-size-not-hex":
                     await RawBackend.WriteAsync(stream, Json + "Transfer-Encoding: chunked\r\n\r\n7\r\n{\"a\":1}\r\nzz\r\n{}\r\n0\r\n\r\n");
+                    return true;
+                case "chunk-longer-than-size":
+                    // The 7 bytes announced are a whole JSON object; the bytes after them, before the CRLF, are not
+                    // the chunk's, so the framing is broken even though what it announced reads well.
+                    await RawBackend.WriteAsync(stream, Json + "Transfer-Encoding: chunked\r\n\r\n7\r\n{\"a\":1}junk\r\n0\r\n\r\n");
                     return true;
                 case "short-body":
                     // 7 of the 20 bytes announced, then the connection ends: a complete-looking JSON object, cut.
@@ -561,6 +568,48 @@ public sealed class BackendHttpConformanceTests
         {
             (HttpResponseMessage cut, whole) = await GetBytesAsync(gateway, "/noop/cut");
             cut.Dispose();
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            broken = e;
+        }
+
+        Answer second = await CallAsync(gateway, "/get/ok");
+
+        Assert.True(broken is not null, $"the client's answer ended normally with {whole?.Length} bytes");
+        second.AssertData(Ok);
+        AssertNewConnectionEach(raw, 2);
+    }
+
+    [Theory]
+    [InlineData(BackendHttpClient.Gateway)]
+    [InlineData(BackendHttpClient.Sockets)]
+    public async Task NoOpBody_ChunkLongerThanItsSize_TheClientsAnswerBrokenOffAndTheConnectionNotReused(BackendHttpClient client)
+    {
+        // A first chunk of 64 KiB (relayed, so the client's answer has begun), then one whose data runs past its size
+        // before the CRLF: the rest cannot be told apart from another message, so the answer breaks off.
+        byte[] first = NoOpBody(64 * 1024);
+        await using RawBackend raw = RawBackend.Start();
+        raw.OnKeepAlive("c", async (stream, head) =>
+        {
+            if (Mode(head) == "overlong")
+            {
+                await RawBackend.WriteAsync(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n{first.Length:x}\r\n");
+                await WritePiecesAsync(stream, first);
+                await RawBackend.WriteAsync(stream, "\r\n3\r\nabcdef\r\n0\r\n\r\n");
+                return true;
+            }
+
+            return await WriteOkAsync(stream);
+        });
+        await using GatewayUnderTest gateway = await StartAsync(raw, client);
+
+        Exception? broken = null;
+        byte[]? whole = null;
+        try
+        {
+            (HttpResponseMessage overlong, whole) = await GetBytesAsync(gateway, "/noop/overlong");
+            overlong.Dispose();
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {

@@ -34,7 +34,7 @@ internal sealed class Http1Response : BackendResponse
     private bool _anyByte;
     private int _scanned;
     private long _left; // streamed: the bytes left of the declared length, or of the current chunk
-    private bool _chunkEnd; // streamed, chunked: the CRLF after a chunk's data is still to be read
+    private bool _chunkEnd; // streamed, chunked: a chunk's data was read, so the CRLF after it comes before the next size
 
     public Http1Response(Http1Connection connection) => _connection = connection;
 
@@ -380,29 +380,12 @@ internal sealed class Http1Response : BackendResponse
             default: // chunked
                 if (_left == 0)
                 {
-                    if (_chunkEnd)
+                    _left = await NextChunkAsync(_chunkEnd, cancellation).ConfigureAwait(false);
+                    if (_left == 0)
                     {
-                        // The CRLF that ends the previous chunk's data.
-                        if (await ReadLineAsync(cancellation).ConfigureAwait(false) != 0)
-                        {
-                            throw new Http1ProtocolException("a chunk is longer than its size");
-                        }
-
-                        _connection.Consume(2);
-                        _chunkEnd = false;
-                    }
-
-                    int lineEnd = await ReadLineAsync(cancellation).ConfigureAwait(false);
-                    long size = ParseChunkSize(_connection.Buffered[..lineEnd]);
-                    _connection.Consume(lineEnd + 2);
-                    if (size == 0)
-                    {
-                        await SkipTrailersAsync(cancellation).ConfigureAwait(false);
                         _complete = true;
                         return 0;
                     }
-
-                    _left = size;
                 }
 
                 read = await _connection.ReadAsync(destination, _left, cancellation).ConfigureAwait(false);
@@ -466,17 +449,10 @@ internal sealed class Http1Response : BackendResponse
             }
             else if (_framing == Framing.Chunked)
             {
-                while (true)
+                long size;
+                bool afterData = false;
+                while ((size = await NextChunkAsync(afterData, cancellation).ConfigureAwait(false)) > 0)
                 {
-                    int lineEnd = await ReadLineAsync(cancellation).ConfigureAwait(false);
-                    long size = ParseChunkSize(_connection.Buffered[..lineEnd]);
-                    _connection.Consume(lineEnd + 2);
-                    if (size == 0)
-                    {
-                        await SkipTrailersAsync(cancellation).ConfigureAwait(false);
-                        break;
-                    }
-
                     if (body.Length + size > maxBodyBytes)
                     {
                         return (BackendFailure.BodyTooLarge, null);
@@ -500,13 +476,7 @@ internal sealed class Http1Response : BackendResponse
                         remaining -= read;
                     }
 
-                    // The CRLF that ends the chunk's data.
-                    if (await ReadLineAsync(cancellation).ConfigureAwait(false) != 0)
-                    {
-                        throw new Http1ProtocolException("a chunk is longer than its size");
-                    }
-
-                    _connection.Consume(2);
+                    afterData = true;
                 }
             }
 
@@ -526,6 +496,34 @@ internal sealed class Http1Response : BackendResponse
             // After TryDetach this returns nothing: the body's arrays moved to the result.
             body.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The chunked framing of both readers (RFC 9112 §7.1): the CRLF that ends the previous chunk's data when
+    /// <paramref name="afterData"/>, then the next chunk's size line, consumed. 0 for the last chunk, whose trailer
+    /// section is then read and dropped; the caller reads that many bytes of data before asking again.
+    /// </summary>
+    private async ValueTask<long> NextChunkAsync(bool afterData, CancellationToken cancellation)
+    {
+        if (afterData)
+        {
+            if (await ReadLineAsync(cancellation).ConfigureAwait(false) != 0)
+            {
+                throw new Http1ProtocolException("a chunk is longer than its size");
+            }
+
+            _connection.Consume(2);
+        }
+
+        int lineEnd = await ReadLineAsync(cancellation).ConfigureAwait(false);
+        long size = ParseChunkSize(_connection.Buffered[..lineEnd]);
+        _connection.Consume(lineEnd + 2);
+        if (size == 0)
+        {
+            await SkipTrailersAsync(cancellation).ConfigureAwait(false);
+        }
+
+        return size;
     }
 
     /// <summary>Waits until a whole line (up to CRLF) is buffered: its length without the CRLF.</summary>

@@ -25,10 +25,11 @@ scripts/matrix-backend.py (the fault matrix's faulty.test and healthy.test).
 Fails when, between the first and the last measured minute, RSS grows by more than 10 % + 16 MiB; when client
 connections and other descriptors (median of the last minute) pass the first minute's highest sample by more than 32,
 or the backend sockets pass theirs by more than 25 % + 32 (a pool keeps the connections of its busiest moment for their
-90 s idle time, so a slow spell of the host raises it without a leak; a leak grows with the requests, by thousands per
+90 s idle time, so a slow spell of the host raises it without a leak; a leak of one per fault or abort adds thousands a
 minute); when, 10 s after the load ends, a client connection is still open or descriptors other than sockets are more
-than before the load; when p99 grows by more than --p99-factor (2, with 2 ms of slack) and still has in one more
-minute measured to tell a lasting change from a slow spell of the shared host (both are printed); when any error
+than before the load; when p99 (the median of the last third of the minutes' against that of the first third) grows
+by more than --p99-factor (3, with 2 ms of slack) and still has once one more minute is measured and the last third
+moved on by it, to tell a lasting change from a slow spell of the shared host (all are printed); when any error
 appears that was not injected (a socket error, a status that is not 2xx, X-KrakenD-Completed not true on the mix, a
 fault request answered otherwise than expected); or when a held backend call outlives its client. Every process it
 starts is stopped by its id; every run is bounded.
@@ -328,7 +329,8 @@ def main():
     parser.add_argument("--faults", type=float, default=0.01, help="share of requests whose backend misbehaves")
     parser.add_argument("--aborts", type=float, default=0.005, help="share of requests whose client goes away")
     parser.add_argument("--sample", type=float, default=5, help="seconds between RSS and open-file samples")
-    parser.add_argument("--p99-factor", type=float, default=2.0, help="largest allowed last-minute p99 / first-minute p99")
+    parser.add_argument("--p99-factor", type=float, default=3.0,
+                        help="largest allowed p99 of the last third of the minutes / that of the first third (medians)")
     parser.add_argument("--minute", type=int, default=60, help="seconds per measured minute (shorter only to try the script)")
     parser.add_argument("--window", type=int, default=10, help="seconds per wrk run within a minute")
     args = parser.parse_args()
@@ -414,13 +416,19 @@ def main():
 
         for index in range(args.minutes):
             minutes.append(measure(index + 1))
-        p99_bound = max(minutes[0]["p99_us"] * args.p99_factor, minutes[0]["p99_us"] + P99_SLACK_US)
-        # A p99 past the bound is measured once more: a change in the gateway lasts, a slow spell of the shared host
-        # passes (the 30-minute run moved between 10 and 24 ms from minute to minute without a trend).
+        # p99 is judged on thirds of the run (in CI's two minutes: the first and the last): on this shared host it moves
+        # by up to 3x from minute to minute without a trend, with the host's busy spells (docs/reliability.md, "Soak").
+        third = max(1, len(minutes) // 3)
+        early = median(m["p99_us"] for m in minutes[:third])
+        late_minutes = minutes[-third:]
+        p99_bound = max(early * args.p99_factor, early + P99_SLACK_US)
+        # Past the bound, one more minute moves the last third on: a change in the gateway lasts, a busy spell passes.
         confirmation = None
-        if len(minutes) > 1 and minutes[-1]["p99_us"] > p99_bound:
-            log(f"p99 {minutes[-1]['p99_us'] / 1000:.1f} ms is past the bound ({p99_bound / 1000:.1f} ms): one more minute")
+        if len(minutes) > 1 and median(m["p99_us"] for m in late_minutes) > p99_bound:
+            log(f"p99 {median(m['p99_us'] for m in late_minutes) / 1000:.1f} ms is past the bound ({p99_bound / 1000:.1f} ms): one more minute")
             confirmation = measure(len(minutes) + 1)
+            late_minutes = late_minutes[1:] + [confirmation]
+        late = median(m["p99_us"] for m in late_minutes)
 
         faults.stop()
         aborts.stop()
@@ -447,7 +455,6 @@ def main():
         stop_all()
 
     first, last = minutes[0], minutes[-1]
-    judged = confirmation or last
     print()
     print("| minute | req/s | p50 ms | p99 ms (highest window) | max ms | errors | injected faults (wrong answers) | client aborts | RSS MiB (median, max) "
           "| clients and files (median, max) | backend sockets (median, max) |")
@@ -460,6 +467,12 @@ def main():
     total = sum(m["rps"] * args.minute for m in measured)
     print(f"\n{len(measured)} minutes at {median(m['rps'] for m in measured):.0f} req/s (maximum {maximum['rps']:.0f}), {total:.0f} requests on the mix, "
           f"{len(faults.events)} injected faults, {len(aborts.events)} client aborts; held calls {stats['held_arrived']} arrived, {stats['held_released']} released")
+    if len(measured) > 2:
+        low, high = min(measured, key=lambda m: m["p99_us"]), max(measured, key=lambda m: m["p99_us"])
+        print(f"p99 per minute from {low['p99_us'] / 1000:.1f} ms (minute {low['minute']}) to {high['p99_us'] / 1000:.1f} ms (minute {high['minute']}); "
+              f"RSS from {min(m['rss_mib'] for m in measured):.0f} to {max(m['rss_mib'] for m in measured):.0f} MiB; clients and files from "
+              f"{min(m['files'] for m in measured):.0f} to {max(m['files'] for m in measured):.0f}; backend sockets from "
+              f"{min(m['backend'] for m in measured):.0f} to {max(m['backend'] for m in measured):.0f} (medians per minute)")
     (OUT / "minutes.json").write_text(json.dumps({"maximum": maximum, "target": target, "connections": connections, "minutes": measured,
                                                    "warmup": warm, "samples": usage.samples, "held": stats}, indent=1))
 
@@ -479,9 +492,11 @@ def main():
     check("no client connection outlives its client", clients_left == 0 and files_after <= files_before,
           f"after the load: {clients_left} client sockets open, {backend_sockets} other sockets (listeners, pooled backend connections), "
           f"{files_after} other descriptors ({files_before} before the load)")
-    check("p99 stable", judged["p99_us"] <= p99_bound,
-          f"{first['p99_us'] / 1000:.1f} ms in the first minute, {last['p99_us'] / 1000:.1f} ms in the last" +
-          (f", {confirmation['p99_us'] / 1000:.1f} ms in the one more measured" if confirmation else "") + f" (bound {p99_bound / 1000:.1f} ms)")
+    span = lambda ms: f"minute {ms[0]['minute']}" if len(ms) == 1 else f"minutes {ms[0]['minute']}-{ms[-1]['minute']}"
+    check("p99 stable", late <= p99_bound,
+          f"{early / 1000:.1f} ms in {span(minutes[:third])}, {late / 1000:.1f} ms in {span(late_minutes)}" +
+          f" (medians; bound {p99_bound / 1000:.1f} ms: {args.p99_factor:g}x + slack" +
+          (f"; one more minute measured: {confirmation['p99_us'] / 1000:.1f} ms)" if confirmation else ")"))
     mix_errors = sum(m["errors"] for m in measured) + (warm["errors"] if warm else 0)
     check("no error on the mix", mix_errors == 0,
           f"{mix_errors} (socket {sum(m['socket_errors'] for m in measured)}, not 2xx {sum(m['non2xx'] for m in measured)}, "

@@ -483,7 +483,9 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
         f"wrk -t1 -c{args.connections}; every system first pre-warmed {args.prewarm} s on each of its paths; then {args.warmup} s warm-up and "
         f"{args.duration} s measured per run, {args.rounds} runs per system and scenario "
         f"(systems alternating; figures are medians); {CPUS} CPUs: system under test on CPU {SUT_CPU}, "
-        f"wrk and the nginx backends on CPU {LOAD_CPU}. Loopback only. Ratios compare systems within this run (the machine is shared and noisy).",
+        f"wrk and the nginx backends on CPU {LOAD_CPU}. Loopback only. Ratios compare systems within this run (the machine is shared and noisy). "
+        "The gateway runs as shipped, its access log on (a line per request, written in batches to a file); the nginx peers have "
+        "access_log off and YARP has no log providers.",
         "",
         "| scenario | system | CPU µs / req | of it kernel | CPU ratio | CPU ratio per round | req/s | ratio | ratio per round | p50 µs | p99 µs | p99.9 µs | p99 ratio | its core busy | load core busy | peak RSS MB | errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -188,9 +188,8 @@ def wrk(port, connections, seconds, delay_ms=0):
 def windows(port, connections, seconds, window, delay_ms):
     """`seconds` of paced load as wrk runs of `window` seconds: totals summed, p50 and p99 the medians of the windows'."""
     runs = [wrk(port, connections, min(window, seconds - start), delay_ms) for start in range(0, seconds, window)]
-    requests, duration = sum(r["requests"] for r in runs), sum(r["duration_us"] for r in runs)
-    total = {key: sum(r[key] for r in runs) for key in ("requests", "socket_errors", "non2xx", "incomplete", "errors")}
-    return dict(total, duration_us=duration, rps=requests / (duration / 1e6), p50=median(r["p50"] for r in runs),
+    total = {key: sum(r[key] for r in runs) for key in ("requests", "duration_us", "socket_errors", "non2xx", "incomplete", "errors")}
+    return dict(total, rps=total["requests"] / (total["duration_us"] / 1e6), p50=median(r["p50"] for r in runs),
                 p99=median(r["p99"] for r in runs), p99_highest=max(r["p99"] for r in runs), max=max(r["max"] for r in runs))
 
 

@@ -27,14 +27,6 @@ import run  # noqa: E402  (the harness's helpers: processes, nginx configuration
 PATH = "/chain/25"
 
 
-def cpu_seconds(pids):
-    total = 0
-    for pid in pids:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / run.TICKS
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=4)
@@ -67,9 +59,9 @@ def main():
         rows = {name: [] for name in ports}
         for round_ in range(args.rounds):
             for name, port in ports.items():
-                before, load_before = cpu_seconds(pids[name]), run.core_ticks(run.LOAD_CPU)
+                before, load_before = sum(run.cpu_split(pids[name])), run.core_ticks(run.LOAD_CPU)
                 result = run.wrk(port, PATH, argparse.Namespace(connections=32), args.duration)
-                after, load_after = cpu_seconds(pids[name]), run.core_ticks(run.LOAD_CPU)
+                after, load_after = sum(run.cpu_split(pids[name])), run.core_ticks(run.LOAD_CPU)
                 requests = result["requests"]
                 rows[name].append({"cpu_us": 1e6 * (after - before) / requests, "rps": requests / args.duration,
                                    "busy": (after - before) / args.duration,

@@ -562,23 +562,7 @@ public sealed class BackendHttpConformanceTests
         });
         await using GatewayUnderTest gateway = await StartAsync(raw, client);
 
-        Exception? broken = null;
-        byte[]? whole = null;
-        try
-        {
-            (HttpResponseMessage cut, whole) = await GetBytesAsync(gateway, "/noop/cut");
-            cut.Dispose();
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            broken = e;
-        }
-
-        Answer second = await CallAsync(gateway, "/get/ok");
-
-        Assert.True(broken is not null, $"the client's answer ended normally with {whole?.Length} bytes");
-        second.AssertData(Ok);
-        AssertNewConnectionEach(raw, 2);
+        await AssertNoOpAnswerBrokenOffAsync(gateway, raw, "/noop/cut");
     }
 
     [Theory]
@@ -604,12 +588,21 @@ public sealed class BackendHttpConformanceTests
         });
         await using GatewayUnderTest gateway = await StartAsync(raw, client);
 
+        await AssertNoOpAnswerBrokenOffAsync(gateway, raw, "/noop/overlong");
+    }
+
+    /// <summary>
+    /// A no-op answer whose backend broke off after relayed bytes may have reached the client: the client's answer must
+    /// break off too (its connection aborted), never end as if whole, and the next call goes on a new backend connection.
+    /// </summary>
+    private static async Task AssertNoOpAnswerBrokenOffAsync(GatewayUnderTest gateway, RawBackend raw, string path)
+    {
         Exception? broken = null;
         byte[]? whole = null;
         try
         {
-            (HttpResponseMessage overlong, whole) = await GetBytesAsync(gateway, "/noop/overlong");
-            overlong.Dispose();
+            (HttpResponseMessage answer, whole) = await GetBytesAsync(gateway, path);
+            answer.Dispose();
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {

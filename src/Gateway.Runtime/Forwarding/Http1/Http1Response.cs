@@ -34,7 +34,7 @@ internal sealed class Http1Response : BackendResponse
     private bool _anyByte;
     private int _scanned;
     private long _left; // streamed: the bytes left of the declared length, or of the current chunk
-    private bool _chunkEnd; // streamed, chunked: a chunk's data was read, so the CRLF after it comes before the next size
+    private bool _afterData; // streamed, chunked: a chunk's data was read, so the CRLF after it comes before the next size
 
     public Http1Response(Http1Connection connection) => _connection = connection;
 
@@ -156,9 +156,10 @@ internal sealed class Http1Response : BackendResponse
     internal IReadOnlyList<KeyValuePair<string, string>> Kept => _kept;
 
     /// <summary>
-    /// Keeps a header line as the next of this answer, named <paramref name="name"/> (null: as received). A connection mostly answers with the same lines in the same order (Server, Content-Type, Cache-Control):
-    /// a line whose bytes equal the previous answer's line at the same place takes its strings, so only what changed,
-    /// such as Date, is made again. Bytes beyond ASCII never compare equal, and are made again.
+    /// Keeps a header line as the next of this answer, named <paramref name="name"/> (null: as received). A connection
+    /// mostly answers with the same lines in the same order (Server, Content-Type, Cache-Control): a line whose bytes
+    /// equal the previous answer's line at the same place takes its strings, so only what changed, such as Date, is
+    /// made again. Bytes beyond ASCII never compare equal, and are made again.
     /// </summary>
     private void Keep(string? name, ReadOnlySpan<byte> rawName, ReadOnlySpan<byte> value)
     {
@@ -344,7 +345,7 @@ internal sealed class Http1Response : BackendResponse
         // HTTP's); a streamed one counts down from its length.
         _complete = _status >= 200 && (_framing == Framing.None || (_framing == Framing.Length && _contentLength == 0));
         _left = _framing == Framing.Length ? _contentLength : 0;
-        _chunkEnd = false;
+        _afterData = false;
     }
 
     /// <summary>
@@ -380,7 +381,7 @@ internal sealed class Http1Response : BackendResponse
             default: // chunked
                 if (_left == 0)
                 {
-                    _left = await NextChunkAsync(_chunkEnd, cancellation).ConfigureAwait(false);
+                    _left = await NextChunkAsync(_afterData, cancellation).ConfigureAwait(false);
                     if (_left == 0)
                     {
                         _complete = true;
@@ -395,7 +396,7 @@ internal sealed class Http1Response : BackendResponse
                 }
 
                 _left -= read;
-                _chunkEnd = _left == 0;
+                _afterData = _left == 0;
                 return read;
         }
     }

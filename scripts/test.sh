@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: unit, generator and end-to-end tests (dotnet test; the end-to-end suite twice, over each backend
-# HTTP client), the Native-AOT smoke test, then, with the
+# Runs every test: unit, generator and end-to-end tests (dotnet test; the end-to-end suite three times: over each backend
+# HTTP client, and over .NET's sockets instead of the event-loop transport), the Native-AOT smoke test, then, with the
 # smoke test's binary, the fault matrix's native subset, a 2-minute soak, the graceful-stop test and the Kubernetes
 # manifests' test, and last the container image test.
 set -euo pipefail
@@ -34,6 +34,13 @@ status=${PIPESTATUS[0]}
 if [ "$status" -eq 0 ]; then
   echo "==> end-to-end suite over .NET's HTTP client (GATEWAY_TEST_BACKEND_HTTP=sockets)"
   GATEWAY_TEST_BACKEND_HTTP=sockets dotnet test tests/Gateway.EndToEnd.Tests -c Release --nologo --no-build 2>&1 | tee -a out/dotnet-test.log
+  status=${PIPESTATUS[0]}
+fi
+# And once with .NET's sockets under Kestrel and under the gateway's own client instead of its event loops
+# (docs/operations.md, "Transport"): the fallback --transport sockets must answer alike.
+if [ "$status" -eq 0 ]; then
+  echo "==> end-to-end suite over .NET's sockets (GATEWAY_TEST_TRANSPORT=sockets)"
+  GATEWAY_TEST_TRANSPORT=sockets dotnet test tests/Gateway.EndToEnd.Tests -c Release --nologo --no-build 2>&1 | tee -a out/dotnet-test.log
   status=${PIPESTATUS[0]}
 fi
 set -e

@@ -32,6 +32,13 @@ public sealed class GatewayUnderTest : IAsyncDisposable
     public static BackendHttpClient DefaultBackendHttpClient { get; } =
         Environment.GetEnvironmentVariable("GATEWAY_TEST_BACKEND_HTTP") is "sockets" ? BackendHttpClient.Sockets : BackendHttpClient.Gateway;
 
+    /// <summary>
+    /// The transport every gateway of this run uses unless a test chooses one: <c>GATEWAY_TEST_TRANSPORT</c> (<c>loop</c> or
+    /// <c>sockets</c>), else the product's default.
+    /// </summary>
+    public static ServerTransport DefaultTransport { get; } =
+        Environment.GetEnvironmentVariable("GATEWAY_TEST_TRANSPORT") is "sockets" ? ServerTransport.Sockets : ServerTransport.EventLoop;
+
     /// <summary>The gateway's services (its <c>BackendRegistry</c>, say).</summary>
     public IServiceProvider Services => _app.Services;
 
@@ -49,6 +56,7 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         options.Telemetry.LogStream = Stream.Null;
         // The differential run (scripts/test.sh) runs this whole suite once more over .NET's HTTP client.
         options.Backend.HttpClient = DefaultBackendHttpClient;
+        options.Transport = DefaultTransport;
         configure?.Invoke(options);
         WebApplication app = GatewayServer.Build(definition, options);
         await app.StartAsync();

@@ -135,6 +135,12 @@ public sealed class BackendClientOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The gateway's own client connects its sockets on the event loops of the server's transport (<c>--transport</c>,
+    /// docs/operations.md, transport) rather than .NET's sockets; set by the server from its transport.
+    /// </summary>
+    internal bool EventLoops { get; set; }
+
+    /// <summary>
     /// Replaces the SocketsHttpHandler of every host group, for in-process benchmarks against an in-memory backend.
     /// Production leaves it null.
     /// </summary>

@@ -75,4 +75,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 31, EventName = "sd_failed", Level = LogLevel.Warning, Message = "SRV {Name}: look-up failed ({Problem}); {Known} host(s) found before stay in use, asking again every 5 s")]
     public static partial void ServiceDiscoveryFailed(ILogger logger, string name, string problem, int known);
+
+    [LoggerMessage(EventId = 32, EventName = "transport_failed", Level = LogLevel.Critical, Message = "The event-loop transport met an unexpected error; the loop goes on")]
+    public static partial void TransportFailed(ILogger logger, Exception exception);
 }

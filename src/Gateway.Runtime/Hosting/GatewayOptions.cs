@@ -29,6 +29,12 @@ public sealed class GatewayOptions
     /// <summary>The graceful stop on SIGTERM/SIGINT: the drain delay and the time requests in flight get.</summary>
     public ShutdownOptions Shutdown { get; } = new();
 
+    /// <summary>
+    /// The sockets under Kestrel and the gateway's own backend client (<c>--transport</c>): the gateway's event loops
+    /// (the default, on Linux) or .NET's sockets (docs/operations.md, transport).
+    /// </summary>
+    public ServerTransport Transport { get; set; } = ServerTransport.EventLoop;
+
     /// <summary>The root's <c>tls</c>: serve HTTPS with these certificates; null serves plain HTTP.</summary>
     public Gateway.Components.Server.TlsSettings? Tls { get; set; }
 
@@ -59,4 +65,14 @@ public sealed class GatewayOptions
 
     /// <summary>Adds log providers or filters after the gateway's own defaults (hosting integrations, tests).</summary>
     public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
+}
+
+/// <summary>What reads and writes the gateway's sockets (docs/operations.md, transport).</summary>
+public enum ServerTransport
+{
+    /// <summary>The gateway's own epoll loops, one per CPU (Linux; elsewhere .NET's sockets).</summary>
+    EventLoop,
+
+    /// <summary>.NET's sockets: Kestrel's socket transport and System.Net.Sockets under the backend client.</summary>
+    Sockets,
 }

@@ -21,6 +21,9 @@ public static class GatewayServer
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(options);
 
+        // The event loops serve both sides or neither: a backend call then continues on the loop its client's request runs on.
+        bool eventLoops = options.Transport == ServerTransport.EventLoop && OperatingSystem.IsLinux();
+        options.Backend.EventLoops = eventLoops;
         var backends = new BackendRegistry(definition.HostGroups, new Dictionary<string, string>(options.HostOverrides, StringComparer.Ordinal), options.Backend, definition.ServiceDiscovery);
         var routes = new RouteTable(definition.CreateRoutes(backends));
         var stages = new List<IGatewayStage>();
@@ -106,6 +109,11 @@ public static class GatewayServer
 
         // Kestrel's own pipes may continue inline too: the gateway never blocks on its I/O threads (see GatewayProgram).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1");
+        if (eventLoops)
+        {
+            // Registered last, so Kestrel asks it first; what it cannot bind goes to the sockets transport above.
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, Transport.LoopTransportFactory>();
+        }
 
         // Built by the container, which disposes it with the server (exporting what is still buffered), before the log.
         builder.Services.AddSingleton(services => TelemetryRuntime.Create(telemetry, log, services.GetRequiredService<ILoggerFactory>()));
@@ -114,6 +122,7 @@ public static class GatewayServer
         var dispatcher = new GatewayDispatcher(routes, definition.EchoEndpoint, definition.DebugEndpoint, [.. stages], readiness, recording.Recorder, recording.Metrics, options.Router);
         ILogger gatewayLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GatewayLog.Category);
         backends.StartDiscovery(gatewayLog);
+        Transport.EventLoop.Unexpected = e => GatewayLog.TransportFailed(gatewayLog, e);
         // Kestrel's own refusals (limits, malformed requests) never reach the dispatcher: a line of their own.
         var rejections = new KestrelRejections(gatewayLog, app.Services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         app.Lifetime.ApplicationStopped.Register(rejections.Dispose);

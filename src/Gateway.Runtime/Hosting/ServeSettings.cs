@@ -36,6 +36,8 @@ internal static class ServeSettings
             (o, v) => SetWhole(v, 1, MostBackendConnections, n => o.Backend.MaxConnectionsPerServer = n)),
         new("--backend-http", "GATEWAY_BACKEND_HTTP", "gateway|sockets", "the HTTP client of plain-HTTP backends: the gateway's own HTTP/1.1 client or .NET's (default gateway)",
             (o, v) => SetBackendHttp(v, o.Backend)),
+        new("--transport", "GATEWAY_TRANSPORT", "loop|sockets", "what reads and writes the sockets of clients and backends: the gateway's event loops or .NET's sockets (default loop)",
+            (o, v) => SetTransport(v, o)),
         new("--max-backend-response-bytes", "GATEWAY_MAX_BACKEND_RESPONSE_BYTES", "SIZE", "the largest backend body; a larger one fails its step (default 16MiB)",
             (o, v) => SetResponseBytes(v, o.Backend)),
         new("--max-json-depth", "GATEWAY_MAX_JSON_DEPTH", "N", "the deepest nesting of a backend's JSON body, 1 to 64; deeper fails its step (default 64)",
@@ -202,6 +204,21 @@ internal static class ServeSettings
                 return null;
             default:
                 return $"'{value}' is not a backend HTTP client: use gateway or sockets";
+        }
+    }
+
+    private static string? SetTransport(string value, GatewayOptions options)
+    {
+        switch (value.Trim().ToLowerInvariant())
+        {
+            case "loop":
+                options.Transport = ServerTransport.EventLoop;
+                return null;
+            case "sockets":
+                options.Transport = ServerTransport.Sockets;
+                return null;
+            default:
+                return $"'{value}' is not a transport: use loop or sockets";
         }
     }
 

@@ -31,6 +31,7 @@ public class ServeSettingsTests
         Assert.Equal(64, options.Backend.MaxJsonDepth);
         Assert.Equal(TimeSpan.FromSeconds(15), options.Shutdown.Timeout);
         Assert.Equal(TimeSpan.Zero, options.Shutdown.Delay);
+        Assert.Equal(ServerTransport.EventLoop, options.Transport);
     }
 
     [Fact]
@@ -42,8 +43,10 @@ public class ServeSettingsTests
             "--request-headers-timeout", "10s", "--keep-alive-timeout", "75s", "--min-request-body-data-rate", "100.5",
             "--ratelimit-redis", "redis.internal:6380,password=s3cret,ssl=true", "--dns-server", "10.0.0.2",
             "--max-request-headers", "40", "--max-request-line-bytes", "16KiB", "--max-backend-connections", "64",
-            "--max-backend-response-bytes", "4MiB", "--max-json-depth", "32",
+            "--max-backend-response-bytes", "4MiB", "--max-json-depth", "32", "--transport", "sockets",
         ]);
+
+        Assert.Equal(ServerTransport.Sockets, options.Transport);
 
         Assert.Equal(TimeSpan.FromSeconds(90), options.Shutdown.Timeout);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Shutdown.Delay);
@@ -79,7 +82,10 @@ public class ServeSettingsTests
             ("GATEWAY_MAX_REQUEST_LINE_BYTES", "1MiB"),
             ("GATEWAY_MAX_BACKEND_CONNECTIONS", "1"),
             ("GATEWAY_MAX_BACKEND_RESPONSE_BYTES", "1KiB"),
-            ("GATEWAY_MAX_JSON_DEPTH", "1"));
+            ("GATEWAY_MAX_JSON_DEPTH", "1"),
+            ("GATEWAY_TRANSPORT", "Sockets"));
+
+        Assert.Equal(ServerTransport.Sockets, options.Transport);
 
         Assert.Equal(TimeSpan.Zero, options.Shutdown.Timeout);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Shutdown.Delay);
@@ -132,6 +138,7 @@ public class ServeSettingsTests
     [InlineData("--max-json-depth", "0")]
     [InlineData("--max-json-depth", "65")]
     [InlineData("--max-json-depth", "1.5")]
+    [InlineData("--transport", "epoll")]
     public void ReadOptions_BadArgumentValue_ErrorNamesTheArgument(string argument, string value)
     {
         string? error = GatewayProgram.ReadOptions([argument, value], GatewayProgramPortTests.Environment(), new GatewayOptions(), out _);
@@ -145,6 +152,7 @@ public class ServeSettingsTests
     [InlineData("GATEWAY_MIN_REQUEST_BODY_DATA_RATE", "NaN")]
     [InlineData("GATEWAY_MAX_BACKEND_CONNECTIONS", "0")]
     [InlineData("GATEWAY_MAX_JSON_DEPTH", "100")]
+    [InlineData("GATEWAY_TRANSPORT", "io_uring")]
     public void ReadOptions_BadVariableValue_ErrorNamesTheVariable(string variable, string value)
     {
         string? error = GatewayProgram.ReadOptions([], GatewayProgramPortTests.Environment((variable, value)), new GatewayOptions(), out _);
@@ -163,6 +171,21 @@ public class ServeSettingsTests
     [Fact]
     public void ReadOptions_ArgumentWithoutValue_Error() =>
         Assert.Equal("--shutdown-delay needs a value", GatewayProgram.ReadOptions(["--shutdown-delay"], GatewayProgramPortTests.Environment(), new GatewayOptions(), out _));
+
+    [Theory]
+    [InlineData(ServerTransport.EventLoop, true)]
+    [InlineData(ServerTransport.Sockets, false)]
+    public async Task Build_Transport_KestrelsListenersAndTheBackendClientFollowIt(ServerTransport transport, bool loops)
+    {
+        var options = new GatewayOptions { Port = 0, Transport = transport };
+
+        await using WebApplication app = GatewayServer.Build(EmptyDefinition(), options);
+
+        // Kestrel asks the last listener factory registered first: the loops' when they serve, else the sockets'.
+        var factory = app.Services.GetServices<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>().Last();
+        Assert.Equal(loops, factory is Gateway.Runtime.Transport.LoopTransportFactory);
+        Assert.Equal(loops, options.Backend.EventLoops);
+    }
 
     [Fact]
     public async Task Build_Limits_ReachKestrelsOptions()

@@ -200,6 +200,7 @@ internal sealed class Http1Pool : IDisposable
     private readonly long _idleMilliseconds;
     private readonly long _lifetimeMilliseconds;
     private readonly TimeSpan _connectTimeout;
+    private readonly bool _eventLoops;
     private bool _disposed;
 
     public Http1Pool(string origin, string host, int port, BackendClientOptions options)
@@ -213,6 +214,7 @@ internal sealed class Http1Pool : IDisposable
         _idleMilliseconds = (long)options.PooledConnectionIdleTimeout.TotalMilliseconds;
         _lifetimeMilliseconds = (long)options.PooledConnectionLifetime.TotalMilliseconds;
         _connectTimeout = options.ConnectTimeout;
+        _eventLoops = options.EventLoops;
     }
 
     /// <summary><c>http://host[:port]</c> exactly as the URLs of this origin start.</summary>
@@ -302,6 +304,20 @@ internal sealed class Http1Pool : IDisposable
 
     private async ValueTask<Http1Connection> ConnectAsync(CancellationToken cancellation)
     {
+        if (_eventLoops)
+        {
+            using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            connecting.CancelAfter(_connectTimeout);
+            try
+            {
+                return new Http1Connection(this, await Transport.LoopSocket.ConnectAsync(_endpoint, connecting.Token).ConfigureAwait(false));
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                throw new SocketException((int)SocketError.TimedOut);
+            }
+        }
+
         // A name may resolve to IPv6 and IPv4 addresses: a dual-mode socket where the system has IPv6, as .NET's client opens.
         Socket socket = _endpoint is IPEndPoint ip ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
         try

@@ -19,7 +19,9 @@ internal sealed class Http1Connection : IDisposable
     /// </summary>
     private const int FirstReadBuffer = 32 * 1024;
 
-    private readonly Socket _socket;
+    // One of the two: .NET's socket, or the event-loop transport's (GATEWAY_TRANSPORT=loop).
+    private readonly Socket? _socket;
+    private readonly Transport.LoopSocket? _loopSocket;
     private byte[] _read = BufferPool.Rent(FirstReadBuffer);
     private int _start;
     private int _end;
@@ -29,9 +31,20 @@ internal sealed class Http1Connection : IDisposable
     private bool _isArmed;
 
     public Http1Connection(Http1Pool pool, Socket socket)
+        : this(pool)
+    {
+        _socket = socket;
+    }
+
+    public Http1Connection(Http1Pool pool, Transport.LoopSocket socket)
+        : this(pool)
+    {
+        _loopSocket = socket;
+    }
+
+    private Http1Connection(Http1Pool pool)
     {
         Pool = pool;
-        _socket = socket;
         Created = Environment.TickCount64;
         Response = new Http1Response(this);
     }
@@ -75,7 +88,7 @@ internal sealed class Http1Connection : IDisposable
         ValueTask<int> receive;
         try
         {
-            receive = _socket.ReceiveAsync(_read.AsMemory(), SocketFlags.None, cancellation);
+            receive = Receive(_read.AsMemory(), cancellation);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -116,9 +129,15 @@ internal sealed class Http1Connection : IDisposable
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {
+        if (_loopSocket is not null)
+        {
+            await _loopSocket.SendAllAsync(bytes, cancellation).ConfigureAwait(false);
+            return;
+        }
+
         while (!bytes.IsEmpty)
         {
-            int sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellation).ConfigureAwait(false);
+            int sent = await _socket!.SendAsync(bytes, SocketFlags.None, cancellation).ConfigureAwait(false);
             bytes = bytes[sent..];
         }
     }
@@ -154,8 +173,11 @@ internal sealed class Http1Connection : IDisposable
             _read = larger;
         }
 
-        return _socket.ReceiveAsync(_read.AsMemory(_end), SocketFlags.None, cancellation);
+        return Receive(_read.AsMemory(_end), cancellation);
     }
+
+    private ValueTask<int> Receive(Memory<byte> buffer, CancellationToken cancellation) =>
+        _loopSocket is not null ? _loopSocket.ReceiveAsync(buffer, cancellation) : _socket!.ReceiveAsync(buffer, SocketFlags.None, cancellation);
 
     /// <summary>Takes the <paramref name="count"/> bytes a <see cref="ReceiveAsync"/> put after those buffered.</summary>
     public void Received(int count) => _end += count;
@@ -174,7 +196,7 @@ internal sealed class Http1Connection : IDisposable
 
         if (_start == _end)
         {
-            return _socket.ReceiveAsync(destination, SocketFlags.None, cancellation);
+            return Receive(destination, cancellation);
         }
 
         int count = Math.Min(destination.Length, _end - _start);
@@ -190,7 +212,8 @@ internal sealed class Http1Connection : IDisposable
             return;
         }
 
-        _socket.Dispose();
+        _socket?.Dispose();
+        _loopSocket?.Dispose();
         if (!_isArmed)
         {
             BufferPool.Return(_read);

@@ -14,8 +14,9 @@ scripts/matrix-backend.py. Each fault is tried in every shape, with the expectat
 
 After every row the gateway must have closed every connection to the faulty backend. Then a client goes away in the
 middle of a sequence and of a proxy-chain service (the backend call must be cancelled at once, nothing after it
-called), and the quick rows run three more times: the gateway's open files and resident memory stay flat. Every wait
-is bounded; the script stops only the processes it started.
+called), and the quick rows run three more times: the gateway's open files and resident memory stay flat. Last, a
+gateway started with a limit of 128 descriptors is given more connections than that: it must answer a waiting request
+once some close. Every wait is bounded; the script stops only the processes it started.
 """
 import http.client
 import json
@@ -223,6 +224,57 @@ def repeated_rounds_flat(m):
     assert rss_after <= rss_before + 64, f"RSS {rss_before} MiB -> {rss_after} MiB"
 
 
+def descriptors_run_out(m):
+    """Past its descriptor limit the gateway pauses accepting, not for good: once connections close, it serves again."""
+    import resource
+    port = free_port()
+    limit = 128
+    log = open("out/native-matrix-nofile.log", "w")
+    gateway = subprocess.Popen([GATEWAY, "--port", str(port), "--listen-ip", "127.0.0.1"],
+                               env=dict(os.environ, OTEL_SDK_DISABLED="true"), stdout=log, stderr=subprocess.STDOUT,
+                               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+    idle = []
+    try:
+        def health():
+            try:
+                return request(port, "GET", "/__health", timeout=1)[0] == 200
+            except OSError:
+                return False
+        assert wait_until(health, 10), "the gateway with a descriptor limit did not start"
+        # More idle connections than descriptors: the kernel completes them all (the backlog), the gateway takes what it can.
+        for _ in range(limit + 20):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        assert wait_until(lambda: len(os.listdir(f"/proc/{gateway.pid}/fd")) >= limit - 2, 5), \
+            f"{len(os.listdir(f'/proc/{gateway.pid}/fd'))} descriptors open: the limit of {limit} was not reached"
+        waiting = socket.create_connection(("127.0.0.1", port), timeout=5)
+        idle.append(waiting)
+        waiting.sendall(b"GET /__health HTTP/1.1\r\nHost: g\r\n\r\n")
+        waiting.settimeout(0.5)
+        try:
+            early = waiting.recv(64)
+        except socket.timeout:
+            early = None
+        assert not early, f"answered while out of descriptors: {early!r}"
+        for client in idle[:60]:
+            client.close()
+        waiting.settimeout(5)
+        answer = waiting.recv(64)
+        assert answer.startswith(b"HTTP/1.1 200"), f"after connections closed: {answer!r}"
+        assert gateway.poll() is None, f"the gateway exited ({gateway.returncode})"
+        assert health(), "a new connection is not served"
+    finally:
+        for client in idle:
+            client.close()
+        if gateway.poll() is None:
+            gateway.terminate()
+            try:
+                gateway.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+                gateway.wait()
+        log.close()
+
+
 def main():
     os.makedirs("out", exist_ok=True)
     m = Matrix()
@@ -234,6 +286,7 @@ def main():
         check("client goes away mid-sequence: backend call cancelled", lambda: client_goes_away(m, "GET", "/matrix/held/sequence", ""))
         check("client goes away mid-proxy-chain: service call cancelled", lambda: client_goes_away(m, "POST", "/matrix/held/chain", "Content-Length: 2\r\n\r\n{}"))
         check("quick rows three more times: open files and RSS flat", lambda: repeated_rounds_flat(m))
+        check("out of descriptors: accepting pauses, then serves again once connections close", lambda: descriptors_run_out(m))
         check("the gateway still serves", lambda: parallel(m, "duplicate-keys", False, '{"k": 1, "k": 2}'))
     finally:
         m.stop()

@@ -38,6 +38,9 @@ internal sealed class LoopTransportFactory(IMemoryPoolFactory<byte> pools) : ICo
 /// <summary>Accepts on a listening <see cref="LoopSocket"/>; each connection goes to the next loop in turn.</summary>
 internal sealed class LoopListener(LoopSocket socket, IPEndPoint bound, MemoryPool<byte> pool) : IConnectionListener
 {
+    /// <summary>How long accepting pauses after an error other than the client's reset.</summary>
+    internal static readonly TimeSpan AcceptPause = TimeSpan.FromMilliseconds(100);
+
     private readonly byte[] _address = GC.AllocateArray<byte>(128, pinned: true);
     private int _unbound;
 
@@ -61,12 +64,21 @@ internal sealed class LoopListener(LoopSocket socket, IPEndPoint bound, MemoryPo
                 // The client gave up before its connection was taken: the next one.
                 continue;
             }
+            catch (SocketException)
+            {
+                // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the connection waits in the backlog while
+                // others close. Accepting pauses for a moment, neither spinning on the error nor ending (an exception out
+                // of here would end Kestrel's accept loop); nginx pauses its accepts the same way. scripts/native-matrix.py
+                // checks that a waiting request is served once descriptors free up (with .NET's sockets it is not).
+                await Task.Delay(AcceptPause, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
 
             IPEndPoint? remote = LoopSocket.ToEndPoint(_address.AsSpan(0, Math.Min(socket.AcceptedAddressLength, _address.Length)));
             LoopSocket accepted;
             try
             {
-                accepted = LoopSocket.Adopt(fd, EventLoop.Next());
+                accepted = LoopSocket.Adopt(fd, EventLoop.Next(), noDelay: true);
             }
             catch (SocketException)
             {
@@ -177,6 +189,9 @@ internal sealed class LoopConnection : ConnectionContext, IConnectionIdFeature, 
     }
 
     public override EndPoint? RemoteEndPoint { get; set; }
+
+    /// <summary>The connection's socket (for tests).</summary>
+    internal LoopSocket Socket => _socket;
 
     public void Start() => _processing = RunAsync();
 

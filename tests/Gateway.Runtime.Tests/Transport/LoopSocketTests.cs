@@ -25,6 +25,7 @@ public sealed class LoopSocketTests
         using (peer)
         using (socket)
         {
+            Assert.True(socket.NoDelay);
             byte[] buffer = new byte[64];
             // Ping-pong: every receive is short, so each next one waits for the loop's event rather than a system call.
             for (int i = 0; i < 300; i++)
@@ -176,6 +177,8 @@ public sealed class LoopSocketTests
         await client.ConnectAsync(listener.EndPoint);
         ConnectionContext connection = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
         Assert.Equal(client.LocalEndPoint, connection.RemoteEndPoint);
+        // Nagle's algorithm off: an answer written in pieces must not wait for the client's delayed ACK.
+        Assert.True(((LoopConnection)connection).Socket.NoDelay);
         Assert.Equal(listener.EndPoint, connection.LocalEndPoint);
 
         await client.SendAsync("ping"u8.ToArray());

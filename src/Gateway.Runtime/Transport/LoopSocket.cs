@@ -286,7 +286,7 @@ internal sealed class LoopSocket : IDisposable
         }
     }
 
-    /// <summary>Accepts a connection: its non-blocking descriptor; the peer's address into <paramref name="address"/> (128 bytes), its length returned through <paramref name="addressLength"/>.</summary>
+    /// <summary>Accepts a connection: its non-blocking descriptor, the peer's address written into <paramref name="address"/> (128 bytes; its length in <see cref="AcceptedAddressLength"/>).</summary>
     public ValueTask<int> AcceptAsync(Memory<byte> address, CancellationToken cancellation = default) =>
         Start(_reader, OperationKind.Accept, address, default, readSide: true, cancellation);
 

@@ -9,8 +9,9 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Benchmarks;
 
 /// <summary>
-/// Whole generated handlers (perf/load/krakend.json) calling a real HTTP/1.1 backend over loopback sockets, once over
-/// the gateway's own HTTP/1.1 client and once over .NET's SocketsHttpHandler (<see cref="BackendHttpClient"/>). The
+/// Whole generated handlers (perf/load/krakend.json) calling a real HTTP/1.1 backend over loopback sockets: over the
+/// gateway's own HTTP/1.1 client on its event loops (as it ships on Linux) and on .NET's sockets, and over .NET's
+/// SocketsHttpHandler (<see cref="BackendHttpClient"/>). The
 /// backend is a minimal keep-alive server that answers from prepared bytes and allocates nothing per request, so the
 /// allocation column is the gateway's: the request's own objects plus each backend call's.
 /// </summary>
@@ -21,15 +22,27 @@ public class BackendClientBenchmarks
     private BackendRegistry _registry = null!;
     private BenchmarkHandlers _handlers = null!;
 
-    [Params(BackendHttpClient.Gateway, BackendHttpClient.Sockets)]
-    public BackendHttpClient Client { get; set; }
+    /// <summary>The backend calls' path: the gateway's own client on its event loops (the default), on .NET's sockets, or .NET's client.</summary>
+    public enum BackendPath
+    {
+        Gateway,
+        GatewayOnDotnetSockets,
+        Sockets,
+    }
+
+    [Params(BackendPath.Gateway, BackendPath.GatewayOnDotnetSockets, BackendPath.Sockets)]
+    public BackendPath Client { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         _backend = LoopbackBackend.Start(BenchmarkHandlers.Documents);
         var definition = Gateway.Benchmarks.Compiled.CompiledGateway.Definition;
-        var options = new BackendClientOptions { HttpClient = Client };
+        var options = new BackendClientOptions
+        {
+            HttpClient = Client == BackendPath.Sockets ? BackendHttpClient.Sockets : BackendHttpClient.Gateway,
+            EventLoops = Client == BackendPath.Gateway,
+        };
         _registry = new BackendRegistry(definition.HostGroups, new Dictionary<string, string> { ["http://backend.perf:8000"] = _backend.BaseUrl }, options);
         _handlers = new BenchmarkHandlers(_registry, $"over {Client}");
     }

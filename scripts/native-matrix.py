@@ -74,6 +74,17 @@ def wait_until(predicate, seconds):
     return predicate()
 
 
+def stop(process):
+    """Ends a process this script started: SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def check(name, action):
     try:
         action()
@@ -128,14 +139,8 @@ class Matrix:
         return files, rss // 1024
 
     def stop(self):
-        for process in (self.gateway, self.backend):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        stop(self.gateway)
+        stop(self.backend)
         self.log.close()
 
 
@@ -265,13 +270,7 @@ def descriptors_run_out(m):
     finally:
         for client in idle:
             client.close()
-        if gateway.poll() is None:
-            gateway.terminate()
-            try:
-                gateway.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                gateway.kill()
-                gateway.wait()
+        stop(gateway)
         log.close()
 
 

@@ -27,6 +27,8 @@ internal static unsafe class Libc
     public const int EPOLL_CTL_DEL = 2;
     public const int EPOLL_CLOEXEC = 0x80000;
 
+    public const int AF_INET = 2;
+    public const int AF_INET6 = 10;
     public const int SOCK_STREAM = 1;
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;

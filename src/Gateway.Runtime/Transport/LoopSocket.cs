@@ -50,12 +50,11 @@ internal sealed class LoopSocket : IDisposable
     /// transport does the same): else the last part of an answer written in pieces waits for the client's delayed ACK,
     /// about 40 ms.
     /// </summary>
-    public static unsafe LoopSocket Adopt(int fd, EventLoop loop, bool noDelay)
+    public static LoopSocket Adopt(int fd, EventLoop loop, bool noDelay)
     {
         if (noDelay)
         {
-            int one = 1;
-            _ = Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, &one, sizeof(int));
+            SetNoDelay(fd);
         }
 
         var socket = new LoopSocket(fd, loop);
@@ -130,7 +129,7 @@ internal sealed class LoopSocket : IDisposable
 
     private static unsafe ValueTask<LoopSocket> ConnectAsync(IPEndPoint endpoint, CancellationToken cancellation)
     {
-        int family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? 10 : 2;
+        int family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
         int fd = Libc.socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
@@ -140,8 +139,7 @@ internal sealed class LoopSocket : IDisposable
         var socket = new LoopSocket(fd, EventLoop.ForCaller());
         try
         {
-            int one = 1;
-            _ = Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, &one, sizeof(int));
+            SetNoDelay(fd);
             SocketAddress address = endpoint.Serialize();
             int result;
             fixed (byte* bytes = address.Buffer.Span)
@@ -196,18 +194,18 @@ internal sealed class LoopSocket : IDisposable
         {
             int value = 0;
             int length = sizeof(int);
-            bool added = false;
+            if (!_fd.TryHold())
+            {
+                return false;
+            }
+
             try
             {
-                _fd.DangerousAddRef(ref added);
                 return Libc.getsockopt(_fd.Fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, &value, &length) == 0 && value != 0;
             }
             finally
             {
-                if (added)
-                {
-                    _fd.DangerousRelease();
-                }
+                _fd.DangerousRelease();
             }
         }
     }
@@ -217,25 +215,21 @@ internal sealed class LoopSocket : IDisposable
     {
         byte* buffer = stackalloc byte[128];
         int length = 128;
-        bool added = false;
+        if (!_fd.TryHold())
+        {
+            return null;
+        }
+
         try
         {
-            _fd.DangerousAddRef(ref added);
             if (Libc.getsockname(_fd.Fd, buffer, &length) != 0)
             {
                 return null;
             }
         }
-        catch (ObjectDisposedException)
-        {
-            return null;
-        }
         finally
         {
-            if (added)
-            {
-                _fd.DangerousRelease();
-            }
+            _fd.DangerousRelease();
         }
 
         return ToEndPoint(new ReadOnlySpan<byte>(buffer, length));
@@ -250,12 +244,12 @@ internal sealed class LoopSocket : IDisposable
         }
 
         int family = address[0] | (address[1] << 8);
-        var socketAddress = new SocketAddress(family == 10 ? AddressFamily.InterNetworkV6 : family == 2 ? AddressFamily.InterNetwork : AddressFamily.Unknown, address.Length);
-        if (socketAddress.Family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        if (family is not (Libc.AF_INET or Libc.AF_INET6))
         {
             return null;
         }
 
+        var socketAddress = new SocketAddress(family == Libc.AF_INET6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, address.Length);
         address.CopyTo(socketAddress.Buffer.Span);
         return (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(socketAddress);
     }
@@ -276,16 +270,6 @@ internal sealed class LoopSocket : IDisposable
     public ValueTask<int> SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellation = default) =>
         Start(_writer, OperationKind.Send, default, data, readSide: false, cancellation);
 
-    /// <summary>Sends all of <paramref name="data"/>.</summary>
-    public async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken cancellation = default)
-    {
-        while (!data.IsEmpty)
-        {
-            int sent = await SendAsync(new ReadOnlySequence<byte>(data), cancellation).ConfigureAwait(false);
-            data = data[sent..];
-        }
-    }
-
     /// <summary>Accepts a connection: its non-blocking descriptor, the peer's address written into <paramref name="address"/> (128 bytes; its length in <see cref="AcceptedAddressLength"/>).</summary>
     public ValueTask<int> AcceptAsync(Memory<byte> address, CancellationToken cancellation = default) =>
         Start(_reader, OperationKind.Accept, address, default, readSide: true, cancellation);
@@ -296,21 +280,18 @@ internal sealed class LoopSocket : IDisposable
     /// <summary>Ends sending (FIN) and, with <paramref name="both"/>, receiving; errors are ignored (the socket is being torn down).</summary>
     public void Shutdown(bool both)
     {
-        bool added = false;
+        if (!_fd.TryHold())
+        {
+            return;
+        }
+
         try
         {
-            _fd.DangerousAddRef(ref added);
             _ = Libc.shutdown(_fd.Fd, both ? Libc.SHUT_RDWR : Libc.SHUT_WR);
-        }
-        catch (ObjectDisposedException)
-        {
         }
         finally
         {
-            if (added)
-            {
-                _fd.DangerousRelease();
-            }
+            _fd.DangerousRelease();
         }
     }
 
@@ -337,7 +318,7 @@ internal sealed class LoopSocket : IDisposable
                     return ValueTask.FromException<int>(new InvalidOperationException("An operation of this direction is already waiting on the socket."));
                 }
 
-                sequence = readSide ? _readSequence : _writeSequence;
+                sequence = Sequence(readSide);
                 ready = readSide ? _readReady : _writeReady;
             }
 
@@ -371,22 +352,13 @@ internal sealed class LoopSocket : IDisposable
             bool canceled = false;
             lock (_gate)
             {
-                retry = sequence != (readSide ? _readSequence : _writeSequence) || _disposed;
+                retry = sequence != Sequence(readSide) || _disposed;
                 if (!retry)
                 {
                     canceled = cancellation.IsCancellationRequested;
                     if (!canceled)
                     {
-                        if (readSide)
-                        {
-                            _readReady = false;
-                        }
-                        else
-                        {
-                            _writeReady = false;
-                        }
-
-                        operation.Pending = true;
+                        Wait(operation, readSide);
                     }
                 }
             }
@@ -402,6 +374,24 @@ internal sealed class LoopSocket : IDisposable
                 return ValueTask.FromCanceled<int>(cancellation);
             }
         }
+    }
+
+    /// <summary>The events seen so far for a direction (under the lock): a change since an attempt means try again.</summary>
+    private int Sequence(bool readSide) => readSide ? _readSequence : _writeSequence;
+
+    /// <summary>Under the lock, with no event since the futile attempt: the direction is not ready, and the operation waits for the loop.</summary>
+    private void Wait(Operation operation, bool readSide)
+    {
+        if (readSide)
+        {
+            _readReady = false;
+        }
+        else
+        {
+            _writeReady = false;
+        }
+
+        operation.Pending = true;
     }
 
     /// <summary>A short receive drained the socket: the next one waits for an event rather than calling for nothing.</summary>
@@ -506,19 +496,10 @@ internal sealed class LoopSocket : IDisposable
                     break;
                 }
 
-                int now = readSide ? _readSequence : _writeSequence;
+                int now = Sequence(readSide);
                 if (now == sequence)
                 {
-                    if (readSide)
-                    {
-                        _readReady = false;
-                    }
-                    else
-                    {
-                        _writeReady = false;
-                    }
-
-                    operation.Pending = true;
+                    Wait(operation, readSide);
                     return;
                 }
 
@@ -569,23 +550,15 @@ internal sealed class LoopSocket : IDisposable
             }
         }
 
-        if (Slot >= 0)
+        if (Slot >= 0 && _fd.TryHold())
         {
-            bool added = false;
             try
             {
-                _fd.DangerousAddRef(ref added);
                 Loop.Unregister(this, _fd.Fd);
-            }
-            catch (ObjectDisposedException)
-            {
             }
             finally
             {
-                if (added)
-                {
-                    _fd.DangerousRelease();
-                }
+                _fd.DangerousRelease();
             }
         }
 
@@ -603,6 +576,13 @@ internal sealed class LoopSocket : IDisposable
         }
 
         return fd;
+    }
+
+    /// <summary>Turns Nagle's algorithm off (<c>TCP_NODELAY</c>); a failure only leaves it on.</summary>
+    private static unsafe void SetNoDelay(int fd)
+    {
+        int one = 1;
+        _ = Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, &one, sizeof(int));
     }
 
     private static void SetNonBlocking(int fd)
@@ -633,6 +613,21 @@ internal sealed class LoopSocket : IDisposable
 
         public int Fd => (int)handle;
 
+        /// <summary>Keeps the descriptor open for a system call (<see cref="SafeHandle.DangerousRelease"/> after it); false once it is closed.</summary>
+        public bool TryHold()
+        {
+            bool added = false;
+            try
+            {
+                DangerousAddRef(ref added);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            return added;
+        }
+
         protected override bool ReleaseHandle() => Libc.close((int)handle) == 0;
     }
 
@@ -647,6 +642,7 @@ internal sealed class LoopSocket : IDisposable
         private ReadOnlySequence<byte> _data;
         private CancellationTokenRegistration _registration;
         private MemoryHandle[]? _pins;
+        private int _connectError;
 
         public Operation(LoopSocket socket) => _socket = socket;
 
@@ -702,10 +698,14 @@ internal sealed class LoopSocket : IDisposable
 
         public int TryPerform(SafeDescriptor descriptor, out int errno)
         {
-            bool added = false;
+            if (!descriptor.TryHold())
+            {
+                errno = 9; // EBADF: closed under the call
+                return -1;
+            }
+
             try
             {
-                descriptor.DangerousAddRef(ref added);
                 int fd = descriptor.Fd;
                 long result = Kind switch
                 {
@@ -719,23 +719,15 @@ internal sealed class LoopSocket : IDisposable
                 if (result == -2)
                 {
                     // The connect's own result, not errno.
-                    errno = AddressLength;
+                    errno = _connectError;
                     result = -1;
                 }
 
                 return (int)result;
             }
-            catch (ObjectDisposedException)
-            {
-                errno = 9;
-                return -1;
-            }
             finally
             {
-                if (added)
-                {
-                    descriptor.DangerousRelease();
-                }
+                descriptor.DangerousRelease();
             }
         }
 
@@ -772,7 +764,7 @@ internal sealed class LoopSocket : IDisposable
                 return 0;
             }
 
-            AddressLength = error;
+            _connectError = error;
             return -2;
         }
 

@@ -42,6 +42,9 @@ internal sealed class LoopListener(LoopSocket socket, IPEndPoint bound, MemoryPo
     internal static readonly TimeSpan AcceptPause = TimeSpan.FromMilliseconds(100);
 
     private readonly byte[] _address = GC.AllocateArray<byte>(128, pinned: true);
+
+    // Bound to one address, every connection's local end is known; bound to all, each asks for its own when first needed.
+    private readonly IPEndPoint? _local = bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any) ? null : bound;
     private int _unbound;
 
     public EndPoint EndPoint => bound;
@@ -86,9 +89,7 @@ internal sealed class LoopListener(LoopSocket socket, IPEndPoint bound, MemoryPo
                 continue;
             }
 
-            // Bound to one address, the local end is known; bound to all, it is asked for when first needed.
-            IPEndPoint? local = bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any) ? null : bound;
-            var connection = new LoopConnection(accepted, pool, local, remote);
+            var connection = new LoopConnection(accepted, pool, _local, remote);
             connection.Start();
             return connection;
         }

@@ -171,11 +171,8 @@ public sealed class LoopSocketTests
     [Fact]
     public async Task Connection_ClientRequestAnswerAndClose_PipesEndAndClosedFires()
     {
-        var factory = new LoopTransportFactory(new SharedPools());
-        await using IConnectionListener listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.EndPoint);
-        ConnectionContext connection = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+        await using Accepted accepted = await AcceptedAsync();
+        (IConnectionListener listener, Socket client, ConnectionContext connection) = (accepted.Listener, accepted.Client, accepted.Connection);
         Assert.Equal(client.LocalEndPoint, connection.RemoteEndPoint);
         // Nagle's algorithm off: an answer written in pieces must not wait for the client's delayed ACK.
         Assert.True(((LoopConnection)connection).Socket.NoDelay);
@@ -203,11 +200,8 @@ public sealed class LoopSocketTests
     [Fact]
     public async Task Connection_Aborted_ClientSeesTheEnd()
     {
-        var factory = new LoopTransportFactory(new SharedPools());
-        await using IConnectionListener listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.EndPoint);
-        ConnectionContext connection = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+        await using Accepted accepted = await AcceptedAsync();
+        (IConnectionListener listener, Socket client, ConnectionContext connection) = (accepted.Listener, accepted.Client, accepted.Connection);
 
         connection.Abort(new ConnectionAbortedException("test"));
         byte[] buffer = new byte[16];
@@ -227,6 +221,17 @@ public sealed class LoopSocketTests
         await listener.UnbindAsync();
         Assert.Null(await accept.AsTask().WaitAsync(Patience));
         await listener.DisposeAsync();
+    }
+
+    /// <summary>A loop listener on loopback, a .NET client connected to it, and the connection it accepted.</summary>
+    private static async Task<Accepted> AcceptedAsync()
+    {
+        var factory = new LoopTransportFactory(new SharedPools());
+        IConnectionListener listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.EndPoint);
+        ConnectionContext connection = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+        return new Accepted(listener, client, connection);
     }
 
     private static async Task<(LoopSocket Socket, Socket Peer)> PairAsync()
@@ -268,6 +273,16 @@ public sealed class LoopSocketTests
             var next = new Segment(memory, RunningIndex + Memory.Length);
             Next = next;
             return next;
+        }
+    }
+
+    /// <summary>What <see cref="AcceptedAsync"/> opened; the client and the listener are closed with it.</summary>
+    private sealed record Accepted(IConnectionListener Listener, Socket Client, ConnectionContext Connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await Listener.DisposeAsync();
         }
     }
 

@@ -304,36 +304,29 @@ internal sealed class Http1Pool : IDisposable
 
     private async ValueTask<Http1Connection> ConnectAsync(CancellationToken cancellation)
     {
-        if (_eventLoops)
+        using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        connect.CancelAfter(_connectTimeout);
+        try
         {
-            using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            connecting.CancelAfter(_connectTimeout);
-            try
-            {
-                return new Http1Connection(this, await Transport.LoopSocket.ConnectAsync(_endpoint, connecting.Token).ConfigureAwait(false));
-            }
-            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-            {
-                throw new SocketException((int)SocketError.TimedOut);
-            }
+            return _eventLoops
+                ? new Http1Connection(this, await Transport.LoopSocket.ConnectAsync(_endpoint, connect.Token).ConfigureAwait(false))
+                : await ConnectSocketAsync(connect.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new SocketException((int)SocketError.TimedOut);
+        }
+    }
 
+    /// <summary>A connection over .NET's socket (<c>--transport sockets</c>).</summary>
+    private async ValueTask<Http1Connection> ConnectSocketAsync(CancellationToken cancellation)
+    {
         // A name may resolve to IPv6 and IPv4 addresses: a dual-mode socket where the system has IPv6, as .NET's client opens.
         Socket socket = _endpoint is IPEndPoint ip ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
             socket.NoDelay = true;
-            using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            connect.CancelAfter(_connectTimeout);
-            try
-            {
-                await socket.ConnectAsync(_endpoint, connect.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-            {
-                throw new SocketException((int)SocketError.TimedOut);
-            }
-
+            await socket.ConnectAsync(_endpoint, cancellation).ConfigureAwait(false);
             return new Http1Connection(this, socket);
         }
         catch

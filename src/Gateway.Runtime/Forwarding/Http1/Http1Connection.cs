@@ -19,7 +19,7 @@ internal sealed class Http1Connection : IDisposable
     /// </summary>
     private const int FirstReadBuffer = 32 * 1024;
 
-    // One of the two: .NET's socket, or the event-loop transport's (GATEWAY_TRANSPORT=loop).
+    // One of the two: the event-loop transport's socket, or .NET's (--transport sockets).
     private readonly Socket? _socket;
     private readonly Transport.LoopSocket? _loopSocket;
     private byte[] _read = BufferPool.Rent(FirstReadBuffer);
@@ -129,15 +129,9 @@ internal sealed class Http1Connection : IDisposable
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {
-        if (_loopSocket is not null)
-        {
-            await _loopSocket.SendAllAsync(bytes, cancellation).ConfigureAwait(false);
-            return;
-        }
-
         while (!bytes.IsEmpty)
         {
-            int sent = await _socket!.SendAsync(bytes, SocketFlags.None, cancellation).ConfigureAwait(false);
+            int sent = await Send(bytes, cancellation).ConfigureAwait(false);
             bytes = bytes[sent..];
         }
     }
@@ -175,6 +169,9 @@ internal sealed class Http1Connection : IDisposable
 
         return Receive(_read.AsMemory(_end), cancellation);
     }
+
+    private ValueTask<int> Send(ReadOnlyMemory<byte> bytes, CancellationToken cancellation) =>
+        _loopSocket is not null ? _loopSocket.SendAsync(new System.Buffers.ReadOnlySequence<byte>(bytes), cancellation) : _socket!.SendAsync(bytes, SocketFlags.None, cancellation);
 
     private ValueTask<int> Receive(Memory<byte> buffer, CancellationToken cancellation) =>
         _loopSocket is not null ? _loopSocket.ReceiveAsync(buffer, cancellation) : _socket!.ReceiveAsync(buffer, SocketFlags.None, cancellation);

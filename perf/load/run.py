@@ -146,6 +146,26 @@ def cpu_split(pids):
     return user / TICKS, kernel / TICKS
 
 
+def loop_cpu(pid):
+    """CPU seconds so far of the gateway's event-loop threads (named gateway-loop-N): the rest of its CPU (thread pool,
+    log writer, timers) is work that left the loop that read the request."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tasks:
+        try:
+            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+        except OSError:
+            continue
+        name, fields = stat.split("(", 1)[1].rsplit(")", 1)
+        if name.startswith("gateway-loop"):
+            values = fields.split()
+            total += int(values[11]) + int(values[12])
+    return total / TICKS
+
+
 def core_ticks(cpu):
     """Busy and total ticks of one core so far (/proc/stat): busy is everything but idle and iowait."""
     for line in open("/proc/stat"):
@@ -249,9 +269,11 @@ def measure(system, proc, port, path, args):
     wrk(port, path, args, args.warmup)
     pids = process_tree(proc.pid)
     split_before = cpu_split(pids)
+    loops_before = loop_cpu(proc.pid)
     load_before = core_ticks(LOAD_CPU)
     result = wrk(port, path, args, args.duration)
     split_after = cpu_split(pids)
+    loops = loop_cpu(proc.pid) - loops_before
     cpu = sum(split_after) - sum(split_before)
     kernel = split_after[1] - split_before[1]
     load_after = core_ticks(LOAD_CPU)
@@ -270,6 +292,8 @@ def measure(system, proc, port, path, args):
         "load_core_busy": (load_after[0] - load_before[0]) / load_total if load_total else None,
         "peak_rss_mb": peak_rss_mb(pids), "errors": result["socket_errors"] + result["non2xx"], "requests": result["requests"],
         "bytes_per_response": result["bytes"] / result["requests"] if result["requests"] else None,
+        # The gateway's CPU outside its event-loop threads: a request's work should stay on the loop that read it.
+        "off_loop_share": 1 - loops / cpu if system == "gateway" and cpu else None,
     }
     cpu_text = f"{row['cpu_us_per_request']:.1f}" if row["cpu_us_per_request"] is not None else "-"
     load_text = f"{row['load_core_busy']:.0%}" if row["load_core_busy"] is not None else "-"
@@ -465,6 +489,8 @@ def summarize(runs, gateway_runs):
     row.update(system=runs[0]["system"], path=runs[0]["path"], peak_rss_mb=max(r["peak_rss_mb"] for r in runs),
                errors=sum(r["errors"] for r in runs), requests=sum(r["requests"] for r in runs), rounds=len(runs),
                runs=[{k: r[k] for k in keys} for r in runs])
+    shares = [r["off_loop_share"] for r in runs if r.get("off_loop_share") is not None]
+    row["off_loop_share"] = median(shares) if shares else None
     ratios = [g["rps"] / r["rps"] for g, r in zip(gateway_runs, runs) if r["rps"]]
     row["ratio_min"], row["ratio_max"] = (min(ratios), max(ratios)) if ratios else (None, None)
     cpu_ratios = [g["cpu_us_per_request"] / r["cpu_us_per_request"] for g, r in zip(gateway_runs, runs) if r["cpu_us_per_request"]]
@@ -525,6 +551,10 @@ def write_results(rows, overhead, startup_ms, args, allocated, paired):
         f"- Overhead at moderate load (4 connections): backend direct p50 {overhead['direct_p50_us']} µs, through the gateway {overhead['gateway_p50_us']} µs: "
         f"{overhead['overhead_p50_us']} µs per hop.",
     ]
+    off_loop = [(r["scenario"], r["off_loop_share"]) for r in rows if r["system"] == "gateway" and r.get("off_loop_share") is not None]
+    if off_loop:
+        lines.append("- The gateway's CPU outside its event-loop threads (thread pool, log writer, timers; the rest of a request's work stays on "
+                     "the loop that read it): " + "; ".join(f"{scenario} {share:.1%}" for scenario, share in off_loop) + ".")
     for scenario, systems in SCENARIOS:
         by_system = {r["system"]: r for r in rows if r["scenario"] == scenario}
         if FLOOR in by_system and "nginx+lua" in by_system:

@@ -35,6 +35,7 @@ public class EmitterBaselineTests
     [InlineData("sd.krakend.json", "ServiceDiscovery", 5)]
     [InlineData("lua.krakend.json", "Lua", 18)]
     [InlineData("limits.krakend.json", "Limits", 10)]
+    [InlineData("flow.krakend.json", "Flow", 15)]
     public void Emit_Config_MatchesBaselines(string configFile, string baseline, int files)
     {
         GeneratedFile[] produced = Generate(configFile);

@@ -211,13 +211,15 @@ internal static class HandlerEmitter
             string start = !HasStepMethod(backend)
                 ? $"exchange.SendAsync(Backends[{i}], {CallArguments(backend, i)})"
                 : $"Step{i}Async({string.Join(", ", StepArguments(backend))})";
-            w.Line($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> step{i} = {start};");
+            w.Line($"{Runtime}.Proxy.StepOutcome step{i} = new({start});");
         }
 
+        // A StepOutcome, not the Task itself: a Task awaited by several steps would continue all but the first of them
+        // on the thread pool, off the event loop that serves the request.
         w.Line();
         for (int i = 0; i < endpoint.Backends.Count; i++)
         {
-            w.Line($"await step{i}.ConfigureAwait(false);");
+            w.Line($"await step{i};");
         }
     }
 
@@ -236,7 +238,7 @@ internal static class HandlerEmitter
             var parameters = new List<string> { $"{Runtime}.Proxy.ProxyExchange exchange" };
             foreach (int m in awaited)
             {
-                parameters.Add($"global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> after{m}");
+                parameters.Add($"{Runtime}.Proxy.StepOutcome after{m}");
             }
 
             w.Line();
@@ -263,7 +265,7 @@ internal static class HandlerEmitter
             w.Open($"private async global::System.Threading.Tasks.Task<{Runtime}.Forwarding.BackendResult> Step{i}Async({string.Join(", ", parameters)})");
             foreach (int m in awaited)
             {
-                w.Line($"{Runtime}.Forwarding.BackendResult response{m} = await after{m}.ConfigureAwait(false);");
+                w.Line($"{Runtime}.Forwarding.BackendResult response{m} = await after{m};");
             }
 
             // A step whose dependency was skipped (its condition was false) is skipped too: what it needs was never there.

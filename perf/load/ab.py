@@ -57,6 +57,9 @@ def main():
     parser.add_argument("--paired", action="store_true",
                         help="load every build at the same time (one wrk each, the connections shared out) and compare their CPU per request "
                              "round by round: both meet the machine in the same state, which the alternating runs cannot ensure on a noisy host")
+    parser.add_argument("--args", default="", metavar='"ARGS"',
+                        help="extra gateway arguments for every build and variant, leading NAME=value words being environment variables "
+                             "(a traced reading: --args \"--otlp-endpoint http://127.0.0.1:9 --otlp-protocol http/protobuf\")")
     parser.add_argument("--variant", action="append", default=[], metavar='NAME="ARGS"',
                         help="also run the working tree's build with these extra gateway arguments (repeatable)")
     args = parser.parse_args()
@@ -77,12 +80,18 @@ def main():
         publish(run.ROOT, builds["head"], args.config)
 
     # Every system measured: a build, the extra arguments it runs with and its environment.
-    systems = {"base": (builds["base"], [], None), "head": (builds["head"], [], None)}
-    for variant in args.variant:
-        name, _, text = variant.partition("=")
+    def split(text):
+        """Gateway arguments and the environment: leading NAME=value words are variables."""
         words = shlex.split(text)
         env = dict(w.split("=", 1) for w in words if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w))
-        systems[name] = (builds["head"], [w for w in words if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)], {**os.environ, **env})
+        return [w for w in words if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)], env
+
+    common, common_env = split(args.args)
+    systems = {name: (build, common, {**os.environ, **common_env}) for name, build in builds.items()}
+    for variant in args.variant:
+        name, _, text = variant.partition("=")
+        extra, env = split(text)
+        systems[name] = (builds["head"], common + extra, {**os.environ, **common_env, **env})
 
     results = {}
     try:

@@ -286,6 +286,35 @@ public sealed class TelemetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Traces_ClientTraceHeadersForwarded_BackendGetsItsCallsSpanOnceAndTheTraceState()
+    {
+        var spans = new List<Activity>();
+        _backend.ClearReceived();
+        await using (GatewayUnderTest gateway = await StartAsync(o => o.Telemetry.OpenTelemetry.ConfigureTracing = t => t.AddProcessor(new SimpleActivityExportProcessor(new CollectingExporter(spans)))))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/forwarded/5");
+            request.Headers.TryAddWithoutValidation("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+            request.Headers.TryAddWithoutValidation("tracestate", "vendor=client");
+            request.Headers.TryAddWithoutValidation("X-Other", "kept");
+            (await gateway.Client.SendAsync(request)).Dispose();
+            await gateway.StopAsync();
+        }
+
+        Activity call;
+        lock (spans)
+        {
+            call = spans.Single(s => s.Kind == ActivityKind.Client);
+        }
+
+        // input_headers ["*"] forwards the client's traceparent and tracestate too: the backend gets the gateway's call
+        // span instead (two values would arrive joined by a comma), and the trace's state as the client sent it.
+        ReceivedRequest received = Assert.Single(_backend.ReceivedWith("/accounts/5"));
+        Assert.Equal($"00-0af7651916cd43dd8448eb211c80319c-{call.SpanId.ToHexString()}-01", received.Headers["traceparent"]);
+        Assert.Equal("vendor=client", received.Headers["tracestate"]);
+        Assert.Equal("kept", received.Headers["X-Other"]);
+    }
+
+    [Fact]
     public async Task TelemetryOff_NothingRecorded_BackendsGetNoTraceparent()
     {
         var log = new CapturedStream();

@@ -127,8 +127,8 @@ public sealed class BackendClientOptions
 {
     /// <summary>
     /// The HTTP client of plain-HTTP backends (<c>--backend-http</c>): the gateway's own HTTP/1.1 client (the default) or
-    /// .NET's SocketsHttpHandler. HTTPS backends, backends with scripts or martian modifiers, and no-op backends
-    /// always use SocketsHttpHandler (docs/operations.md, backend HTTP client).
+    /// .NET's SocketsHttpHandler. HTTPS backends and backends with scripts or martian modifiers always use
+    /// SocketsHttpHandler (docs/operations.md, backend HTTP client).
     /// </summary>
     public BackendHttpClient HttpClient { get; set; } = BackendHttpClient.Gateway;
 

@@ -178,9 +178,9 @@ internal static class RequestPipeline
         }
 
         // The gateway's own HTTP/1.1 client takes what it sends exactly as .NET's would (Http1Client): a plain http://
-        // URL, no martian modifier, no trace context to propagate.
+        // URL, no martian modifier.
         if (backend.Hosts.Http1 is { } http1 && backend.Modifiers is null
-            && System.Diagnostics.Activity.Current is null && !(backend.Hosts.IsDiscovered && url.StartsWith(BackendHostGroup.Unresolved, StringComparison.Ordinal))
+            && !(backend.Hosts.IsDiscovered && url.StartsWith(BackendHostGroup.Unresolved, StringComparison.Ordinal))
             && http1.TryRoute(url, out Forwarding.Http1.Http1Pool? pool, out int targetStart))
         {
             return Http1SendAsync(pool!, targetStart, client, backend, url, built, maxBodyBytes, passThrough, clientAborted, cancellation);
@@ -221,6 +221,11 @@ internal static class RequestPipeline
                     reused = connection.Exchanges > 0;
                     var head = new Forwarding.Http1.Http1HeadWriter(connection);
                     head.RequestLine(method, url, targetStart, pool);
+                    if (System.Diagnostics.Activity.Current is not null && GatewayTelemetry.TryTraceContext(out string? traceparent, out string? tracestate))
+                    {
+                        head.TraceContext(traceparent, tracestate);
+                    }
+
                     BackendCaller.ForwardHeaders(client, backend, built, ref head);
                     head.End(body);
                     if (!head.IsValid)

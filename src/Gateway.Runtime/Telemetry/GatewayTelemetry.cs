@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Gateway.Runtime.Forwarding;
 using Gateway.Runtime.Hosting;
 using Gateway.Runtime.Http;
@@ -209,18 +210,35 @@ public sealed class GatewayTelemetry
     /// </summary>
     internal static void Propagate(HttpRequestMessage request)
     {
-        if (Activity.Current is not { } span || span.Source.Name != ActivitySourceName || span.IdFormat != ActivityIdFormat.W3C)
+        if (!TryTraceContext(out string? traceparent, out string? tracestate))
         {
             return;
         }
 
         request.Headers.Remove("traceparent");
-        request.Headers.TryAddWithoutValidation("traceparent", span.Id);
+        request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         request.Headers.Remove("tracestate");
-        if (!string.IsNullOrEmpty(span.TraceStateString))
+        if (tracestate is not null)
         {
-            request.Headers.TryAddWithoutValidation("tracestate", span.TraceStateString);
+            request.Headers.TryAddWithoutValidation("tracestate", tracestate);
         }
+    }
+
+    /// <summary>
+    /// The W3C trace context a backend call carries (<c>traceparent</c>, and <c>tracestate</c> when the trace has one):
+    /// the current span's when it is one of the gateway's own; false otherwise, and the backend receives none.
+    /// </summary>
+    internal static bool TryTraceContext([NotNullWhen(true)] out string? traceparent, out string? tracestate)
+    {
+        if (Activity.Current is not { } span || span.Source.Name != ActivitySourceName || span.IdFormat != ActivityIdFormat.W3C)
+        {
+            traceparent = tracestate = null;
+            return false;
+        }
+
+        traceparent = span.Id!;
+        tracestate = string.IsNullOrEmpty(span.TraceStateString) ? null : span.TraceStateString;
+        return true;
     }
 }
 

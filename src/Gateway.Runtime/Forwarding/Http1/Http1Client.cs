@@ -9,7 +9,7 @@ namespace Gateway.Runtime.Forwarding.Http1;
 /// keep-alive connections per origin, request heads written as bytes straight from the forwarding rules, answers parsed
 /// from the connection's buffer and bodies read into the pooled buffers that decoding uses. It serves only what it
 /// can send exactly: an <c>http://</c> URL whose host is a name or an address and whose target is plain ASCII; any
-/// other URL (and HTTPS, scripts, martian modifiers, no-op backends) goes to .NET's client.
+/// other URL (and HTTPS, scripts, martian modifiers) goes to .NET's client.
 /// </summary>
 internal sealed class Http1Client : IDisposable
 {

@@ -15,6 +15,8 @@ internal struct Http1HeadWriter : BackendCaller.IHeaderSink
     private readonly Http1Connection _connection;
     private byte[] _buffer;
     private int _length;
+    private string? _traceparent;
+    private string? _tracestate;
 
     public Http1HeadWriter(Http1Connection connection)
     {
@@ -45,7 +47,28 @@ internal struct Http1HeadWriter : BackendCaller.IHeaderSink
         Write(pool.HostLine);
     }
 
+    /// <summary>
+    /// The call's W3C trace context (its span's <c>traceparent</c>, and <c>tracestate</c> when the trace has one), written
+    /// after the other headers as .NET's client path appends it. From here on those two names are dropped from what is
+    /// added: a client's own trace headers, forwarded or templated, never reach the backend beside the gateway's.
+    /// </summary>
+    public void TraceContext(string traceparent, string? tracestate)
+    {
+        _traceparent = traceparent;
+        _tracestate = tracestate;
+    }
+
     public void Add(string name, string value)
+    {
+        if (_traceparent is not null && IsTraceContext(name))
+        {
+            return;
+        }
+
+        Line(name, value);
+    }
+
+    private void Line(string name, string value)
     {
         Ascii(name);
         Write(": "u8);
@@ -55,6 +78,11 @@ internal struct Http1HeadWriter : BackendCaller.IHeaderSink
 
     public void Add(string name, StringValues values, string separator)
     {
+        if (_traceparent is not null && IsTraceContext(name))
+        {
+            return;
+        }
+
         Ascii(name);
         Write(": "u8);
         for (int i = 0; i < values.Count; i++)
@@ -70,9 +98,18 @@ internal struct Http1HeadWriter : BackendCaller.IHeaderSink
         Write("\r\n"u8);
     }
 
-    /// <summary>The body's headers (its type, its length) and the empty line that ends the head.</summary>
+    /// <summary>The trace context, the body's headers (its type, its length) and the empty line that ends the head.</summary>
     public void End(BackendCaller.OutgoingBody body)
     {
+        if (_traceparent is not null)
+        {
+            Line("traceparent", _traceparent);
+            if (_tracestate is not null)
+            {
+                Line("tracestate", _tracestate);
+            }
+        }
+
         if (body.HasContent)
         {
             if ((body.TypeTemplate ?? body.Type) is { } type)
@@ -109,6 +146,9 @@ internal struct Http1HeadWriter : BackendCaller.IHeaderSink
 
         _length += text.Length;
     }
+
+    private static bool IsTraceContext(string name) =>
+        name.Equals("traceparent", StringComparison.OrdinalIgnoreCase) || name.Equals("tracestate", StringComparison.OrdinalIgnoreCase);
 
     private void Ensure(int more)
     {

@@ -411,7 +411,8 @@ public sealed class JwtTests : IAsyncLifetime
     [Fact]
     public async Task Rotation_ATokenNamingANewKey_FetchesTheKeySetAgainAfterTheCooldown()
     {
-        using (HttpResponseMessage before = await Send("/rotating", Sign("RS256", _rsa, "r1", Claims())))
+        string retiring = Sign("RS256", _rsa, "r1", Claims());
+        using (HttpResponseMessage before = await Send("/rotating", retiring))
         {
             Assert.Equal(HttpStatusCode.OK, before.StatusCode);
         }
@@ -437,8 +438,54 @@ public sealed class JwtTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(2, _idp.ReceivedWith("/rotating.json").Length);
 
-        using HttpResponseMessage retired = await Send("/rotating", Sign("RS256", _rsa, "r1", Claims()));
+        // The very token verified before the rotation, remembered with its key: that key left the set, so it is refused.
+        using HttpResponseMessage retired = await Send("/rotating", retiring);
         Assert.Equal(HttpStatusCode.Unauthorized, retired.StatusCode);
+    }
+
+    [Fact]
+    public async Task RememberedToken_IsRefusedTheSecondItExpires()
+    {
+        // Verified once and remembered; its lifetime is still checked on every request (leeway 1 s).
+        string token = Rs256(c => c["exp"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        using (HttpResponseMessage fresh = await Send("/rs/5", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
+
+        using (HttpResponseMessage again = await Send("/rs/5", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3.2));
+        using HttpResponseMessage expired = await Send("/rs/5", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+    }
+
+    [Fact]
+    public async Task RememberedToken_ItsHeaderAndPayloadWithAnotherSignature_Is401()
+    {
+        string token = Rs256();
+        using (HttpResponseMessage verified = await Send("/rs/5", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
+        }
+
+        string[] parts = token.Split('.');
+        string otherKey = Sign("RS256", _otherRsa, "rs1", Claims()).Split('.')[2];
+        using (HttpResponseMessage forged = await Send("/rs/5", $"{parts[0]}.{parts[1]}.{otherKey}"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        }
+
+        using (HttpResponseMessage truncated = await Send("/rs/5", $"{parts[0]}.{parts[1]}.{parts[2][..^2]}"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, truncated.StatusCode);
+        }
+
+        using HttpResponseMessage still = await Send("/rs/5", token);
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
     }
 
     [Fact]

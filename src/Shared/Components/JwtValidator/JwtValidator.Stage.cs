@@ -97,6 +97,7 @@ public sealed class JwtValidatorStage : IEndpointStage
     private static readonly JsonWebTokenHandler s_handler = new() { MaximumTokenSizeInBytes = MaxTokenLength };
 
     private readonly JwtValidatorOptions _options;
+    private readonly VerifiedTokens _verified = new();
     private readonly string[] _algorithms;
 
     public JwtValidatorStage(JwtValidatorOptions options)
@@ -122,57 +123,18 @@ public sealed class JwtValidatorStage : IEndpointStage
             return Refuse(context, StatusCodes.Status401Unauthorized, missing!);
         }
 
-        // 2. Its header: the configured algorithm and nothing else (no "none", no HS256 with an RSA key's bytes).
-        JsonWebToken jwt;
-        try
+        // 2-4. A token verified before, whose key the key set still holds, is not read nor verified again.
+        byte[]? claims = await VerifiedBeforeAsync(token, context, exchange).ConfigureAwait(false);
+        if (claims is null)
         {
-            jwt = s_handler.ReadJsonWebToken(token);
-        }
-        catch (Exception e)
-        {
-            // Whatever the client sent that the parser cannot read (bad base64, bad or too deep JSON) is not a token.
-            return Refuse(context, StatusCodes.Status401Unauthorized, $"the token is not a JWT ({e.GetType().Name})");
-        }
-
-        if (jwt.IsEncrypted)
-        {
-            return Refuse(context, StatusCodes.Status401Unauthorized, "the token is encrypted (JWE); only signed tokens are accepted");
+            (claims, bool answered) = await VerifyAsync(token, context, exchange).ConfigureAwait(false);
+            if (claims is null)
+            {
+                return answered;
+            }
         }
 
-        if (!string.Equals(jwt.Alg, options.Algorithm, StringComparison.Ordinal))
-        {
-            return Refuse(context, StatusCodes.Status401Unauthorized, $"the token's algorithm is \"{Shown(jwt.Alg)}\", not {options.Algorithm}");
-        }
-
-        // 3. The key it names, of the algorithm's type: fetched when unknown (rotation), within the cooldown.
-        jwt.TryGetHeaderValue("x5t#S256", out string? x5tS256);
-        string keyId = options.Keys.KeyIdOf(jwt.Kid, jwt.X5t, x5tS256 ?? string.Empty);
-        (KeyLookupStatus status, SecurityKey[] keys) = await options.Keys.FindAsync(keyId, options.Algorithm, Log(context), exchange.Budget).ConfigureAwait(false);
-        if (status != KeyLookupStatus.Found)
-        {
-            return status == KeyLookupStatus.Unknown
-                ? Refuse(context, StatusCodes.Status401Unauthorized, $"no {options.Algorithm} key named \"{Shown(keyId)}\" in the key set")
-                : Refuse(context, StatusCodes.Status503ServiceUnavailable, "no key set could be fetched");
-        }
-
-        // 4. The signature, by IdentityModel; the claims' rules below are KrakenD's and checked here.
-        TokenValidationResult result = await s_handler.ValidateTokenAsync(jwt, Parameters(keys)).ConfigureAwait(false);
-        if (!result.IsValid)
-        {
-            return Refuse(context, StatusCodes.Status401Unauthorized, $"the signature does not verify ({result.Exception?.GetType().Name})");
-        }
-
-        byte[] claims;
-        try
-        {
-            claims = Base64Url.DecodeFromChars(jwt.EncodedPayload);
-        }
-        catch (FormatException)
-        {
-            return Refuse(context, StatusCodes.Status401Unauthorized, "the token's payload is not base64url");
-        }
-
-        // 5. Lifetime, issuer, audiences: 401. Roles, scopes: 403.
+        // 5. Lifetime, issuer, audiences: 401. Roles, scopes: 403. Checked on every request, a remembered token's too.
         if (TokenClaims.CheckRegistered(claims, options.Issuer, options.Audience, (long)options.Leeway.TotalSeconds, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0) is { } invalid)
         {
             return Refuse(context, StatusCodes.Status401Unauthorized, invalid);
@@ -192,6 +154,96 @@ public sealed class JwtValidatorStage : IEndpointStage
         exchange.SetClaims(claims);
         Propagate(exchange, claims);
         return true;
+    }
+
+    /// <summary>
+    /// The claims of a token this stage verified before (<see cref="VerifiedTokens"/>), when the key that verified it is
+    /// still in the key set: the same key object, so neither the set nor the key was fetched anew since. Null otherwise.
+    /// </summary>
+    private async ValueTask<byte[]?> VerifiedBeforeAsync(string token, HttpContext context, ProxyExchange exchange)
+    {
+        if (!_verified.TryGet(token, out VerifiedToken? known))
+        {
+            return null;
+        }
+
+        (KeyLookupStatus status, SecurityKey[] keys) = await _options.Keys.FindAsync(known.KeyId, _options.Algorithm, Log(context), exchange.Budget).ConfigureAwait(false);
+        if (status == KeyLookupStatus.Found)
+        {
+            foreach (SecurityKey key in keys)
+            {
+                if (ReferenceEquals(key, known.Key))
+                {
+                    return known.Claims;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Steps 2 to 4: the token read, its key found and its signature verified; its claims, or the refusal's answer.</summary>
+    private async ValueTask<(byte[]? Claims, bool Answered)> VerifyAsync(string token, HttpContext context, ProxyExchange exchange)
+    {
+        JwtValidatorOptions options = _options;
+
+        // 2. Its header: the configured algorithm and nothing else (no "none", no HS256 with an RSA key's bytes).
+        JsonWebToken jwt;
+        try
+        {
+            jwt = s_handler.ReadJsonWebToken(token);
+        }
+        catch (Exception e)
+        {
+            // Whatever the client sent that the parser cannot read (bad base64, bad or too deep JSON) is not a token.
+            return (null, Refuse(context, StatusCodes.Status401Unauthorized, $"the token is not a JWT ({e.GetType().Name})"));
+        }
+
+        if (jwt.IsEncrypted)
+        {
+            return (null, Refuse(context, StatusCodes.Status401Unauthorized, "the token is encrypted (JWE); only signed tokens are accepted"));
+        }
+
+        if (!string.Equals(jwt.Alg, options.Algorithm, StringComparison.Ordinal))
+        {
+            return (null, Refuse(context, StatusCodes.Status401Unauthorized, $"the token's algorithm is \"{Shown(jwt.Alg)}\", not {options.Algorithm}"));
+        }
+
+        // 3. The key it names, of the algorithm's type: fetched when unknown (rotation), within the cooldown.
+        jwt.TryGetHeaderValue("x5t#S256", out string? x5tS256);
+        string keyId = options.Keys.KeyIdOf(jwt.Kid, jwt.X5t, x5tS256 ?? string.Empty);
+        (KeyLookupStatus status, SecurityKey[] keys) = await options.Keys.FindAsync(keyId, options.Algorithm, Log(context), exchange.Budget).ConfigureAwait(false);
+        if (status != KeyLookupStatus.Found)
+        {
+            return (null, status == KeyLookupStatus.Unknown
+                ? Refuse(context, StatusCodes.Status401Unauthorized, $"no {options.Algorithm} key named \"{Shown(keyId)}\" in the key set")
+                : Refuse(context, StatusCodes.Status503ServiceUnavailable, "no key set could be fetched"));
+        }
+
+        // 4. The signature, by IdentityModel; the claims' rules below are KrakenD's and checked here.
+        TokenValidationResult result = await s_handler.ValidateTokenAsync(jwt, Parameters(keys)).ConfigureAwait(false);
+        if (!result.IsValid)
+        {
+            return (null, Refuse(context, StatusCodes.Status401Unauthorized, $"the signature does not verify ({result.Exception?.GetType().Name})"));
+        }
+
+        byte[] claims;
+        try
+        {
+            claims = Base64Url.DecodeFromChars(jwt.EncodedPayload);
+        }
+        catch (FormatException)
+        {
+            return (null, Refuse(context, StatusCodes.Status401Unauthorized, "the token's payload is not base64url"));
+        }
+
+        // Remembered only once verified, with the key that verified it (one of the set's objects).
+        if (jwt.SigningKey is { } signedWith)
+        {
+            _verified.Add(token, new VerifiedToken(keyId, signedWith, claims));
+        }
+
+        return (claims, false);
     }
 
     private TokenValidationParameters Parameters(SecurityKey[] keys) => new()

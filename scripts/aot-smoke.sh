@@ -331,4 +331,37 @@ sleep 0.2
 grep -q '^<158>1 .* gateway [0-9]* - - .*GET /chain/{id} 200 ' out/aot-all-syslog.log || fail "no syslog access line: $(head -3 out/aot-all-syslog.log)"
 echo "every feature at once: served over mutual TLS, logged to syslog"
 
+# An HTTPS backend: .NET's client, its TLS on a socket of the gateway's event loops (LoopStream), trusting the smoke
+# test's authority through SSL_CERT_FILE. Three calls: the second and third reuse the pooled connection.
+tls_backend_port=$(python3 scripts/free-port.py)
+python3 - "$tls_backend_port" out/aot-all-tls/server.pem out/aot-all-tls/server.key <<'PY' >out/aot-tls-backend.log 2>&1 &
+import http.server, ssl, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b'{"id": 25, "name": "Hotel Miramar", "over": "tls"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[2], sys.argv[3])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+PY
+pids+=($!)
+for _ in $(seq 1 200); do curl -s -o /dev/null --cacert out/aot-all-tls/ca.pem "https://127.0.0.1:$tls_backend_port/" && break; sleep 0.02; done
+tls_port=$(python3 scripts/free-port.py)
+OTEL_SDK_DISABLED=true SSL_CERT_FILE=out/aot-all-tls/ca.pem GATEWAY_BACKEND_HOSTS="http://hotels.internal:8000=https://127.0.0.1:$tls_backend_port" \
+  "$out/gateway" --port "$tls_port" --listen-ip 127.0.0.1 >out/aot-gateway-tls-backend.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 500); do curl -fs -o /dev/null "http://127.0.0.1:$tls_port/__health" && break; sleep 0.01; done
+for call in 1 2 3; do
+  body=$(curl -s "http://127.0.0.1:$tls_port/passthrough/25")
+  case "$body" in *'"over": "tls"'*|*'"over":"tls"'*) ;; *) fail "HTTPS backend, call $call: $body (log: $(cat out/aot-gateway-tls-backend.log))" ;; esac
+done
+echo "HTTPS backend: 3 calls answered over TLS on the event loops"
+
 echo "AOT smoke: 1 passed, 0 failed"

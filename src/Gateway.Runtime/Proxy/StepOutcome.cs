@@ -20,11 +20,17 @@ namespace Gateway.Runtime.Proxy;
 /// </remarks>
 public sealed class StepOutcome : ICriticalNotifyCompletion
 {
+    /// <summary>What <see cref="_awaiters"/> holds once the call ended.</summary>
+    private static readonly object s_ended = new();
+
     private readonly Task<BackendResult> _call;
-    private readonly Lock _lock = new();
-    private Action? _first;
-    private List<Action>? _others;
-    private bool _ended;
+
+    /// <summary>
+    /// The awaiters so far, changed only by compare-and-swap: none (null), one (an <see cref="Action"/>), several (an
+    /// array, in the order they started waiting), or <see cref="s_ended"/>. No lock, no list: a step costs this object,
+    /// the continuation it gives its call and, past one awaiter, a small array per added one.
+    /// </summary>
+    private object? _awaiters;
 
     /// <summary>Awaits <paramref name="call"/>, the step's only awaiter.</summary>
     public StepOutcome(Task<BackendResult> call)
@@ -33,7 +39,7 @@ public sealed class StepOutcome : ICriticalNotifyCompletion
         _call = call;
         if (call.IsCompleted)
         {
-            _ended = true;
+            _awaiters = s_ended;
         }
         else
         {
@@ -42,7 +48,7 @@ public sealed class StepOutcome : ICriticalNotifyCompletion
     }
 
     /// <summary>True once the step's call has ended and its awaiters have been (or are being) continued.</summary>
-    public bool IsCompleted => Volatile.Read(ref _ended);
+    public bool IsCompleted => ReferenceEquals(Volatile.Read(ref _awaiters), s_ended);
 
     /// <summary>The awaiter of <c>await step</c>: this object.</summary>
     public StepOutcome GetAwaiter() => this;
@@ -62,51 +68,50 @@ public sealed class StepOutcome : ICriticalNotifyCompletion
     public void UnsafeOnCompleted(Action continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        lock (_lock)
+        object? current = Volatile.Read(ref _awaiters);
+        while (!ReferenceEquals(current, s_ended))
         {
-            if (!_ended)
+            object added = current switch
             {
-                if (_first is null)
-                {
-                    _first = continuation;
-                }
-                else
-                {
-                    (_others ??= []).Add(continuation);
-                }
-
+                null => continuation,
+                Action one => new[] { one, continuation },
+                _ => Append((Action[])current, continuation),
+            };
+            object? seen = Interlocked.CompareExchange(ref _awaiters, added, current);
+            if (ReferenceEquals(seen, current))
+            {
                 return;
             }
+
+            current = seen;
         }
 
         // The call ended between the awaiter's IsCompleted and this registration (it ran on another loop).
         Queue(continuation);
     }
 
+    private static Action[] Append(Action[] awaiters, Action continuation)
+    {
+        var more = new Action[awaiters.Length + 1];
+        awaiters.CopyTo(more, 0);
+        more[^1] = continuation;
+        return more;
+    }
+
     private void End()
     {
-        Action? first;
-        List<Action>? others;
-        lock (_lock)
+        switch (Interlocked.Exchange(ref _awaiters, s_ended))
         {
-            _ended = true;
-            first = _first;
-            others = _others;
-            _first = null;
-            _others = null;
-        }
+            case Action one:
+                Continue(one);
+                break;
+            case Action[] several:
+                foreach (Action continuation in several)
+                {
+                    Continue(continuation);
+                }
 
-        if (first is not null)
-        {
-            Continue(first);
-        }
-
-        if (others is not null)
-        {
-            foreach (Action continuation in others)
-            {
-                Continue(continuation);
-            }
+                break;
         }
     }
 

@@ -81,6 +81,44 @@ public class StepOutcomeTests
         Assert.Equal("awaiter's", seen);
     }
 
+    [Fact]
+    public void AwaitersRegisteringWhileTheCallEnds_EachContinuesExactlyOnce()
+    {
+        for (int round = 0; round < 100; round++)
+        {
+            var call = new TaskCompletionSource<BackendResult>();
+            var step = new StepOutcome(call.Task);
+            int continued = 0;
+            using var start = new Barrier(5);
+            Thread[] registering = new Thread[4];
+            for (int t = 0; t < registering.Length; t++)
+            {
+                registering[t] = new Thread(() =>
+                {
+                    start.SignalAndWait();
+                    for (int i = 0; i < 25; i++)
+                    {
+                        step.UnsafeOnCompleted(() => Interlocked.Increment(ref continued));
+                    }
+                });
+                registering[t].Start();
+            }
+
+            start.SignalAndWait();
+            call.SetResult(BackendResult.NotCalled);
+            foreach (Thread thread in registering)
+            {
+                thread.Join();
+            }
+
+            // Those that registered after the end went to the thread pool: every one runs, none twice.
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref continued) >= 100, TimeSpan.FromSeconds(10)), $"round {round}: {continued} of 100");
+            Thread.Sleep(1);
+            Assert.Equal(100, Volatile.Read(ref continued));
+            Assert.True(step.IsCompleted);
+        }
+    }
+
     private static async Task AwaitAsync(StepOutcome step, int awaiter, List<(int, int)> continued)
     {
         _ = await step;

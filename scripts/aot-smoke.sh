@@ -331,8 +331,8 @@ sleep 0.2
 grep -q '^<158>1 .* gateway [0-9]* - - .*GET /chain/{id} 200 ' out/aot-all-syslog.log || fail "no syslog access line: $(head -3 out/aot-all-syslog.log)"
 echo "every feature at once: served over mutual TLS, logged to syslog"
 
-# An HTTPS backend: .NET's client, its TLS on a socket of the gateway's event loops (LoopStream), trusting the smoke
-# test's authority through SSL_CERT_FILE. Three calls: the second and third reuse the pooled connection.
+# An HTTPS backend: .NET's client and its TLS, trusting the smoke test's authority through SSL_CERT_FILE. Three calls:
+# the second and third reuse the pooled connection.
 tls_backend_port=$(python3 scripts/free-port.py)
 python3 - "$tls_backend_port" out/aot-all-tls/server.pem out/aot-all-tls/server.key <<'PY' >out/aot-tls-backend.log 2>&1 &
 import http.server, ssl, sys
@@ -362,6 +362,6 @@ for call in 1 2 3; do
   body=$(curl -s "http://127.0.0.1:$tls_port/passthrough/25")
   case "$body" in *'"over": "tls"'*|*'"over":"tls"'*) ;; *) fail "HTTPS backend, call $call: $body (log: $(cat out/aot-gateway-tls-backend.log))" ;; esac
 done
-echo "HTTPS backend: 3 calls answered over TLS on the event loops"
+echo "HTTPS backend: 3 calls answered over TLS"
 
 echo "AOT smoke: 1 passed, 0 failed"

@@ -84,9 +84,10 @@ public sealed class RawBackend : IAsyncDisposable
 
     private async Task ServeAsync(TcpClient client, int connection)
     {
-        using (client)
+        // Counted as open until the socket is closed, not merely until its handler returned.
+        try
         {
-            try
+            using (client)
             {
                 NetworkStream stream = client.GetStream();
                 while (await ReadHeadAsync(stream) is { } head)
@@ -107,14 +108,14 @@ public sealed class RawBackend : IAsyncDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                // The gateway closed the connection: expected in most fault scenarios.
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _open);
-            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The gateway closed the connection: expected in most fault scenarios.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
         }
     }
 

@@ -42,9 +42,6 @@ public sealed class BackendHostGroup : IDisposable
             EnableMultipleHttp2Connections = true,
             // The gateway sends exactly the headers it documents: no traceparent/Request-Id of its own making.
             ActivityHeadersPropagator = null,
-            // On the event loops, .NET's client reads and writes through them too (TLS on top): its calls then go on
-            // on the loop that started them rather than on .NET's socket thread and the thread pool.
-            ConnectCallback = options.EventLoops ? static (context, cancellation) => Transport.LoopStream.ConnectAsync(context, cancellation) : null,
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
         // The gateway's own HTTP/1.1 client for the plain-HTTP hosts, unless .NET's is chosen (or a test replaces it).

@@ -133,36 +133,40 @@ def process_tree(pid):
     return pids + [int(c) for c in children]
 
 
+def stat_ticks(path):
+    """The name, user ticks and kernel ticks of a process or thread so far (comm, utime and stime of its /proc stat
+    file); None once it is gone."""
+    try:
+        stat = open(path).read()
+    except OSError:
+        return None
+    name, fields = stat.split("(", 1)[1].rsplit(")", 1)
+    values = fields.split()
+    return name, int(values[11]), int(values[12])
+
+
 def cpu_split(pids):
     """User and kernel CPU seconds so far of the processes (utime and stime of /proc/PID/stat)."""
     user = kernel = 0
     for pid in pids:
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            user += int(fields[11])
-            kernel += int(fields[12])
-        except OSError:
-            pass
+        if (ticks := stat_ticks(f"/proc/{pid}/stat")) is not None:
+            user += ticks[1]
+            kernel += ticks[2]
     return user / TICKS, kernel / TICKS
 
 
 def loop_cpu(pid):
     """CPU seconds so far of the gateway's event-loop threads (named gateway-loop-N): the rest of its CPU (thread pool,
     log writer, timers) is work that left the loop that read the request."""
-    total = 0
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return 0.0
+    total = 0
     for tid in tasks:
-        try:
-            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
-        except OSError:
-            continue
-        name, fields = stat.split("(", 1)[1].rsplit(")", 1)
-        if name.startswith("gateway-loop"):
-            values = fields.split()
-            total += int(values[11]) + int(values[12])
+        ticks = stat_ticks(f"/proc/{pid}/task/{tid}/stat")
+        if ticks is not None and ticks[0].startswith("gateway-loop"):
+            total += ticks[1] + ticks[2]
     return total / TICKS
 
 

@@ -207,6 +207,8 @@ internal static class RequestPipeline
         BackendCaller.OutgoingBody body = BackendCaller.ChooseBody(client, backend, built, method, withBody: true);
         // The body's bytes stay the call's while they are sent, whoever lets go of them meanwhile.
         SharedBody? sending = body.Body?.Lease();
+        // The call's span, when tracing: its trace context goes on the head of every attempt.
+        bool traced = GatewayTelemetry.TryTraceContext(out string? traceparent, out string? tracestate);
         Forwarding.Http1.Http1Connection? connection = null;
         try
         {
@@ -221,9 +223,9 @@ internal static class RequestPipeline
                     reused = connection.Exchanges > 0;
                     var head = new Forwarding.Http1.Http1HeadWriter(connection);
                     head.RequestLine(method, url, targetStart, pool);
-                    if (System.Diagnostics.Activity.Current is not null && GatewayTelemetry.TryTraceContext(out string? traceparent, out string? tracestate))
+                    if (traced)
                     {
-                        head.TraceContext(traceparent, tracestate);
+                        head.TraceContext(traceparent!, tracestate);
                     }
 
                     BackendCaller.ForwardHeaders(client, backend, built, ref head);

@@ -124,14 +124,11 @@ public sealed class JwtValidatorStage : IEndpointStage
         }
 
         // 2-4. A token verified before, whose key the key set still holds, is not read nor verified again.
-        byte[]? claims = await VerifiedBeforeAsync(token, context, exchange).ConfigureAwait(false);
+        byte[]? claims = await VerifiedBeforeAsync(token, context, exchange).ConfigureAwait(false)
+            ?? await VerifyAsync(token, context, exchange).ConfigureAwait(false);
         if (claims is null)
         {
-            (claims, bool answered) = await VerifyAsync(token, context, exchange).ConfigureAwait(false);
-            if (claims is null)
-            {
-                return answered;
-            }
+            return false; // refused: the answer is written
         }
 
         // 5. Lifetime, issuer, audiences: 401. Roles, scopes: 403. Checked on every request, a remembered token's too.
@@ -182,8 +179,8 @@ public sealed class JwtValidatorStage : IEndpointStage
         return null;
     }
 
-    /// <summary>Steps 2 to 4: the token read, its key found and its signature verified; its claims, or the refusal's answer.</summary>
-    private async ValueTask<(byte[]? Claims, bool Answered)> VerifyAsync(string token, HttpContext context, ProxyExchange exchange)
+    /// <summary>Steps 2 to 4: the token read, its key found and its signature verified; its claims, or null once refused.</summary>
+    private async ValueTask<byte[]?> VerifyAsync(string token, HttpContext context, ProxyExchange exchange)
     {
         JwtValidatorOptions options = _options;
 
@@ -196,17 +193,20 @@ public sealed class JwtValidatorStage : IEndpointStage
         catch (Exception e)
         {
             // Whatever the client sent that the parser cannot read (bad base64, bad or too deep JSON) is not a token.
-            return (null, Refuse(context, StatusCodes.Status401Unauthorized, $"the token is not a JWT ({e.GetType().Name})"));
+            Refuse(context, StatusCodes.Status401Unauthorized, $"the token is not a JWT ({e.GetType().Name})");
+            return null;
         }
 
         if (jwt.IsEncrypted)
         {
-            return (null, Refuse(context, StatusCodes.Status401Unauthorized, "the token is encrypted (JWE); only signed tokens are accepted"));
+            Refuse(context, StatusCodes.Status401Unauthorized, "the token is encrypted (JWE); only signed tokens are accepted");
+            return null;
         }
 
         if (!string.Equals(jwt.Alg, options.Algorithm, StringComparison.Ordinal))
         {
-            return (null, Refuse(context, StatusCodes.Status401Unauthorized, $"the token's algorithm is \"{Shown(jwt.Alg)}\", not {options.Algorithm}"));
+            Refuse(context, StatusCodes.Status401Unauthorized, $"the token's algorithm is \"{Shown(jwt.Alg)}\", not {options.Algorithm}");
+            return null;
         }
 
         // 3. The key it names, of the algorithm's type: fetched when unknown (rotation), within the cooldown.
@@ -215,16 +215,24 @@ public sealed class JwtValidatorStage : IEndpointStage
         (KeyLookupStatus status, SecurityKey[] keys) = await options.Keys.FindAsync(keyId, options.Algorithm, Log(context), exchange.Budget).ConfigureAwait(false);
         if (status != KeyLookupStatus.Found)
         {
-            return (null, status == KeyLookupStatus.Unknown
-                ? Refuse(context, StatusCodes.Status401Unauthorized, $"no {options.Algorithm} key named \"{Shown(keyId)}\" in the key set")
-                : Refuse(context, StatusCodes.Status503ServiceUnavailable, "no key set could be fetched"));
+            if (status == KeyLookupStatus.Unknown)
+            {
+                Refuse(context, StatusCodes.Status401Unauthorized, $"no {options.Algorithm} key named \"{Shown(keyId)}\" in the key set");
+            }
+            else
+            {
+                Refuse(context, StatusCodes.Status503ServiceUnavailable, "no key set could be fetched");
+            }
+
+            return null;
         }
 
         // 4. The signature, by IdentityModel; the claims' rules below are KrakenD's and checked here.
         TokenValidationResult result = await s_handler.ValidateTokenAsync(jwt, Parameters(keys)).ConfigureAwait(false);
         if (!result.IsValid)
         {
-            return (null, Refuse(context, StatusCodes.Status401Unauthorized, $"the signature does not verify ({result.Exception?.GetType().Name})"));
+            Refuse(context, StatusCodes.Status401Unauthorized, $"the signature does not verify ({result.Exception?.GetType().Name})");
+            return null;
         }
 
         byte[] claims;
@@ -234,7 +242,8 @@ public sealed class JwtValidatorStage : IEndpointStage
         }
         catch (FormatException)
         {
-            return (null, Refuse(context, StatusCodes.Status401Unauthorized, "the token's payload is not base64url"));
+            Refuse(context, StatusCodes.Status401Unauthorized, "the token's payload is not base64url");
+            return null;
         }
 
         // Remembered only once verified, with the key that verified it (one of the set's objects).
@@ -243,7 +252,7 @@ public sealed class JwtValidatorStage : IEndpointStage
             _verified.Add(token, new VerifiedToken(keyId, signedWith, claims));
         }
 
-        return (claims, false);
+        return claims;
     }
 
     private TokenValidationParameters Parameters(SecurityKey[] keys) => new()
